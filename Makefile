@@ -1,0 +1,31 @@
+# The whole set-up: `make run` (the quickstart study on the SQLite default) and `make test`.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+PIP := $(PYTHON) -m pip --disable-pip-version-check
+
+.PHONY: run test lint bench clean
+
+$(PYTHON):
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PYTHON)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PYTHON)
+	$(PIP) install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(VENV)/bin/gapsearch run studies/quickstart.yaml
+
+test: $(VENV)/.installed-test
+	$(PYTHON) -m pytest
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check gapsearch tests
+	$(VENV)/bin/mypy gapsearch
+
+clean:
+	rm -rf $(VENV) gapsearch.db .gapsearch-cache .pytest_cache

@@ -1,0 +1,5 @@
+"""``python -m gapsearch``."""
+
+from gapsearch.cli import main
+
+main()

@@ -1,0 +1,107 @@
+"""The trial objective: sample, build, train, record; and the one place that decides a trial's fate.
+
+Pruned (the pruner stopped it), failed (this trial alone went wrong: NaN loss, out of
+memory, a bad batch; the study goes on) and fatal (a mistake the user must fix: the
+study stops) are decided here, and the reason is recorded on the trial.
+"""
+
+from __future__ import annotations
+
+import gc
+import traceback
+from typing import TYPE_CHECKING, Any
+
+import optuna
+
+from gapsearch.errors import TrialFailed, UserError
+from gapsearch.space import hyperparameters, sample
+from gapsearch.spec.study import StudySpec
+
+if TYPE_CHECKING:
+    from gapsearch.data.dataset import TextSplits
+
+FAIL_REASON = "fail_reason"
+_SEED_STRIDE = 100_003
+
+
+def trial_seed(study_seed: int, trial_number: int) -> int:
+    """The training seed of a trial: fixed by the study seed and the trial number."""
+    return (study_seed * _SEED_STRIDE + trial_number) % (2**31 - 1)
+
+
+class Objective:
+    """Callable for ``study.optimize``: one trial from sampled parameters to recorded result."""
+
+    def __init__(self, spec: StudySpec, splits: TextSplits) -> None:
+        self.spec = spec
+        self.splits = splits
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        sampled = sample(trial, self.spec.search_space, self.spec.fixed)
+        hp = hyperparameters(self.spec.fixed, sampled)
+        try:
+            return self._train(trial, hp)
+        except (optuna.TrialPruned, UserError):
+            raise
+        except TrialFailed as failure:
+            trial.set_user_attr(FAIL_REASON, failure.message)
+            raise
+        except Exception as error:  # noqa: BLE001 - any other error fails this trial alone
+            reason = f"{type(error).__name__}: {error}".strip()
+            trial.set_user_attr(FAIL_REASON, reason[:2000])
+            trial.set_user_attr("fail_traceback", traceback.format_exc()[-4000:])
+            raise TrialFailed(reason) from error
+        finally:
+            _free_memory()
+
+    def _train(self, trial: optuna.Trial, hp: Any) -> float:
+        import keras
+
+        from gapsearch.models.builder import build_model
+        from gapsearch.runtime import run_attributes
+        from gapsearch.training import train
+
+        for key, value in run_attributes().items():
+            trial.set_user_attr(key, value)
+        data = self.splits.vectorize(hp.max_tokens, hp.sequence_length)
+        seed = trial_seed(self.spec.seed, trial.number)
+        trial.set_user_attr("seed", seed)
+        keras.utils.set_random_seed(seed)
+        model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=len(self.splits.class_names))
+        trial.set_user_attr("params_total", int(model.count_params()))
+        trial.set_user_attr("params_embedding", int(model.get_layer("embedding").count_params()))
+
+        def report(epoch: int, value: float) -> None:
+            trial.report(value, epoch)
+            if trial.should_prune():
+                trial.set_user_attr("epochs_run", epoch)
+                raise optuna.TrialPruned(f"pruned at epoch {epoch} with {self.spec.metric}={value:.4f}")
+
+        result = train(
+            model,
+            data.x_train,
+            data.y_train,
+            data.x_validation,
+            data.y_validation,
+            metric=self.spec.metric,
+            direction=self.spec.direction,
+            epochs=hp.epochs,
+            batch_size=hp.batch_size,
+            patience=hp.patience,
+            report=report,
+        )
+        gap = result.generalization_gap(self.spec.metric)
+        trial.set_user_attr("epochs_run", result.epochs_run)
+        trial.set_user_attr("best_epoch", result.best_epoch)
+        trial.set_user_attr("train_seconds", round(result.train_seconds, 3))
+        trial.set_user_attr("seconds_per_epoch", round(result.seconds_per_epoch, 3))
+        trial.set_user_attr("train_val_gap", None if gap is None else round(gap, 6))
+        trial.set_user_attr("history", {k: [round(v, 6) for v in vs] for k, vs in result.history.items()})
+        return result.best_value
+
+
+def _free_memory() -> None:
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()

@@ -1,0 +1,66 @@
+"""Where a trial runs: host, process, device and library versions, recorded on every trial."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from typing import Any
+
+import gapsearch
+
+
+def device_description() -> str:
+    """The accelerator Keras computes on (for example ``gpu:0 NVIDIA H200``), or ``cpu``."""
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                details = tf.config.experimental.get_device_details(gpus[0])
+                return f"gpu:0 {details.get('device_name', 'GPU')}"
+        elif backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return f"gpu:0 {torch.cuda.get_device_name(0)}"
+        elif backend == "jax":
+            import jax
+
+            device = jax.devices()[0]
+            if device.platform != "cpu":
+                return f"{device.platform}:0 {device.device_kind}"
+    except Exception as error:  # noqa: BLE001 - a device query must never fail a trial
+        return f"unknown ({type(error).__name__})"
+    return "cpu"
+
+
+def backend_version() -> str:
+    import keras
+
+    backend = keras.backend.backend()
+    module = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}.get(backend)
+    if module is None:
+        return "unknown"
+    return str(__import__(module).__version__)
+
+
+def run_attributes() -> dict[str, Any]:
+    """Host, process, device and versions, as user attributes of a trial."""
+    import keras
+
+    return {
+        "hostname": socket.gethostname(),
+        "pid": os.getpid(),
+        "device": device_description(),
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+        "python_version": platform.python_version(),
+        "gapsearch_version": gapsearch.__version__,
+        "keras_version": keras.__version__,
+        "backend": keras.backend.backend(),
+        "backend_version": backend_version(),
+    }

@@ -1,0 +1,26 @@
+"""The study file: typed, frozen sections, loaded and checked once.
+
+Nothing here imports Keras or TensorFlow.
+"""
+
+from gapsearch.spec.data import DataSpec, DelimitedData, SyntheticData, TextSettings
+from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
+from gapsearch.spec.loader import load_study, parse_study
+from gapsearch.spec.space import Choice, ParamSpec, Range
+from gapsearch.spec.study import DEFAULT_STORAGE, StudySpec
+
+__all__ = [
+    "DEFAULT_STORAGE",
+    "HYPERPARAMETER_NAMES",
+    "Choice",
+    "DataSpec",
+    "DelimitedData",
+    "Hyperparameters",
+    "ParamSpec",
+    "Range",
+    "StudySpec",
+    "SyntheticData",
+    "TextSettings",
+    "load_study",
+    "parse_study",
+]

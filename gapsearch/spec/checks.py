@@ -1,0 +1,237 @@
+"""Cross-field checks of a study file that pydantic's per-field types cannot express.
+
+Each check is a small named function that yields ``(key path, problem)`` pairs;
+:func:`run_checks` runs them all so that a user sees every mistake at once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from gapsearch.spec.data import DelimitedData
+from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
+from gapsearch.spec.messages import describe, did_you_mean
+from gapsearch.spec.space import Choice, Range
+from gapsearch.spec.study import METRIC_DIRECTIONS, StudySpec
+
+Problem = tuple[str, str]
+
+
+def _choice_path(name: str, raw: Mapping[str, Any], index: int | None = None) -> str:
+    entry = raw.get("search_space", {}).get(name)
+    base = f"search_space.{name}" if isinstance(entry, list) else f"search_space.{name}.choices"
+    return base if index is None else f"{base}[{index}]"
+
+
+def _value_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` is not allowed for hyperparameter ``name`` (its type and bounds), or None."""
+    try:
+        Hyperparameters.model_validate({name: value})
+    except ValidationError as error:
+        return describe(error.errors(include_url=False)[0])
+    return None
+
+
+def _is_int(name: str) -> bool:
+    return Hyperparameters.model_fields[name].annotation is int
+
+
+def _is_numeric(name: str) -> bool:
+    return Hyperparameters.model_fields[name].annotation in (int, float)
+
+
+def check_search_space_names(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    for name in spec.search_space:
+        if name not in HYPERPARAMETER_NAMES:
+            yield f"search_space.{name}", "unknown hyperparameter; " + did_you_mean(name, HYPERPARAMETER_NAMES)
+
+
+def check_fixed_or_searched(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    for name in spec.search_space:
+        if name in spec.model.model_fields_set:
+            yield (
+                f"search_space.{name}",
+                f"is also fixed under model.{name}; a hyperparameter is either fixed or searched, not both",
+            )
+
+
+def check_choices(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    for name, param in spec.search_space.items():
+        if name not in HYPERPARAMETER_NAMES or not isinstance(param, Choice):
+            continue
+        for index, value in enumerate(param.choices):
+            problem = _value_problem(name, value)
+            if problem:
+                yield _choice_path(name, raw, index), problem
+        repeated = sorted({repr(v) for v in param.choices if param.choices.count(v) > 1})
+        if repeated:
+            yield _choice_path(name, raw), f"lists {', '.join(repeated)} more than once"
+
+
+def check_ranges(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    for name, param in spec.search_space.items():
+        if name not in HYPERPARAMETER_NAMES or not isinstance(param, Range):
+            continue
+        path = f"search_space.{name}"
+        if not _is_numeric(name):
+            allowed = ", ".join(repr(a) for a in typing.get_args(Hyperparameters.model_fields[name].annotation))
+            yield path, f"a range needs a numeric hyperparameter; give a list of choices from {allowed}"
+            continue
+        if _is_int(name):
+            for key in ("low", "high", "step"):
+                value = getattr(param, key)
+                if value is not None and not float(value).is_integer():
+                    yield f"{path}.{key}", f"{name} is an integer, but got {value!r}"
+        for key in ("low", "high"):
+            value = getattr(param, key)
+            problem = _value_problem(name, int(value) if _is_int(name) and float(value).is_integer() else value)
+            if problem:
+                yield f"{path}.{key}", problem
+        if param.low > param.high:
+            yield path, f"low <= high must hold, but got (low={_num(param.low)}, high={_num(param.high)})"
+        if param.log and param.step is not None:
+            yield path, "log and step cannot be used together; drop one of them"
+        if param.log and param.low <= 0:
+            yield f"{path}.low", f"a log range needs low > 0, but got {_num(param.low)}"
+
+
+def _num(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def check_conditions(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    fixed = spec.fixed
+    for name, param in spec.search_space.items():
+        for other, values in (param.when or {}).items():
+            path = f"search_space.{name}.when.{other}"
+            if other == name:
+                yield path, "a parameter cannot depend on itself"
+            elif other in spec.search_space:
+                parent = spec.search_space[other]
+                if not isinstance(parent, Choice):
+                    yield path, f"may only name a parameter searched as a list of choices, but {other} is a range"
+                    continue
+                unknown = [v for v in values if v not in parent.choices]
+                if unknown:
+                    choices = ", ".join(repr(c) for c in parent.choices)
+                    yield path, f"{unknown[0]!r} is not among the choices of {other} ({choices})"
+            elif other in fixed:
+                if fixed[other] not in values:
+                    yield path, f"{other} is fixed at {fixed[other]!r}, so {name} would never be sampled"
+            else:
+                yield path, f"unknown parameter {other!r}; " + did_you_mean(other, spec.search_space)
+    yield from _cycle_problems(spec)
+
+
+def _cycle_problems(spec: StudySpec) -> Iterator[Problem]:
+    try:
+        sampling_order(spec.search_space)
+    except ValueError as error:
+        yield "search_space", str(error)
+
+
+def sampling_order(space: Mapping[str, Choice | Range]) -> list[str]:
+    """Parameter names, each after the parameters its ``when`` names; file order otherwise."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        if name in visiting:
+            raise ValueError(f"the conditions form a cycle through {name!r}; a parameter cannot depend on itself")
+        visiting.add(name)
+        for other in space[name].when or {}:
+            if other in space and other != name:
+                visit(other)
+        visiting.discard(name)
+        order.append(name)
+
+    for name in space:
+        visit(name)
+    return order
+
+
+def check_metric_direction(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    expected = METRIC_DIRECTIONS[spec.metric]
+    if spec.direction != expected:
+        yield "direction", f"{spec.direction!r} with metric {spec.metric!r} would pick the worst trials; expected {expected!r}"
+
+
+def check_grid(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    if spec.sampler.type != "grid":
+        return
+    if not spec.search_space:
+        yield "search_space", "the grid sampler needs at least one parameter to search"
+    for name, param in spec.search_space.items():
+        if param.when:
+            yield f"search_space.{name}.when", "the grid sampler cannot search conditional parameters"
+        if isinstance(param, Range) and param.step is None and not (name in HYPERPARAMETER_NAMES and _is_int(name)):
+            yield f"search_space.{name}", "the grid sampler needs a finite set of values: give a step or a list"
+
+
+_SAMPLER_NEEDS = {"gp": ("torch", "scipy"), "cmaes": ("cmaes",), "qmc": ("scipy",)}
+
+
+def check_sampler_packages(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    for package in _SAMPLER_NEEDS.get(spec.sampler.type, ()):
+        if importlib.util.find_spec(package) is None:
+            yield "sampler.type", f"{spec.sampler.type!r} needs the {package} package (pip install {package}); or use 'tpe'"
+
+
+def check_data_files(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    if not isinstance(spec.data, DelimitedData):
+        return
+    for key in ("train", "validation", "test"):
+        relative = getattr(spec.data, key)
+        if relative is not None and not (spec.base_dir / relative).is_file():
+            yield f"data.{key}", f"no such file {relative!r} (looked in {spec.base_dir})"
+
+
+CHECKS: tuple[Callable[[StudySpec, Mapping[str, Any]], Iterator[Problem]], ...] = (
+    check_search_space_names,
+    check_fixed_or_searched,
+    check_choices,
+    check_ranges,
+    check_conditions,
+    check_metric_direction,
+    check_grid,
+    check_sampler_packages,
+    check_data_files,
+)
+
+
+def run_checks(spec: StudySpec, raw: Mapping[str, Any]) -> list[Problem]:
+    """Every problem every check finds, in check order."""
+    return [problem for check in CHECKS for problem in check(spec, raw)]
+
+
+def space_size(spec: StudySpec) -> int | float:
+    """How many distinct configurations the search space holds (``math.inf`` with a continuous range)."""
+    space = spec.search_space
+    order = sampling_order(space)
+
+    def count(index: int, values: dict[str, Any]) -> float:
+        if index == len(order):
+            return 1
+        name = order[index]
+        param = space[name]
+        if not param.active(values):
+            return count(index + 1, values)
+        if isinstance(param, Choice):
+            if any(name in (p.when or {}) for p in space.values()):
+                return sum(count(index + 1, {**values, name: choice}) for choice in param.choices)
+            return len(param.choices) * count(index + 1, values)
+        if param.step is None and not _is_int(name):
+            return math.inf
+        step = param.step or 1
+        return (math.floor((param.high - param.low) / step + 1e-9) + 1) * count(index + 1, values)
+
+    total = count(0, dict(spec.fixed))
+    return total if total == math.inf else int(total)

@@ -1,0 +1,48 @@
+"""The model and training hyperparameters: the names a study may fix or search.
+
+This one class is the single source of truth for their names, types, defaults and
+allowed values. ``model:`` in a study file sets some of them; ``search_space:``
+searches others; the model builder takes a complete, validated instance.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Pooling = Literal["average", "max", "attention", "average_max"]
+Encoder = Literal["conv1d", "lstm", "gru", "none"]
+Truncation = Literal["pre", "post"]
+
+POOLINGS: tuple[str, ...] = ("average", "max", "attention", "average_max")
+ENCODERS: tuple[str, ...] = ("conv1d", "lstm", "gru", "none")
+
+
+class Hyperparameters(BaseModel):
+    """Every hyperparameter of the model and its training, with its default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    # Text to ids.
+    max_tokens: int = Field(20000, ge=3, description="Vocabulary size, padding and out-of-vocabulary ids included.")
+    sequence_length: int = Field(200, ge=1, description="Tokens kept per text; shorter texts are padded.")
+    # Architecture.
+    embedding_dim: int = Field(64, ge=1, description="Width of the token embedding.")
+    encoder: Encoder = Field("conv1d", description="What runs between the embedding and the pooling.")
+    filters: int = Field(128, ge=1, description="Convolution filters per conv1d layer.")
+    kernel_size: int = Field(3, ge=1, description="Convolution window width, in tokens.")
+    conv_layers: int = Field(1, ge=1, le=8, description="Stacked conv1d layers.")
+    rnn_units: int = Field(64, ge=1, description="Units per direction of the bidirectional lstm/gru encoder.")
+    pooling: Pooling = Field("average", description="Global pooling over the real (unpadded) tokens.")
+    attention_units: int = Field(64, ge=1, description="Hidden width of the attention pooling's scorer.")
+    dropout: float = Field(0.0, ge=0.0, lt=1.0, description="Dropout rate after the pooling.")
+    dense_units: int = Field(0, ge=0, description="Hidden dense layer width; 0 for none.")
+    # Training.
+    learning_rate: float = Field(1e-3, gt=0.0, le=10.0, description="Adam learning rate.")
+    batch_size: int = Field(32, ge=1, description="Examples per training step.")
+    epochs: int = Field(10, ge=1, description="Most epochs to train; early stopping may end sooner.")
+    patience: int = Field(3, ge=0, description="Epochs without improvement before early stopping; 0 turns it off.")
+
+
+HYPERPARAMETER_NAMES: tuple[str, ...] = tuple(Hyperparameters.model_fields)

@@ -1,0 +1,55 @@
+"""The ``pruner:`` section: one class per Optuna pruner, chosen by ``type``.
+
+A pruner compares a trial's per-epoch validation metric with other trials' at the
+same epoch and stops the unpromising ones early.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Field
+
+from gapsearch.spec._base import Frozen
+
+
+class MedianPruner(Frozen):
+    type: Literal["median"]
+    n_startup_trials: int = Field(5, ge=0, description="Trials that run in full before any is pruned.")
+    n_warmup_steps: int = Field(1, ge=0, description="Epochs of each trial before it may be pruned.")
+    interval_steps: int = Field(1, ge=1, description="Epochs between pruning checks.")
+
+
+class PercentilePruner(MedianPruner):
+    type: Literal["percentile"]  # type: ignore[assignment]
+    percentile: float = Field(25.0, ge=0.0, le=100.0, description="Prune below this percentile of earlier trials.")
+
+
+class SuccessiveHalvingPruner(Frozen):
+    type: Literal["successive_halving"]
+    min_resource: int | Literal["auto"] = Field("auto", description="Epochs every trial gets before the first rung.")
+    reduction_factor: int = Field(3, ge=2, description="Keep the best 1/reduction_factor at each rung.")
+    min_early_stopping_rate: int = Field(0, ge=0, description="Rungs skipped before pruning starts.")
+
+
+class HyperbandPruner(Frozen):
+    type: Literal["hyperband"]
+    min_resource: int = Field(1, ge=1, description="Fewest epochs a trial gets.")
+    max_resource: int | Literal["auto"] = Field("auto", description="Most epochs a trial gets; the model's epochs when auto.")
+    reduction_factor: int = Field(3, ge=2, description="Keep the best 1/reduction_factor at each rung.")
+
+
+class WilcoxonPruner(Frozen):
+    type: Literal["wilcoxon"]
+    p_threshold: float = Field(0.1, gt=0.0, lt=1.0, description="Prune when worse than the best trial at this p-value.")
+    n_startup_steps: int = Field(2, ge=0, description="Steps before a trial may be pruned.")
+
+
+class NoPruner(Frozen):
+    type: Literal["none"]
+
+
+PrunerSpec = Annotated[
+    Union[MedianPruner, PercentilePruner, SuccessiveHalvingPruner, HyperbandPruner, WilcoxonPruner, NoPruner],
+    Field(discriminator="type"),
+]

@@ -1,0 +1,128 @@
+"""The study database: resolving its URL, masking its password, opening it safely.
+
+Optuna's RDB storage does the work; this module picks the URL (``--storage`` over
+``GAPSEARCH_STORAGE`` over the study file over the SQLite default), fills in an
+installed driver, and turns connection failures into one-line errors.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gapsearch.errors import StorageError
+
+if TYPE_CHECKING:
+    import optuna
+
+STORAGE_ENV = "GAPSEARCH_STORAGE"
+DEFAULT_STORAGE = "sqlite:///gapsearch.db"
+HEARTBEAT_INTERVAL = 10
+GRACE_PERIOD = 30
+
+# Driver packages SQLAlchemy expects for a bare dialect, and the installed alternatives we can use instead.
+_DRIVERS = {
+    "postgresql": (("psycopg2", "postgresql+psycopg2"), ("psycopg", "postgresql+psycopg")),
+    "mysql": (("MySQLdb", "mysql+mysqldb"), ("pymysql", "mysql+pymysql")),
+    "mariadb": (("MySQLdb", "mariadb+mysqldb"), ("pymysql", "mariadb+pymysql")),
+}
+
+
+def resolve_storage_url(option: str | None, study_storage: str | None) -> str:
+    """The storage URL in force: ``--storage``, then ``$GAPSEARCH_STORAGE``, then the study file, then the default."""
+    return option or os.environ.get(STORAGE_ENV) or study_storage or DEFAULT_STORAGE
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***``; never print a storage URL without this."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable storage URL>"
+
+
+def _with_driver(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(
+            f"storage {url!r} is not a database URL; expected for example sqlite:///gapsearch.db "
+            "or postgresql://user@host/db"
+        ) from None
+    choices = _DRIVERS.get(parsed.drivername)
+    if choices is None:
+        return url
+    for module, drivername in choices:
+        if importlib.util.find_spec(module) is not None:
+            return parsed.set(drivername=drivername).render_as_string(hide_password=False)
+    extra = "postgres" if parsed.drivername == "postgresql" else "mysql"
+    raise StorageError(
+        f"storage {mask_url(url)}: no {parsed.drivername} driver is installed; pip install 'gapsearch[{extra}]'"
+    )
+
+
+def _engine_kwargs(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # Several local processes share one file: wait for the lock instead of failing at once.
+        return {"connect_args": {"timeout": 60}}
+    return {"pool_pre_ping": True, "pool_size": 2, "max_overflow": 2, "pool_recycle": 1800,
+            "connect_args": {"connect_timeout": 10}}
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for other databases or in-memory SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def open_storage(url: str, *, create: bool = True) -> optuna.storages.RDBStorage:
+    """Open (and with ``create``, set up) the study database at ``url``.
+
+    Raises:
+        StorageError: the URL is malformed, its driver is missing, or the database cannot be reached;
+            with ``create=False``, also when a SQLite file does not exist (nothing is created then).
+    """
+    import optuna
+    import sqlalchemy.exc
+
+    full_url = _with_driver(url)
+    path = sqlite_path(full_url)
+    if path is not None and not create and not path.is_file():
+        raise StorageError(f"no study database at {path}; run `gapsearch run` first or pass --storage")
+    if path is not None and create and not path.parent.is_dir():
+        raise StorageError(f"storage {mask_url(url)}: the folder {path.parent} does not exist")
+    try:
+        return optuna.storages.RDBStorage(
+            full_url,
+            engine_kwargs=_engine_kwargs(full_url),
+            heartbeat_interval=HEARTBEAT_INTERVAL,
+            grace_period=GRACE_PERIOD,
+            skip_table_creation=not create,
+        )
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.ProgrammingError) as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        raise StorageError(f"cannot reach the study database {mask_url(url)}: {reason}") from None
+
+
+def load_existing_study(url: str, name: str) -> optuna.Study:
+    """Load study ``name`` from ``url`` without creating anything."""
+    import optuna
+
+    storage = open_storage(url, create=False)
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        names = ", ".join(repr(s.study_name) for s in optuna.get_all_study_summaries(storage)) or "none"
+        raise StorageError(f"no study {name!r} in {mask_url(url)}; studies there: {names}") from None
