@@ -96,7 +96,7 @@ class Objective:
         trial.set_user_attr("train_seconds", round(result.train_seconds, 3))
         trial.set_user_attr("seconds_per_epoch", round(result.seconds_per_epoch, 3))
         trial.set_user_attr("train_val_gap", None if gap is None else round(gap, 6))
-        trial.set_user_attr("history", {k: [round(v, 6) for v in vs] for k, vs in result.history.items()})
+        trial.set_user_attr("history", result.history)
         return result.best_value
 
 

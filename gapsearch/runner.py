@@ -131,6 +131,9 @@ def run_study(
     import optuna
 
     from gapsearch.errors import TrialFailed
+    from gapsearch.runtime import import_keras
+
+    import_keras()
     from gapsearch.objective import Objective
 
     budget = n_trials if n_trials is not None else spec.n_trials

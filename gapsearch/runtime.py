@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import socket
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import gapsearch
+
+
+@contextlib.contextmanager
+def _stderr_fd_silenced() -> Iterator[None]:
+    """Silence file descriptor 2 (C++ logging), leaving Python's own exceptions untouched."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to silence
+        yield
+        return
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+def import_keras() -> None:
+    """Import Keras (and its backend) once, without the TensorFlow C++ start-up chatter.
+
+    TensorFlow prints absl log lines while it loads, before any log level applies;
+    they say nothing a gapsearch user can act on. Errors still raise normally.
+    """
+    if "keras" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _stderr_fd_silenced():
+        import keras  # noqa: F401
 
 
 def device_description() -> str:
@@ -19,7 +54,8 @@ def device_description() -> str:
         if backend == "tensorflow":
             import tensorflow as tf
 
-            gpus = tf.config.list_physical_devices("GPU")
+            with _stderr_fd_silenced():  # CUDA's probe logs an error on machines without a GPU
+                gpus = tf.config.list_physical_devices("GPU")
             if gpus:
                 details = tf.config.experimental.get_device_details(gpus[0])
                 return f"gpu:0 {details.get('device_name', 'GPU')}"

@@ -94,9 +94,13 @@ def open_storage(url: str, *, create: bool = True) -> optuna.storages.RDBStorage
         StorageError: the URL is malformed, its driver is missing, or the database cannot be reached;
             with ``create=False``, also when a SQLite file does not exist (nothing is created then).
     """
+    import warnings
+
     import optuna
     import sqlalchemy.exc
 
+    # Heartbeats are how crashed workers' trials get failed and retried; Optuna still flags them experimental.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning, module="optuna")
     full_url = _with_driver(url)
     path = sqlite_path(full_url)
     if path is not None and not create and not path.is_file():

@@ -83,14 +83,18 @@ def check_ranges(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
             allowed = ", ".join(repr(a) for a in typing.get_args(Hyperparameters.model_fields[name].annotation))
             yield path, f"a range needs a numeric hyperparameter; give a list of choices from {allowed}"
             continue
+        fractional = set()
         if _is_int(name):
             for key in ("low", "high", "step"):
                 value = getattr(param, key)
                 if value is not None and not float(value).is_integer():
+                    fractional.add(key)
                     yield f"{path}.{key}", f"{name} is an integer, but got {value!r}"
         for key in ("low", "high"):
             value = getattr(param, key)
-            problem = _value_problem(name, int(value) if _is_int(name) and float(value).is_integer() else value)
+            if key in fractional:
+                continue
+            problem = _value_problem(name, int(value) if _is_int(name) else value)
             if problem:
                 yield f"{path}.{key}", problem
         if param.low > param.high:

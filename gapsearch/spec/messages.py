@@ -163,10 +163,18 @@ def describe(error: ErrorDetails, holder: type[BaseModel] | None = None) -> str:
 def messages(root: type[BaseModel], error: ValidationError, prefix: Sequence[str | int] = ()) -> list[tuple[str, str]]:
     """(path, problem) pairs for a ValidationError raised while validating ``root``; one per path."""
     seen: dict[str, str] = {}
+    misspelled: set[str] = set()  # required keys that an unknown key is a misspelling of
     for details in error.errors(include_url=False):
         shown, holder = locate(root, details["loc"])
         if details["type"] in ("union_tag_invalid", "union_tag_not_found"):
             shown = [*shown, "type"]
         path = join_path([*prefix, *shown])
-        seen.setdefault(path, describe(details, holder))
-    return list(seen.items())
+        problem = describe(details, holder)
+        seen.setdefault(path, problem)
+        if details["type"] == "extra_forbidden" and holder is not None:
+            close = difflib.get_close_matches(str(shown[-1]), list(holder.model_fields), n=1, cutoff=0.6)
+            if close:
+                misspelled.add(join_path([*prefix, *shown[:-1], close[0]]))
+    # "n_trails: unknown key; did you mean 'n_trials'?" says all; "n_trials: required key missing" adds nothing.
+    return [(path, problem) for path, problem in seen.items()
+            if not (path in misspelled and problem == "required key missing")]

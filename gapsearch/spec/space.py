@@ -23,7 +23,10 @@ def _condition_values(value: Any) -> Any:
     return value
 
 
-Condition = Annotated[dict[str, tuple[Scalar, ...]], BeforeValidator(_condition_values)]
+Condition = Annotated[
+    dict[str, tuple[Scalar, ...]],
+    BeforeValidator(_condition_values, json_schema_input_type=dict[str, Union[Scalar, list[Scalar]]]),
+]
 
 
 class Choice(Frozen):
@@ -68,5 +71,5 @@ def _list_to_choice(value: Any) -> Any:
 ParamSpec = Annotated[
     Union[Annotated[Choice, Tag("choice")], Annotated[Range, Tag("range")]],
     Discriminator(_param_kind),
-    BeforeValidator(_list_to_choice),
+    BeforeValidator(_list_to_choice, json_schema_input_type=Union[list[Scalar], Choice, Range]),
 ]

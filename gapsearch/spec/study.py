@@ -9,7 +9,7 @@ from pydantic import Field, PrivateAttr
 
 from gapsearch.spec._base import Frozen
 from gapsearch.spec.data import DataSpec
-from gapsearch.spec.hyperparameters import Hyperparameters
+from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
 from gapsearch.spec.pruners import MedianPruner, PrunerSpec
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
 from gapsearch.spec.space import ParamSpec
@@ -44,7 +44,11 @@ class StudySpec(Frozen):
     )
     data: DataSpec = Field(description="Where the texts and labels come from.")
     model: Hyperparameters = Field(default_factory=Hyperparameters, description="Fixed hyperparameter values.")
-    search_space: dict[str, ParamSpec] = Field(default_factory=dict, description="Hyperparameters to search.")
+    search_space: dict[str, ParamSpec] = Field(
+        default_factory=dict,
+        description="Hyperparameters to search: a list of choices, or {low, high} with optional step, log and when.",
+        json_schema_extra={"propertyNames": {"enum": list(HYPERPARAMETER_NAMES)}},
+    )
 
     _source: Path | None = PrivateAttr(None)
     _text: str | None = PrivateAttr(None)

@@ -1,0 +1,130 @@
+"""Shared fixtures: paths to the real datasets, real database servers, a tiny study file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = (ROOT / ".." / "shared" / "datasets").resolve()
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip when something outside the repository is missing; in CI that is a failure instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def datasets() -> Path:
+    require(DATASETS.is_dir(), f"the shared datasets are missing at {DATASETS}")
+    return DATASETS
+
+
+def _server_database(create_url: str, make_url, drop) -> Iterator[str]:  # noqa: ANN001
+    import sqlalchemy
+
+    name = f"gapsearch_test_{uuid.uuid4().hex[:10]}"
+    engine = sqlalchemy.create_engine(create_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    except sqlalchemy.exc.OperationalError as error:
+        engine.dispose()
+        require(False, f"the database server is unreachable: {str(error.orig).splitlines()[0]}")
+    try:
+        yield make_url(name)
+    finally:
+        with engine.connect() as connection:
+            drop(connection, name)
+        engine.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server, dropped afterwards."""
+    import sqlalchemy
+
+    def drop(connection, name):  # noqa: ANN001
+        connection.execute(sqlalchemy.text(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
+
+    yield from _server_database(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        lambda name: f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+        drop,
+    )
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    """A fresh MariaDB database on the local server, dropped afterwards."""
+    import sqlalchemy
+
+    yield from _server_database(
+        "mysql+pymysql://root@127.0.0.1:3306/",
+        lambda name: f"mysql+pymysql://root@127.0.0.1:3306/{name}",
+        lambda connection, name: connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}")),
+    )
+
+
+TINY_STUDY = """\
+name: tiny
+metric: val_accuracy
+direction: maximize
+n_trials: 3
+seed: 3
+sampler: {type: random}
+pruner: {type: none}
+data: {format: synthetic, n_examples: 240, min_length: 4, max_length: 30}
+model:
+  max_tokens: 300
+  sequence_length: 30
+  epochs: 2
+  patience: 0
+  batch_size: 32
+  filters: 8
+search_space:
+  embedding_dim: [4, 8]
+  pooling: [average, max, attention]
+  attention_units: {low: 4, high: 8, when: {pooling: attention}}
+"""
+
+
+@pytest.fixture
+def tiny_study(tmp_path: Path) -> Path:
+    """A study file that runs 3 trials in seconds."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_STUDY)
+    return path
+
+
+def gapsearch(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600,
+              check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a fresh process, as a user would."""
+    full_env = {k: v for k, v in os.environ.items() if k != "GAPSEARCH_STORAGE"}
+    full_env.update({"PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})})
+    result = subprocess.run(
+        [sys.executable, "-m", "gapsearch", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"gapsearch {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text)

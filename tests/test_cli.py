@@ -1,0 +1,203 @@
+"""The command line as a user meets it: real processes, a real SQLite file, Optuna's own API and CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tests.conftest import TINY_STUDY, gapsearch
+
+OPTUNA_CLI = str(Path(sys.executable).with_name("optuna"))
+
+
+def states(db: Path, name: str = "tiny") -> list[str]:
+    study = optuna.load_study(study_name=name, storage=f"sqlite:///{db}")
+    return [t.state.name for t in study.get_trials(deepcopy=False)]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    """The tiny study, run once through the CLI in its own folder (default storage)."""
+    folder = tmp_path_factory.mktemp("run")
+    (folder / "tiny.yaml").write_text(TINY_STUDY)
+    result = gapsearch("run", "tiny.yaml", "--no-progress", cwd=folder, check=True)
+    (folder / "first-run.out").write_text(result.stdout)
+    return folder
+
+
+def test_run_fills_the_budget_in_the_default_sqlite_file(finished_run):
+    db = finished_run / "gapsearch.db"
+    assert states(db) == ["COMPLETE"] * 3
+    output = (finished_run / "first-run.out").read_text()
+    assert [line.split()[:3] for line in output.splitlines() if line.startswith("trial ")] == [
+        ["trial", "0", "COMPLETE"], ["trial", "1", "COMPLETE"], ["trial", "2", "COMPLETE"]]
+    assert "study tiny: 3/3 finished trials in sqlite:///gapsearch.db" in output
+    assert "best trial: " in output
+
+
+def test_each_trial_records_what_it_cost_and_where_it_ran(finished_run):
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_run / 'gapsearch.db'}")
+    for trial in study.trials:
+        attrs = trial.user_attrs
+        assert {"embedding_dim", "pooling"} <= set(trial.params)
+        assert ("attention_units" in trial.params) == (trial.params["pooling"] == "attention")
+        vocabulary, remainder = divmod(attrs["params_embedding"], trial.params["embedding_dim"])
+        assert remainder == 0 and 2 < vocabulary <= 300  # max_tokens caps the vocabulary
+        assert attrs["params_total"] > attrs["params_embedding"] > 0
+        assert attrs["epochs_run"] == 2 and attrs["best_epoch"] in (1, 2)
+        assert trial.value == max(attrs["history"]["val_accuracy"])  # the best epoch's value, not the last one's
+        assert attrs["train_seconds"] > 0 and attrs["seconds_per_epoch"] > 0
+        assert attrs["train_val_gap"] == pytest.approx(
+            attrs["history"]["accuracy"][attrs["best_epoch"] - 1] - trial.value, abs=1e-5)
+        assert attrs["backend"] == "tensorflow" and attrs["device"] == "cpu"
+        assert attrs["pid"] > 0 and attrs["hostname"] and attrs["gapsearch_version"] and attrs["keras_version"]
+    assert study.user_attrs["class_names"] == ["class_0", "class_1"]
+    assert "name: tiny" in study.user_attrs["study_file"]
+
+
+def test_optunas_own_cli_lists_the_trials(finished_run):
+    result = subprocess.run(
+        [OPTUNA_CLI, "trials", "--storage", "sqlite:///gapsearch.db", "--study-name", "tiny", "-f", "json"],
+        cwd=finished_run, capture_output=True, text=True, check=True,
+    )
+    rows = json.loads(result.stdout)
+    assert [row["state"] for row in rows] == ["COMPLETE"] * 3
+    assert all("params_pooling" in row or "pooling" in json.dumps(row) for row in rows)
+
+
+def test_a_second_run_adds_nothing_once_the_budget_is_met(finished_run):
+    result = gapsearch("run", "tiny.yaml", "--no-progress", cwd=finished_run, check=True)
+    assert "already holds 3 finished trials (budget 3); nothing to do" in result.stdout
+    assert states(finished_run / "gapsearch.db") == ["COMPLETE"] * 3
+
+
+def test_trials_and_best_read_the_study(finished_run):
+    table = gapsearch("trials", "tiny.yaml", cwd=finished_run, check=True).stdout.splitlines()
+    assert table[0].split()[:4] == ["number", "state", "value", "seconds"]
+    assert len(table) == 4
+    rows = json.loads(gapsearch("trials", "tiny.yaml", "--format", "json", cwd=finished_run, check=True).stdout)
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_run / 'gapsearch.db'}")
+    assert [r["value"] for r in rows] == [t.value for t in study.trials]
+    csv_lines = gapsearch("trials", "tiny.yaml", "--format", "csv", cwd=finished_run, check=True).stdout.splitlines()
+    assert csv_lines[0].startswith("number,state,value,seconds,") and len(csv_lines) == 4
+    best = gapsearch("best", "tiny.yaml", cwd=finished_run, check=True).stdout
+    assert best.startswith(f"best trial: {study.best_trial.number}  val_accuracy=")
+
+
+def test_commands_that_only_read_never_import_tensorflow(finished_run):
+    probe = (
+        "import sys; from gapsearch.cli import main\n"
+        "try:\n    main(sys.argv[1:], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'torch', 'jax') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    for args in (["--help"], ["validate", "tiny.yaml"], ["schema"], ["trials", "tiny.yaml"], ["best", "tiny.yaml"]):
+        result = subprocess.run([sys.executable, "-c", probe, *args], cwd=finished_run, capture_output=True, text=True)
+        assert result.stdout.strip().endswith("HEAVY []"), (args, result.stdout[-300:], result.stderr[-500:])
+
+
+BAD_INPUTS = {
+    "misspelled key": (("n_trials: 3", "n_trails: 3"), "{file}: n_trails: unknown key; did you mean 'n_trials'?"),
+    "low above high": (("attention_units: {low: 4, high: 8,", "attention_units: {low: 8, high: 4,"),
+                       "{file}: search_space.attention_units: low <= high must hold, but got (low=8, high=4)"),
+    "unknown pooling": (("[average, max, attention]", "[average, maximum, attention]"),
+                        "{file}: search_space.pooling[1]: 'maximum' is not allowed; "
+                        "expected 'average', 'max', 'attention' or 'average_max'"),
+    "missing data file": (("data: {format: synthetic, n_examples: 240, min_length: 4, max_length: 30}",
+                           "data: {train: reviews.tsv}"),
+                          "{file}: data.train: no such file 'reviews.tsv' (looked in {folder})"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_gives_one_line_exit_2_and_writes_nothing(tmp_path, case):
+    (old, new), expected = BAD_INPUTS[case]
+    assert old in TINY_STUDY
+    (tmp_path / "study.yaml").write_text(TINY_STUDY.replace(old, new))
+    result = gapsearch("run", "study.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["error: " + expected.format(file="study.yaml", folder=tmp_path.resolve())]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "gapsearch.db").exists()
+
+
+def test_unreachable_postgres_gives_one_line_and_exit_2(tmp_path):
+    (tmp_path / "study.yaml").write_text(TINY_STUDY)
+    result = gapsearch("run", "study.yaml", "--storage", "postgresql://alice:s3cret@127.0.0.1:1/gapsearch", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: cannot reach the study database postgresql://alice:***@127.0.0.1:1/gapsearch: ")
+    assert "s3cret" not in result.stdout + result.stderr
+    assert not (tmp_path / "gapsearch.db").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    (tmp_path / "study.yaml").write_text(TINY_STUDY.replace("n_trials: 3", "n_trials: 0"))
+    result = gapsearch("--debug", "validate", "study.yaml", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" in result.stderr
+    assert result.stderr.splitlines()[-1] == "error: study.yaml: n_trials: must be >= 1, but got 0"
+
+
+def test_validate_prints_the_resolved_study_with_the_password_masked(tmp_path):
+    (tmp_path / "study.yaml").write_text(TINY_STUDY)
+    result = gapsearch("validate", "study.yaml", cwd=tmp_path,
+                       env={"GAPSEARCH_STORAGE": "postgresql://alice:s3cret@db.internal/studies"}, check=True)
+    assert "storage    postgresql://alice:***@db.internal/studies" in result.stdout
+    assert "s3cret" not in result.stdout
+    # average and max: 2 embedding dims each; attention: 2 x 5 attention units
+    assert "search space: 14 configurations" in result.stdout
+
+
+def test_schema_accepts_the_shipped_studies_and_rejects_a_bad_one(tmp_path):
+    import jsonschema
+    import yaml
+
+    from gapsearch.spec.yaml_io import read_yaml_mapping
+
+    schema = json.loads(gapsearch("schema", cwd=tmp_path, check=True).stdout)
+    root = Path(__file__).resolve().parents[1]
+    for study_file in sorted((root / "studies").glob("*.yaml")):
+        jsonschema.validate(read_yaml_mapping(study_file)[0], schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(yaml.safe_load(TINY_STUDY.replace("n_trials: 3", "n_trails: 3")), schema)
+
+
+def test_interrupted_run_resumes_to_its_budget(tmp_path):
+    study = TINY_STUDY.replace("n_trials: 3", "n_trials: 4").replace("epochs: 2", "epochs: 6")
+    (tmp_path / "study.yaml").write_text(study)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("GAPSEARCH_STORAGE", None)
+    process = subprocess.Popen([sys.executable, "-m", "gapsearch", "run", "study.yaml", "--no-progress"],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    first = process.stdout.readline()  # the first finished trial
+    assert first.startswith("trial   0  COMPLETE"), first + process.stderr.read()
+    time.sleep(1.0)  # inside the second trial
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    before = states(tmp_path / "gapsearch.db")
+    assert "RUNNING" not in before and before.count("COMPLETE") < 4
+    gapsearch("run", "study.yaml", "--no-progress", cwd=tmp_path, check=True)
+    after = states(tmp_path / "gapsearch.db")
+    assert after.count("COMPLETE") == 4 and "RUNNING" not in after
+
+
+def test_a_tiny_study_runs_under_the_torch_backend(tmp_path):
+    pytest.importorskip("torch") if os.environ.get("CI", "").lower() != "true" else __import__("torch")
+    (tmp_path / "study.yaml").write_text(TINY_STUDY.replace("n_trials: 3", "n_trials: 2"))
+    gapsearch("run", "study.yaml", "--no-progress", cwd=tmp_path, env={"KERAS_BACKEND": "torch"}, check=True)
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{tmp_path / 'gapsearch.db'}")
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert {t.user_attrs["backend"] for t in study.trials} == {"torch"}
+    assert all(0.0 <= t.value <= 1.0 for t in study.trials)
