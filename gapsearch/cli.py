@@ -71,13 +71,25 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command()
 @study_argument
 @storage_option
-@click.option("--n-trials", type=click.IntRange(min=1), help="Finished trials the study should hold (overrides n_trials).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="Start no new trial after this many seconds.")
+@click.option(
+    "--n-trials", type=click.IntRange(min=1), help="Finished trials the study should hold (overrides n_trials)."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Start no new trial after this many seconds.",
+)
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 @click.pass_context
-def run(ctx: click.Context, study_file: Path, storage: str | None, n_trials: int | None, timeout: float | None,
-        progress: bool) -> None:
+def run(
+    ctx: click.Context,
+    study_file: Path,
+    storage: str | None,
+    n_trials: int | None,
+    timeout: float | None,
+    progress: bool,
+) -> None:
     """Run trials until the study holds its budget of finished trials.
 
     Rerunning the same file continues the same study; once the budget is met it does nothing.
@@ -92,17 +104,22 @@ def run(ctx: click.Context, study_file: Path, storage: str | None, n_trials: int
     _quiet_optuna(ctx.parent.params.get("debug", False) if ctx.parent else False)
     display = TrialProgress(spec.metric, enabled=progress)
     try:
-        outcome = run_study(spec, storage_url=url, n_trials=n_trials, timeout=timeout, callbacks=[display],
-                            on_start=display.start)
+        outcome = run_study(
+            spec, storage_url=url, n_trials=n_trials, timeout=timeout, callbacks=[display], on_start=display.start
+        )
     finally:
         display.close()
     ran = outcome.finished_after - outcome.finished_before
     if ran == 0 and outcome.finished_before >= outcome.budget:
-        click.echo(f"study {outcome.study_name} already holds {outcome.finished_before} finished trials "
-                   f"(budget {outcome.budget}); nothing to do")
+        click.echo(
+            f"study {outcome.study_name} already holds {outcome.finished_before} finished trials "
+            f"(budget {outcome.budget}); nothing to do"
+        )
     else:
-        click.echo(f"study {outcome.study_name}: {outcome.finished_after}/{outcome.budget} finished trials "
-                   f"in {outcome.storage}")
+        click.echo(
+            f"study {outcome.study_name}: {outcome.finished_after}/{outcome.budget} finished trials "
+            f"in {outcome.storage}"
+        )
     if outcome.best_trial is not None:
         click.echo(best_summary(outcome.best_trial, spec.metric))
 

@@ -33,7 +33,9 @@ def trial_line(trial: optuna.trial.FrozenTrial, metric: str) -> str:
     """One line for a finished trial: number, state, value, seconds, parameters (and the reason it failed)."""
     seconds = trial.duration.total_seconds() if trial.duration else 0.0
     value = f"{metric}={format_value(trial.value)}" if trial.value is not None else "-"
-    line = f"trial {trial.number:>3}  {trial.state.name:<8}  {value:<20}  {seconds:6.1f}s  {format_params(trial.params)}"
+    line = (
+        f"trial {trial.number:>3}  {trial.state.name:<8}  {value:<20}  {seconds:6.1f}s  {format_params(trial.params)}"
+    )
     reason = trial.user_attrs.get("fail_reason")
     if reason and trial.state.name == "FAIL":
         line += f"  ({str(reason).splitlines()[0][:200]})"
@@ -107,8 +109,8 @@ def render_records(records: list[dict[str, Any]], fmt: str) -> str:
         return buffer.getvalue().rstrip("\n")
     cells = [[("" if r[c] is None else format_value(r[c])) for c in columns] for r in records]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
 
 
@@ -119,8 +121,11 @@ def best_summary(trial: optuna.trial.FrozenTrial, metric: str) -> str:
         f"best trial: {trial.number}  {metric}={format_value(trial.value)}",
         f"  parameters: {format_params(trial.params) or '(none searched)'}",
     ]
-    cost = [f"{k}={format_value(attrs[k])}" for k in ("params_total", "params_embedding", "epochs_run",
-                                                        "best_epoch", "seconds_per_epoch", "train_val_gap") if k in attrs]
+    cost = [
+        f"{k}={format_value(attrs[k])}"
+        for k in ("params_total", "params_embedding", "epochs_run", "best_epoch", "seconds_per_epoch", "train_val_gap")
+        if k in attrs
+    ]
     if cost:
         lines.append("  " + " ".join(cost))
     return "\n".join(lines)

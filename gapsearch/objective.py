@@ -47,7 +47,7 @@ class Objective:
             trial.set_user_attr(FAIL_REASON, failure.message)
             raise
         except Exception as error:  # noqa: BLE001 - any other error fails this trial alone
-            reason = f"{type(error).__name__}: {error}".strip()
+            reason = _reason(error)
             trial.set_user_attr(FAIL_REASON, reason[:2000])
             trial.set_user_attr("fail_traceback", traceback.format_exc()[-4000:])
             raise TrialFailed(reason) from error
@@ -98,6 +98,17 @@ class Objective:
         trial.set_user_attr("train_val_gap", None if gap is None else round(gap, 6))
         trial.set_user_attr("history", result.history)
         return result.best_value
+
+
+def _reason(error: Exception) -> str:
+    """A one-line reason for a failed trial, naming out-of-memory plainly whatever the backend calls it."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    names = type(error).__name__ + " " + text[:300]
+    if isinstance(error, MemoryError) or any(
+        s in names for s in ("ResourceExhausted", "OutOfMemory", "out of memory", "OOM ")
+    ):
+        return f"out of memory: {text}"
+    return text
 
 
 def _free_memory() -> None:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gapsearch.errors import GapsearchError, UserError
-from gapsearch.storage import mask_url, open_storage
 from gapsearch.spec.study import StudySpec
+from gapsearch.storage import mask_url, open_storage
 
 if TYPE_CHECKING:
     import optuna
@@ -154,7 +154,8 @@ def run_study(
     after = count_finished(study)
     if streak.streak >= streak.limit:
         raise GapsearchError(
-            f"stopped after {streak.streak} failed trials in a row; the last failed because: {streak.last_reason}"
+            f"stopped after {streak.streak} failed trial{'s' if streak.streak > 1 else ''} in a row; "
+            f"the last failed because: {streak.last_reason}"
         )
     return RunOutcome(
         study_name=spec.name,

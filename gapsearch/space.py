@@ -9,8 +9,9 @@ from gapsearch.spec.hyperparameters import Hyperparameters
 from gapsearch.spec.space import Choice, ParamSpec
 
 if TYPE_CHECKING:
-    import optuna
     from collections.abc import Mapping
+
+    import optuna
 
 
 def sample(trial: optuna.Trial, space: Mapping[str, ParamSpec], fixed: Mapping[str, Any]) -> dict[str, Any]:
@@ -27,7 +28,9 @@ def sample(trial: optuna.Trial, space: Mapping[str, ParamSpec], fixed: Mapping[s
         if isinstance(param, Choice):
             values[name] = trial.suggest_categorical(name, list(param.choices))
         elif Hyperparameters.model_fields[name].annotation is int:
-            values[name] = trial.suggest_int(name, int(param.low), int(param.high), step=int(param.step or 1), log=param.log)
+            values[name] = trial.suggest_int(
+                name, int(param.low), int(param.high), step=int(param.step or 1), log=param.log
+            )
         else:
             values[name] = trial.suggest_float(name, param.low, param.high, step=param.step, log=param.log)
     return values

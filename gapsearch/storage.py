@@ -73,8 +73,13 @@ def _engine_kwargs(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # Several local processes share one file: wait for the lock instead of failing at once.
         return {"connect_args": {"timeout": 60}}
-    return {"pool_pre_ping": True, "pool_size": 2, "max_overflow": 2, "pool_recycle": 1800,
-            "connect_args": {"connect_timeout": 10}}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 2,
+        "max_overflow": 2,
+        "pool_recycle": 1800,
+        "connect_args": {"connect_timeout": 10},
+    }
 
 
 def sqlite_path(url: str) -> Path | None:

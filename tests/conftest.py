@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,9 +56,12 @@ def postgres_url() -> Iterator[str]:
     import sqlalchemy
 
     def drop(connection, name):  # noqa: ANN001
-        connection.execute(sqlalchemy.text(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ))
+        connection.execute(
+            sqlalchemy.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+        )
         connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name}"))
 
     yield from _server_database(
@@ -112,19 +114,27 @@ def tiny_study(tmp_path: Path) -> Path:
     return path
 
 
-def gapsearch(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600,
-              check: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in a fresh process, as a user would."""
+def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a CLI subprocess: this checkout's package first, no inherited storage override."""
     full_env = {k: v for k, v in os.environ.items() if k != "GAPSEARCH_STORAGE"}
-    full_env.update({"PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})})
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), full_env.get("PYTHONPATH", "")) if p)
+    full_env.update({"PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": pythonpath, **(env or {})})
+    return full_env
+
+
+def gapsearch(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a fresh process, as a user would."""
     result = subprocess.run(
         [sys.executable, "-m", "gapsearch", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=cli_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"gapsearch {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
 
-
-def dedent(text: str) -> str:
-    return textwrap.dedent(text)

@@ -13,7 +13,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY, cli_env, gapsearch
 
 OPTUNA_CLI = str(Path(sys.executable).with_name("optuna"))
 
@@ -38,7 +38,10 @@ def test_run_fills_the_budget_in_the_default_sqlite_file(finished_run):
     assert states(db) == ["COMPLETE"] * 3
     output = (finished_run / "first-run.out").read_text()
     assert [line.split()[:3] for line in output.splitlines() if line.startswith("trial ")] == [
-        ["trial", "0", "COMPLETE"], ["trial", "1", "COMPLETE"], ["trial", "2", "COMPLETE"]]
+        ["trial", "0", "COMPLETE"],
+        ["trial", "1", "COMPLETE"],
+        ["trial", "2", "COMPLETE"],
+    ]
     assert "study tiny: 3/3 finished trials in sqlite:///gapsearch.db" in output
     assert "best trial: " in output
 
@@ -56,7 +59,8 @@ def test_each_trial_records_what_it_cost_and_where_it_ran(finished_run):
         assert trial.value == max(attrs["history"]["val_accuracy"])  # the best epoch's value, not the last one's
         assert attrs["train_seconds"] > 0 and attrs["seconds_per_epoch"] > 0
         assert attrs["train_val_gap"] == pytest.approx(
-            attrs["history"]["accuracy"][attrs["best_epoch"] - 1] - trial.value, abs=1e-5)
+            attrs["history"]["accuracy"][attrs["best_epoch"] - 1] - trial.value, abs=1e-5
+        )
         assert attrs["backend"] == "tensorflow" and attrs["device"] == "cpu"
         assert attrs["pid"] > 0 and attrs["hostname"] and attrs["gapsearch_version"] and attrs["keras_version"]
     assert study.user_attrs["class_names"] == ["class_0", "class_1"]
@@ -66,7 +70,10 @@ def test_each_trial_records_what_it_cost_and_where_it_ran(finished_run):
 def test_optunas_own_cli_lists_the_trials(finished_run):
     result = subprocess.run(
         [OPTUNA_CLI, "trials", "--storage", "sqlite:///gapsearch.db", "--study-name", "tiny", "-f", "json"],
-        cwd=finished_run, capture_output=True, text=True, check=True,
+        cwd=finished_run,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     rows = json.loads(result.stdout)
     assert [row["state"] for row in rows] == ["COMPLETE"] * 3
@@ -100,20 +107,27 @@ def test_commands_that_only_read_never_import_tensorflow(finished_run):
         "print('HEAVY', heavy)\n"
     )
     for args in (["--help"], ["validate", "tiny.yaml"], ["schema"], ["trials", "tiny.yaml"], ["best", "tiny.yaml"]):
-        result = subprocess.run([sys.executable, "-c", probe, *args], cwd=finished_run, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args], cwd=finished_run, capture_output=True, text=True, env=cli_env()
+        )
         assert result.stdout.strip().endswith("HEAVY []"), (args, result.stdout[-300:], result.stderr[-500:])
 
 
 BAD_INPUTS = {
     "misspelled key": (("n_trials: 3", "n_trails: 3"), "{file}: n_trails: unknown key; did you mean 'n_trials'?"),
-    "low above high": (("attention_units: {low: 4, high: 8,", "attention_units: {low: 8, high: 4,"),
-                       "{file}: search_space.attention_units: low <= high must hold, but got (low=8, high=4)"),
-    "unknown pooling": (("[average, max, attention]", "[average, maximum, attention]"),
-                        "{file}: search_space.pooling[1]: 'maximum' is not allowed; "
-                        "expected 'average', 'max', 'attention' or 'average_max'"),
-    "missing data file": (("data: {format: synthetic, n_examples: 240, min_length: 4, max_length: 30}",
-                           "data: {train: reviews.tsv}"),
-                          "{file}: data.train: no such file 'reviews.tsv' (looked in {folder})"),
+    "low above high": (
+        ("attention_units: {low: 4, high: 8,", "attention_units: {low: 8, high: 4,"),
+        "{file}: search_space.attention_units: low <= high must hold, but got (low=8, high=4)",
+    ),
+    "unknown pooling": (
+        ("[average, max, attention]", "[average, maximum, attention]"),
+        "{file}: search_space.pooling[1]: 'maximum' is not allowed; "
+        "expected 'average', 'max', 'attention' or 'average_max'",
+    ),
+    "missing data file": (
+        ("data: {format: synthetic, n_examples: 240, min_length: 4, max_length: 30}", "data: {train: reviews.tsv}"),
+        "{file}: data.train: no such file 'reviews.tsv' (looked in {folder})",
+    ),
 }
 
 
@@ -131,11 +145,14 @@ def test_bad_input_gives_one_line_exit_2_and_writes_nothing(tmp_path, case):
 
 def test_unreachable_postgres_gives_one_line_and_exit_2(tmp_path):
     (tmp_path / "study.yaml").write_text(TINY_STUDY)
-    result = gapsearch("run", "study.yaml", "--storage", "postgresql://alice:s3cret@127.0.0.1:1/gapsearch", cwd=tmp_path)
+    result = gapsearch(
+        "run", "study.yaml", "--storage", "postgresql://alice:s3cret@127.0.0.1:1/gapsearch", cwd=tmp_path
+    )
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(
-        "error: cannot reach the study database postgresql://alice:***@127.0.0.1:1/gapsearch: ")
+        "error: cannot reach the study database postgresql://alice:***@127.0.0.1:1/gapsearch: "
+    )
     assert "s3cret" not in result.stdout + result.stderr
     assert not (tmp_path / "gapsearch.db").exists()
 
@@ -149,8 +166,13 @@ def test_debug_shows_the_traceback(tmp_path):
 
 def test_validate_prints_the_resolved_study_with_the_password_masked(tmp_path):
     (tmp_path / "study.yaml").write_text(TINY_STUDY)
-    result = gapsearch("validate", "study.yaml", cwd=tmp_path,
-                       env={"GAPSEARCH_STORAGE": "postgresql://alice:s3cret@db.internal/studies"}, check=True)
+    result = gapsearch(
+        "validate",
+        "study.yaml",
+        cwd=tmp_path,
+        env={"GAPSEARCH_STORAGE": "postgresql://alice:s3cret@db.internal/studies"},
+        check=True,
+    )
     assert "storage    postgresql://alice:***@db.internal/studies" in result.stdout
     assert "s3cret" not in result.stdout
     # average and max: 2 embedding dims each; attention: 2 x 5 attention units
@@ -174,10 +196,14 @@ def test_schema_accepts_the_shipped_studies_and_rejects_a_bad_one(tmp_path):
 def test_interrupted_run_resumes_to_its_budget(tmp_path):
     study = TINY_STUDY.replace("n_trials: 3", "n_trials: 4").replace("epochs: 2", "epochs: 6")
     (tmp_path / "study.yaml").write_text(study)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("GAPSEARCH_STORAGE", None)
-    process = subprocess.Popen([sys.executable, "-m", "gapsearch", "run", "study.yaml", "--no-progress"],
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gapsearch", "run", "study.yaml", "--no-progress"],
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     first = process.stdout.readline()  # the first finished trial
     assert first.startswith("trial   0  COMPLETE"), first + process.stderr.read()

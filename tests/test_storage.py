@@ -18,7 +18,10 @@ def test_storage_precedence(monkeypatch):
 
 
 def test_password_is_masked():
-    assert mask_url("postgresql://alice:s3cret@db.example:5432/studies") == "postgresql://alice:***@db.example:5432/studies"
+    assert (
+        mask_url("postgresql://alice:s3cret@db.example:5432/studies")
+        == "postgresql://alice:***@db.example:5432/studies"
+    )
     assert mask_url("sqlite:///gapsearch.db") == "sqlite:///gapsearch.db"
 
 
@@ -43,7 +46,10 @@ def test_reading_commands_never_create_a_sqlite_file(tmp_path):
     url = f"sqlite:///{tmp_path / 'absent.db'}"
     with pytest.raises(StorageError) as caught:
         load_existing_study(url, "quickstart")
-    assert str(caught.value) == f"no study database at {tmp_path / 'absent.db'}; run `gapsearch run` first or pass --storage"
+    assert (
+        str(caught.value)
+        == f"no study database at {tmp_path / 'absent.db'}; run `gapsearch run` first or pass --storage"
+    )
     assert not (tmp_path / "absent.db").exists()
 
 

@@ -165,7 +165,10 @@ def sampling_order(space: Mapping[str, Choice | Range]) -> list[str]:
 def check_metric_direction(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
     expected = METRIC_DIRECTIONS[spec.metric]
     if spec.direction != expected:
-        yield "direction", f"{spec.direction!r} with metric {spec.metric!r} would pick the worst trials; expected {expected!r}"
+        yield (
+            "direction",
+            f"{spec.direction!r} with metric {spec.metric!r} would pick the worst trials; expected {expected!r}",
+        )
 
 
 def check_grid(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
@@ -186,7 +189,10 @@ _SAMPLER_NEEDS = {"gp": ("torch", "scipy"), "cmaes": ("cmaes",), "qmc": ("scipy"
 def check_sampler_packages(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
     for package in _SAMPLER_NEEDS.get(spec.sampler.type, ()):
         if importlib.util.find_spec(package) is None:
-            yield "sampler.type", f"{spec.sampler.type!r} needs the {package} package (pip install {package}); or use 'tpe'"
+            yield (
+                "sampler.type",
+                f"{spec.sampler.type!r} needs the {package} package (pip install {package}); or use 'tpe'",
+            )
 
 
 def check_data_files(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:

@@ -35,14 +35,17 @@ class SyntheticData(TextSettings):
     min_length: int = Field(8, ge=1, description="Shortest text, in words.")
     max_length: int = Field(120, ge=1, description="Longest text, in words.")
     validation_split: float = Field(0.2, gt=0.0, lt=1.0, description="Share of examples held out for validation.")
-    test_split: float = Field(0.2, ge=0.0, lt=1.0, description="Share held out as a test set that never chooses anything.")
+    test_split: float = Field(
+        0.2, ge=0.0, lt=1.0, description="Share held out as a test set that never chooses anything."
+    )
     seed: int | None = Field(None, description="Generator seed; the study's seed when left out.")
 
     @model_validator(mode="after")
     def _check_lengths(self) -> SyntheticData:
         if self.min_length > self.max_length:
             raise ValueError(
-                f"min_length <= max_length must hold, but got (min_length={self.min_length}, max_length={self.max_length})"
+                "min_length <= max_length must hold, but got "
+                f"(min_length={self.min_length}, max_length={self.max_length})"
             )
         if self.validation_split + self.test_split >= 0.9:
             raise ValueError(
@@ -57,10 +60,14 @@ class DelimitedData(TextSettings):
 
     format: Literal["auto", "csv", "tsv"] = Field("auto", description="'auto' decides from the file extension.")
     train: str = Field(description="Training file, relative to the study file.")
-    validation: str | None = Field(None, description="Validation file; without it validation_split is held out of train.")
+    validation: str | None = Field(
+        None, description="Validation file; without it validation_split is held out of train."
+    )
     test: str | None = Field(None, description="Test file; only `gapsearch evaluate` reads it, never the search.")
     text: str | int = Field("text", description="Text column: its header name, or its 0-based index without a header.")
-    label: str | int = Field("label", description="Label column: its header name, or its 0-based index without a header.")
+    label: str | int = Field(
+        "label", description="Label column: its header name, or its 0-based index without a header."
+    )
     header: bool = Field(True, description="Whether the first row names the columns.")
     delimiter: str | None = Field(None, description="Field separator; ',' for csv and a tab for tsv when left out.")
     quoting: Literal["minimal", "none"] | None = Field(
@@ -68,7 +75,10 @@ class DelimitedData(TextSettings):
     )
     encoding: str = Field("utf-8", description="Text encoding of the files, for example latin-1.")
     validation_split: float = Field(
-        0.2, gt=0.0, lt=1.0, description="Share of train held out (stratified, seeded) when no validation file is given."
+        0.2,
+        gt=0.0,
+        lt=1.0,
+        description="Share of train held out (stratified, seeded) when no validation file is given.",
     )
 
     @model_validator(mode="after")

@@ -37,8 +37,11 @@ def describe_data(spec: StudySpec) -> str:
     if isinstance(data, SyntheticData):
         return f"synthetic: {_settings(data)}"
     assert isinstance(data, DelimitedData)
-    files = ", ".join(f"{key}={spec.base_dir / getattr(data, key)}" for key in ("train", "validation", "test")
-                      if getattr(data, key) is not None)
+    files = ", ".join(
+        f"{key}={spec.base_dir / getattr(data, key)}"
+        for key in ("train", "validation", "test")
+        if getattr(data, key) is not None
+    )
     return f"{data.resolved_format()}: {files}; text={data.text!r} label={data.label!r} encoding={data.encoding}"
 
 
@@ -58,5 +61,7 @@ def describe_study(spec: StudySpec, storage: str) -> str:
         f"search space: {size_text}",
     ]
     width = max((len(n) for n in spec.search_space), default=0)
-    lines += [f"  {name:<{width}}  {_param(name, spec.search_space[name])}" for name in sampling_order(spec.search_space)]
+    lines += [
+        f"  {name:<{width}}  {_param(name, spec.search_space[name])}" for name in sampling_order(spec.search_space)
+    ]
     return "\n".join(lines)

@@ -52,8 +52,11 @@ def _is_union(annotation: Any) -> bool:
 def _tags(annotation: Any, metadata: list[Any]) -> dict[str, Any] | None:
     """For a discriminated union, the mapping from tag to member annotation; else None."""
     discriminator = next(
-        (m.discriminator if isinstance(m, FieldInfo) else m for m in metadata
-         if isinstance(m, Discriminator) or (isinstance(m, FieldInfo) and m.discriminator)),
+        (
+            m.discriminator if isinstance(m, FieldInfo) else m
+            for m in metadata
+            if isinstance(m, Discriminator) or (isinstance(m, FieldInfo) and m.discriminator)
+        ),
         None,
     )
     if discriminator is None or not _is_union(annotation):
@@ -176,5 +179,8 @@ def messages(root: type[BaseModel], error: ValidationError, prefix: Sequence[str
             if close:
                 misspelled.add(join_path([*prefix, *shown[:-1], close[0]]))
     # "n_trails: unknown key; did you mean 'n_trials'?" says all; "n_trials: required key missing" adds nothing.
-    return [(path, problem) for path, problem in seen.items()
-            if not (path in misspelled and problem == "required key missing")]
+    return [
+        (path, problem)
+        for path, problem in seen.items()
+        if not (path in misspelled and problem == "required key missing")
+    ]

@@ -35,7 +35,9 @@ class SuccessiveHalvingPruner(Frozen):
 class HyperbandPruner(Frozen):
     type: Literal["hyperband"]
     min_resource: int = Field(1, ge=1, description="Fewest epochs a trial gets.")
-    max_resource: int | Literal["auto"] = Field("auto", description="Most epochs a trial gets; the model's epochs when auto.")
+    max_resource: int | Literal["auto"] = Field(
+        "auto", description="Most epochs a trial gets; the model's epochs when auto."
+    )
     reduction_factor: int = Field(3, ge=2, description="Keep the best 1/reduction_factor at each rung.")
 
 

@@ -44,7 +44,9 @@ class Range(Frozen):
 
     low: float = Field(description="Smallest value.")
     high: float = Field(description="Largest value.")
-    step: float | None = Field(None, gt=0, description="Spacing of the values; continuous (floats) or 1 (ints) when left out.")
+    step: float | None = Field(
+        None, gt=0, description="Spacing of the values; continuous (floats) or 1 (ints) when left out."
+    )
     log: bool = Field(False, description="Sample on a log scale (low must be > 0; not with step).")
     when: Condition | None = Field(None, description="Sample only when these parameters take these values.")
 

@@ -36,7 +36,9 @@ class StudySpec(Frozen):
     direction: Literal["maximize", "minimize"] = Field(description="Whether a higher or a lower metric is better.")
     n_trials: int = Field(ge=1, description="Finished trials the study should hold; a rerun continues until it does.")
     timeout: float | None = Field(None, gt=0, description="Seconds after which a run starts no new trial.")
-    seed: int = Field(0, description="Seeds data splits, the sampler (unless it has its own) and each trial's training.")
+    seed: int = Field(
+        0, description="Seeds data splits, the sampler (unless it has its own) and each trial's training."
+    )
     max_failures: int = Field(5, ge=1, description="Failed trials in a row after which the run stops.")
     sampler: SamplerSpec = Field(default_factory=lambda: TPESampler(type="tpe"), description="How trials are chosen.")
     pruner: PrunerSpec = Field(

@@ -65,5 +65,7 @@ def read_yaml_mapping(path: Path) -> tuple[dict[str, Any], str]:
     if data is None:
         raise StudyFileError(f"{path}: the study file is empty")
     if not isinstance(data, dict):
-        raise StudyFileError(f"{path}: expected a mapping of keys (name:, data:, ...) at the top, but got {type(data).__name__}")
+        raise StudyFileError(
+            f"{path}: expected a mapping of keys (name:, data:, ...) at the top, but got {type(data).__name__}"
+        )
     return data, text

@@ -48,15 +48,22 @@ def test_int_range_size_includes_both_ends(tmp_path):
 
 def test_condition_on_a_fixed_value_that_never_holds(tmp_path):
     with pytest.raises(Exception) as caught:
-        study(tmp_path, "attention_units: {low: 8, high: 32, when: {pooling: attention}}\n",
-              extra="model: {pooling: max}\n")
+        study(
+            tmp_path,
+            "attention_units: {low: 8, high: 32, when: {pooling: attention}}\n",
+            extra="model: {pooling: max}\n",
+        )
     assert str(caught.value).endswith(
-        "search_space.attention_units.when.pooling: pooling is fixed at 'max', so attention_units would never be sampled"
+        "search_space.attention_units.when.pooling: "
+        "pooling is fixed at 'max', so attention_units would never be sampled"
     )
 
 
 def test_conditions_may_not_form_a_cycle(tmp_path):
     with pytest.raises(Exception) as caught:
-        study(tmp_path, "pooling: {choices: [max, attention], when: {encoder: conv1d}}\n"
-                        "encoder: {choices: [conv1d, none], when: {pooling: max}}\n")
+        study(
+            tmp_path,
+            "pooling: {choices: [max, attention], when: {encoder: conv1d}}\n"
+            "encoder: {choices: [conv1d, none], when: {pooling: max}}\n",
+        )
     assert "search_space: the conditions form a cycle through 'pooling'" in str(caught.value)

@@ -65,7 +65,9 @@ def test_misspelled_key_suggests_the_right_one(tmp_path):
 
 def test_misspelled_hyperparameter_in_search_space(tmp_path):
     path = write(tmp_path, replace(GOOD, "embedding_dim: [8, 16]", "embeding_dim: [8, 16]"))
-    assert errors_of(path) == (f"{path}: search_space.embeding_dim: unknown hyperparameter; did you mean 'embedding_dim'?",)
+    assert errors_of(path) == (
+        f"{path}: search_space.embeding_dim: unknown hyperparameter; did you mean 'embedding_dim'?",
+    )
 
 
 def test_misspelled_key_in_model_and_data(tmp_path):
@@ -86,7 +88,8 @@ def test_range_with_low_above_high(tmp_path):
 def test_unknown_pooling_name(tmp_path):
     path = write(tmp_path, replace(GOOD, "[average, max, attention]", "[average, mean, attention]"))
     assert errors_of(path) == (
-        f"{path}: search_space.pooling[1]: 'mean' is not allowed; expected 'average', 'max', 'attention' or 'average_max'",
+        f"{path}: search_space.pooling[1]: 'mean' is not allowed; "
+        "expected 'average', 'max', 'attention' or 'average_max'",
     )
 
 
@@ -167,7 +170,9 @@ def test_conditions_name_real_choices(tmp_path):
 
 def test_log_range_needs_positive_low_and_no_step(tmp_path):
     path = write(tmp_path, replace(GOOD, "{low: 4, high: 16, log: true,", "{low: 4, high: 16, log: true, step: 2,"))
-    assert errors_of(path) == (f"{path}: search_space.attention_units: log and step cannot be used together; drop one of them",)
+    assert errors_of(path) == (
+        f"{path}: search_space.attention_units: log and step cannot be used together; drop one of them",
+    )
 
 
 def test_grid_sampler_needs_finite_unconditional_space(tmp_path):
@@ -195,4 +200,6 @@ def test_errors_survive_pickling(tmp_path):
     with pytest.raises(StudyFileError) as caught:
         load_study(path)
     copy = pickle.loads(pickle.dumps(caught.value))
-    assert type(copy) is StudyFileError and copy.errors == caught.value.errors == (f"{path}: n_trials: must be >= 1, but got 0",)
+    assert type(copy) is StudyFileError and copy.errors == caught.value.errors == (
+        f"{path}: n_trials: must be >= 1, but got 0",
+    )

@@ -1,0 +1,109 @@
+"""Build a compiled Keras text classifier from a complete set of hyperparameters.
+
+The padding mask is computed once from the token ids and passed explicitly to every layer that
+must ignore padding, so no result depends on how much padding follows a text.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from gapsearch.errors import DataError
+from gapsearch.models.layers import (
+    AttentionPooling1D,
+    MaskedGlobalAveragePooling1D,
+    MaskedGlobalMaxPooling1D,
+    MaskPaddedSteps,
+    PaddingMask,
+)
+from gapsearch.spec.hyperparameters import Hyperparameters
+
+
+def build_model(hp: Hyperparameters, *, vocabulary_size: int, n_classes: int) -> keras.Model:
+    """Build and compile the classifier ``hp`` describes, ready to ``fit``.
+
+    Args:
+        hp: The complete, validated hyperparameters.
+        vocabulary_size: Token ids run from 0 (padding) to ``vocabulary_size - 1``.
+        n_classes: Number of classes; labels are the ints ``0 .. n_classes - 1``. Two classes give
+            one sigmoid output, more give a softmax.
+
+    Returns:
+        A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``.
+
+    Raises:
+        DataError: ``vocabulary_size < 2`` or ``n_classes < 2``.
+    """
+    if vocabulary_size < 2:
+        raise DataError(
+            f"The vocabulary must hold padding and at least one token (vocabulary_size >= 2), "
+            f"but got vocabulary_size={vocabulary_size}."
+        )
+    if n_classes < 2:
+        raise DataError(f"A classifier needs at least 2 classes, but the labels hold n_classes={n_classes}.")
+
+    token_ids = keras.Input(shape=(hp.sequence_length,), dtype="int32", name="token_ids")
+    mask = PaddingMask(name="padding_mask")(token_ids)
+    x = keras.layers.Embedding(vocabulary_size, hp.embedding_dim, name="embedding")(token_ids)
+    # Padding's own embedding must not reach a convolution's window.
+    x = MaskPaddedSteps(name="embedding_masked")(x, mask=mask)
+    x = _encode(x, mask, hp)
+    x = _pool(x, mask, hp)
+    if hp.dropout > 0:
+        x = keras.layers.Dropout(hp.dropout, name="dropout")(x)
+    if hp.dense_units > 0:
+        x = keras.layers.Dense(hp.dense_units, activation="relu", name="dense")(x)
+    model = keras.Model(token_ids, _output(x, n_classes), name="text_classifier")
+    _compile(model, hp, n_classes)
+    return model
+
+
+def _encode(x, mask, hp: Hyperparameters):
+    """The encoder between the embedding and the pooling."""
+    if hp.encoder == "conv1d":
+        for index in range(1, hp.conv_layers + 1):
+            x = keras.layers.Conv1D(
+                hp.filters, hp.kernel_size, padding="same", activation="relu", name=f"conv1d_{index}"
+            )(x)
+            # relu(bias) at the padded steps would reach the next convolution's window.
+            x = MaskPaddedSteps(name=f"conv1d_{index}_masked")(x, mask=mask)
+        return x
+    if hp.encoder in ("lstm", "gru"):
+        recurrent = keras.layers.LSTM if hp.encoder == "lstm" else keras.layers.GRU
+        cell = recurrent(hp.rnn_units, return_sequences=True, name=hp.encoder)
+        return keras.layers.Bidirectional(cell, name=f"bidirectional_{hp.encoder}")(x, mask=mask)
+    if hp.encoder == "none":
+        return x
+    raise AssertionError(f"unknown encoder {hp.encoder!r}")  # Hyperparameters allows no other value
+
+
+def _pool(x, mask, hp: Hyperparameters):
+    """The global pooling over the real steps: ``(batch, steps, features)`` to ``(batch, features)``."""
+    if hp.pooling == "average":
+        return MaskedGlobalAveragePooling1D(name="average_pooling")(x, mask=mask)
+    if hp.pooling == "max":
+        return MaskedGlobalMaxPooling1D(name="max_pooling")(x, mask=mask)
+    if hp.pooling == "attention":
+        return AttentionPooling1D(hp.attention_units, name="attention_pooling")(x, mask=mask)
+    if hp.pooling == "average_max":
+        average = MaskedGlobalAveragePooling1D(name="average_pooling")(x, mask=mask)
+        maximum = MaskedGlobalMaxPooling1D(name="max_pooling")(x, mask=mask)
+        return keras.layers.Concatenate(name="average_max_pooling")([average, maximum])
+    raise AssertionError(f"unknown pooling {hp.pooling!r}")  # Hyperparameters allows no other value
+
+
+def _output(x, n_classes: int):
+    # float32 whatever the dtype policy, so the probabilities and the loss keep full precision.
+    if n_classes == 2:
+        return keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="output")(x)
+    return keras.layers.Dense(n_classes, activation="softmax", dtype="float32", name="output")(x)
+
+
+def _compile(model: keras.Model, hp: Hyperparameters, n_classes: int) -> None:
+    if n_classes == 2:
+        loss = "binary_crossentropy"
+        metrics = [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
+    else:
+        loss = "sparse_categorical_crossentropy"
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss=loss, metrics=metrics)

@@ -1,0 +1,46 @@
+"""What the masked layers over ``(batch, steps, features)`` share: the pooling base and mask helpers."""
+
+from __future__ import annotations
+
+import keras
+import ml_dtypes
+from keras import ops
+
+
+class MaskedGlobalPooling1D(keras.layers.Layer):
+    """Base of the global poolings that read only the real (unpadded) time steps.
+
+    Subclasses implement ``call(inputs, mask=None)``. The output has no time axis, so no mask.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.input_spec = keras.layers.InputSpec(ndim=3)
+        self.supports_masking = True
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
+def real_steps(inputs, mask):
+    """The mask as a boolean ``(batch, steps, 1)`` tensor that broadcasts over the features.
+
+    Args:
+        inputs: Features, shape ``(batch, steps, features)``.
+        mask: ``(batch, steps)``, true for real steps, of any dtype; None means every step is real.
+    """
+    if mask is None:
+        return ops.ones_like(inputs[:, :, :1], dtype="bool")
+    return ops.expand_dims(ops.cast(mask, "bool"), axis=-1)
+
+
+def lowest_finite(dtype) -> float:
+    """The most negative finite value of a float dtype (bfloat16 included).
+
+    Filling padded steps with it instead of ``-inf`` keeps ``inf - inf`` and ``0 * inf`` out of
+    the forward and backward passes.
+    """
+    return float(ml_dtypes.finfo(keras.backend.standardize_dtype(dtype)).min)

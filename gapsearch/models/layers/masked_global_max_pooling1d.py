@@ -1,0 +1,32 @@
+"""Global max pooling over the real time steps."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from gapsearch.models.layers._base import MaskedGlobalPooling1D, lowest_finite, real_steps
+
+
+@keras.saving.register_keras_serializable(package="gapsearch")
+class MaskedGlobalMaxPooling1D(MaskedGlobalPooling1D):
+    """Maximum of each feature over the real (unpadded) time steps.
+
+    Unlike ``keras.layers.GlobalMaxPooling1D``, which ignores the mask, padded steps never win:
+    otherwise a feature that is negative on every real token would pool to the padding's value.
+
+    Call arguments:
+        inputs: Features, shape ``(batch, steps, features)``.
+        mask: Boolean ``(batch, steps)``, True for real steps. None means every step is real.
+
+    Returns:
+        ``(batch, features)``; zeros for a row that is all padding.
+    """
+
+    def call(self, inputs, mask=None):
+        real = real_steps(inputs, mask)
+        # The lowest finite value, not -inf, so no inf reaches the gradient.
+        filled = ops.where(real, inputs, ops.full_like(inputs, lowest_finite(inputs.dtype)))
+        highest = ops.max(filled, axis=1)
+        # A row with no real step would pool to the fill value; make it 0 like the other poolings.
+        return ops.where(ops.any(real, axis=1), highest, ops.zeros_like(highest))

@@ -1,0 +1,115 @@
+"""Running a study in-process on a real SQLite file: budget, failures, pruning, fatal mistakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from gapsearch.errors import GapsearchError, UserError
+from gapsearch.runner import run_study
+from gapsearch.spec import load_study
+from tests.conftest import TINY_STUDY
+
+
+def spec_from(tmp_path: Path, text: str):
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    return load_study(path)
+
+
+def trials_of(url: str, name: str = "tiny"):
+    return optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=False)
+
+
+OOM_SPACE = "search_space:\n  embedding_dim: [4, 1000000000]\n"
+
+
+def test_a_failed_trial_is_recorded_with_its_reason_and_the_study_goes_on(tmp_path):
+    text = TINY_STUDY.split("search_space:")[0].replace("type: random", "type: grid") + OOM_SPACE
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    outcome = run_study(spec_from(tmp_path, text), storage_url=url)
+    by_dim = {t.params["embedding_dim"]: t for t in trials_of(url)}
+    assert by_dim[4].state.name == "COMPLETE"
+    failed = by_dim[1000000000]
+    assert failed.state.name == "FAIL"
+    assert failed.user_attrs["fail_reason"].startswith("out of memory: ")
+    assert (
+        outcome.finished_after == 1 and outcome.best_trial is not None and outcome.best_trial.number == by_dim[4].number
+    )
+
+
+def test_failures_in_a_row_stop_the_run(tmp_path):
+    text = TINY_STUDY.split("search_space:")[0] + "max_failures: 1\nsearch_space:\n  embedding_dim: [1000000000]\n"
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    with pytest.raises(GapsearchError) as caught:
+        run_study(spec_from(tmp_path, text), storage_url=url)
+    assert str(caught.value).startswith(
+        "stopped after 1 failed trial in a row; the last failed because: out of memory: "
+    )
+    assert [t.state.name for t in trials_of(url)] == ["FAIL"]
+
+
+def test_pruned_trials_count_towards_the_budget(tmp_path):
+    text = (
+        TINY_STUDY.replace(
+            "pruner: {type: none}", "pruner: {type: percentile, percentile: 10, n_startup_trials: 1, n_warmup_steps: 0}"
+        )
+        .replace("n_trials: 3", "n_trials: 5")
+        .replace("epochs: 2", "epochs: 3")
+    )
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    outcome = run_study(spec_from(tmp_path, text), storage_url=url)
+    trials = trials_of(url)
+    assert outcome.finished_after == 5 and len(trials) == 5
+    pruned = [t for t in trials if t.state.name == "PRUNED"]
+    assert pruned, "keeping only the top 10% after one startup trial prunes something"
+    for trial in pruned:
+        assert trial.user_attrs["epochs_run"] == max(trial.intermediate_values) < 3
+
+
+def test_the_budget_is_counted_in_the_database_and_can_grow(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    spec = spec_from(tmp_path, TINY_STUDY.replace("n_trials: 3", "n_trials: 2"))
+    assert run_study(spec, storage_url=url).finished_after == 2
+    again = run_study(spec, storage_url=url)
+    assert (again.finished_before, again.finished_after) == (2, 2)
+    more = run_study(spec, storage_url=url, n_trials=3)
+    assert (more.finished_before, more.finished_after) == (2, 3)
+    assert [t.number for t in trials_of(url)] == [0, 1, 2]
+
+
+def test_a_metric_that_does_not_fit_the_data_stops_before_the_database(tmp_path):
+    text = TINY_STUDY.replace("metric: val_accuracy", "metric: val_auc").replace(
+        "n_examples: 240,", "n_examples: 240, n_classes: 3,"
+    )
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    with pytest.raises(UserError) as caught:
+        run_study(spec_from(tmp_path, text), storage_url=url)
+    assert str(caught.value) == (
+        f"{tmp_path / 'study.yaml'}: metric: 'val_auc' needs two classes, but the data has 3; "
+        "use 'val_accuracy' or 'val_loss'"
+    )
+    assert not (tmp_path / "g.db").exists()
+
+
+def test_a_study_cannot_change_direction(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    optuna.create_study(study_name="tiny", storage=url, direction="minimize")
+    with pytest.raises(UserError) as caught:
+        run_study(spec_from(tmp_path, TINY_STUDY), storage_url=url)
+    assert str(caught.value).endswith(
+        f"direction: 'maximize', but study 'tiny' in {url} was created with 'minimize'; "
+        "use another name or the same direction"
+    )
+
+
+def test_same_seed_same_results(tmp_path):
+    spec = spec_from(tmp_path, TINY_STUDY.replace("n_trials: 3", "n_trials: 2"))
+    values = []
+    for name in ("a.db", "b.db"):
+        url = f"sqlite:///{tmp_path / name}"
+        run_study(spec, storage_url=url)
+        values.append([(t.params, t.value) for t in trials_of(url)])
+    assert values[0] == values[1]
