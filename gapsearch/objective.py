@@ -8,8 +8,10 @@ study stops) are decided here, and the reason is recorded on the trial.
 from __future__ import annotations
 
 import gc
+import statistics
 import traceback
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import optuna
 
@@ -18,7 +20,9 @@ from gapsearch.space import hyperparameters, sample
 from gapsearch.spec.study import StudySpec
 
 if TYPE_CHECKING:
-    from gapsearch.data.dataset import TextSplits
+    from gapsearch.data.dataset import TextSplits, VectorizedSplits
+    from gapsearch.spec.hyperparameters import Hyperparameters
+    from gapsearch.training import TrainingResult
 
 FAIL_REASON = "fail_reason"
 _SEED_STRIDE = 100_003
@@ -54,35 +58,55 @@ class Objective:
         finally:
             _free_memory()
 
-    def _train(self, trial: optuna.Trial, hp: Any) -> float:
-        import keras
+    def plan_runs(self, trial: optuna.Trial, hp: Hyperparameters) -> list[TrainingRun]:
+        """The training runs of one trial; its value is the mean of their best values.
 
-        from gapsearch.models.builder import build_model
+        One run on the validation split today. Cross-validation folds and repeated seeds are
+        more runs here: each is trained in turn, and its epochs are reported to the pruner as
+        steps ``index * epochs + epoch`` so that a pruner compares like with like.
+        """
+        data = self.splits.vectorize(hp.max_tokens, hp.sequence_length)
+        return [TrainingRun(name="validation", seed=trial_seed(self.spec.seed, trial.number), data=data)]
+
+    def _train(self, trial: optuna.Trial, hp: Hyperparameters) -> float:
         from gapsearch.runtime import run_attributes
-        from gapsearch.training import train
 
         for key, value in run_attributes().items():
             trial.set_user_attr(key, value)
-        data = self.splits.vectorize(hp.max_tokens, hp.sequence_length)
-        seed = trial_seed(self.spec.seed, trial.number)
-        trial.set_user_attr("seed", seed)
-        keras.utils.set_random_seed(seed)
-        model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=len(self.splits.class_names))
+        runs = self.plan_runs(trial, hp)
+        trial.set_user_attr("seed", runs[0].seed)
+        results = [self._fit(trial, hp, run, step_offset=index * hp.epochs) for index, run in enumerate(runs)]
+        if len(runs) > 1:
+            trial.set_user_attr(
+                "run_values", {run.name: result.best_value for run, result in zip(runs, results, strict=True)}
+            )
+        self._record(trial, results[0])
+        return statistics.fmean(result.best_value for result in results)
+
+    def _fit(self, trial: optuna.Trial, hp: Hyperparameters, run: TrainingRun, *, step_offset: int) -> TrainingResult:
+        import keras
+
+        from gapsearch.models.builder import build_model
+        from gapsearch.training import train
+
+        _free_memory()
+        keras.utils.set_random_seed(run.seed)
+        model = build_model(hp, vocabulary_size=run.data.vocabulary_size, n_classes=len(self.splits.class_names))
         trial.set_user_attr("params_total", int(model.count_params()))
         trial.set_user_attr("params_embedding", int(model.get_layer("embedding").count_params()))
 
         def report(epoch: int, value: float) -> None:
-            trial.report(value, epoch)
+            trial.report(value, step_offset + epoch)
             if trial.should_prune():
                 trial.set_user_attr("epochs_run", epoch)
-                raise optuna.TrialPruned(f"pruned at epoch {epoch} with {self.spec.metric}={value:.4f}")
+                raise optuna.TrialPruned(f"pruned at epoch {epoch} of {run.name} with {self.spec.metric}={value:.4f}")
 
-        result = train(
+        return train(
             model,
-            data.x_train,
-            data.y_train,
-            data.x_validation,
-            data.y_validation,
+            run.data.x_train,
+            run.data.y_train,
+            run.data.x_validation,
+            run.data.y_validation,
             metric=self.spec.metric,
             direction=self.spec.direction,
             epochs=hp.epochs,
@@ -90,6 +114,8 @@ class Objective:
             patience=hp.patience,
             report=report,
         )
+
+    def _record(self, trial: optuna.Trial, result: TrainingResult) -> None:
         gap = result.generalization_gap(self.spec.metric)
         trial.set_user_attr("epochs_run", result.epochs_run)
         trial.set_user_attr("best_epoch", result.best_epoch)
@@ -97,7 +123,15 @@ class Objective:
         trial.set_user_attr("seconds_per_epoch", round(result.seconds_per_epoch, 3))
         trial.set_user_attr("train_val_gap", None if gap is None else round(gap, 6))
         trial.set_user_attr("history", result.history)
-        return result.best_value
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """One model trained within a trial: its name, seed, and the data it trains and validates on."""
+
+    name: str
+    seed: int
+    data: VectorizedSplits
 
 
 def _reason(error: Exception) -> str:
