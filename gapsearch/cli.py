@@ -102,7 +102,7 @@ def run(
     spec = _load(study_file)
     url = _storage_url(storage, spec)
     _quiet_optuna(ctx.parent.params.get("debug", False) if ctx.parent else False)
-    display = TrialProgress(spec.metric, enabled=progress)
+    display = TrialProgress(spec.objective_names, enabled=progress)
     try:
         outcome = run_study(
             spec, storage_url=url, n_trials=n_trials, timeout=timeout, callbacks=[display], on_start=display.start
@@ -121,7 +121,10 @@ def run(
             f"in {outcome.storage}"
         )
     if outcome.best_trial is not None:
-        click.echo(best_summary(outcome.best_trial, spec.metric))
+        click.echo(best_summary(outcome.best_trial, spec.objective_names))
+    elif spec.is_multi_objective and outcome.best_trials:
+        numbers = ", ".join(str(trial.number) for trial in outcome.best_trials)
+        click.echo(f"Pareto-optimal trials: {numbers} (gapsearch best {study_file} shows them)")
 
 
 @main.command()
@@ -164,7 +167,7 @@ def trials(study_file: Path, storage: str | None, fmt: str) -> None:
 
     spec = _load(study_file)
     study = load_existing_study(_storage_url(storage, spec), spec.name)
-    click.echo(render_records(trial_records(study.get_trials(deepcopy=False)), fmt))
+    click.echo(render_records(trial_records(study.get_trials(deepcopy=False), spec.objective_names), fmt))
 
 
 @main.command()
@@ -173,19 +176,32 @@ def trials(study_file: Path, storage: str | None, fmt: str) -> None:
 def best(study_file: Path, storage: str | None) -> None:
     """Show the best trial: its value, parameters and what it cost.
 
+    With several objectives, the Pareto-optimal trials: those no other trial beats in every objective.
+    With constraints, only feasible trials count.
+
     Example: gapsearch best studies/quickstart.yaml
     """
-    from gapsearch.console import best_summary
+    from gapsearch.console import best_summary, pareto_summary
     from gapsearch.errors import StorageError
-    from gapsearch.runner import best_trial
+    from gapsearch.runner import best_trials
     from gapsearch.storage import load_existing_study
 
     spec = _load(study_file)
     study = load_existing_study(_storage_url(storage, spec), spec.name)
-    trial = best_trial(study)
-    if trial is None:
+    trials = best_trials(study)
+    if not trials:
+        completed = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+        if completed and spec.constraints:
+            raise StorageError(
+                f"study {spec.name!r} has no feasible trial yet: all {len(completed)} completed trials break "
+                "a bound of constraints (gapsearch trials shows them)"
+            )
         raise StorageError(f"study {spec.name!r} has no completed trial yet")
-    click.echo(best_summary(trial, spec.metric))
+    if len(study.directions) > 1:
+        completed_count = sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False))
+        click.echo(pareto_summary(trials, spec.objective_names, spec.directions, completed_count))
+    else:
+        click.echo(best_summary(trials[0], spec.objective_names))
 
 
 def _quiet_optuna(debug: bool) -> None:

@@ -29,10 +29,29 @@ def format_params(params: dict[str, Any]) -> str:
     return " ".join(f"{name}={format_value(value)}" for name, value in params.items())
 
 
-def trial_line(trial: optuna.trial.FrozenTrial, metric: str) -> str:
-    """One line for a finished trial: number, state, value, seconds, parameters (and the reason it failed)."""
+def _names(metric: str | Sequence[str]) -> list[str]:
+    return [metric] if isinstance(metric, str) else list(metric)
+
+
+def format_objectives(trial: optuna.trial.FrozenTrial, metric: str | Sequence[str]) -> str:
+    """``val_accuracy=0.95 params=12345``: each objective's name and the trial's value; ``-`` without values."""
+    if trial.values is None:
+        return "-"
+    return " ".join(f"{name}={format_value(value)}" for name, value in zip(_names(metric), trial.values, strict=False))
+
+
+def is_feasible(trial: optuna.trial.FrozenTrial) -> bool | None:
+    """Whether the trial kept every bound of ``constraints:``; None when it has no constraint values."""
+    constraints = trial.constraints
+    return None if not constraints else all(value <= 0.0 for value in constraints.values())
+
+
+def trial_line(trial: optuna.trial.FrozenTrial, metric: str | Sequence[str]) -> str:
+    """One line for a finished trial: number, state, value(s), seconds, parameters (and the reason it failed)."""
     seconds = trial.duration.total_seconds() if trial.duration else 0.0
-    value = f"{metric}={format_value(trial.value)}" if trial.value is not None else "-"
+    value = format_objectives(trial, metric)
+    if is_feasible(trial) is False:
+        value += " (infeasible)"
     line = (
         f"trial {trial.number:>3}  {trial.state.name:<8}  {value:<20}  {seconds:6.1f}s  {format_params(trial.params)}"
     )
@@ -45,7 +64,7 @@ def trial_line(trial: optuna.trial.FrozenTrial, metric: str) -> str:
 class TrialProgress:
     """An Optuna callback that shows a bar with the time left and writes a line per finished trial."""
 
-    def __init__(self, metric: str, *, enabled: bool = True) -> None:
+    def __init__(self, metric: str | Sequence[str], *, enabled: bool = True) -> None:
         self.metric = metric
         self.enabled = enabled
         self.bar: tqdm | None = None
@@ -75,19 +94,32 @@ class TrialProgress:
             self.bar.close()
 
 
-def trial_records(trials: Sequence[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
-    """Flat records of trials: number, state, value, seconds, every parameter, the key attributes."""
+def trial_records(
+    trials: Sequence[optuna.trial.FrozenTrial], objectives: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Flat records of trials: number, state, value, seconds, every parameter, the key attributes.
+
+    With several ``objectives`` (their names), one column each replaces ``value``; a ``feasible``
+    column follows when the trials carry constraint values.
+    """
     names: list[str] = []
     for trial in trials:
         names += [n for n in trial.params if n not in names]
+    several = objectives is not None and len(objectives) > 1
+    constrained = any(trial.constraints for trial in trials)
     records = []
     for trial in trials:
-        record: dict[str, Any] = {
-            "number": trial.number,
-            "state": trial.state.name,
-            "value": trial.value,
-            "seconds": round(trial.duration.total_seconds(), 1) if trial.duration else None,
-        }
+        record: dict[str, Any] = {"number": trial.number, "state": trial.state.name}
+        if several:
+            assert objectives is not None
+            values = trial.values or [None] * len(objectives)
+            record.update(dict(zip(objectives, values, strict=True)))
+        else:
+            record["value"] = trial.value if trial.values is not None else None
+        if constrained:
+            feasible = is_feasible(trial)
+            record["feasible"] = None if feasible is None else ("yes" if feasible else "no")
+        record["seconds"] = round(trial.duration.total_seconds(), 1) if trial.duration else None
         record.update({name: trial.params.get(name) for name in names})
         record.update({attr: trial.user_attrs.get(attr) for attr in TABLE_ATTRS})
         records.append(record)
@@ -114,18 +146,51 @@ def render_records(records: list[dict[str, Any]], fmt: str) -> str:
     return "\n".join(lines)
 
 
-def best_summary(trial: optuna.trial.FrozenTrial, metric: str) -> str:
+def best_summary(trial: optuna.trial.FrozenTrial, metric: str | Sequence[str]) -> str:
     """A few lines on the best trial: its value, parameters and what it cost."""
     attrs = trial.user_attrs
     lines = [
-        f"best trial: {trial.number}  {metric}={format_value(trial.value)}",
+        f"best trial: {trial.number}  {format_objectives(trial, metric)}",
         f"  parameters: {format_params(trial.params) or '(none searched)'}",
     ]
+    if "value_std" in attrs and "run_values" in attrs:
+        low, high = attrs.get("value_ci95") or (None, None)
+        interval = f" 95% CI [{format_value(low)}, {format_value(high)}]" if low is not None else ""
+        lines.append(f"  {len(attrs['run_values'])} runs: std {format_value(attrs['value_std'])}{interval}")
     cost = [
         f"{k}={format_value(attrs[k])}"
-        for k in ("params_total", "params_embedding", "epochs_run", "best_epoch", "seconds_per_epoch", "train_val_gap")
+        for k in (
+            "params_total",
+            "params_embedding",
+            "flops",
+            "latency_ms",
+            "epochs_run",
+            "best_epoch",
+            "seconds_per_epoch",
+            "train_val_gap",
+        )
         if k in attrs
     ]
     if cost:
         lines.append("  " + " ".join(cost))
     return "\n".join(lines)
+
+
+def pareto_summary(
+    trials: Sequence[optuna.trial.FrozenTrial],
+    objectives: Sequence[str],
+    directions: Sequence[str],
+    completed: int,
+) -> str:
+    """The Pareto-optimal trials of a multi-objective study as a heading and a table."""
+    goals = ", ".join(f"{d} {n}" for n, d in zip(objectives, directions, strict=True))
+    heading = f"Pareto-optimal trials: {len(trials)} of {completed} completed ({goals})"
+    rows = []
+    for record in trial_records(trials, objectives):
+        del record["state"]
+        rows.append(record)
+    for record, trial in zip(rows, trials, strict=True):
+        for attr in ("flops", "latency_ms"):
+            if attr not in objectives and attr in trial.user_attrs:
+                record[attr] = trial.user_attrs[attr]
+    return heading + "\n" + render_records(rows, "table")

@@ -8,8 +8,11 @@ study stops) are decided here, and the reason is recorded on the trial.
 from __future__ import annotations
 
 import gc
+import math
 import statistics
+import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,15 +20,20 @@ import optuna
 
 from gapsearch.errors import TrialFailed, UserError
 from gapsearch.space import hyperparameters, sample
-from gapsearch.spec.study import StudySpec
+from gapsearch.spec.objectives import ObjectiveSpec
+from gapsearch.spec.study import COSTS, StudySpec
+from gapsearch.stats import summarize
 
 if TYPE_CHECKING:
+    from gapsearch.costs import ModelCosts
     from gapsearch.data.dataset import TextSplits, VectorizedSplits
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.training import TrainingResult
 
 FAIL_REASON = "fail_reason"
+CONSTRAINTS_KEY = "constraints"  # optuna.study._constrained_optimization._CONSTRAINTS_KEY
 _SEED_STRIDE = 100_003
+_REPEAT_STRIDE = 1_000_003
 
 
 def trial_seed(study_seed: int, trial_number: int) -> int:
@@ -40,7 +48,7 @@ class Objective:
         self.spec = spec
         self.splits = splits
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         sampled = sample(trial, self.spec.search_space, self.spec.fixed)
         hp = hyperparameters(self.spec.fixed, sampled)
         try:
@@ -61,68 +69,179 @@ class Objective:
     def plan_runs(self, trial: optuna.Trial, hp: Hyperparameters) -> list[TrainingRun]:
         """The training runs of one trial; its value is the mean of their best values.
 
-        One run on the validation split today. Cross-validation folds and repeated seeds are
-        more runs here: each is trained in turn, and its epochs are reported to the pruner as
-        steps ``index * epochs + epoch`` so that a pruner compares like with like.
+        ``repeats`` runs on the validation split, each with its own seed. Cross-validation folds are
+        more runs here (folds x repeats: :func:`repeated` for each fold): each is trained in turn, and
+        its epochs are reported to the pruner as steps ``index * epochs + epoch`` so that a pruner
+        compares like with like.
         """
         data = self.splits.vectorize(hp.max_tokens, hp.sequence_length)
-        return [TrainingRun(name="validation", seed=trial_seed(self.spec.seed, trial.number), data=data)]
+        return repeated("validation", data, trial_seed(self.spec.seed, trial.number), self.spec.repeats)
 
-    def _train(self, trial: optuna.Trial, hp: Hyperparameters) -> float:
+    def _train(self, trial: optuna.Trial, hp: Hyperparameters) -> float | tuple[float, ...]:
         from gapsearch.runtime import run_attributes
 
         for key, value in run_attributes().items():
             trial.set_user_attr(key, value)
         runs = self.plan_runs(trial, hp)
         trial.set_user_attr("seed", runs[0].seed)
-        results = [self._fit(trial, hp, run, step_offset=index * hp.epochs) for index, run in enumerate(runs)]
-        if len(runs) > 1:
-            trial.set_user_attr(
-                "run_values", {run.name: result.best_value for run, result in zip(runs, results, strict=True)}
-            )
-        self._record(trial, results[0])
-        return statistics.fmean(result.best_value for result in results)
+        measured: dict[str, float] = {}
+        results: list[TrainingResult] = []
+        started = time.perf_counter()
+        try:
+            for index, run in enumerate(runs):
+                results.append(self._fit(trial, hp, run, step_offset=index * hp.epochs, measured=measured))
+        except optuna.TrialPruned:
+            # Costs are known and bounds apply to pruned trials too; the metric is its best value so far.
+            measured["train_seconds"] = (time.perf_counter() - started) / len(runs)
+            self._constrain(trial, measured)
+            raise
+        self._record(trial, runs, results)
+        measured.update(self._metric_values(results))
+        measured["train_seconds"] = statistics.fmean(result.train_seconds for result in results)
+        self._constrain(trial, measured)
+        values = tuple(float(measured[name]) for name in self.spec.objective_names)
+        return values if self.spec.is_multi_objective else values[0]
 
-    def _fit(self, trial: optuna.Trial, hp: Hyperparameters, run: TrainingRun, *, step_offset: int) -> TrainingResult:
-        import keras
-
-        from gapsearch.models.builder import build_model
-        from gapsearch.training import train
-
-        _free_memory()
-        keras.utils.set_random_seed(run.seed)
-        model = build_model(hp, vocabulary_size=run.data.vocabulary_size, n_classes=len(self.splits.class_names))
-        trial.set_user_attr("params_total", int(model.count_params()))
-        trial.set_user_attr("params_embedding", int(model.get_layer("embedding").count_params()))
+    def _fit(
+        self, trial: optuna.Trial, hp: Hyperparameters, run: TrainingRun, *, step_offset: int, measured: dict[str, float]
+    ) -> TrainingResult:
+        """Train one run; the first also measures the model's costs (``measured`` holds them then)."""
+        monitored = self.spec.monitored.metric
+        multi = self.spec.is_multi_objective
 
         def report(epoch: int, value: float) -> None:
+            best = measured.get(monitored)
+            better = best is None or (value > best if self.spec.monitored.direction == "maximize" else value < best)
+            if better:
+                measured[monitored] = value
+            if multi:  # Optuna takes no intermediate values from a multi-objective trial
+                return
             trial.report(value, step_offset + epoch)
             if trial.should_prune():
                 trial.set_user_attr("epochs_run", epoch)
-                raise optuna.TrialPruned(f"pruned at epoch {epoch} of {run.name} with {self.spec.metric}={value:.4f}")
+                raise optuna.TrialPruned(f"pruned at epoch {epoch} of {run.name} with {monitored}={value:.4f}")
 
-        return train(
-            model,
-            run.data.x_train,
-            run.data.y_train,
-            run.data.x_validation,
-            run.data.y_validation,
-            metric=self.spec.metric,
-            direction=self.spec.direction,
-            epochs=hp.epochs,
-            batch_size=hp.batch_size,
-            patience=hp.patience,
+        def record_costs(costs: ModelCosts) -> None:
+            for key, value in costs.as_attrs().items():
+                trial.set_user_attr(key, value)
+            trial.set_user_attr("params_total", costs.params)
+            trial.set_user_attr("params_embedding", costs.embedding_params)
+            measured.update({key: float(value) for key, value in costs.as_attrs().items() if key in COSTS})
+
+        return fit_run(
+            hp,
+            run,
+            n_classes=len(self.splits.class_names),
+            monitor=self.spec.monitored,
             report=report,
+            on_costs=record_costs if step_offset == 0 else None,
         )
 
-    def _record(self, trial: optuna.Trial, result: TrainingResult) -> None:
-        gap = result.generalization_gap(self.spec.metric)
-        trial.set_user_attr("epochs_run", result.epochs_run)
-        trial.set_user_attr("best_epoch", result.best_epoch)
-        trial.set_user_attr("train_seconds", round(result.train_seconds, 3))
-        trial.set_user_attr("seconds_per_epoch", round(result.seconds_per_epoch, 3))
+    def _metric_values(self, results: list[TrainingResult]) -> dict[str, float]:
+        """Each training metric the study names, at each run's best epoch, averaged over the runs."""
+        return {
+            metric: statistics.fmean(result.value_at_best(metric) for result in results)
+            for metric in self.spec.measured_metrics
+        }
+
+    def _constrain(self, trial: optuna.Trial, measured: dict[str, float]) -> None:
+        """Store the constraint values in the trial's system attribute ``constraints``, one per bound, <= 0 if kept.
+
+        This is the format Optuna's samplers read (``FrozenTrial.constraints``) and optuna-dashboard
+        shows as feasibility; every sampler gets them, not only those that take a ``constraints_func``.
+        """
+        if not self.spec.constraints:
+            return
+        values = [
+            violation
+            for name, bound in self.spec.constraints.items()
+            for violation in bound.violations(float(measured.get(name, math.nan)))
+        ]
+        if any(math.isnan(v) for v in values):
+            return  # pruned before the bounded metric was ever measured: nothing to judge
+        # Trial.set_constraint (Optuna 5) writes one key per name, which optuna-dashboard 0.21 does not read.
+        trial.storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, values)
+
+    def _record(self, trial: optuna.Trial, runs: list[TrainingRun], results: list[TrainingResult]) -> None:
+        first = results[0]
+        gap = first.generalization_gap(self.spec.monitored.metric)
+        trial.set_user_attr("epochs_run", first.epochs_run)
+        trial.set_user_attr("best_epoch", first.best_epoch)
+        trial.set_user_attr("train_seconds", round(statistics.fmean(r.train_seconds for r in results), 3))
+        trial.set_user_attr("seconds_per_epoch", round(statistics.fmean(r.seconds_per_epoch for r in results), 3))
         trial.set_user_attr("train_val_gap", None if gap is None else round(gap, 6))
-        trial.set_user_attr("history", result.history)
+        trial.set_user_attr("history", first.history)
+        if len(runs) < 2:
+            return
+        values = [result.best_value for result in results]
+        spread = summarize(values)
+        trial.set_user_attr("run_values", {run.name: value for run, value in zip(runs, values, strict=True)})
+        trial.set_user_attr("value_std", spread.std)
+        trial.set_user_attr("value_ci95", [spread.low, spread.high])
+        trial.set_user_attr(
+            "runs",
+            [
+                {
+                    "name": run.name,
+                    "seed": run.seed,
+                    "values": {m: result.value_at_best(m) for m in sorted(self.spec.measured_metrics)},
+                    "best_epoch": result.best_epoch,
+                    "epochs_run": result.epochs_run,
+                    "train_seconds": round(result.train_seconds, 3),
+                }
+                for run, result in zip(runs, results, strict=True)
+            ],
+        )
+
+
+def fit_run(
+    hp: Hyperparameters,
+    run: TrainingRun,
+    *,
+    n_classes: int,
+    monitor: ObjectiveSpec,
+    report: Callable[[int, float], None] = lambda epoch, value: None,
+    on_costs: Callable[[ModelCosts], None] | None = None,
+) -> TrainingResult:
+    """Build ``hp``'s model with ``run``'s seed and train it on ``run``'s data.
+
+    ``monitor`` is the validation metric that early stopping follows and ``report`` receives each
+    epoch; ``on_costs``, when given, receives the model's costs, measured before training.
+    """
+    import keras
+
+    from gapsearch.costs import measure_costs
+    from gapsearch.models.builder import build_model
+    from gapsearch.training import train
+
+    _free_memory()
+    keras.utils.set_random_seed(run.seed)
+    model = build_model(hp, vocabulary_size=run.data.vocabulary_size, n_classes=n_classes)
+    if on_costs is not None:
+        on_costs(measure_costs(model, run.data.x_validation[: hp.batch_size]))
+    return train(
+        model,
+        run.data.x_train,
+        run.data.y_train,
+        run.data.x_validation,
+        run.data.y_validation,
+        metric=monitor.metric,
+        direction=monitor.direction,
+        epochs=hp.epochs,
+        batch_size=hp.batch_size,
+        patience=hp.patience,
+        report=report,
+    )
+
+
+def repeated(name: str, data: VectorizedSplits, seed: int, repeats: int) -> list[TrainingRun]:
+    """``repeats`` runs on the same data, the first with ``seed``; names get ``/repeatN`` when there are several."""
+    if repeats == 1:
+        return [TrainingRun(name=name, seed=seed, data=data)]
+    return [
+        TrainingRun(name=f"{name}/repeat{index + 1}", seed=(seed + index * _REPEAT_STRIDE) % (2**31 - 1), data=data)
+        for index in range(repeats)
+    ]
 
 
 @dataclass(frozen=True)

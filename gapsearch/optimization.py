@@ -25,6 +25,14 @@ def make_sampler(spec: StudySpec, *, seed_offset: int = 0) -> optuna.samplers.Ba
             group=config.multivariate,
             constant_liar=config.constant_liar,
         )
+    if config.type == "nsga2":
+        return optuna.samplers.NSGAIISampler(
+            seed=seed,
+            population_size=config.population_size,
+            mutation_prob=config.mutation_prob,
+            crossover_prob=config.crossover_prob,
+            swapping_prob=config.swapping_prob,
+        )
     if config.type == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if config.type == "grid":

@@ -6,6 +6,7 @@ checked before the database is touched, so a bad run writes nothing.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -38,7 +39,8 @@ class RunOutcome:
     budget: int
     finished_before: int
     finished_after: int
-    best_trial: optuna.trial.FrozenTrial | None
+    best_trial: optuna.trial.FrozenTrial | None  # None in a multi-objective study: see best_trials
+    best_trials: tuple[optuna.trial.FrozenTrial, ...] = ()
 
     @property
     def budget_met(self) -> bool:
@@ -50,12 +52,22 @@ def load_data(spec: StudySpec) -> TextSplits:
     from gapsearch.data.dataset import load_splits
 
     splits = load_splits(spec.data, spec.base_dir, spec.seed)
-    if spec.metric == "val_auc" and len(splits.class_names) != 2:
+    if "val_auc" in spec.measured_metrics and len(splits.class_names) != 2:
         raise UserError(
-            f"{spec.source}: metric: 'val_auc' needs two classes, but the data has {len(splits.class_names)}; "
-            "use 'val_accuracy' or 'val_loss'"
+            f"{spec.source}: {_key_naming(spec, 'val_auc')}: 'val_auc' needs two classes, but the data has "
+            f"{len(splits.class_names)}; use 'val_accuracy' or 'val_loss'"
         )
     return splits
+
+
+def _key_naming(spec: StudySpec, metric: str) -> str:
+    """The study file's key that names ``metric``: ``metric``, ``objectives[i].metric`` or ``constraints.NAME``."""
+    if spec.objectives is None and spec.metric == metric:
+        return "metric"
+    for index, objective in enumerate(spec.objectives or ()):
+        if objective.metric == metric:
+            return f"objectives[{index}].metric"
+    return f"constraints.{metric}"
 
 
 def create_or_load_study(spec: StudySpec, storage_url: str, splits: TextSplits) -> optuna.Study:
@@ -70,21 +82,43 @@ def create_or_load_study(spec: StudySpec, storage_url: str, splits: TextSplits) 
         storage=storage,
         sampler=make_sampler(spec),
         pruner=make_pruner(spec),
-        direction=spec.direction,
+        directions=spec.directions,
         load_if_exists=True,
     )
-    stored = study.direction.name.lower()
-    if stored != spec.direction:
-        raise UserError(
-            f"{spec.source}: direction: {spec.direction!r}, but study {spec.name!r} in {mask_url(storage_url)} "
-            f"was created with {stored!r}; use another name or the same direction"
-        )
-    study.set_user_attr("metric", spec.metric)
+    _check_stored_objectives(spec, study, storage_url)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # stable in use since Optuna 3.2
+        study.set_metric_names(spec.objective_names)  # what optuna-dashboard calls the objectives
+    study.set_user_attr("metric", spec.monitored.metric)
+    study.set_user_attr("objectives", [objective.model_dump() for objective in spec.resolved_objectives])
     study.set_user_attr("class_names", list(splits.class_names))
     study.set_user_attr("task", splits.task)
     if spec.text is not None:
         study.set_user_attr("study_file", spec.text)
     return study
+
+
+def _check_stored_objectives(spec: StudySpec, study: optuna.Study, storage_url: str) -> None:
+    """A study keeps its objectives: the same directions (and names, once stored) or a one-line error."""
+    stored = [direction.name.lower() for direction in study.directions]
+    where = f"study {spec.name!r} in {mask_url(storage_url)}"
+    if stored != spec.directions:
+        if len(stored) == len(spec.directions) == 1:
+            raise UserError(
+                f"{spec.source}: direction: {spec.directions[0]!r}, but {where} was created with {stored[0]!r}; "
+                "use another name or the same direction"
+            )
+        raise UserError(
+            f"{spec.source}: objectives: directions {spec.directions}, but {where} was created with {stored}; "
+            "use another name or the same objectives"
+        )
+    names = study.metric_names
+    if names is not None and list(names) != spec.objective_names:
+        key = "metric" if spec.objectives is None else "objectives"
+        raise UserError(
+            f"{spec.source}: {key}: {', '.join(spec.objective_names)}, but {where} was created with "
+            f"{', '.join(names)}; use another name or the same objectives"
+        )
 
 
 class _FailureStreak:
@@ -164,15 +198,29 @@ def run_study(
         finished_before=before,
         finished_after=after,
         best_trial=best_trial(study),
+        best_trials=tuple(best_trials(study)),
     )
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
-    """The best completed trial, or None when none has completed."""
+    """The best completed (and feasible) trial; None when there is none, or several objectives."""
+    if len(study.directions) > 1:
+        return None
     try:
         return study.best_trial
     except ValueError:
         return None
 
 
-__all__ = ["RunOutcome", "count_finished", "create_or_load_study", "load_data", "run_study"]
+def best_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The Pareto-optimal completed trials (feasible ones only when there are constraints), by number.
+
+    In a study with one objective, the best trial alone (or none).
+    """
+    if len(study.directions) == 1:
+        trial = best_trial(study)
+        return [] if trial is None else [trial]
+    return sorted(study.best_trials, key=lambda trial: trial.number)
+
+
+__all__ = ["RunOutcome", "best_trial", "best_trials", "count_finished", "create_or_load_study", "load_data", "run_study"]

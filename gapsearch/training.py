@@ -31,6 +31,12 @@ class TrainingResult:
     def seconds_per_epoch(self) -> float:
         return self.train_seconds / max(self.epochs_run, 1)
 
+    def value_at_best(self, metric: str) -> float:
+        """``metric``'s value at the best epoch (the monitored metric's best value, or another's beside it)."""
+        if metric not in self.history:
+            raise TrialFailed(f"metric {metric!r} is not in the training logs (there: {', '.join(sorted(self.history))})")
+        return float(self.history[metric][self.best_epoch - 1])
+
     def generalization_gap(self, metric: str) -> float | None:
         """Training minus validation value of ``metric``'s base metric at the best epoch."""
         base = metric.removeprefix("val_")

@@ -18,7 +18,7 @@ from gapsearch.spec.data import DelimitedData
 from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
 from gapsearch.spec.messages import describe, did_you_mean
 from gapsearch.spec.space import Choice, Range
-from gapsearch.spec.study import METRIC_DIRECTIONS, StudySpec
+from gapsearch.spec.study import COSTS, METRIC_DIRECTIONS, StudySpec
 
 Problem = tuple[str, str]
 
@@ -162,13 +162,65 @@ def sampling_order(space: Mapping[str, Choice | Range]) -> list[str]:
     return order
 
 
+def check_objective_form(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    single = [key for key in ("metric", "direction") if key in raw]
+    if spec.objectives is not None and single:
+        yield "objectives", f"give either objectives or metric and direction, not both (remove {' and '.join(single)})"
+    elif spec.objectives is None and not single:
+        yield "metric", "required key missing; give metric and direction, or objectives: [{metric, direction}, ...]"
+    elif spec.objectives is None and len(single) == 1:
+        missing = "direction" if "metric" in single else "metric"
+        yield missing, "required key missing"
+
+
 def check_metric_direction(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
-    expected = METRIC_DIRECTIONS[spec.metric]
-    if spec.direction != expected:
+    if spec.objectives is None:
+        if spec.metric is not None and spec.direction is not None:
+            pairs = [("direction", spec.metric, spec.direction)]
+        else:
+            pairs = []
+    else:
+        pairs = [(f"objectives[{i}].direction", o.metric, o.direction) for i, o in enumerate(spec.objectives)]
+    for path, metric, direction in pairs:
+        if metric not in METRIC_DIRECTIONS:
+            yield (
+                path.replace("direction", "metric"),
+                f"{metric!r} is not a measured quantity; " + did_you_mean(metric, METRIC_DIRECTIONS),
+            )
+            continue
+        expected = METRIC_DIRECTIONS[metric]
+        if direction != expected:
+            yield path, f"{direction!r} with metric {metric!r} would pick the worst trials; expected {expected!r}"
+
+
+def check_objectives(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    if spec.objectives is None:
+        return
+    names = [o.metric for o in spec.objectives]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        yield "objectives", f"names {', '.join(repr(n) for n in repeated)} more than once"
+    if all(name in COSTS for name in names):
+        training = ", ".join(repr(m) for m in METRIC_DIRECTIONS if m not in COSTS)
+        yield "objectives", f"needs a training metric ({training}) besides the costs, to train and stop early by"
+
+
+def check_pruner_with_objectives(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    count = len(spec.objectives or ())
+    if count > 1 and spec.pruner.type != "none":
         yield (
-            "direction",
-            f"{spec.direction!r} with metric {spec.metric!r} would pick the worst trials; expected {expected!r}",
+            "pruner.type",
+            f"{spec.pruner.type!r} cannot prune a study with {count} objectives (Optuna prunes one objective only); "
+            "remove pruner or use {type: none}; early stopping still applies",
         )
+    if count > 1 and spec.sampler.type == "cmaes":
+        yield "sampler.type", f"'cmaes' optimizes one objective, not {count}; use 'tpe', 'nsga2' or 'gp'"
+
+
+def check_constraints(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    for name in spec.constraints:
+        if name not in METRIC_DIRECTIONS:
+            yield f"constraints.{name}", "not a measured quantity; " + did_you_mean(name, METRIC_DIRECTIONS)
 
 
 def check_grid(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
@@ -210,7 +262,11 @@ CHECKS: tuple[Callable[[StudySpec, Mapping[str, Any]], Iterator[Problem]], ...] 
     check_choices,
     check_ranges,
     check_conditions,
+    check_objective_form,
     check_metric_direction,
+    check_objectives,
+    check_pruner_with_objectives,
+    check_constraints,
     check_grid,
     check_sampler_packages,
     check_data_files,

@@ -45,6 +45,23 @@ def describe_data(spec: StudySpec) -> str:
     return f"{data.resolved_format()}: {files}; text={data.text!r} label={data.label!r} encoding={data.encoding}"
 
 
+def _objectives(spec: StudySpec) -> str:
+    text = ", ".join(f"{o.direction} {o.metric}" for o in spec.resolved_objectives)
+    if spec.is_multi_objective:
+        text += f" (Pareto front; early stopping follows {spec.monitored.metric})"
+    return text
+
+
+def _constraints(spec: StudySpec) -> str:
+    parts = []
+    for name, bound in spec.constraints.items():
+        if bound.min is not None:
+            parts.append(f"{name} >= {bound.min:g}")
+        if bound.max is not None:
+            parts.append(f"{name} <= {bound.max:g}")
+    return ", ".join(parts)
+
+
 def describe_study(spec: StudySpec, storage: str) -> str:
     """A multi-line summary of a validated study; ``storage`` must already be masked."""
     size = space_size(spec)
@@ -52,8 +69,10 @@ def describe_study(spec: StudySpec, storage: str) -> str:
     lines = [
         f"study      {spec.name}  ({spec.source})",
         f"storage    {storage}",
-        f"objective  {spec.direction} {spec.metric}",
+        f"objective  {_objectives(spec)}",
         f"budget     {spec.n_trials} finished trials" + (f", at most {spec.timeout:g}s a run" if spec.timeout else ""),
+        *([f"constraints {_constraints(spec)}"] if spec.constraints else []),
+        *([f"repeats    {spec.repeats} training runs per trial, each with its own seed"] if spec.repeats > 1 else []),
         f"sampler    {spec.sampler.type} ({_settings(spec.sampler) or 'defaults'}; seed {spec.sampler_seed})",
         f"pruner     {spec.pruner.type}" + (f" ({_settings(spec.pruner)})" if _settings(spec.pruner) else ""),
         f"data       {describe_data(spec)}",

@@ -20,6 +20,16 @@ class TPESampler(_Sampler):
     constant_liar: bool = Field(True, description="Keep concurrent workers from sampling the same point.")
 
 
+class NSGAIISampler(_Sampler):
+    type: Literal["nsga2"]
+    population_size: int = Field(50, ge=2, description="Trials per generation.")
+    mutation_prob: float | None = Field(
+        None, ge=0.0, le=1.0, description="Chance that a parameter mutates; 1/(number of parameters) when left out."
+    )
+    crossover_prob: float = Field(0.9, ge=0.0, le=1.0, description="Chance that a child is a crossover of two parents.")
+    swapping_prob: float = Field(0.5, ge=0.0, le=1.0, description="Chance of taking each parameter from either parent.")
+
+
 class RandomSampler(_Sampler):
     type: Literal["random"]
 
@@ -44,7 +54,7 @@ class QMCSampler(_Sampler):
 
 
 SamplerSpec = Annotated[
-    Union[TPESampler, RandomSampler, GridSampler, GPSampler, CmaEsSampler, QMCSampler],
+    Union[TPESampler, RandomSampler, GridSampler, GPSampler, CmaEsSampler, QMCSampler, NSGAIISampler],
     Field(discriminator="type"),
 ]
-SAMPLER_TYPES: tuple[str, ...] = ("tpe", "random", "grid", "gp", "cmaes", "qmc")
+SAMPLER_TYPES: tuple[str, ...] = ("tpe", "random", "grid", "gp", "cmaes", "qmc", "nsga2")

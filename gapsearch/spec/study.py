@@ -5,17 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, model_validator
 
 from gapsearch.spec._base import Frozen
 from gapsearch.spec.data import DataSpec
 from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
+from gapsearch.spec.objectives import Bound, ObjectiveSpec
 from gapsearch.spec.pruners import MedianPruner, PrunerSpec
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
 from gapsearch.spec.space import ParamSpec
 
 Metric = Literal["val_accuracy", "val_auc", "val_loss"]
 METRIC_DIRECTIONS: dict[str, str] = {"val_accuracy": "maximize", "val_auc": "maximize", "val_loss": "minimize"}
+# Costs measured the same way in every trial (gapsearch.costs): objectives and constraints may name them too.
+COSTS: tuple[str, ...] = ("params", "embedding_params", "flops", "train_seconds", "latency_ms")
+METRIC_DIRECTIONS.update(dict.fromkeys(COSTS, "minimize"))
 DEFAULT_STORAGE = "sqlite:///gapsearch.db"
 
 
@@ -32,8 +36,24 @@ class StudySpec(Frozen):
         description="SQLAlchemy URL of the study database; GAPSEARCH_STORAGE and --storage override it. "
         "Default: sqlite:///gapsearch.db in the working directory.",
     )
-    metric: Metric = Field(description="Validation metric that judges a trial.")
-    direction: Literal["maximize", "minimize"] = Field(description="Whether a higher or a lower metric is better.")
+    metric: Metric | None = Field(None, description="Validation metric that judges a trial (or give objectives).")
+    direction: Literal["maximize", "minimize"] | None = Field(
+        None, description="Whether a higher or a lower metric is better (with metric)."
+    )
+    objectives: tuple[ObjectiveSpec, ...] | None = Field(
+        None,
+        min_length=1,
+        description="In place of metric and direction: the quantities that judge a trial, each with its direction. "
+        "Several give a multi-objective study (its best trials are the Pareto front).",
+    )
+    constraints: dict[str, Bound] = Field(
+        default_factory=dict,
+        description="Bounds on measured quantities, e.g. {params: {max: 2.0e6}}; trials outside are kept as infeasible.",
+        json_schema_extra={"propertyNames": {"enum": list(METRIC_DIRECTIONS)}},
+    )
+    repeats: int = Field(
+        1, ge=1, le=100, description="Training runs per trial, each with its own seed; the trial's value is the mean."
+    )
     n_trials: int = Field(ge=1, description="Finished trials the study should hold; a rerun continues until it does.")
     timeout: float | None = Field(None, gt=0, description="Seconds after which a run starts no new trial.")
     seed: int = Field(
@@ -42,7 +62,8 @@ class StudySpec(Frozen):
     max_failures: int = Field(5, ge=1, description="Failed trials in a row after which the run stops.")
     sampler: SamplerSpec = Field(default_factory=lambda: TPESampler(type="tpe"), description="How trials are chosen.")
     pruner: PrunerSpec = Field(
-        default_factory=lambda: MedianPruner(type="median"), description="How unpromising trials are stopped early."
+        default_factory=lambda: MedianPruner(type="median"),
+        description="How unpromising trials are stopped early; none in a study with several objectives.",
     )
     data: DataSpec = Field(description="Where the texts and labels come from.")
     model: Hyperparameters = Field(default_factory=Hyperparameters, description="Fixed hyperparameter values.")
@@ -53,6 +74,15 @@ class StudySpec(Frozen):
     )
 
     _source: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_pruner_by_default_for_several_objectives(cls, data: object) -> object:
+        # Optuna cannot prune several objectives, so the median default would only be an error.
+        objectives = data.get("objectives") if isinstance(data, dict) else None
+        if isinstance(objectives, list) and len(objectives) > 1 and "pruner" not in data:  # type: ignore[operator]
+            return {**data, "pruner": {"type": "none"}}  # type: ignore[dict-item]
+        return data
     _text: str | None = PrivateAttr(None)
 
     @property
@@ -74,6 +104,35 @@ class StudySpec(Frozen):
     def fixed(self) -> dict[str, object]:
         """Every hyperparameter not searched, with its fixed or default value."""
         return {k: v for k, v in self.model.model_dump().items() if k not in self.search_space}
+
+    @property
+    def resolved_objectives(self) -> tuple[ObjectiveSpec, ...]:
+        """The objectives in force: ``objectives``, or the one ``metric`` and ``direction`` pair."""
+        if self.objectives is not None:
+            return self.objectives
+        return (ObjectiveSpec(metric=str(self.metric), direction=self.direction or METRIC_DIRECTIONS[str(self.metric)]),)
+
+    @property
+    def objective_names(self) -> list[str]:
+        return [objective.metric for objective in self.resolved_objectives]
+
+    @property
+    def directions(self) -> list[str]:
+        return [objective.direction for objective in self.resolved_objectives]
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self.resolved_objectives) > 1
+
+    @property
+    def monitored(self) -> ObjectiveSpec:
+        """The first training metric among the objectives: early stopping and the pruner follow it."""
+        return next(o for o in self.resolved_objectives if o.metric not in COSTS)
+
+    @property
+    def measured_metrics(self) -> set[str]:
+        """Every training metric the objectives or the constraints name."""
+        return {name for name in (*self.objective_names, *self.constraints) if name not in COSTS}
 
     @property
     def sampler_seed(self) -> int:

@@ -1,0 +1,69 @@
+"""The statistics of repeated runs: mean, spread, t-based confidence intervals, paired tests.
+
+Repeated training runs of one configuration are few (3 to 10) and their spread is what
+decides whether a difference is real (Zhang & Wallace 2015), so intervals use Student's t,
+not the normal approximation, and two configurations trained with the same seeds are
+compared pairwise.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+CONFIDENCE = 0.95
+PairedTest = Literal["t", "wilcoxon"]
+PAIRED_TESTS: dict[str, str] = {"t": "paired t-test", "wilcoxon": "Wilcoxon signed-rank test"}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean, sample standard deviation and a t-based confidence interval of a few values."""
+
+    n: int
+    mean: float
+    std: float | None  # None for a single value
+    low: float | None
+    high: float | None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {"n": self.n, "mean": self.mean, "std": self.std, "ci_low": self.low, "ci_high": self.high}
+
+
+def summarize(values: Sequence[float], confidence: float = CONFIDENCE) -> Summary:
+    """The mean of ``values`` with the ``confidence`` interval of Student's t (none for one value)."""
+    if not values:
+        raise ValueError("summarize needs at least one value")
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return Summary(len(values), mean, None, None, None)
+    from scipy import stats
+
+    std = statistics.stdev(values)
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(values) - 1)) * std / math.sqrt(len(values))
+    return Summary(len(values), mean, std, mean - half, mean + half)
+
+
+def paired_p_value(values: Sequence[float], reference: Sequence[float], test: PairedTest = "t") -> float | None:
+    """Two-sided p-value that ``values`` and ``reference``, paired by position, differ only by chance.
+
+    1.0 when every pair is equal; None when the test has no answer (scipy returns NaN).
+    """
+    import warnings
+
+    from scipy import stats
+
+    if len(values) != len(reference) or len(values) < 2:
+        raise ValueError(
+            f"a paired test needs two lists of the same length, 2 or more, but got {len(values)} and {len(reference)}"
+        )
+    if all(a == b for a, b in zip(values, reference, strict=True)):
+        return 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # constant differences: t is infinite and p is 0
+        result = stats.ttest_rel(values, reference) if test == "t" else stats.wilcoxon(values, reference)
+    p = float(result.pvalue)
+    return None if math.isnan(p) else p
