@@ -61,7 +61,9 @@ def measure_costs(model: keras.Model, batch: np.ndarray) -> ModelCosts:
     )
 
 
-def latency_ms(model: keras.Model, batch: np.ndarray, *, warmup: int = LATENCY_WARMUP, repeats: int = LATENCY_REPEATS) -> float:
+def latency_ms(
+    model: keras.Model, batch: np.ndarray, *, warmup: int = LATENCY_WARMUP, repeats: int = LATENCY_REPEATS
+) -> float:
     """Median wall time, in milliseconds, of ``model.predict_on_batch(batch)`` after ``warmup`` untimed calls.
 
     ``predict_on_batch`` returns NumPy arrays, so the time includes waiting for an accelerator.

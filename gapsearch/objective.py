@@ -103,7 +103,13 @@ class Objective:
         return values if self.spec.is_multi_objective else values[0]
 
     def _fit(
-        self, trial: optuna.Trial, hp: Hyperparameters, run: TrainingRun, *, step_offset: int, measured: dict[str, float]
+        self,
+        trial: optuna.Trial,
+        hp: Hyperparameters,
+        run: TrainingRun,
+        *,
+        step_offset: int,
+        measured: dict[str, float],
     ) -> TrainingResult:
         """Train one run; the first also measures the model's costs (``measured`` holds them then)."""
         monitored = self.spec.monitored.metric

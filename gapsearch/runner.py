@@ -223,4 +223,12 @@ def best_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return sorted(study.best_trials, key=lambda trial: trial.number)
 
 
-__all__ = ["RunOutcome", "best_trial", "best_trials", "count_finished", "create_or_load_study", "load_data", "run_study"]
+__all__ = [
+    "RunOutcome",
+    "best_trial",
+    "best_trials",
+    "count_finished",
+    "create_or_load_study",
+    "load_data",
+    "run_study",
+]

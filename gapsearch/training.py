@@ -34,7 +34,8 @@ class TrainingResult:
     def value_at_best(self, metric: str) -> float:
         """``metric``'s value at the best epoch (the monitored metric's best value, or another's beside it)."""
         if metric not in self.history:
-            raise TrialFailed(f"metric {metric!r} is not in the training logs (there: {', '.join(sorted(self.history))})")
+            there = ", ".join(sorted(self.history))
+            raise TrialFailed(f"metric {metric!r} is not in the training logs (there: {there})")
         return float(self.history[metric][self.best_epoch - 1])
 
     def generalization_gap(self, metric: str) -> float | None:

@@ -48,4 +48,6 @@ class Bound(Frozen):
 
     def violations(self, value: float) -> list[float]:
         """How far ``value`` lies outside each bound (min first), in Optuna's sense: <= 0 is feasible."""
-        return ([self.min - value] if self.min is not None else []) + ([value - self.max] if self.max is not None else [])
+        return ([self.min - value] if self.min is not None else []) + (
+            [value - self.max] if self.max is not None else []
+        )

@@ -48,7 +48,8 @@ class StudySpec(Frozen):
     )
     constraints: dict[str, Bound] = Field(
         default_factory=dict,
-        description="Bounds on measured quantities, e.g. {params: {max: 2.0e6}}; trials outside are kept as infeasible.",
+        description="Bounds on measured quantities, e.g. {params: {max: 2.0e6}}; "
+        "trials outside them are kept, marked infeasible.",
         json_schema_extra={"propertyNames": {"enum": list(METRIC_DIRECTIONS)}},
     )
     repeats: int = Field(
@@ -110,7 +111,8 @@ class StudySpec(Frozen):
         """The objectives in force: ``objectives``, or the one ``metric`` and ``direction`` pair."""
         if self.objectives is not None:
             return self.objectives
-        return (ObjectiveSpec(metric=str(self.metric), direction=self.direction or METRIC_DIRECTIONS[str(self.metric)]),)
+        metric = str(self.metric)
+        return (ObjectiveSpec(metric=metric, direction=self.direction or METRIC_DIRECTIONS[metric]),)
 
     @property
     def objective_names(self) -> list[str]:

@@ -111,7 +111,8 @@ def test_missing_data_file(tmp_path):
 def test_unknown_sampler_and_bad_pruner_setting(tmp_path):
     path = write(tmp_path, GOOD + "sampler: {type: bayes}\npruner: {type: median, n_warmup_steps: -1}\n")
     assert errors_of(path) == (
-        f"{path}: sampler.type: 'bayes' is not allowed; expected one of 'tpe', 'random', 'grid', 'gp', 'cmaes', 'qmc', 'nsga2'",
+        f"{path}: sampler.type: 'bayes' is not allowed; "
+        "expected one of 'tpe', 'random', 'grid', 'gp', 'cmaes', 'qmc', 'nsga2'",
         f"{path}: pruner.n_warmup_steps: must be >= 0, but got -1",
     )
 
