@@ -204,6 +204,74 @@ def best(study_file: Path, storage: str | None) -> None:
         click.echo(best_summary(trials[0], spec.objective_names))
 
 
+@main.command()
+@study_argument
+@storage_option
+@click.option("--param", required=True, metavar="NAME", help="The searched parameter whose values to compare.")
+@click.option(
+    "--seeds",
+    "n_seeds",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="Paired seeds: every value trains once with each.",
+)
+@click.option(
+    "--trial",
+    "trial_number",
+    type=click.IntRange(min=0),
+    help="Take the other parameters from this trial (default: the best one).",
+)
+@click.option(
+    "--test",
+    type=click.Choice(["t", "wilcoxon"]),
+    default="t",
+    show_default=True,
+    help="The paired test against the best value: Student's t or Wilcoxon's signed-rank.",
+)
+@click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
+@click.pass_context
+def compare(
+    ctx: click.Context,
+    study_file: Path,
+    storage: str | None,
+    param: str,
+    n_seeds: int,
+    trial_number: int | None,
+    test: str,
+    progress: bool,
+) -> None:
+    """Compare the values of one parameter over paired seeds, every other parameter fixed at the best trial's.
+
+    Prints each value's mean, 95% confidence interval and a paired test against the best value, and
+    stores the results with the study (user attribute compare:NAME).
+
+    Example: gapsearch compare studies/mr-compare.yaml --param pooling --seeds 5
+    """
+    from gapsearch.compare import compare as run_compare
+    from gapsearch.console import CompareProgress, comparison_report
+
+    spec = _load(study_file)
+    url = _storage_url(storage, spec)
+    _quiet_optuna(ctx.parent.params.get("debug", False) if ctx.parent else False)
+    display = CompareProgress(enabled=progress)
+    try:
+        comparison = run_compare(
+            spec,
+            storage_url=url,
+            param=param,
+            n_seeds=n_seeds,
+            trial_number=trial_number,
+            test=test,  # type: ignore[arg-type]
+            on_start=display.start,
+            on_run=display,
+        )
+    finally:
+        display.close()
+    click.echo(comparison_report(comparison))
+    click.echo(f"stored in study {spec.name} as user attribute {comparison.attr_key!r}")
+
+
 def _quiet_optuna(debug: bool) -> None:
     import optuna
 

@@ -50,7 +50,9 @@ def summarize(values: Sequence[float], confidence: float = CONFIDENCE) -> Summar
 def paired_p_value(values: Sequence[float], reference: Sequence[float], test: PairedTest = "t") -> float | None:
     """Two-sided p-value that ``values`` and ``reference``, paired by position, differ only by chance.
 
-    1.0 when every pair is equal; None when the test has no answer (scipy returns NaN).
+    1.0 when every pair is equal. None when the test has no answer: scipy returns NaN, or (t-test)
+    every difference is the same non-zero number, so there is no spread to estimate (t would call
+    that certain, p = 0, from as few as two seeds).
     """
     import warnings
 
@@ -60,8 +62,11 @@ def paired_p_value(values: Sequence[float], reference: Sequence[float], test: Pa
         raise ValueError(
             f"a paired test needs two lists of the same length, 2 or more, but got {len(values)} and {len(reference)}"
         )
-    if all(a == b for a, b in zip(values, reference, strict=True)):
+    differences = [a - b for a, b in zip(values, reference, strict=True)]
+    if all(d == 0 for d in differences):
         return 1.0
+    if test == "t" and all(math.isclose(d, differences[0], rel_tol=1e-9, abs_tol=1e-12) for d in differences):
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # constant differences: t is infinite and p is 0
         result = stats.ttest_rel(values, reference) if test == "t" else stats.wilcoxon(values, reference)
