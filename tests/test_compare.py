@@ -1,0 +1,152 @@
+"""``gapsearch compare``: paired seeds, intervals and tests checked against scipy, stored with the study."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, IntDistribution
+from scipy import stats
+
+from gapsearch.compare import compare_seeds, plan_comparison
+from gapsearch.errors import UserError
+from gapsearch.objective import trial_seed
+from gapsearch.spec import load_study
+from tests.conftest import TINY_STUDY, gapsearch
+
+STUDY = TINY_STUDY.replace("n_trials: 3", "n_trials: 1")
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory) -> tuple[Path, str, str]:
+    """The tiny study run for one trial, then its pooling types compared over 2 seeds through the CLI."""
+    folder = tmp_path_factory.mktemp("compare")
+    (folder / "tiny.yaml").write_text(STUDY)
+    gapsearch("run", "tiny.yaml", "--no-progress", cwd=folder, check=True)
+    result = gapsearch("compare", "tiny.yaml", "--param", "pooling", "--seeds", "2", cwd=folder, check=True)
+    return folder, result.stdout, result.stderr
+
+
+def stored(folder: Path) -> tuple[optuna.Study, dict]:
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{folder / 'gapsearch.db'}")
+    return study, study.user_attrs["compare:pooling"]
+
+
+def test_every_value_trains_with_the_same_new_seeds(compared):
+    folder, _, _ = compared
+    study, record = stored(folder)
+    (trial,) = study.trials
+    assert record["base_trial"] == trial.number
+    assert record["base_params"] == {k: v for k, v in trial.params.items() if k != "pooling"}
+    assert record["seeds"] == compare_seeds(3, 2)
+    assert trial_seed(3, trial.number) not in record["seeds"]  # not the lucky seed that made the trial best
+    assert sorted(r["value"] for r in record["results"]) == ["attention", "average", "max"]
+    assert all(len(r["runs"]) == 2 and all(0.0 <= v <= 1.0 for v in r["runs"]) for r in record["results"])
+    assert record["metric"] == "val_accuracy" and record["test"] == "paired t-test"
+    attention = next(r for r in record["results"] if r["value"] == "attention")
+    if trial.params["pooling"] != "attention":
+        assert attention["defaults_used"] == {"attention_units": 64}
+
+
+def test_means_intervals_and_paired_tests_match_scipy(compared):
+    folder, _, _ = compared
+    _, record = stored(folder)
+    best, *others = record["results"]
+    assert best["value"] == record["best"] and best["p_value"] is None and best["difference"] is None
+    for result in record["results"]:
+        runs = result["runs"]
+        assert result["mean"] == pytest.approx(statistics.fmean(runs))
+        assert result["mean"] <= best["mean"]
+        if result["std"]:
+            low, high = stats.t.interval(0.95, len(runs) - 1, loc=statistics.fmean(runs), scale=stats.sem(runs))
+            assert (result["ci_low"], result["ci_high"]) == (pytest.approx(low), pytest.approx(high))
+    for result in others:
+        differences = [a - b for a, b in zip(result["runs"], best["runs"], strict=True)]
+        assert result["difference"]["mean"] == pytest.approx(statistics.fmean(differences))
+        if differences[0] != differences[1]:
+            assert result["p_value"] == pytest.approx(stats.ttest_rel(result["runs"], best["runs"]).pvalue)
+
+
+def test_the_report_shows_each_value_with_its_interval_and_the_progress(compared):
+    folder, stdout, stderr = compared
+    _, record = stored(folder)
+    lines = stdout.splitlines()
+    heading = next(i for i, line in enumerate(lines) if line.startswith("compare pooling in study tiny:"))
+    assert lines[heading] == "compare pooling in study tiny: 2 paired seeds, val_accuracy (higher is better)"
+    table = lines[heading + 1 :]
+    header = next(line for line in table if line.startswith("pooling "))
+    assert header.split()[:6] == ["pooling", "mean", "95%", "CI", "std", "params"]
+    rows = table[table.index(header) + 1 : table.index(header) + 4]
+    for row, result in zip(rows, record["results"], strict=True):
+        assert row.split()[:2] == [result["value"], f"{result['mean']:.4f}"]
+    assert rows[0].split()[-1] == "best"
+    assert lines[-1] == "stored in study tiny as user attribute 'compare:pooling'"
+    assert sum(line.startswith("seed ") for line in lines) == 6  # one line per training run
+    assert "compare pooling: 6/6 runs" in stderr and "left" in stderr
+
+
+def test_bad_parameters_are_one_line_each(compared):
+    folder, _, _ = compared
+    cases = {
+        ("--param", "poling"): "error: --param: 'poling' is not searched in {file} "
+        "(searched: embedding_dim, pooling, attention_units); did you mean 'pooling'?",
+        ("--param", "pooling", "--trial", "7"): "error: --trial: 7 is not a completed trial of study 'tiny' "
+        "(completed: 0)",
+    }
+    for args, message in cases.items():
+        result = gapsearch("compare", "tiny.yaml", *args, cwd=folder)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [message.format(file=folder / "tiny.yaml")]
+
+
+def a_study_with_one_trial(tmp_path: Path, pooling: str, text: str = STUDY):
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    spec = load_study(path)
+    study = optuna.create_study(study_name="tiny", direction="maximize")
+    params = {"embedding_dim": 8, "pooling": pooling}
+    distributions = {
+        "embedding_dim": CategoricalDistribution([4, 8]),
+        "pooling": CategoricalDistribution(["average", "max", "attention"]),
+    }
+    if pooling == "attention":
+        params["attention_units"] = 6
+        distributions["attention_units"] = IntDistribution(4, 8)
+    study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions, value=0.9))
+    return spec, study
+
+
+def test_the_plan_fixes_the_other_parameters_and_fills_in_what_the_base_trial_did_not_use(tmp_path):
+    spec, study = a_study_with_one_trial(tmp_path, "max")
+    plan = plan_comparison(spec, study, "pooling", 3)
+    assert plan.values == ("average", "max", "attention") and plan.total_runs == 9
+    assert {v: c.embedding_dim for v, c in plan.configurations.items()} == dict.fromkeys(plan.values, 8)
+    assert plan.configurations["attention"].attention_units == 64
+    assert plan.defaults_used == {"attention": {"attention_units": 64}}
+    spec, study = a_study_with_one_trial(tmp_path, "attention")
+    plan = plan_comparison(spec, study, "pooling", 3)
+    assert plan.configurations["attention"].attention_units == 6 and plan.defaults_used == {}
+    assert plan.base_params == {"embedding_dim": 8, "attention_units": 6}
+
+
+def test_the_plan_refuses_what_cannot_be_compared(tmp_path):
+    spec, study = a_study_with_one_trial(tmp_path, "max")
+    with pytest.raises(UserError) as caught:
+        plan_comparison(spec, study, "attention_units", 3)
+    assert str(caught.value) == (
+        f"--param: 'attention_units' is searched as a range in {spec.source}; compare needs a list of choices, "
+        "for example search_space.attention_units: [a, b, c]"
+    )
+    text = STUDY.replace("attention_units: {low: 4, high: 8,", "attention_units: {choices: [4, 8],")
+    spec, study = a_study_with_one_trial(tmp_path, "max", text)
+    with pytest.raises(UserError) as caught:
+        plan_comparison(spec, study, "attention_units", 3)
+    assert str(caught.value) == "--param: 'attention_units' does not apply to trial 0; it needs pooling in (attention)"
+
+
+def test_compare_seeds_are_fixed_by_the_study_seed():
+    assert compare_seeds(3, 5) == compare_seeds(3, 5)
+    assert compare_seeds(3, 5)[:2] == compare_seeds(3, 2)
+    assert len(set(compare_seeds(3, 5))) == 5 and compare_seeds(4, 5) != compare_seeds(3, 5)
