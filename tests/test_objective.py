@@ -58,9 +58,7 @@ def test_two_objectives_give_a_pareto_front_of_distinct_sizes(tmp_path):
     assert f"Pareto-optimal trials: {', '.join(map(str, numbers))} " in run.stdout
 
     best = gapsearch("best", "pareto.yaml", cwd=tmp_path, check=True).stdout.splitlines()
-    assert best[0] == (
-        f"Pareto-optimal trials: {len(front)} of 4 completed (maximize val_accuracy, minimize params)"
-    )
+    assert best[0] == (f"Pareto-optimal trials: {len(front)} of 4 completed (maximize val_accuracy, minimize params)")
     assert best[1].split()[:3] == ["number", "val_accuracy", "params"]
     assert [int(line.split()[0]) for line in best[2:]] == numbers
     rows = json.loads(gapsearch("trials", "pareto.yaml", "--format", "json", cwd=tmp_path, check=True).stdout)
