@@ -33,11 +33,21 @@ def _names(metric: str | Sequence[str]) -> list[str]:
     return [metric] if isinstance(metric, str) else list(metric)
 
 
+# Costs that are counts: Optuna stores every objective value as a float, but 131105 reads better than 1.311e+05.
+_COUNTS = ("params", "embedding_params", "flops")
+
+
+def objective_value(name: str, value: float | None) -> float | int | None:
+    """A trial's value of objective ``name`` as people read it: counts as ints."""
+    return int(value) if name in _COUNTS and value is not None and float(value).is_integer() else value
+
+
 def format_objectives(trial: optuna.trial.FrozenTrial, metric: str | Sequence[str]) -> str:
     """``val_accuracy=0.95 params=12345``: each objective's name and the trial's value; ``-`` without values."""
     if trial.values is None:
         return "-"
-    return " ".join(f"{name}={format_value(value)}" for name, value in zip(_names(metric), trial.values, strict=False))
+    pairs = zip(_names(metric), trial.values, strict=False)
+    return " ".join(f"{name}={format_value(objective_value(name, value))}" for name, value in pairs)
 
 
 def is_feasible(trial: optuna.trial.FrozenTrial) -> bool | None:
@@ -113,7 +123,7 @@ def trial_records(
         if several:
             assert objectives is not None
             values = trial.values or [None] * len(objectives)
-            record.update(dict(zip(objectives, values, strict=True)))
+            record.update({name: objective_value(name, v) for name, v in zip(objectives, values, strict=True)})
         else:
             record["value"] = trial.value if trial.values is not None else None
         if constrained:
