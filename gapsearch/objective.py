@@ -8,7 +8,6 @@ study stops) are decided here, and the reason is recorded on the trial.
 from __future__ import annotations
 
 import gc
-import math
 import statistics
 import time
 import traceback
@@ -158,13 +157,12 @@ class Objective:
         """
         if not self.spec.constraints:
             return
-        values = [
-            violation
-            for name, bound in self.spec.constraints.items()
-            for violation in bound.violations(float(measured.get(name, math.nan)))
-        ]
-        if any(math.isnan(v) for v in values):
-            return  # pruned before the bounded metric was ever measured: nothing to judge
+        values = []
+        for name, bound in self.spec.constraints.items():
+            if name in measured:
+                values += bound.violations(float(measured[name]))
+            else:  # a pruned trial never measured this metric: the bound counts as kept (samplers need a value)
+                values += [0.0] * len(bound.violations(0.0))
         # Trial.set_constraint (Optuna 5) writes one key per name, which optuna-dashboard 0.21 does not read.
         trial.storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, values)
 

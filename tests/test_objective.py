@@ -132,3 +132,15 @@ def test_a_pruner_with_two_objectives_is_rejected_before_anything_runs(tmp_path)
         "(Optuna prunes one objective only); remove pruner or use {type: none}; early stopping still applies"
     ]
     assert not (tmp_path / "gapsearch.db").exists()
+
+
+def test_a_pruned_trial_is_judged_by_what_it_measured(tmp_path):
+    from gapsearch.objective import Objective
+
+    text = TINY_STUDY + "constraints: {params: {max: 1500}, val_loss: {max: 0.5}, val_accuracy: {min: 0.6}}\n"
+    objective = Objective(spec_from(tmp_path, text), splits=None)  # type: ignore[arg-type]
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'g.db'}")
+    trial = study.ask()
+    # Pruned at an epoch: the costs are known, the monitored metric has a best value so far, val_loss none.
+    objective._constrain(trial, {"params": 2000.0, "val_accuracy": 0.75, "train_seconds": 1.0})
+    assert study.trials[0].system_attrs["constraints"] == [500.0, 0.0, pytest.approx(-0.15)]
