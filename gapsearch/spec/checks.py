@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gapsearch.spec.data import DelimitedData
-from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
+from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, INTEGER_NAMES, NUMERIC_NAMES, Hyperparameters
 from gapsearch.spec.messages import describe, did_you_mean
 from gapsearch.spec.space import Choice, Range
 from gapsearch.spec.study import METRIC_DIRECTIONS, StudySpec
@@ -39,11 +39,11 @@ def _value_problem(name: str, value: Any) -> str | None:
 
 
 def _is_int(name: str) -> bool:
-    return Hyperparameters.model_fields[name].annotation is int
+    return name in INTEGER_NAMES
 
 
 def _is_numeric(name: str) -> bool:
-    return Hyperparameters.model_fields[name].annotation in (int, float)
+    return name in NUMERIC_NAMES
 
 
 def check_search_space_names(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:

@@ -6,7 +6,7 @@ import math
 
 from gapsearch.spec.checks import sampling_order, space_size
 from gapsearch.spec.data import DelimitedData, SyntheticData
-from gapsearch.spec.hyperparameters import Hyperparameters
+from gapsearch.spec.hyperparameters import INTEGER_NAMES
 from gapsearch.spec.space import Choice
 from gapsearch.spec.study import StudySpec
 
@@ -20,7 +20,7 @@ def _param(name: str, param: object) -> str:
     if isinstance(param, Choice):
         text = "choice  " + ", ".join(str(c) for c in param.choices)
     else:
-        kind = "int" if Hyperparameters.model_fields[name].annotation is int else "float"
+        kind = "int" if name in INTEGER_NAMES else "float"
         low, high = (int(param.low), int(param.high)) if kind == "int" else (param.low, param.high)  # type: ignore[attr-defined]
         text = f"{kind:<7} {low} .. {high}"
         if param.step is not None:  # type: ignore[attr-defined]

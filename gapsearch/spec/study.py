@@ -14,8 +14,25 @@ from gapsearch.spec.pruners import MedianPruner, PrunerSpec
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
 from gapsearch.spec.space import ParamSpec
 
-Metric = Literal["val_accuracy", "val_auc", "val_loss"]
-METRIC_DIRECTIONS: dict[str, str] = {"val_accuracy": "maximize", "val_auc": "maximize", "val_loss": "minimize"}
+Metric = Literal["val_accuracy", "val_auc", "val_macro_f1", "val_mae", "val_rmse", "val_loss"]
+METRIC_DIRECTIONS: dict[str, str] = {
+    "val_accuracy": "maximize",
+    "val_auc": "maximize",
+    "val_macro_f1": "maximize",
+    "val_mae": "minimize",
+    "val_rmse": "minimize",
+    "val_loss": "minimize",
+}
+_CLASSIFICATION = ("binary", "multiclass", "multilabel")
+#: The tasks each metric is measured for.
+METRIC_TASKS: dict[str, tuple[str, ...]] = {
+    "val_accuracy": _CLASSIFICATION,
+    "val_auc": _CLASSIFICATION,
+    "val_macro_f1": _CLASSIFICATION,
+    "val_mae": ("regression",),
+    "val_rmse": ("regression",),
+    "val_loss": (*_CLASSIFICATION, "regression"),
+}
 DEFAULT_STORAGE = "sqlite:///gapsearch.db"
 
 
