@@ -89,9 +89,9 @@ def label_encoding(train: Examples, declared: str = "auto") -> LabelEncoding:
         for label, where in zip(labels, train.locations, strict=True):
             _number(label, where)
         return LabelEncoding("regression", (), False)
-    if declared == "auto" and all(_is_number(label) for label in labels):
-        if any(not float(label).is_integer() for label in labels):  # type: ignore[arg-type]
-            return LabelEncoding("regression", (), True)
+    numeric = declared == "auto" and all(_is_number(label) for label in labels)
+    if numeric and any(not float(label).is_integer() for label in labels):  # type: ignore[arg-type]
+        return LabelEncoding("regression", (), True)
     for label, where in zip(labels, train.locations, strict=True):
         if isinstance(label, tuple):
             raise DataError(f"{where}: label {list(label)!r} is a list; a {declared} task has one label per example")

@@ -15,7 +15,6 @@ from gapsearch.data.sources import class_files, delimited, directory, jsonl, ker
 from gapsearch.data.sources._base import Collector, Examples, Label, expand_paths, format_number
 from gapsearch.data.splits import stratified_split
 from gapsearch.data.synthetic import make_synthetic
-from gapsearch.errors import DataError
 from gapsearch.spec.data import (
     ClassFilesData,
     DataSpec,

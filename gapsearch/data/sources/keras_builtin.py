@@ -8,8 +8,8 @@ here that imports Keras.
 from __future__ import annotations
 
 import socket
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from gapsearch.data.sources._base import Examples
 from gapsearch.errors import DataError
