@@ -20,7 +20,8 @@ from gapsearch.space import hyperparameters, sample
 from gapsearch.spec.study import StudySpec
 
 if TYPE_CHECKING:
-    from gapsearch.data.dataset import TextSplits, VectorizedSplits
+    from gapsearch.data.cache import StudyData
+    from gapsearch.data.dataset import VectorizedSplits
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.training import TrainingResult
 
@@ -36,9 +37,9 @@ def trial_seed(study_seed: int, trial_number: int) -> int:
 class Objective:
     """Callable for ``study.optimize``: one trial from sampled parameters to recorded result."""
 
-    def __init__(self, spec: StudySpec, splits: TextSplits) -> None:
+    def __init__(self, spec: StudySpec, data: StudyData) -> None:
         self.spec = spec
-        self.splits = splits
+        self.data = data  # train and validation only: the test split never reaches a trial
 
     def __call__(self, trial: optuna.Trial) -> float:
         sampled = sample(trial, self.spec.search_space, self.spec.fixed)
@@ -61,18 +62,32 @@ class Objective:
     def plan_runs(self, trial: optuna.Trial, hp: Hyperparameters) -> list[TrainingRun]:
         """The training runs of one trial; its value is the mean of their best values.
 
-        One run on the validation split today. Cross-validation folds and repeated seeds are
-        more runs here: each is trained in turn, and its epochs are reported to the pruner as
-        steps ``index * epochs + epoch`` so that a pruner compares like with like.
+        One run on the validation split, or one per cross-validation fold (each with a vocabulary
+        from its own training rows). Each is trained in turn, and its epochs are reported to the
+        pruner as steps ``index * epochs + epoch``, so that a pruner compares fold 2's epoch 3 with
+        other trials' fold 2's epoch 3: like with like.
         """
-        data = self.splits.vectorize(hp.max_tokens, hp.sequence_length)
-        return [TrainingRun(name="validation", seed=trial_seed(self.spec.seed, trial.number), data=data)]
+        seed = trial_seed(self.spec.seed, trial.number)
+        return [
+            TrainingRun(name=name, seed=seed + index, data=data)
+            for index, (name, data) in enumerate(self.data.runs(hp.max_tokens, int(hp.sequence_length)))
+        ]
+
+    def resolve(self, hp: Hyperparameters) -> Hyperparameters:
+        """``sequence_length: auto`` becomes the percentile of the training lengths the data section names."""
+        if hp.sequence_length != "auto":
+            return hp
+        length = self.data.info.sequence_length(self.spec.data.sequence_length_percentile)
+        return hp.model_copy(update={"sequence_length": length})
 
     def _train(self, trial: optuna.Trial, hp: Hyperparameters) -> float:
         from gapsearch.runtime import run_attributes
 
         for key, value in run_attributes().items():
             trial.set_user_attr(key, value)
+        if hp.sequence_length == "auto":
+            hp = self.resolve(hp)
+            trial.set_user_attr("sequence_length", hp.sequence_length)
         runs = self.plan_runs(trial, hp)
         trial.set_user_attr("seed", runs[0].seed)
         results = [self._fit(trial, hp, run, step_offset=index * hp.epochs) for index, run in enumerate(runs)]
@@ -80,6 +95,7 @@ class Objective:
             trial.set_user_attr(
                 "run_values", {run.name: result.best_value for run, result in zip(runs, results, strict=True)}
             )
+            trial.set_user_attr("run_best_epochs", [result.best_epoch for result in results])
         self._record(trial, results[0])
         return statistics.fmean(result.best_value for result in results)
 
@@ -91,7 +107,10 @@ class Objective:
 
         _free_memory()
         keras.utils.set_random_seed(run.seed)
-        model = build_model(hp, vocabulary_size=run.data.vocabulary_size, n_classes=len(self.splits.class_names))
+        info = self.data.info
+        model = build_model(
+            hp, vocabulary_size=run.data.vocabulary_size, n_classes=len(info.class_names), task=info.task
+        )
         trial.set_user_attr("params_total", int(model.count_params()))
         trial.set_user_attr("params_embedding", int(model.get_layer("embedding").count_params()))
 

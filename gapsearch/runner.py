@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gapsearch.errors import GapsearchError, UserError
-from gapsearch.spec.study import StudySpec
+from gapsearch.spec.study import METRIC_TASKS, StudySpec
 from gapsearch.storage import mask_url, open_storage
 
 if TYPE_CHECKING:
     import optuna
 
-    from gapsearch.data.dataset import TextSplits
+    from gapsearch.data.cache import StudyData
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 
@@ -45,20 +45,26 @@ class RunOutcome:
         return self.finished_after >= self.budget
 
 
-def load_data(spec: StudySpec) -> TextSplits:
-    """Read and split the study's data (no vectorization yet), checking it fits the metric."""
-    from gapsearch.data.dataset import load_splits
+def load_data(spec: StudySpec) -> StudyData:
+    """The study's search data behind the on-disk cache, checked to fit the metric (no vectorization yet)."""
+    from gapsearch.data.cache import StudyData
 
-    splits = load_splits(spec.data, spec.base_dir, spec.seed)
-    if spec.metric == "val_auc" and len(splits.class_names) != 2:
+    data = StudyData(spec.data, spec.base_dir, spec.seed)
+    check_metric_fits(spec, data.info.task, len(data.info.class_names))
+    return data
+
+
+def check_metric_fits(spec: StudySpec, task: str, n_classes: int) -> None:
+    """A metric measured for the task, e.g. no MAE for a classifier and no accuracy for regression."""
+    allowed = [name for name, tasks in METRIC_TASKS.items() if task in tasks]
+    if spec.metric not in allowed:
         raise UserError(
-            f"{spec.source}: metric: 'val_auc' needs two classes, but the data has {len(splits.class_names)}; "
-            "use 'val_accuracy' or 'val_loss'"
+            f"{spec.source}: metric: {spec.metric!r} is not measured for a {task} task; "
+            f"use {', '.join(map(repr, allowed))}"
         )
-    return splits
 
 
-def create_or_load_study(spec: StudySpec, storage_url: str, splits: TextSplits) -> optuna.Study:
+def create_or_load_study(spec: StudySpec, storage_url: str, data: StudyData) -> optuna.Study:
     """Create the study in the database, or load it when a previous run created it."""
     import optuna
 
@@ -80,8 +86,8 @@ def create_or_load_study(spec: StudySpec, storage_url: str, splits: TextSplits) 
             f"was created with {stored!r}; use another name or the same direction"
         )
     study.set_user_attr("metric", spec.metric)
-    study.set_user_attr("class_names", list(splits.class_names))
-    study.set_user_attr("task", splits.task)
+    study.set_user_attr("class_names", list(data.info.class_names))
+    study.set_user_attr("task", data.info.task)
     if spec.text is not None:
         study.set_user_attr("study_file", spec.text)
     return study
@@ -137,15 +143,15 @@ def run_study(
     from gapsearch.objective import Objective
 
     budget = n_trials if n_trials is not None else spec.n_trials
-    splits = load_data(spec)
-    study = create_or_load_study(spec, storage_url, splits)
+    data = load_data(spec)
+    study = create_or_load_study(spec, storage_url, data)
     before = count_finished(study)
     if on_start is not None:
         on_start(study, before, budget)
     streak = _FailureStreak(spec.max_failures)
     if before < budget:
         study.optimize(
-            Objective(spec, splits),
+            Objective(spec, data),
             n_trials=None,
             timeout=timeout if timeout is not None else spec.timeout,
             catch=(TrialFailed,),
@@ -175,4 +181,4 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
         return None
 
 
-__all__ = ["RunOutcome", "count_finished", "create_or_load_study", "load_data", "run_study"]
+__all__ = ["RunOutcome", "check_metric_fits", "count_finished", "create_or_load_study", "load_data", "run_study"]

@@ -81,15 +81,15 @@ def test_the_budget_is_counted_in_the_database_and_can_grow(tmp_path):
 
 
 def test_a_metric_that_does_not_fit_the_data_stops_before_the_database(tmp_path):
-    text = TINY_STUDY.replace("metric: val_accuracy", "metric: val_auc").replace(
-        "n_examples: 240,", "n_examples: 240, n_classes: 3,"
+    text = TINY_STUDY.replace("metric: val_accuracy", "metric: val_mae").replace(
+        "direction: maximize", "direction: minimize"
     )
     url = f"sqlite:///{tmp_path / 'g.db'}"
     with pytest.raises(UserError) as caught:
         run_study(spec_from(tmp_path, text), storage_url=url)
     assert str(caught.value) == (
-        f"{tmp_path / 'study.yaml'}: metric: 'val_auc' needs two classes, but the data has 3; "
-        "use 'val_accuracy' or 'val_loss'"
+        f"{tmp_path / 'study.yaml'}: metric: 'val_mae' is not measured for a binary task; "
+        "use 'val_accuracy', 'val_auc', 'val_macro_f1', 'val_loss'"
     )
     assert not (tmp_path / "g.db").exists()
 

@@ -181,7 +181,11 @@ class TextSplits:
             if self.folds is not None:
                 raise ValueError("the study uses folds; vectorize one of run_names() instead")
             result = self._vectorize_rows(
-                self.train_tokens, self.y_train, self.validation_tokens, self.y_validation, max_tokens,
+                self.train_tokens,
+                self.y_train,
+                self.validation_tokens,
+                self.y_validation,
+                max_tokens,
                 sequence_length,
             )
         else:
@@ -201,9 +205,7 @@ class TextSplits:
             self._memo.popitem(last=False)
         return result
 
-    def vectorize_final(
-        self, max_tokens: int, sequence_length: int, *, include_validation: bool
-    ) -> VectorizedSplits:
+    def vectorize_final(self, max_tokens: int, sequence_length: int, *, include_validation: bool) -> VectorizedSplits:
         """Train (and validation, if asked) against the test split, for ``gapsearch evaluate``.
 
         The vocabulary comes from the training rows only; ``x_validation``/``y_validation`` hold the test split.

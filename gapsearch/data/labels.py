@@ -44,8 +44,9 @@ class LabelEncoding:
         """The ``y`` array of ``examples``; a label unseen in train is an error naming where it is."""
         labels, locations = examples.labels, examples.locations
         if self.task == "regression":
-            return np.asarray([_number(label, where) for label, where in zip(labels, locations, strict=True)],
-                              dtype=np.float32)
+            return np.asarray(
+                [_number(label, where) for label, where in zip(labels, locations, strict=True)], dtype=np.float32
+            )
         ids = {name: i for i, name in enumerate(self.class_names)}
 
         def class_id(name: str, where: str) -> int:

@@ -130,9 +130,7 @@ class _FileSource(SourceSettings):
     validation: str | None = Field(
         None, description="Validation data; without it validation_split (or folds) is held out of train."
     )
-    test: str | None = Field(
-        None, description="Test data; only `gapsearch evaluate` reads it, never the search."
-    )
+    test: str | None = Field(None, description="Test data; only `gapsearch evaluate` reads it, never the search.")
 
     def paths(self) -> dict[str, str]:
         """The split names and the paths given for them."""

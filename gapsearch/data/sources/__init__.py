@@ -127,4 +127,3 @@ def _subset(source: str, texts: list[str], labels: list[str], indices: np.ndarra
 
 
 __all__ = ["SPLITS", "Collector", "Examples", "Label", "RawData", "format_number", "read_source"]
-
