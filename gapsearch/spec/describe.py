@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from gapsearch.spec.checks import sampling_order, space_size
-from gapsearch.spec.data import DelimitedData, SyntheticData
+from gapsearch.spec.data import DelimitedData, JsonLinesData, KerasData, ParquetData, SyntheticData
 from gapsearch.spec.hyperparameters import INTEGER_NAMES
 from gapsearch.spec.space import Choice
 from gapsearch.spec.study import StudySpec
@@ -36,13 +36,18 @@ def describe_data(spec: StudySpec) -> str:
     data = spec.data
     if isinstance(data, SyntheticData):
         return f"synthetic: {_settings(data)}"
-    assert isinstance(data, DelimitedData)
-    files = ", ".join(
-        f"{key}={spec.base_dir / getattr(data, key)}"
-        for key in ("train", "validation", "test")
-        if getattr(data, key) is not None
-    )
-    return f"{data.resolved_format()}: {files}; text={data.text!r} label={data.label!r} encoding={data.encoding}"
+    if isinstance(data, KerasData):
+        return f"keras: {data.dataset} (downloaded into ~/.keras/datasets on first use)"
+    files = ", ".join(f"{key}={spec.base_dir / path}" for key, path in data.paths().items())
+    text = f"{data.resolved_format()}: {files}"
+    if isinstance(data, (DelimitedData, JsonLinesData, ParquetData)):
+        text += f"; text={data.text!r} label={data.label!r}"
+    if hasattr(data, "encoding"):
+        text += f" encoding={data.encoding}"
+    held_out = f"{data.folds}-fold cross-validation" if data.folds else None
+    if held_out is None and getattr(data, "validation", None) is None:
+        held_out = f"validation_split {data.validation_split:g}"
+    return text + (f"; {held_out}" if held_out else "")
 
 
 def describe_study(spec: StudySpec, storage: str) -> str:

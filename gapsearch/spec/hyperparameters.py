@@ -7,7 +7,7 @@ searches others; the model builder takes a complete, validated instance.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,9 +26,8 @@ class Hyperparameters(BaseModel):
 
     # Text to ids.
     max_tokens: int = Field(20000, ge=3, description="Vocabulary size, padding and out-of-vocabulary ids included.")
-    sequence_length: int | Literal["auto"] = Field(
+    sequence_length: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
         200,
-        ge=1,
         description="Tokens kept per text; shorter texts are padded. 'auto': a percentile of the training "
         "texts' lengths (data.sequence_length_percentile, 95 by default).",
     )
