@@ -268,3 +268,10 @@ DataSpec = Annotated[
 ]
 
 FileSource = Union[DelimitedData, JsonLinesData, ParquetData, DirectoryData]
+
+
+def any_of_in_schema(schema: dict) -> None:
+    """JSON Schema for ``data:``: ``anyOf``, since several formats accept the same keys and ``format``
+    (default ``auto``) decides between them, which a plain ``oneOf`` cannot express."""
+    if "oneOf" in schema:
+        schema["anyOf"] = schema.pop("oneOf")

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, PrivateAttr
 
 from gapsearch.spec._base import Frozen
-from gapsearch.spec.data import DataSpec
+from gapsearch.spec.data import DataSpec, any_of_in_schema
 from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
 from gapsearch.spec.pruners import MedianPruner, PrunerSpec
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
@@ -61,7 +61,7 @@ class StudySpec(Frozen):
     pruner: PrunerSpec = Field(
         default_factory=lambda: MedianPruner(type="median"), description="How unpromising trials are stopped early."
     )
-    data: DataSpec = Field(description="Where the texts and labels come from.")
+    data: DataSpec = Field(description="Where the texts and labels come from.", json_schema_extra=any_of_in_schema)
     model: Hyperparameters = Field(default_factory=Hyperparameters, description="Fixed hyperparameter values.")
     search_space: dict[str, ParamSpec] = Field(
         default_factory=dict,
