@@ -237,34 +237,32 @@ def _format_of_path(path: str) -> str:
     return _EXTENSIONS.get(suffix, "csv")
 
 
-def _data_kind(value: object) -> str:
+def _format(value: object) -> str:
     if isinstance(value, dict):
         declared, train = value.get("format", "auto"), value.get("train")
     else:
         declared, train = getattr(value, "format", "auto"), getattr(value, "train", None)
-    if declared in ("csv", "tsv"):
-        return "delimited"
     if declared != "auto":
         return str(declared)
     if isinstance(train, dict):
         return "class_files"
     if not isinstance(train, str):
-        return "delimited"  # reports the missing or malformed train key
-    kind = _format_of_path(train)
-    return "delimited" if kind in ("csv", "tsv") else kind
+        return "csv"  # reports the missing or malformed train key
+    return _format_of_path(train)
 
 
 DataSpec = Annotated[
     Union[
         Annotated[SyntheticData, Tag("synthetic")],
         Annotated[KerasData, Tag("keras")],
-        Annotated[DelimitedData, Tag("delimited")],
+        Annotated[DelimitedData, Tag("csv")],
+        Annotated[DelimitedData, Tag("tsv")],
         Annotated[JsonLinesData, Tag("jsonl")],
         Annotated[ParquetData, Tag("parquet")],
         Annotated[DirectoryData, Tag("directory")],
         Annotated[ClassFilesData, Tag("class_files")],
     ],
-    Discriminator(_data_kind),
+    Discriminator(_format),
 ]
 
 FileSource = Union[DelimitedData, JsonLinesData, ParquetData, DirectoryData]
