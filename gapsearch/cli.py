@@ -97,6 +97,7 @@ def run(
     Example: gapsearch run studies/quickstart.yaml --storage sqlite:///gapsearch.db
     """
     from gapsearch.console import TrialProgress, best_summary
+    from gapsearch.data.report import data_line
     from gapsearch.runner import run_study
 
     spec = _load(study_file)
@@ -105,7 +106,13 @@ def run(
     display = TrialProgress(spec.metric, enabled=progress)
     try:
         outcome = run_study(
-            spec, storage_url=url, n_trials=n_trials, timeout=timeout, callbacks=[display], on_start=display.start
+            spec,
+            storage_url=url,
+            n_trials=n_trials,
+            timeout=timeout,
+            callbacks=[display],
+            on_start=display.start,
+            on_data=lambda data: click.echo(data_line(spec, data)),
         )
     finally:
         display.close()

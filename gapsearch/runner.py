@@ -125,10 +125,12 @@ def run_study(
     timeout: float | None = None,
     callbacks: Sequence[TrialCallback] = (),
     on_start: Callable[[optuna.Study, int, int], None] | None = None,
+    on_data: Callable[[StudyData], None] | None = None,
 ) -> RunOutcome:
     """Run trials of ``spec`` until the study holds ``n_trials`` finished trials (the study file's budget).
 
-    ``on_start(study, finished, budget)`` runs once the study is open, before any trial.
+    ``on_start(study, finished, budget)`` runs once the study is open, before any trial;
+    ``on_data(data)`` once the data is loaded, before the database is touched.
 
     Raises:
         UserError: bad data or storage; nothing has been written to the database then.
@@ -144,6 +146,8 @@ def run_study(
 
     budget = n_trials if n_trials is not None else spec.n_trials
     data = load_data(spec)
+    if on_data is not None:
+        on_data(data)
     study = create_or_load_study(spec, storage_url, data)
     before = count_finished(study)
     if on_start is not None:

@@ -113,3 +113,26 @@ def test_same_seed_same_results(tmp_path):
         run_study(spec, storage_url=url)
         values.append([(t.params, t.value) for t in trials_of(url)])
     assert values[0] == values[1]
+
+
+def test_folds_each_record_their_value_and_report_steps_per_fold(tmp_path):
+    text = (
+        TINY_STUDY.replace("n_trials: 3", "n_trials: 2")
+        .replace("max_length: 30}", "max_length: 30, folds: 3}")
+        .replace("sequence_length: 30", "sequence_length: auto")
+    )
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    loaded = []
+    run_study(spec_from(tmp_path, text), storage_url=url, on_data=loaded.append)
+    (data,) = loaded
+    assert data.info.run_names == ("fold_1", "fold_2", "fold_3")
+    for trial in trials_of(url):
+        values = trial.user_attrs["run_values"]
+        assert list(values) == ["fold_1", "fold_2", "fold_3"]
+        assert trial.value == pytest.approx(sum(values.values()) / 3)
+        steps = trial.intermediate_values
+        assert sorted(steps) == [1, 2, 3, 4, 5, 6]  # fold i's epoch e is step (i - 1) * epochs + e
+        for index, name in enumerate(values):
+            assert max(steps[2 * index + 1], steps[2 * index + 2]) == pytest.approx(values[name])
+        assert trial.user_attrs["sequence_length"] == data.info.sequence_length(95)
+        assert 4 < trial.user_attrs["sequence_length"] <= 30

@@ -28,6 +28,22 @@ def describe_task(spec: DataSpec, base_dir: Path, seed: int) -> str:
     return label_encoding(read_source(spec, base_dir, seed).train, spec.task).describe()
 
 
+def data_line(study, data: StudyData) -> str:  # noqa: ANN001 - a StudySpec
+    """One line for ``gapsearch run``: task, split sizes, dropped examples and ``sequence_length: auto``."""
+    info = data.info
+    sizes = " / ".join(f"{count} {split}" for split, count in info.counts.items())
+    runs = f"{len(info.run_names)} folds" if len(info.run_names) > 1 else "one validation split"
+    line = f"data: {info.encoding.describe()}; {sizes}; {runs}"
+    dropped = ", ".join(f"{count} in {split}" for split, count in info.dropped.items())
+    if dropped:
+        line += f"; dropped empty texts: {dropped}"
+    if "auto" in searched_values(study, "sequence_length"):
+        percentile = study.data.sequence_length_percentile
+        line += f"; sequence_length auto = {info.sequence_length(percentile)} (p{percentile:g} of training lengths)"
+    cached = "read from" if not data.built else "built in"
+    return line + f"; cache {cached} {data.root}"
+
+
 def searched_values(study, name: str) -> list:  # noqa: ANN001 - a StudySpec
     """The values of ``max_tokens`` or ``sequence_length`` the study can use (a range: its ends)."""
     param = study.search_space.get(name)
