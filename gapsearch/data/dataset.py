@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from gapsearch.data.labels import LabelEncoding, label_encoding, quoted
-from gapsearch.data.sources import Examples, read_source
+from gapsearch.data.sources import Examples, Label, read_source
 from gapsearch.data.splits import stratified_folds, stratified_split
 from gapsearch.data.text import Vocabulary, standardize, tokenize, vectorize
 from gapsearch.errors import DataError
@@ -34,7 +34,7 @@ class LabeledTexts:
     """Texts and their labels (as read), in the same order; ``locations`` say where each one is."""
 
     texts: tuple[str, ...]
-    labels: tuple[object, ...]
+    labels: tuple[Label, ...]
     locations: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:

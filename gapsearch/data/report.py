@@ -77,7 +77,7 @@ def data_report(study) -> str:  # noqa: ANN001 - a StudySpec
             else:
                 counts[_name(label)] += 1
         if info.task == "regression":
-            values = np.asarray([float(v) for v in texts.labels])
+            values = np.asarray([float(v) for v in texts.labels])  # type: ignore[arg-type]
             lines.append(
                 f"  {split:<10} {len(texts)} examples, targets {values.min():g} .. {values.max():g}, "
                 f"mean {values.mean():.3g}"

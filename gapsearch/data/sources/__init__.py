@@ -53,8 +53,8 @@ def read_source(spec: DataSpec, base_dir: Path, seed: int, *, with_test: bool = 
     if isinstance(spec, SyntheticData):
         return _synthetic(spec, seed, with_test)
     if isinstance(spec, KerasData):
-        train, test = keras_builtin.load(spec)
-        return RawData(train, None, test if with_test else None, spec.validation_split, seed)
+        keras_train, keras_test = keras_builtin.load(spec)
+        return RawData(keras_train, None, keras_test if with_test else None, spec.validation_split, seed)
     if isinstance(spec, ClassFilesData):
         splits = {name: _class_files(spec, base_dir, name) for name in SPLITS if name != "test" or with_test}
     else:
