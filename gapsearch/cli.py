@@ -97,6 +97,7 @@ def run(
     Example: gapsearch run studies/quickstart.yaml --storage sqlite:///gapsearch.db
     """
     from gapsearch.console import TrialProgress, best_summary
+    from gapsearch.data.report import data_line
     from gapsearch.runner import run_study
 
     spec = _load(study_file)
@@ -105,7 +106,13 @@ def run(
     display = TrialProgress(spec.objective_names, enabled=progress)
     try:
         outcome = run_study(
-            spec, storage_url=url, n_trials=n_trials, timeout=timeout, callbacks=[display], on_start=display.start
+            spec,
+            storage_url=url,
+            n_trials=n_trials,
+            timeout=timeout,
+            callbacks=[display],
+            on_start=display.start,
+            on_data=lambda data: click.echo(data_line(spec, data)),
         )
     finally:
         display.close()
@@ -135,11 +142,55 @@ def validate(study_file: Path, storage: str | None) -> None:
 
     Example: gapsearch validate studies/quickstart.yaml
     """
+    from gapsearch.data.report import describe_task
     from gapsearch.spec.describe import describe_study
     from gapsearch.storage import mask_url
 
     spec = _load(study_file)
     click.echo(describe_study(spec, mask_url(_storage_url(storage, spec))))
+    click.echo(f"task       {describe_task(spec.data, spec.base_dir, spec.seed)}")
+
+
+@main.command()
+@study_argument
+@click.option("--clear", is_flag=True, help="Remove the study's cache folder first.")
+def data(study_file: Path, clear: bool) -> None:
+    """Build the study's vectorized-data cache and describe the data.
+
+    Prints the task, examples per class and split, text lengths, and for every max_tokens and
+    sequence_length the study uses: the vocabulary size, out-of-vocabulary and truncation rates.
+
+    Example: gapsearch data studies/mr.yaml
+    """
+    from gapsearch.data.cache import clear_cache
+    from gapsearch.data.report import data_report
+
+    spec = _load(study_file)
+    if clear:
+        click.echo(f"removed {clear_cache(spec.data, spec.base_dir)} cache entries")
+    click.echo(data_report(spec))
+
+
+@main.command()
+@study_argument
+@storage_option
+@click.option("--trial", "trial_number", type=click.IntRange(min=0), help="Trial number; default: the best trial.")
+@click.option("--with-validation", is_flag=True, help="Also train on the validation split.")
+def evaluate(study_file: Path, storage: str | None, trial_number: int | None, with_validation: bool) -> None:
+    """Train the chosen configuration again and report its metrics on the test split.
+
+    The test split never chose anything: the configuration and epochs come from the search. The
+    metrics are stored on the study (user attribute test_metrics).
+
+    Example: gapsearch evaluate studies/sst2.yaml --trial 3
+    """
+    from gapsearch.evaluation import evaluate_study, format_result
+    from gapsearch.runtime import import_keras
+
+    spec = _load(study_file)
+    url = _storage_url(storage, spec)
+    import_keras()
+    click.echo(format_result(evaluate_study(spec, url, trial_number=trial_number, include_validation=with_validation)))
 
 
 @main.command()

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import optuna
 
     from gapsearch.costs import ModelCosts
-    from gapsearch.data.dataset import TextSplits
+    from gapsearch.data.cache import StudyData
     from gapsearch.spec.hyperparameters import Hyperparameters
 
 ATTR_PREFIX = "compare:"
@@ -213,7 +213,7 @@ def _base_trial(spec: StudySpec, study: optuna.Study, trial_number: int | None) 
 
 def run_comparison(
     spec: StudySpec,
-    splits: TextSplits,
+    data: StudyData,
     plan: ComparisonPlan,
     *,
     test: PairedTest = "t",
@@ -221,22 +221,28 @@ def run_comparison(
 ) -> Comparison:
     """Train every value with every seed (seeds outer, so what is done is always paired) and test them.
 
+    Seed ``i`` trains on the study's validation split, or with cross-validation on fold ``i mod k``:
+    the values of a pair share the seed and the data, and across pairs the folds take turns.
+
     Raises:
         GapsearchError: a run failed (a NaN loss, out of memory): its pairs would be incomplete.
     """
-    from gapsearch.objective import TrainingRun, fit_run
+    from gapsearch.objective import Objective, TrainingRun, fit_run
 
     monitor = spec.monitored
+    info = data.info
+    resolved = {value: Objective(spec, data).resolve(hp) for value, hp in plan.configurations.items()}
     runs: dict[Any, list[float]] = {value: [] for value in plan.values}
     costs: dict[Any, dict[str, float]] = {}
     started = time.perf_counter()
     for seed_index, seed in enumerate(plan.seeds):
+        split = info.run_names[seed_index % len(info.run_names)]
         for value in plan.values:
-            hp = plan.configurations[value]
+            hp = resolved[value]
             run = TrainingRun(
-                name=f"{plan.param}={value}/seed{seed_index + 1}",
+                name=f"{plan.param}={value}/seed{seed_index + 1}/{split}",
                 seed=seed,
-                data=splits.vectorize(hp.max_tokens, hp.sequence_length),
+                data=data.run(split, hp.max_tokens, int(hp.sequence_length)),
             )
             run_started = time.perf_counter()
 
@@ -247,7 +253,8 @@ def run_comparison(
                 result = fit_run(
                     hp,
                     run,
-                    n_classes=len(splits.class_names),
+                    n_classes=len(info.class_names),
+                    task=info.task,
                     monitor=monitor,
                     on_costs=None if value in costs else keep_costs,
                 )
@@ -325,13 +332,13 @@ def compare(
 
     study = load_existing_study(storage_url, spec.name)
     plan = plan_comparison(spec, study, param, n_seeds, trial_number)
-    splits = load_data(spec)
+    data = load_data(spec)
     import_keras()
     from gapsearch.runtime import run_attributes
 
     where = run_attributes()  # also probes the device once, quietly
     on_start(plan)
-    comparison = run_comparison(spec, splits, plan, test=test, on_run=on_run)
+    comparison = run_comparison(spec, data, plan, test=test, on_run=on_run)
     store_comparison(study, comparison, where)
     return comparison
 

@@ -25,7 +25,8 @@ from gapsearch.stats import summarize
 
 if TYPE_CHECKING:
     from gapsearch.costs import ModelCosts
-    from gapsearch.data.dataset import TextSplits, VectorizedSplits
+    from gapsearch.data.cache import StudyData
+    from gapsearch.data.dataset import VectorizedSplits
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.training import TrainingResult
 
@@ -43,9 +44,9 @@ def trial_seed(study_seed: int, trial_number: int) -> int:
 class Objective:
     """Callable for ``study.optimize``: one trial from sampled parameters to recorded result."""
 
-    def __init__(self, spec: StudySpec, splits: TextSplits) -> None:
+    def __init__(self, spec: StudySpec, data: StudyData) -> None:
         self.spec = spec
-        self.splits = splits
+        self.data = data  # train and validation only: the test split never reaches a trial
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         sampled = sample(trial, self.spec.search_space, self.spec.fixed)
@@ -68,19 +69,33 @@ class Objective:
     def plan_runs(self, trial: optuna.Trial, hp: Hyperparameters) -> list[TrainingRun]:
         """The training runs of one trial; its value is the mean of their best values.
 
-        ``repeats`` runs on the validation split, each with its own seed. Cross-validation folds are
-        more runs here (folds x repeats: :func:`repeated` for each fold): each is trained in turn, and
-        its epochs are reported to the pruner as steps ``index * epochs + epoch`` so that a pruner
-        compares like with like.
+        ``repeats`` runs on the validation split, or on each cross-validation fold (each fold with a
+        vocabulary from its own training rows): folds x repeats runs, each with its own seed. Each is
+        trained in turn, and its epochs are reported to the pruner as steps ``index * epochs + epoch``,
+        so that a pruner compares fold 2's epoch 3 with other trials' fold 2's epoch 3: like with like.
         """
-        data = self.splits.vectorize(hp.max_tokens, hp.sequence_length)
-        return repeated("validation", data, trial_seed(self.spec.seed, trial.number), self.spec.repeats)
+        seed = trial_seed(self.spec.seed, trial.number)
+        return [
+            run
+            for index, (name, data) in enumerate(self.data.runs(hp.max_tokens, int(hp.sequence_length)))
+            for run in repeated(name, data, seed + index, self.spec.repeats)
+        ]
+
+    def resolve(self, hp: Hyperparameters) -> Hyperparameters:
+        """``sequence_length: auto`` becomes the percentile of the training lengths the data section names."""
+        if hp.sequence_length != "auto":
+            return hp
+        length = self.data.info.sequence_length(self.spec.data.sequence_length_percentile)
+        return hp.model_copy(update={"sequence_length": length})
 
     def _train(self, trial: optuna.Trial, hp: Hyperparameters) -> float | tuple[float, ...]:
         from gapsearch.runtime import run_attributes
 
         for key, value in run_attributes().items():
             trial.set_user_attr(key, value)
+        if hp.sequence_length == "auto":
+            hp = self.resolve(hp)
+            trial.set_user_attr("sequence_length", hp.sequence_length)
         runs = self.plan_runs(trial, hp)
         trial.set_user_attr("seed", runs[0].seed)
         measured: dict[str, float] = {}
@@ -136,7 +151,8 @@ class Objective:
         return fit_run(
             hp,
             run,
-            n_classes=len(self.splits.class_names),
+            n_classes=len(self.data.info.class_names),
+            task=self.data.info.task,
             monitor=self.spec.monitored,
             report=report,
             on_costs=record_costs if step_offset == 0 else None,
@@ -180,6 +196,7 @@ class Objective:
         values = [result.best_value for result in results]
         spread = summarize(values)
         trial.set_user_attr("run_values", {run.name: value for run, value in zip(runs, values, strict=True)})
+        trial.set_user_attr("run_best_epochs", [result.best_epoch for result in results])
         trial.set_user_attr("value_std", spread.std)
         trial.set_user_attr("value_ci95", [spread.low, spread.high])
         trial.set_user_attr(
@@ -203,6 +220,7 @@ def fit_run(
     run: TrainingRun,
     *,
     n_classes: int,
+    task: str,
     monitor: ObjectiveSpec,
     report: Callable[[int, float], None] = lambda epoch, value: None,
     on_costs: Callable[[ModelCosts], None] | None = None,
@@ -220,7 +238,7 @@ def fit_run(
 
     _free_memory()
     keras.utils.set_random_seed(run.seed)
-    model = build_model(hp, vocabulary_size=run.data.vocabulary_size, n_classes=n_classes)
+    model = build_model(hp, vocabulary_size=run.data.vocabulary_size, n_classes=n_classes, task=task)
     if on_costs is not None:
         on_costs(measure_costs(model, run.data.x_validation[: hp.batch_size]))
     return train(

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gapsearch.errors import GapsearchError, UserError
-from gapsearch.spec.study import StudySpec
+from gapsearch.spec.study import COSTS, METRIC_TASKS, StudySpec
 from gapsearch.storage import mask_url, open_storage
 
 if TYPE_CHECKING:
     import optuna
 
-    from gapsearch.data.dataset import TextSplits
+    from gapsearch.data.cache import StudyData
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 
@@ -47,17 +47,24 @@ class RunOutcome:
         return self.finished_after >= self.budget
 
 
-def load_data(spec: StudySpec) -> TextSplits:
-    """Read and split the study's data (no vectorization yet), checking it fits the metric."""
-    from gapsearch.data.dataset import load_splits
+def load_data(spec: StudySpec) -> StudyData:
+    """The study's search data behind the on-disk cache, checked to fit the metric (no vectorization yet)."""
+    from gapsearch.data.cache import StudyData
 
-    splits = load_splits(spec.data, spec.base_dir, spec.seed)
-    if "val_auc" in spec.measured_metrics and len(splits.class_names) != 2:
-        raise UserError(
-            f"{spec.source}: {_key_naming(spec, 'val_auc')}: 'val_auc' needs two classes, but the data has "
-            f"{len(splits.class_names)}; use 'val_accuracy' or 'val_loss'"
-        )
-    return splits
+    data = StudyData(spec.data, spec.base_dir, spec.seed)
+    check_metric_fits(spec, data.info.task, len(data.info.class_names))
+    return data
+
+
+def check_metric_fits(spec: StudySpec, task: str, n_classes: int) -> None:
+    """Every metric the objectives and constraints name is measured for the task (no MAE for a classifier)."""
+    allowed = [name for name, tasks in METRIC_TASKS.items() if task in tasks]
+    for metric in dict.fromkeys([*spec.objective_names, *spec.constraints]):
+        if metric not in COSTS and metric not in allowed:
+            raise UserError(
+                f"{spec.source}: {_key_naming(spec, metric)}: {metric!r} is not measured for a {task} task; "
+                f"use {', '.join(map(repr, allowed))}"
+            )
 
 
 def _key_naming(spec: StudySpec, metric: str) -> str:
@@ -70,7 +77,7 @@ def _key_naming(spec: StudySpec, metric: str) -> str:
     return f"constraints.{metric}"
 
 
-def create_or_load_study(spec: StudySpec, storage_url: str, splits: TextSplits) -> optuna.Study:
+def create_or_load_study(spec: StudySpec, storage_url: str, data: StudyData) -> optuna.Study:
     """Create the study in the database, or load it when a previous run created it."""
     import optuna
 
@@ -91,8 +98,8 @@ def create_or_load_study(spec: StudySpec, storage_url: str, splits: TextSplits) 
         study.set_metric_names(spec.objective_names)  # what optuna-dashboard calls the objectives
     study.set_user_attr("metric", spec.monitored.metric)
     study.set_user_attr("objectives", [objective.model_dump() for objective in spec.resolved_objectives])
-    study.set_user_attr("class_names", list(splits.class_names))
-    study.set_user_attr("task", splits.task)
+    study.set_user_attr("class_names", list(data.info.class_names))
+    study.set_user_attr("task", data.info.task)
     if spec.text is not None:
         study.set_user_attr("study_file", spec.text)
     return study
@@ -153,10 +160,12 @@ def run_study(
     timeout: float | None = None,
     callbacks: Sequence[TrialCallback] = (),
     on_start: Callable[[optuna.Study, int, int], None] | None = None,
+    on_data: Callable[[StudyData], None] | None = None,
 ) -> RunOutcome:
     """Run trials of ``spec`` until the study holds ``n_trials`` finished trials (the study file's budget).
 
-    ``on_start(study, finished, budget)`` runs once the study is open, before any trial.
+    ``on_start(study, finished, budget)`` runs once the study is open, before any trial;
+    ``on_data(data)`` once the data is loaded, before the database is touched.
 
     Raises:
         UserError: bad data or storage; nothing has been written to the database then.
@@ -171,15 +180,17 @@ def run_study(
     from gapsearch.objective import Objective
 
     budget = n_trials if n_trials is not None else spec.n_trials
-    splits = load_data(spec)
-    study = create_or_load_study(spec, storage_url, splits)
+    data = load_data(spec)
+    if on_data is not None:
+        on_data(data)
+    study = create_or_load_study(spec, storage_url, data)
     before = count_finished(study)
     if on_start is not None:
         on_start(study, before, budget)
     streak = _FailureStreak(spec.max_failures)
     if before < budget:
         study.optimize(
-            Objective(spec, splits),
+            Objective(spec, data),
             n_trials=None,
             timeout=timeout if timeout is not None else spec.timeout,
             catch=(TrialFailed,),
@@ -227,6 +238,7 @@ __all__ = [
     "RunOutcome",
     "best_trial",
     "best_trials",
+    "check_metric_fits",
     "count_finished",
     "create_or_load_study",
     "load_data",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.spec.checks import sampling_order
-from gapsearch.spec.hyperparameters import Hyperparameters
+from gapsearch.spec.hyperparameters import INTEGER_NAMES, Hyperparameters
 from gapsearch.spec.space import Choice, ParamSpec
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def sample(trial: optuna.Trial, space: Mapping[str, ParamSpec], fixed: Mapping[s
             continue
         if isinstance(param, Choice):
             values[name] = trial.suggest_categorical(name, list(param.choices))
-        elif Hyperparameters.model_fields[name].annotation is int:
+        elif name in INTEGER_NAMES:
             values[name] = trial.suggest_int(
                 name, int(param.low), int(param.high), step=int(param.step or 1), log=param.log
             )
@@ -48,7 +48,7 @@ def grid(space: Mapping[str, ParamSpec]) -> dict[str, list[Any]]:
         if isinstance(param, Choice):
             values[name] = list(param.choices)
             continue
-        is_int = Hyperparameters.model_fields[name].annotation is int
+        is_int = name in INTEGER_NAMES
         step = param.step or 1
         count = int((param.high - param.low) / step + 1e-9) + 1
         points = [param.low + i * step for i in range(count)]

@@ -138,7 +138,7 @@ def test_a_pruned_trial_is_judged_by_what_it_measured(tmp_path):
     from gapsearch.objective import Objective
 
     text = TINY_STUDY + "constraints: {params: {max: 1500}, val_loss: {max: 0.5}, val_accuracy: {min: 0.6}}\n"
-    objective = Objective(spec_from(tmp_path, text), splits=None)  # type: ignore[arg-type]
+    objective = Objective(spec_from(tmp_path, text), data=None)  # type: ignore[arg-type]
     study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'g.db'}")
     trial = study.ask()
     # Pruned at an epoch: the costs are known, the monitored metric has a best value so far, val_loss none.

@@ -81,15 +81,15 @@ def test_the_budget_is_counted_in_the_database_and_can_grow(tmp_path):
 
 
 def test_a_metric_that_does_not_fit_the_data_stops_before_the_database(tmp_path):
-    text = TINY_STUDY.replace("metric: val_accuracy", "metric: val_auc").replace(
-        "n_examples: 240,", "n_examples: 240, n_classes: 3,"
+    text = TINY_STUDY.replace("metric: val_accuracy", "metric: val_mae").replace(
+        "direction: maximize", "direction: minimize"
     )
     url = f"sqlite:///{tmp_path / 'g.db'}"
     with pytest.raises(UserError) as caught:
         run_study(spec_from(tmp_path, text), storage_url=url)
     assert str(caught.value) == (
-        f"{tmp_path / 'study.yaml'}: metric: 'val_auc' needs two classes, but the data has 3; "
-        "use 'val_accuracy' or 'val_loss'"
+        f"{tmp_path / 'study.yaml'}: metric: 'val_mae' is not measured for a binary task; "
+        "use 'val_accuracy', 'val_auc', 'val_macro_f1', 'val_loss'"
     )
     assert not (tmp_path / "g.db").exists()
 
@@ -113,3 +113,26 @@ def test_same_seed_same_results(tmp_path):
         run_study(spec, storage_url=url)
         values.append([(t.params, t.value) for t in trials_of(url)])
     assert values[0] == values[1]
+
+
+def test_folds_each_record_their_value_and_report_steps_per_fold(tmp_path):
+    text = (
+        TINY_STUDY.replace("n_trials: 3", "n_trials: 2")
+        .replace("max_length: 30}", "max_length: 30, folds: 3}")
+        .replace("sequence_length: 30", "sequence_length: auto")
+    )
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    loaded = []
+    run_study(spec_from(tmp_path, text), storage_url=url, on_data=loaded.append)
+    (data,) = loaded
+    assert data.info.run_names == ("fold_1", "fold_2", "fold_3")
+    for trial in trials_of(url):
+        values = trial.user_attrs["run_values"]
+        assert list(values) == ["fold_1", "fold_2", "fold_3"]
+        assert trial.value == pytest.approx(sum(values.values()) / 3)
+        steps = trial.intermediate_values
+        assert sorted(steps) == [1, 2, 3, 4, 5, 6]  # fold i's epoch e is step (i - 1) * epochs + e
+        for index, name in enumerate(values):
+            assert max(steps[2 * index + 1], steps[2 * index + 2]) == pytest.approx(values[name])
+        assert trial.user_attrs["sequence_length"] == data.info.sequence_length(95)
+        assert 4 < trial.user_attrs["sequence_length"] <= 30

@@ -1,13 +1,16 @@
 """Where a study's texts come from and how they become arrays.
 
-* :mod:`~gapsearch.data.synthetic`: a generated task on which modelling choices matter.
-* :mod:`~gapsearch.data.delimited`: CSV and TSV files.
-* :mod:`~gapsearch.data.splits`: seeded, stratified hold-out splits.
+* :mod:`~gapsearch.data.sources`: one module per source format (CSV/TSV, JSON Lines, Parquet, a
+  folder per class, a file per class, Keras' built-in sets, the synthetic generator).
+* :mod:`~gapsearch.data.labels`: the task (inferred or declared) and the ``y`` arrays.
+* :mod:`~gapsearch.data.splits`: seeded, stratified hold-out splits and folds.
 * :mod:`~gapsearch.data.text`: standardizing, tokenizing, the vocabulary, padded id arrays.
 * :mod:`~gapsearch.data.dataset`: :func:`load_splits` ties them together for a study.
+* :mod:`~gapsearch.data.cache`: the vectorized arrays on disk, shared by trials, workers and runs.
 
-NumPy and plain Python only: nothing here imports Keras or TensorFlow, so every Keras backend
-trains on the same ids and ``gapsearch validate`` stays fast.
+NumPy and plain Python only (and pyarrow for Parquet): nothing here imports Keras or TensorFlow,
+except the Keras built-in sets' download, so every Keras backend trains on the same ids and
+``gapsearch validate`` stays fast.
 """
 
 from gapsearch.data.dataset import (
@@ -17,8 +20,9 @@ from gapsearch.data.dataset import (
     VectorizedSplits,
     load_splits,
 )
-from gapsearch.data.delimited import DelimitedRows, read_delimited, read_delimited_rows
-from gapsearch.data.splits import stratified_split
+from gapsearch.data.labels import LabelEncoding, label_encoding
+from gapsearch.data.sources import Examples, read_source
+from gapsearch.data.splits import stratified_folds, stratified_split
 from gapsearch.data.synthetic import make_synthetic, synthetic_lexicon
 from gapsearch.data.text import (
     OOV_ID,
@@ -38,17 +42,19 @@ __all__ = [
     "PAD_ID",
     "PAD_TOKEN",
     "VECTORIZED_CACHE_SIZE",
-    "DelimitedRows",
+    "Examples",
+    "LabelEncoding",
     "LabeledTexts",
     "TextSplits",
     "VectorizedSplits",
     "Vocabulary",
+    "label_encoding",
     "length_percentiles",
     "load_splits",
     "make_synthetic",
-    "read_delimited",
-    "read_delimited_rows",
+    "read_source",
     "standardize",
+    "stratified_folds",
     "stratified_split",
     "synthetic_lexicon",
     "tokenize",

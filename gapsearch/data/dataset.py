@@ -1,42 +1,41 @@
-"""A study's data: the train, validation and test texts, and their vectorized form per trial.
+"""A study's data: the texts split for the search, and their vectorized form per training run.
 
-:func:`load_splits` reads or generates the texts once; :meth:`TextSplits.vectorize` turns them into
-id arrays for one (``max_tokens``, ``sequence_length``) pair and remembers the result, because a
-study asks for the same pair in many trials.
+:func:`load_splits` reads (or generates) the texts once, infers or checks the task, and holds out
+validation data or assigns folds; :meth:`TextSplits.runs` turns them into id arrays for one
+(``max_tokens``, ``sequence_length``) pair, one :class:`VectorizedSplits` per training run (the
+validation split, or each fold), with a vocabulary built from that run's training rows only.
+The test split is read only when asked for (``gapsearch evaluate``, ``gapsearch data``).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
-from gapsearch.data.delimited import DelimitedRows, read_delimited_rows
-from gapsearch.data.splits import stratified_split
-from gapsearch.data.synthetic import make_synthetic
+from gapsearch.data.labels import LabelEncoding, label_encoding, quoted
+from gapsearch.data.sources import Examples, Label, read_source
+from gapsearch.data.splits import stratified_folds, stratified_split
 from gapsearch.data.text import Vocabulary, standardize, tokenize, vectorize
 from gapsearch.errors import DataError
-from gapsearch.spec.data import DataSpec, DelimitedData, SyntheticData, TextSettings
+from gapsearch.spec.data import DataSpec, TextSettings
 
-#: How many vectorized (max_tokens, sequence_length) variants a TextSplits keeps in memory.
+#: How many vectorized variants a TextSplits keeps in memory.
 VECTORIZED_CACHE_SIZE = 8
-
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 @dataclass(frozen=True)
 class LabeledTexts:
-    """Texts and their labels (strings), in the same order."""
+    """Texts and their labels (as read), in the same order; ``locations`` say where each one is."""
 
     texts: tuple[str, ...]
-    labels: tuple[str, ...]
+    labels: tuple[Label, ...]
+    locations: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.texts) != len(self.labels):
@@ -47,19 +46,27 @@ class LabeledTexts:
     def __len__(self) -> int:
         return len(self.texts)
 
+    @classmethod
+    def of(cls, examples: Examples) -> LabeledTexts:
+        return cls(tuple(examples.texts), tuple(examples.labels), tuple(examples.locations))
+
+    def examples(self, source: str = "") -> Examples:
+        locations = list(self.locations) or [f"{source}, example {i + 1}" for i in range(len(self))]
+        return Examples(source, list(self.texts), list(self.labels), locations)
+
 
 @dataclass(frozen=True, eq=False)
 class VectorizedSplits:
-    """The train and validation splits as arrays, for one (max_tokens, sequence_length) pair.
+    """The training and validation rows of one run as arrays, for one (max_tokens, sequence_length) pair.
 
-    ``x_*`` are int32 id arrays of shape (examples, sequence_length), padded with 0; ``y_*`` are int32
-    indices into :attr:`TextSplits.class_names`. The arrays are shared by every trial that asks for the
-    same pair: do not modify them.
+    ``x_*`` are int32 id arrays of shape (examples, sequence_length), padded with 0; ``y_*`` as
+    :class:`~gapsearch.data.labels.LabelEncoding` makes them. The arrays may be read-only memory
+    maps shared by every trial and process: do not modify them.
 
     Attributes:
-        vocabulary: Built from the train split only.
-        oov_rate: Share of the train split's tokens outside the vocabulary (cut by ``max_tokens``).
-        truncation_rate: Share of the train texts longer than ``sequence_length``, hence cut.
+        vocabulary: Built from this run's training rows only.
+        oov_rate: Share of the training rows' tokens outside the vocabulary (cut by ``max_tokens``).
+        truncation_rate: Share of the training texts longer than ``sequence_length``, hence cut.
     """
 
     x_train: np.ndarray
@@ -78,26 +85,37 @@ class VectorizedSplits:
 
 @dataclass(frozen=True)
 class TextSplits:
-    """The texts of a study, split, with the class names and the text settings that apply to them.
+    """The texts of a study, split for the search, with the task and the text settings that apply.
 
+    With folds, ``validation`` is None and ``folds[i]`` is the fold of ``train``'s example ``i``.
     ``class_names`` are the train split's labels, sorted (numerically when all look like numbers);
-    a label's class id is its index there.
+    a label's class id is its index there. ``dropped`` counts the examples left out per split
+    because the study set ``drop_empty``.
     """
 
     train: LabeledTexts
-    validation: LabeledTexts
+    validation: LabeledTexts | None
     test: LabeledTexts | None
-    class_names: tuple[str, ...]
+    encoding: LabelEncoding
     settings: TextSettings
-    _vocabularies: dict[int, Vocabulary] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _vectorized: OrderedDict[tuple[int, int], VectorizedSplits] = field(
+    folds: tuple[int, ...] | None = None
+    dropped: tuple[tuple[str, int], ...] = ()
+    _memo: OrderedDict[tuple, VectorizedSplits] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
     )
 
     @property
-    def task(self) -> Literal["binary", "multiclass"]:
-        """``"binary"`` for two classes, else ``"multiclass"``."""
-        return "binary" if len(self.class_names) == 2 else "multiclass"
+    def class_names(self) -> tuple[str, ...]:
+        return self.encoding.class_names
+
+    @property
+    def task(self) -> str:
+        """``binary``, ``multiclass``, ``multilabel`` or ``regression``."""
+        return self.encoding.task
+
+    @property
+    def n_folds(self) -> int:
+        return 0 if self.folds is None else max(self.folds) + 1
 
     # cached_property writes to the instance __dict__ directly, so it works on a frozen dataclass.
     @cached_property
@@ -107,148 +125,201 @@ class TextSplits:
 
     @cached_property
     def validation_tokens(self) -> list[list[str]]:
-        """The validation texts, standardized and tokenized (computed once)."""
-        return self._tokenize(self.validation)
+        return [] if self.validation is None else self._tokenize(self.validation)
 
     @cached_property
     def test_tokens(self) -> list[list[str]] | None:
-        """The test texts, standardized and tokenized (computed once); None without a test split."""
         return None if self.test is None else self._tokenize(self.test)
+
+    @cached_property
+    def y_train(self) -> np.ndarray:
+        return self.encoding.encode(self.train.examples("train"))
+
+    @cached_property
+    def y_validation(self) -> np.ndarray:
+        return self.encoding.encode(self.validation.examples("validation")) if self.validation else self.y_train[:0]
+
+    @cached_property
+    def y_test(self) -> np.ndarray | None:
+        return None if self.test is None else self.encoding.encode(self.test.examples("test"))
+
+    def run_names(self) -> list[str]:
+        """``["validation"]``, or ``["fold_1", ..., "fold_k"]`` with folds."""
+        return ["validation"] if self.folds is None else [f"fold_{i + 1}" for i in range(self.n_folds)]
+
+    def training_lengths(self) -> np.ndarray:
+        """Token counts of the texts the search trains on (all of train with folds)."""
+        return np.fromiter((len(t) for t in self.train_tokens), dtype=np.int64, count=len(self.train))
+
+    def auto_sequence_length(self, percentile: float) -> int:
+        """The ``percentile`` of the training texts' lengths in tokens (at least 1)."""
+        lengths = self.training_lengths()
+        return max(1, int(np.percentile(lengths, percentile, method="inverted_cdf")))
+
+    def vocabulary(self, max_tokens: int) -> Vocabulary:
+        """The vocabulary of the train split with at most ``max_tokens`` ids."""
+        return Vocabulary.from_counts(self._train_token_counts, max_tokens)
 
     @cached_property
     def _train_token_counts(self) -> Counter[str]:
         return Counter(chain.from_iterable(self.train_tokens))
 
-    def vocabulary(self, max_tokens: int) -> Vocabulary:
-        """The vocabulary of the train split with at most ``max_tokens`` ids (remembered)."""
-        if max_tokens not in self._vocabularies:
-            self._vocabularies[max_tokens] = Vocabulary.from_counts(self._train_token_counts, max_tokens)
-        return self._vocabularies[max_tokens]
-
     def vectorize(self, max_tokens: int, sequence_length: int) -> VectorizedSplits:
         """The train and validation splits as id arrays; the same object for the same arguments.
 
-        The last :data:`VECTORIZED_CACHE_SIZE` pairs asked for are kept in memory.
+        With folds, use :meth:`vectorize_run`. The last :data:`VECTORIZED_CACHE_SIZE` results are kept.
         """
-        key = (max_tokens, sequence_length)
-        if key in self._vectorized:
-            self._vectorized.move_to_end(key)
-            return self._vectorized[key]
-        vocabulary = self.vocabulary(max_tokens)
-        truncation = self.settings.truncation
-        counts = self._train_token_counts
-        n_tokens = sum(counts.values())
-        n_known = sum(counts[token] for token in vocabulary.tokens[2:])
-        result = VectorizedSplits(
-            x_train=vectorize(self.train_tokens, vocabulary, sequence_length, truncation),
-            y_train=self._class_ids(self.train),
-            x_validation=vectorize(self.validation_tokens, vocabulary, sequence_length, truncation),
-            y_validation=self._class_ids(self.validation),
-            vocabulary=vocabulary,
-            oov_rate=(n_tokens - n_known) / n_tokens if n_tokens else 0.0,
-            truncation_rate=sum(len(tokens) > sequence_length for tokens in self.train_tokens) / len(self.train),
-        )
-        self._vectorized[key] = result
-        if len(self._vectorized) > VECTORIZED_CACHE_SIZE:
-            self._vectorized.popitem(last=False)
+        return self.vectorize_run("validation", max_tokens, sequence_length)
+
+    def vectorize_run(self, run: str, max_tokens: int, sequence_length: int) -> VectorizedSplits:
+        """The arrays of one run (``"validation"`` or ``"fold_i"``), remembered in memory."""
+        key = (run, max_tokens, sequence_length)
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        if run == "validation":
+            if self.folds is not None:
+                raise ValueError("the study uses folds; vectorize one of run_names() instead")
+            result = self._vectorize_rows(
+                self.train_tokens,
+                self.y_train,
+                self.validation_tokens,
+                self.y_validation,
+                max_tokens,
+                sequence_length,
+            )
+        else:
+            fold = int(run.removeprefix("fold_")) - 1
+            held = np.asarray(self.folds) == fold
+            tokens = self.train_tokens
+            result = self._vectorize_rows(
+                [tokens[i] for i in np.flatnonzero(~held)],
+                self.y_train[~held],
+                [tokens[i] for i in np.flatnonzero(held)],
+                self.y_train[held],
+                max_tokens,
+                sequence_length,
+            )
+        self._memo[key] = result
+        if len(self._memo) > VECTORIZED_CACHE_SIZE:
+            self._memo.popitem(last=False)
         return result
+
+    def vectorize_final(self, max_tokens: int, sequence_length: int, *, include_validation: bool) -> VectorizedSplits:
+        """Train (and validation, if asked) against the test split, for ``gapsearch evaluate``.
+
+        The vocabulary comes from the training rows only; ``x_validation``/``y_validation`` hold the test split.
+        """
+        if self.test is None or self.test_tokens is None or self.y_test is None:
+            raise DataError("the data has no test split; set data.test (a file) or data.test_split (synthetic data)")
+        tokens, y = self.train_tokens, self.y_train
+        if include_validation and self.validation is not None:
+            tokens, y = tokens + self.validation_tokens, np.concatenate([y, self.y_validation])
+        return self._vectorize_rows(tokens, y, self.test_tokens, self.y_test, max_tokens, sequence_length)
 
     def vectorize_test(self, max_tokens: int, sequence_length: int) -> tuple[np.ndarray, np.ndarray]:
         """The test split as (x_test, y_test), with the train split's vocabulary. Not remembered."""
-        if self.test is None or self.test_tokens is None:
-            raise DataError("the data has no test split; set data.test (a file) or data.test_split (synthetic data)")
-        x_test = vectorize(self.test_tokens, self.vocabulary(max_tokens), sequence_length, self.settings.truncation)
-        return x_test, self._class_ids(self.test)
+        final = self.vectorize_final(max_tokens, sequence_length, include_validation=False)
+        return final.x_validation, final.y_validation
+
+    def _vectorize_rows(
+        self,
+        train_tokens: Sequence[Sequence[str]],
+        y_train: np.ndarray,
+        other_tokens: Sequence[Sequence[str]],
+        y_other: np.ndarray,
+        max_tokens: int,
+        sequence_length: int,
+    ) -> VectorizedSplits:
+        counts = (
+            self._train_token_counts
+            if train_tokens is self.train_tokens
+            else Counter(chain.from_iterable(train_tokens))
+        )
+        vocabulary = Vocabulary.from_counts(counts, max_tokens)
+        n_tokens = sum(counts.values())
+        n_known = sum(counts[token] for token in vocabulary.tokens[2:])
+        truncation = self.settings.truncation
+        return VectorizedSplits(
+            x_train=vectorize(train_tokens, vocabulary, sequence_length, truncation),
+            y_train=y_train,
+            x_validation=vectorize(other_tokens, vocabulary, sequence_length, truncation),
+            y_validation=y_other,
+            vocabulary=vocabulary,
+            oov_rate=(n_tokens - n_known) / n_tokens if n_tokens else 0.0,
+            truncation_rate=sum(len(tokens) > sequence_length for tokens in train_tokens) / max(len(train_tokens), 1),
+        )
 
     def _tokenize(self, split: LabeledTexts) -> list[list[str]]:
         return [tokenize(standardize(text, self.settings)) for text in split.texts]
 
-    def _class_ids(self, split: LabeledTexts) -> np.ndarray:
-        class_ids = {name: i for i, name in enumerate(self.class_names)}
-        return np.fromiter((class_ids[label] for label in split.labels), dtype=np.int32, count=len(split))
+
+def text_settings(spec: DataSpec) -> TextSettings:
+    return TextSettings(**{name: getattr(spec, name) for name in TextSettings.model_fields})
 
 
-def load_splits(spec: DataSpec, base_dir: Path, seed: int) -> TextSplits:
-    """Generates or reads the texts the ``data:`` section describes, and splits them.
+def load_splits(spec: DataSpec, base_dir: Path, seed: int, *, with_test: bool = True) -> TextSplits:
+    """Reads or generates the texts the ``data:`` section describes, and splits them for the search.
 
     Args:
         spec: The ``data:`` section.
         base_dir: The study file's folder; relative paths in ``spec`` are relative to it.
-        seed: The study's seed: it seeds the held-out splits, and the generator when ``spec`` has none.
+        seed: The study's seed: it seeds the held-out splits and folds, and the generator when ``spec`` has none.
+        with_test: Also read the test split. The search never does.
 
     Raises:
-        DataError: a file cannot be read (see :func:`~gapsearch.data.delimited.read_delimited`), the
-            training data holds a single class, or a validation or test label is not in it.
+        DataError: a file cannot be read, the training data holds a single class, a validation or
+            test label is not in it, or a class has fewer examples than folds.
     """
-    settings = TextSettings(**{name: getattr(spec, name) for name in TextSettings.model_fields})
-    if isinstance(spec, SyntheticData):
-        return _synthetic_splits(spec, seed, settings)
-    return _delimited_splits(spec, Path(base_dir), seed, settings)
-
-
-def _synthetic_splits(spec: SyntheticData, seed: int, settings: TextSettings) -> TextSplits:
-    data_seed = seed if spec.seed is None else spec.seed
-    texts, labels = make_synthetic(spec.n_examples, spec.n_classes, data_seed, spec.min_length, spec.max_length)
-    remaining = np.arange(len(texts))
-    test = None
-    if spec.test_split > 0:
-        remaining, test_indices = stratified_split(labels, spec.test_split, data_seed)
-        test = _subset(texts, labels, test_indices)
-    # The validation share is of all examples, so it is a larger share of what the test split left.
-    train_positions, validation_positions = stratified_split(
-        [labels[i] for i in remaining], spec.validation_split / (1.0 - spec.test_split), data_seed + 1
-    )
-    return TextSplits(
-        train=_subset(texts, labels, remaining[train_positions]),
-        validation=_subset(texts, labels, remaining[validation_positions]),
-        test=test,
-        class_names=_sorted_labels(set(labels)),
-        settings=settings,
-    )
-
-
-def _delimited_splits(spec: DelimitedData, base_dir: Path, seed: int, settings: TextSettings) -> TextSplits:
-    train_path = base_dir / spec.train
-    train_rows = read_delimited_rows(train_path, spec)
-    class_names = _sorted_labels(set(train_rows.labels))
-    if len(class_names) < 2:
-        raise DataError(
-            f"{train_path}: only one class ({class_names[0]!r}) in the training data; a classifier needs at least 2"
-        )
-    if spec.validation is not None:
-        train = LabeledTexts(tuple(train_rows.texts), tuple(train_rows.labels))
-        validation = _read_known_labels(base_dir / spec.validation, spec, class_names)
+    raw = read_source(spec, Path(base_dir), seed, with_test=with_test)
+    encoding = label_encoding(raw.train, spec.task)
+    y_all = encoding.encode(raw.train)
+    folds = None
+    if raw.validation is not None:
+        train, validation = LabeledTexts.of(raw.train), LabeledTexts.of(raw.validation)
+        encoding.encode(raw.validation)  # unknown labels are reported now, not mid-search
+    elif spec.folds is not None:
+        keys = encoding.stratification_keys(y_all)
+        _check_fold_sizes(raw.train, keys, spec.folds, encoding)
+        train, validation = LabeledTexts.of(raw.train), None
+        folds = tuple(stratified_folds(keys, spec.folds, seed).tolist())
     else:
-        train_indices, validation_indices = stratified_split(train_rows.labels, spec.validation_split, seed)
-        train = _subset(train_rows.texts, train_rows.labels, train_indices)
-        validation = _subset(train_rows.texts, train_rows.labels, validation_indices)
-    test = None if spec.test is None else _read_known_labels(base_dir / spec.test, spec, class_names)
-    return TextSplits(train=train, validation=validation, test=test, class_names=class_names, settings=settings)
+        rest, held = stratified_split(encoding.stratification_keys(y_all), raw.holdout_fraction, raw.holdout_seed)
+        train, validation = _subset(raw.train, rest), _subset(raw.train, held)
+    test = None
+    if raw.test is not None:
+        encoding.encode(raw.test)
+        test = LabeledTexts.of(raw.test)
+    dropped = tuple(
+        (name, len(examples.dropped))
+        for name, examples in (("train", raw.train), ("validation", raw.validation), ("test", raw.test))
+        if examples is not None and examples.dropped
+    )
+    return TextSplits(train, validation, test, encoding, text_settings(spec), folds, dropped)
 
 
-def _read_known_labels(path: Path, spec: DelimitedData, class_names: tuple[str, ...]) -> LabeledTexts:
-    rows: DelimitedRows = read_delimited_rows(path, spec)
-    known = set(class_names)
-    for label, line in zip(rows.labels, rows.line_numbers, strict=True):
-        if label not in known:
+def _check_fold_sizes(train: Examples, keys: list[str], folds: int, encoding: LabelEncoding) -> None:
+    if encoding.task not in ("binary", "multiclass"):
+        if len(train) < folds:
+            raise DataError(f"{train.source}: {len(train)} examples are too few for folds: {folds}")
+        return
+    counts = Counter(keys)
+    for class_id, count in sorted(counts.items(), key=lambda item: item[1]):
+        if count < folds:
+            name = encoding.class_names[int(class_id)]
             raise DataError(
-                f"{path}, line {line}: label {label!r} does not occur in the training data "
-                f"(labels there: {_quoted(class_names)})"
+                f"{train.source}: class {name!r} has {count} example{'s' if count != 1 else ''}, fewer than "
+                f"folds: {folds}; every fold needs one of each class (lower data.folds or add examples)"
             )
-    return LabeledTexts(tuple(rows.texts), tuple(rows.labels))
 
 
-def _subset(texts: Sequence[str], labels: Sequence[str], indices: np.ndarray) -> LabeledTexts:
-    return LabeledTexts(tuple(texts[i] for i in indices.tolist()), tuple(labels[i] for i in indices.tolist()))
+def _subset(examples: Examples, indices: np.ndarray) -> LabeledTexts:
+    chosen = indices.tolist()
+    return LabeledTexts(
+        tuple(examples.texts[i] for i in chosen),
+        tuple(examples.labels[i] for i in chosen),
+        tuple(examples.locations[i] for i in chosen),
+    )
 
 
-def _sorted_labels(labels: Collection[str]) -> tuple[str, ...]:
-    """Labels in order: by value when every label looks like a number ("2" before "10"), else alphabetically."""
-    if all(_NUMBER.fullmatch(label) for label in labels):
-        return tuple(sorted(labels, key=lambda label: (float(label), label)))
-    return tuple(sorted(labels))
-
-
-def _quoted(names: Sequence[str], limit: int = 10) -> str:
-    shown = ", ".join(repr(name) for name in names[:limit])
-    return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
+__all__ = ["VECTORIZED_CACHE_SIZE", "LabeledTexts", "TextSplits", "VectorizedSplits", "load_splits", "quoted"]

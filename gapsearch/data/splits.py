@@ -41,3 +41,25 @@ def stratified_split(labels: Sequence[str], fraction: float, seed: int) -> tuple
     held = np.sort(np.concatenate(held_out))
     rest = np.setdiff1d(np.arange(len(label_array), dtype=np.int64), held, assume_unique=True)
     return rest, held
+
+
+def stratified_folds(labels: Sequence[str], folds: int, seed: int) -> np.ndarray:
+    """The fold (0 to ``folds - 1``) of each example, each class spread evenly over the folds.
+
+    Each class's examples are shuffled with ``seed`` and dealt round-robin, starting where the
+    previous class stopped, so fold sizes differ by at most one.
+
+    Raises:
+        ValueError: ``folds`` < 2.
+    """
+    if folds < 2:
+        raise ValueError(f"folds >= 2 must hold, but got folds={folds}")
+    label_array = np.asarray(labels, dtype=object)
+    rng = np.random.default_rng(seed)
+    assignment = np.empty(len(label_array), dtype=np.int64)
+    start = 0
+    for label in sorted(set(labels)):
+        members = rng.permutation(np.flatnonzero(label_array == label))
+        assignment[members] = (start + np.arange(len(members))) % folds
+        start = (start + len(members)) % folds
+    return assignment

@@ -16,17 +16,22 @@ from gapsearch.models.layers import (
     MaskPaddedSteps,
     PaddingMask,
 )
+from gapsearch.models.metrics import MacroF1, SparseMacroAUC
 from gapsearch.spec.hyperparameters import Hyperparameters
 
 
-def build_model(hp: Hyperparameters, *, vocabulary_size: int, n_classes: int) -> keras.Model:
-    """Build and compile the classifier ``hp`` describes, ready to ``fit``.
+def build_model(
+    hp: Hyperparameters, *, vocabulary_size: int, n_classes: int = 0, task: str | None = None
+) -> keras.Model:
+    """Build and compile the classifier (or regressor) ``hp`` describes, ready to ``fit``.
 
     Args:
-        hp: The complete, validated hyperparameters.
+        hp: The complete, validated hyperparameters (``sequence_length`` resolved to a number).
         vocabulary_size: Token ids run from 0 (padding) to ``vocabulary_size - 1``.
-        n_classes: Number of classes; labels are the ints ``0 .. n_classes - 1``. Two classes give
-            one sigmoid output, more give a softmax.
+        n_classes: Number of classes (labels, for multilabel); ignored for regression.
+        task: ``binary`` (labels 0/1, one sigmoid unit), ``multiclass`` (labels ``0 .. n_classes - 1``,
+            a softmax), ``multilabel`` (multi-hot targets, one sigmoid per label) or ``regression``
+            (one linear unit, mean squared error). Default: binary for two classes, else multiclass.
 
     Returns:
         A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``.
@@ -39,7 +44,9 @@ def build_model(hp: Hyperparameters, *, vocabulary_size: int, n_classes: int) ->
             f"The vocabulary must hold padding and at least one token (vocabulary_size >= 2), "
             f"but got vocabulary_size={vocabulary_size}."
         )
-    if n_classes < 2:
+    if task is None:
+        task = "binary" if n_classes == 2 else "multiclass"
+    if task != "regression" and n_classes < 2:
         raise DataError(f"A classifier needs at least 2 classes, but the labels hold n_classes={n_classes}.")
 
     token_ids = keras.Input(shape=(hp.sequence_length,), dtype="int32", name="token_ids")
@@ -53,8 +60,8 @@ def build_model(hp: Hyperparameters, *, vocabulary_size: int, n_classes: int) ->
         x = keras.layers.Dropout(hp.dropout, name="dropout")(x)
     if hp.dense_units > 0:
         x = keras.layers.Dense(hp.dense_units, activation="relu", name="dense")(x)
-    model = keras.Model(token_ids, _output(x, n_classes), name="text_classifier")
-    _compile(model, hp, n_classes)
+    model = keras.Model(token_ids, _output(x, n_classes, task), name="text_classifier")
+    _compile(model, hp, n_classes, task)
     return model
 
 
@@ -92,18 +99,41 @@ def _pool(x, mask, hp: Hyperparameters):
     raise AssertionError(f"unknown pooling {hp.pooling!r}")  # Hyperparameters allows no other value
 
 
-def _output(x, n_classes: int):
+def _output(x, n_classes: int, task: str):
     # float32 whatever the dtype policy, so the probabilities and the loss keep full precision.
-    if n_classes == 2:
+    if task == "regression":
+        return keras.layers.Dense(1, dtype="float32", name="output")(x)
+    if task == "binary":
         return keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="output")(x)
+    if task == "multilabel":
+        return keras.layers.Dense(n_classes, activation="sigmoid", dtype="float32", name="output")(x)
     return keras.layers.Dense(n_classes, activation="softmax", dtype="float32", name="output")(x)
 
 
-def _compile(model: keras.Model, hp: Hyperparameters, n_classes: int) -> None:
-    if n_classes == 2:
+def _compile(model: keras.Model, hp: Hyperparameters, n_classes: int, task: str) -> None:
+    """Loss and metrics per task; the metric names are those of ``METRIC_DIRECTIONS`` without ``val_``."""
+    if task == "regression":
+        loss = "mean_squared_error"
+        metrics = [keras.metrics.MeanAbsoluteError(name="mae"), keras.metrics.RootMeanSquaredError(name="rmse")]
+    elif task == "binary":
         loss = "binary_crossentropy"
-        metrics = [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
+        metrics = [
+            keras.metrics.BinaryAccuracy(name="accuracy"),
+            keras.metrics.AUC(name="auc"),
+            MacroF1(2, mode="binary"),
+        ]
+    elif task == "multilabel":
+        loss = "binary_crossentropy"
+        metrics = [
+            keras.metrics.BinaryAccuracy(name="accuracy"),
+            keras.metrics.AUC(name="auc", multi_label=True, num_labels=n_classes),
+            MacroF1(n_classes, mode="multilabel"),
+        ]
     else:
         loss = "sparse_categorical_crossentropy"
-        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        metrics = [
+            keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+            SparseMacroAUC(n_classes),
+            MacroF1(n_classes, mode="sparse"),
+        ]
     model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss=loss, metrics=metrics)

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gapsearch.spec.data import DelimitedData
-from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
+from gapsearch.spec.data import DirectoryData
+from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, INTEGER_NAMES, NUMERIC_NAMES, Hyperparameters
 from gapsearch.spec.messages import describe, did_you_mean
 from gapsearch.spec.space import Choice, Range
 from gapsearch.spec.study import COSTS, METRIC_DIRECTIONS, StudySpec
@@ -39,11 +39,11 @@ def _value_problem(name: str, value: Any) -> str | None:
 
 
 def _is_int(name: str) -> bool:
-    return Hyperparameters.model_fields[name].annotation is int
+    return name in INTEGER_NAMES
 
 
 def _is_numeric(name: str) -> bool:
-    return Hyperparameters.model_fields[name].annotation in (int, float)
+    return name in NUMERIC_NAMES
 
 
 def check_search_space_names(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
@@ -248,11 +248,17 @@ def check_sampler_packages(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[
 
 
 def check_data_files(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
-    if not isinstance(spec.data, DelimitedData):
-        return
-    for key in ("train", "validation", "test"):
-        relative = getattr(spec.data, key)
-        if relative is not None and not (spec.base_dir / relative).is_file():
+    data = spec.data
+    if not hasattr(data, "paths"):
+        return  # synthetic and Keras' built-in sets
+    folder = isinstance(data, DirectoryData)
+    for key, relative in data.paths().items():
+        path = spec.base_dir / relative
+        if set("*?[") & set(relative):
+            continue  # a glob: the reader says when nothing matches
+        if folder and not path.is_dir():
+            yield f"data.{key}", f"no such folder {relative!r} (looked in {spec.base_dir})"
+        elif not folder and not path.exists():
             yield f"data.{key}", f"no such file {relative!r} (looked in {spec.base_dir})"
 
 

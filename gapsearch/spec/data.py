@@ -1,14 +1,32 @@
-"""The ``data:`` section of a study file: where the texts come from and how they are split.
+"""The ``data:`` section of a study file: where the texts come from, the task, and how they are split.
 
-One class per source kind, chosen by ``format``. A later issue adds more formats;
-each is one more class in the :data:`DataSpec` union.
+One class per source format, chosen by ``format`` (a discriminated union). With ``format: auto``
+(the default) the format follows from ``train``: a mapping of class names to files is
+``class_files``; otherwise the extension decides (``.csv``; ``.tsv``, ``.tab``, ``.txt``;
+``.jsonl``, ``.ndjson``; ``.parquet``, ``.pq``), and a path without an extension is a
+``directory`` with one sub-folder per class.
 """
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+Task = Literal["binary", "multiclass", "multilabel", "regression"]
+TASKS: tuple[str, ...] = ("binary", "multiclass", "multilabel", "regression")
+
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".txt": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 class _Frozen(BaseModel):
@@ -26,7 +44,51 @@ class TextSettings(_Frozen):
     )
 
 
-class SyntheticData(TextSettings):
+class SourceSettings(TextSettings):
+    """What every source shares: the task, the splits, empty texts and the cache."""
+
+    task: Literal["auto", "binary", "multiclass", "multilabel", "regression"] = Field(
+        "auto",
+        description="'auto' infers it from the training labels: lists are multilabel, numbers with a fraction "
+        "are regression, two labels binary, more multiclass.",
+    )
+    validation_split: float = Field(
+        0.2,
+        gt=0.0,
+        lt=1.0,
+        description="Share of train held out (stratified, seeded) when there is no validation file and no folds.",
+    )
+    folds: int | None = Field(
+        None,
+        ge=2,
+        le=100,
+        description="k-fold cross-validation on train (stratified, seeded): a trial's value is the mean over folds.",
+    )
+    drop_empty: bool = Field(
+        False, description="Drop examples whose text is empty (counted and printed) instead of stopping."
+    )
+    label_separator: str | None = Field(
+        None, description="Splits a text label into several labels (multilabel), for example '|'."
+    )
+    sequence_length_percentile: float = Field(
+        95, gt=0, le=100, description="With sequence_length: auto, the percentile of training lengths it takes."
+    )
+    cache_dir: str | None = Field(
+        None,
+        description="Folder of the vectorized-data cache, relative to the study file; "
+        "default .gapsearch-cache beside the study file.",
+    )
+
+    @model_validator(mode="after")
+    def _check_split_settings(self) -> SourceSettings:
+        if self.folds is not None and getattr(self, "validation", None) is not None:
+            raise ValueError("folds and a validation file exclude each other; drop one of them")
+        if self.label_separator == "":
+            raise ValueError("label_separator must not be empty; leave it out or give a character such as '|'")
+        return self
+
+
+class SyntheticData(SourceSettings):
     """Generated texts whose class is carried by a few cue words among distractors."""
 
     format: Literal["synthetic"]
@@ -34,7 +96,6 @@ class SyntheticData(TextSettings):
     n_classes: int = Field(2, ge=2, le=50, description="Number of classes.")
     min_length: int = Field(8, ge=1, description="Shortest text, in words.")
     max_length: int = Field(120, ge=1, description="Longest text, in words.")
-    validation_split: float = Field(0.2, gt=0.0, lt=1.0, description="Share of examples held out for validation.")
     test_split: float = Field(
         0.2, ge=0.0, lt=1.0, description="Share held out as a test set that never chooses anything."
     )
@@ -55,15 +116,36 @@ class SyntheticData(TextSettings):
         return self
 
 
-class DelimitedData(TextSettings):
+class KerasData(SourceSettings):
+    """Keras' built-in sets (downloaded on first use into ~/.keras/datasets)."""
+
+    format: Literal["keras"]
+    dataset: Literal["imdb", "reuters"] = Field(description="Which built-in set: 'imdb' or 'reuters'.")
+
+
+class _FileSource(SourceSettings):
+    """Data in files: ``train`` required, ``validation`` and ``test`` optional; each a file, folder or glob."""
+
+    train: str = Field(description="Training data: a file, a folder or a glob, relative to the study file.")
+    validation: str | None = Field(
+        None, description="Validation data; without it validation_split (or folds) is held out of train."
+    )
+    test: str | None = Field(None, description="Test data; only `gapsearch evaluate` reads it, never the search.")
+
+    def paths(self) -> dict[str, str]:
+        """The split names and the paths given for them."""
+        return {k: v for k in ("train", "validation", "test") if (v := getattr(self, k)) is not None}
+
+    def resolved_format(self) -> str:
+        """The format, decided from the train path's extension when ``format`` is auto."""
+        declared = getattr(self, "format", "auto")
+        return declared if declared != "auto" else _format_of_path(self.train)
+
+
+class DelimitedData(_FileSource):
     """CSV or TSV files with a text column and a label column."""
 
     format: Literal["auto", "csv", "tsv"] = Field("auto", description="'auto' decides from the file extension.")
-    train: str = Field(description="Training file, relative to the study file.")
-    validation: str | None = Field(
-        None, description="Validation file; without it validation_split is held out of train."
-    )
-    test: str | None = Field(None, description="Test file; only `gapsearch evaluate` reads it, never the search.")
     text: str | int = Field("text", description="Text column: its header name, or its 0-based index without a header.")
     label: str | int = Field(
         "label", description="Label column: its header name, or its 0-based index without a header."
@@ -74,12 +156,6 @@ class DelimitedData(TextSettings):
         None, description="'minimal' honours double quotes (csv default); 'none' takes them literally (tsv default)."
     )
     encoding: str = Field("utf-8", description="Text encoding of the files, for example latin-1.")
-    validation_split: float = Field(
-        0.2,
-        gt=0.0,
-        lt=1.0,
-        description="Share of train held out (stratified, seeded) when no validation file is given.",
-    )
 
     @model_validator(mode="after")
     def _check_columns(self) -> DelimitedData:
@@ -93,19 +169,107 @@ class DelimitedData(TextSettings):
         return self
 
     def resolved_format(self) -> Literal["csv", "tsv"]:
-        """The delimited format, decided from the train file's extension when ``format`` is auto."""
+        """``csv`` or ``tsv``: declared, or from the train file's extension (``csv`` when it says nothing)."""
         if self.format != "auto":
             return self.format
-        return "tsv" if self.train.lower().endswith((".tsv", ".tab", ".txt")) else "csv"
+        return "tsv" if _format_of_path(self.train) == "tsv" else "csv"
 
 
-def _data_kind(value: object) -> str:
+class JsonLinesData(_FileSource):
+    """JSON Lines: one object per line, with a text field and a label field (a list for multilabel)."""
+
+    format: Literal["auto", "jsonl"] = Field("auto", description="'auto' decides from the file extension.")
+    text: str = Field("text", description="Field holding the text.")
+    label: str = Field("label", description="Field holding the label: text, a number, or a list of labels.")
+    encoding: str = Field("utf-8", description="Text encoding of the files.")
+
+
+class ParquetData(_FileSource):
+    """Parquet files with a text column and a label column."""
+
+    format: Literal["auto", "parquet"] = Field("auto", description="'auto' decides from the file extension.")
+    text: str = Field("text", description="Column holding the text.")
+    label: str = Field("label", description="Column holding the label: text, a number, or a list of labels.")
+
+
+class DirectoryData(_FileSource):
+    """A folder with one sub-folder per class, holding one text file per example (the aclImdb layout)."""
+
+    format: Literal["auto", "directory"] = Field("auto", description="'auto': a path without an extension.")
+    encoding: str = Field("utf-8", description="Text encoding of the example files.")
+    classes: list[str] | None = Field(
+        None, description="Sub-folders to read, e.g. [neg, pos]; default: every sub-folder of train."
+    )
+    pattern: str = Field("*.txt", description="Which files in a class folder are examples.")
+
+
+class ClassFilesData(SourceSettings):
+    """One text file per class with one example per line: ``train: {pos: a.txt, neg: b.txt}``."""
+
+    format: Literal["auto", "class_files"] = Field("auto", description="'auto': train is a mapping.")
+    train: dict[str, str] = Field(description="Class name to file, relative to the study file.")
+    validation: dict[str, str] | None = Field(None, description="Class name to validation file.")
+    test: dict[str, str] | None = Field(None, description="Class name to test file; only `gapsearch evaluate`.")
+    encoding: str = Field("utf-8", description="Text encoding of the files, for example latin-1.")
+
+    @model_validator(mode="after")
+    def _check_classes(self) -> ClassFilesData:
+        if len(self.train) < 2:
+            raise ValueError(f"train needs a file for each of at least 2 classes, but got {sorted(self.train)}")
+        return self
+
+    def paths(self) -> dict[str, str]:
+        """``split/class`` names and their files."""
+        return {
+            f"{split}.{name}": path
+            for split in ("train", "validation", "test")
+            for name, path in (getattr(self, split) or {}).items()
+        }
+
+    def resolved_format(self) -> str:
+        return "class_files"
+
+
+def _format_of_path(path: str) -> str:
+    suffix = PurePosixPath(path.rstrip("/")).suffix.lower()
+    if path.endswith("/") or not suffix:
+        return "directory"
+    return _EXTENSIONS.get(suffix, "csv")
+
+
+def _format(value: object) -> str:
     if isinstance(value, dict):
-        return "synthetic" if value.get("format") == "synthetic" else "delimited"
-    return "synthetic" if getattr(value, "format", None) == "synthetic" else "delimited"
+        declared, train = value.get("format", "auto"), value.get("train")
+    else:
+        declared, train = getattr(value, "format", "auto"), getattr(value, "train", None)
+    if declared != "auto":
+        return str(declared)
+    if isinstance(train, dict):
+        return "class_files"
+    if not isinstance(train, str):
+        return "csv"  # reports the missing or malformed train key
+    return _format_of_path(train)
 
 
 DataSpec = Annotated[
-    Union[Annotated[SyntheticData, Tag("synthetic")], Annotated[DelimitedData, Tag("delimited")]],
-    Discriminator(_data_kind),
+    Union[
+        Annotated[SyntheticData, Tag("synthetic")],
+        Annotated[KerasData, Tag("keras")],
+        Annotated[DelimitedData, Tag("csv")],
+        Annotated[DelimitedData, Tag("tsv")],
+        Annotated[JsonLinesData, Tag("jsonl")],
+        Annotated[ParquetData, Tag("parquet")],
+        Annotated[DirectoryData, Tag("directory")],
+        Annotated[ClassFilesData, Tag("class_files")],
+    ],
+    Discriminator(_format),
 ]
+
+FileSource = Union[DelimitedData, JsonLinesData, ParquetData, DirectoryData]
+
+
+def any_of_in_schema(schema: dict) -> None:
+    """JSON Schema for ``data:``: ``anyOf``, since several formats accept the same keys and ``format``
+    (default ``auto``) decides between them, which a plain ``oneOf`` cannot express."""
+    if "oneOf" in schema:
+        schema["anyOf"] = schema.pop("oneOf")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from gapsearch.spec.checks import sampling_order, space_size
-from gapsearch.spec.data import DelimitedData, SyntheticData
-from gapsearch.spec.hyperparameters import Hyperparameters
+from gapsearch.spec.data import DelimitedData, JsonLinesData, KerasData, ParquetData, SyntheticData
+from gapsearch.spec.hyperparameters import INTEGER_NAMES
 from gapsearch.spec.space import Choice
 from gapsearch.spec.study import StudySpec
 
@@ -20,7 +20,7 @@ def _param(name: str, param: object) -> str:
     if isinstance(param, Choice):
         text = "choice  " + ", ".join(str(c) for c in param.choices)
     else:
-        kind = "int" if Hyperparameters.model_fields[name].annotation is int else "float"
+        kind = "int" if name in INTEGER_NAMES else "float"
         low, high = (int(param.low), int(param.high)) if kind == "int" else (param.low, param.high)  # type: ignore[attr-defined]
         text = f"{kind:<7} {low} .. {high}"
         if param.step is not None:  # type: ignore[attr-defined]
@@ -36,13 +36,18 @@ def describe_data(spec: StudySpec) -> str:
     data = spec.data
     if isinstance(data, SyntheticData):
         return f"synthetic: {_settings(data)}"
-    assert isinstance(data, DelimitedData)
-    files = ", ".join(
-        f"{key}={spec.base_dir / getattr(data, key)}"
-        for key in ("train", "validation", "test")
-        if getattr(data, key) is not None
-    )
-    return f"{data.resolved_format()}: {files}; text={data.text!r} label={data.label!r} encoding={data.encoding}"
+    if isinstance(data, KerasData):
+        return f"keras: {data.dataset} (downloaded into ~/.keras/datasets on first use)"
+    files = ", ".join(f"{key}={spec.base_dir / path}" for key, path in data.paths().items())
+    text = f"{data.resolved_format()}: {files}"
+    if isinstance(data, (DelimitedData, JsonLinesData, ParquetData)):
+        text += f"; text={data.text!r} label={data.label!r}"
+    if hasattr(data, "encoding"):
+        text += f" encoding={data.encoding}"
+    held_out = f"{data.folds}-fold cross-validation" if data.folds else None
+    if held_out is None and getattr(data, "validation", None) is None:
+        held_out = f"validation_split {data.validation_split:g}"
+    return text + (f"; {held_out}" if held_out else "")
 
 
 def _objectives(spec: StudySpec) -> str:

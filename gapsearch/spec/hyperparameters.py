@@ -7,7 +7,7 @@ searches others; the model builder takes a complete, validated instance.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +26,11 @@ class Hyperparameters(BaseModel):
 
     # Text to ids.
     max_tokens: int = Field(20000, ge=3, description="Vocabulary size, padding and out-of-vocabulary ids included.")
-    sequence_length: int = Field(200, ge=1, description="Tokens kept per text; shorter texts are padded.")
+    sequence_length: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
+        200,
+        description="Tokens kept per text; shorter texts are padded. 'auto': a percentile of the training "
+        "texts' lengths (data.sequence_length_percentile, 95 by default).",
+    )
     # Architecture.
     embedding_dim: int = Field(64, ge=1, description="Width of the token embedding.")
     encoder: Encoder = Field("conv1d", description="What runs between the embedding and the pooling.")
@@ -46,3 +50,12 @@ class Hyperparameters(BaseModel):
 
 
 HYPERPARAMETER_NAMES: tuple[str, ...] = tuple(Hyperparameters.model_fields)
+
+#: Hyperparameters whose numbers are integers (``sequence_length`` may also be ``'auto'``).
+INTEGER_NAMES: frozenset[str] = frozenset(
+    name for name, f in Hyperparameters.model_fields.items() if f.annotation is int or name == "sequence_length"
+)
+#: Hyperparameters that a ``{low, high}`` range may search.
+NUMERIC_NAMES: frozenset[str] = INTEGER_NAMES | {
+    name for name, f in Hyperparameters.model_fields.items() if f.annotation is float
+}

@@ -170,7 +170,9 @@ def messages(root: type[BaseModel], error: ValidationError, prefix: Sequence[str
     for details in error.errors(include_url=False):
         shown, holder = locate(root, details["loc"])
         if details["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            shown = [*shown, "type"]
+            # The tag's key: 'type' for samplers and pruners; a callable discriminator is named after its key.
+            key = str(details.get("ctx", {}).get("discriminator", "'type'")).strip("'").removesuffix("()")
+            shown = [*shown, key.lstrip("_") if key.lstrip("_") in ("format",) else "type"]
         path = join_path([*prefix, *shown])
         problem = describe(details, holder)
         seen.setdefault(path, problem)

@@ -8,18 +8,35 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, model_validator
 
 from gapsearch.spec._base import Frozen
-from gapsearch.spec.data import DataSpec
+from gapsearch.spec.data import DataSpec, any_of_in_schema
 from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
 from gapsearch.spec.objectives import Bound, ObjectiveSpec
 from gapsearch.spec.pruners import MedianPruner, PrunerSpec
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
 from gapsearch.spec.space import ParamSpec
 
-Metric = Literal["val_accuracy", "val_auc", "val_loss"]
-METRIC_DIRECTIONS: dict[str, str] = {"val_accuracy": "maximize", "val_auc": "maximize", "val_loss": "minimize"}
+Metric = Literal["val_accuracy", "val_auc", "val_macro_f1", "val_mae", "val_rmse", "val_loss"]
+METRIC_DIRECTIONS: dict[str, str] = {
+    "val_accuracy": "maximize",
+    "val_auc": "maximize",
+    "val_macro_f1": "maximize",
+    "val_mae": "minimize",
+    "val_rmse": "minimize",
+    "val_loss": "minimize",
+}
 # Costs measured the same way in every trial (gapsearch.costs): objectives and constraints may name them too.
 COSTS: tuple[str, ...] = ("params", "embedding_params", "flops", "train_seconds", "latency_ms")
 METRIC_DIRECTIONS.update(dict.fromkeys(COSTS, "minimize"))
+_CLASSIFICATION = ("binary", "multiclass", "multilabel")
+#: The tasks each metric is measured for.
+METRIC_TASKS: dict[str, tuple[str, ...]] = {
+    "val_accuracy": _CLASSIFICATION,
+    "val_auc": _CLASSIFICATION,
+    "val_macro_f1": _CLASSIFICATION,
+    "val_mae": ("regression",),
+    "val_rmse": ("regression",),
+    "val_loss": (*_CLASSIFICATION, "regression"),
+}
 DEFAULT_STORAGE = "sqlite:///gapsearch.db"
 
 
@@ -66,7 +83,7 @@ class StudySpec(Frozen):
         default_factory=lambda: MedianPruner(type="median"),
         description="How unpromising trials are stopped early; none in a study with several objectives.",
     )
-    data: DataSpec = Field(description="Where the texts and labels come from.")
+    data: DataSpec = Field(description="Where the texts and labels come from.", json_schema_extra=any_of_in_schema)
     model: Hyperparameters = Field(default_factory=Hyperparameters, description="Fixed hyperparameter values.")
     search_space: dict[str, ParamSpec] = Field(
         default_factory=dict,

@@ -94,12 +94,12 @@ def test_loss_and_accuracy_match_numpy(n_classes):
         p = probabilities[:, 0]
         expected_loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
         expected_accuracy = np.mean((p > 0.5) == y)
-        assert set(logs) == {"loss", "accuracy", "auc"}
+        assert set(logs) == {"loss", "accuracy", "auc", "macro_f1"}
         assert 0.0 <= logs["auc"] <= 1.0
     else:
         expected_loss = -np.mean(np.log(probabilities[np.arange(len(y)), y]))
         expected_accuracy = np.mean(probabilities.argmax(axis=1) == y)
-        assert set(logs) == {"loss", "accuracy"}
+        assert set(logs) == {"loss", "accuracy", "auc", "macro_f1"}
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
     np.testing.assert_allclose(logs["loss"], expected_loss, rtol=1e-5)
     assert logs["accuracy"] == pytest.approx(expected_accuracy)

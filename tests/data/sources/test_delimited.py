@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from gapsearch.data.delimited import read_delimited, read_delimited_rows
+from gapsearch.data.sources.delimited import read_delimited, read_delimited_file
 from gapsearch.errors import DataError
 from gapsearch.spec.data import DelimitedData
 
-DATASETS = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
+DATASETS = Path(__file__).resolve().parents[3] / ".." / "shared" / "datasets"
 
 
 @pytest.fixture
@@ -66,9 +66,9 @@ def test_headerless_file_uses_column_numbers(tmp_path):
 
 def test_blank_lines_are_skipped_and_lines_are_counted(tmp_path):
     path = write(tmp_path, "train.csv", 'text,label\r\n\r\none,a\r\n"two\nlines",b\r\nthree,a\r\n\r\n')
-    rows = read_delimited_rows(path, spec_for(path))
+    rows = read_delimited_file(path, spec_for(path))
     assert rows.texts == ["one", "two\nlines", "three"]
-    assert rows.line_numbers == [3, 4, 6]
+    assert rows.locations == [f"{path}, line 3", f"{path}, line 4", f"{path}, line 6"]
 
 
 def test_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
@@ -110,7 +110,7 @@ def test_too_few_fields_for_a_column_number(tmp_path):
 
 def test_empty_text(tmp_path):
     path = write(tmp_path, "train.csv", "text,label\nfine,1\n  ,0\n")
-    assert read_error(path) == f"{path}, line 3: empty text"
+    assert read_error(path) == f"{path}, line 3: empty text (set data.drop_empty: true to drop such examples)"
 
 
 def test_missing_label(tmp_path):

@@ -1,0 +1,302 @@
+"""The vectorized-data cache on disk: built once, shared by every trial, worker process and later run.
+
+An entry is a folder of ``.npy`` arrays (read back memory-mapped) and a ``manifest.json`` that
+holds the checksum of each array. Its name is a hash of the data files' contents and every
+setting that changes the ids, so a changed file or setting makes a new entry, and the old ones
+stay until ``gapsearch data --clear`` or a deleted folder removes them. Entries are built under a
+lock (one builder; the others wait and then read what it wrote) in a temporary folder that is
+renamed into place when complete, so nobody reads half an entry. An entry whose manifest or
+arrays do not match is rebuilt.
+
+There is one ``info`` entry per data fingerprint (task, class names, training lengths) and one
+entry per training run (the validation split, or a fold) and (``max_tokens``, ``sequence_length``)
+pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from gapsearch.data.dataset import TextSplits, VectorizedSplits, load_splits
+from gapsearch.data.labels import LabelEncoding
+from gapsearch.data.text import Vocabulary
+from gapsearch.errors import DataError
+from gapsearch.spec.data import (
+    ClassFilesData,
+    DataSpec,
+    DelimitedData,
+    DirectoryData,
+    JsonLinesData,
+    ParquetData,
+)
+
+#: Bump when the arrays' meaning changes, so older entries are not reused.
+CACHE_FORMAT = 1
+DEFAULT_CACHE_DIR = ".gapsearch-cache"
+LOCK_TIMEOUT = 3600  # seconds a process waits for another one building the same entry
+_MANIFEST = "manifest.json"
+_IN_MEMORY = 8
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What the search needs to know before vectorizing: the task, the runs and the training lengths."""
+
+    encoding: LabelEncoding
+    run_names: tuple[str, ...]
+    counts: dict[str, int]
+    dropped: dict[str, int]
+    training_lengths: np.ndarray
+
+    @property
+    def task(self) -> str:
+        return self.encoding.task
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.encoding.class_names
+
+    def sequence_length(self, percentile: float) -> int:
+        """The ``percentile`` of the training texts' token counts (``sequence_length: auto``)."""
+        return max(1, int(np.percentile(self.training_lengths, percentile, method="inverted_cdf")))
+
+
+def cache_root(spec: DataSpec, base_dir: Path) -> Path:
+    """``data.cache_dir`` relative to the study file, or ``.gapsearch-cache`` beside it."""
+    return Path(base_dir) / (spec.cache_dir or DEFAULT_CACHE_DIR)
+
+
+def data_files(spec: DataSpec, base_dir: Path) -> list[Path]:
+    """The files the search reads (train and validation; never test), for the fingerprint."""
+    from gapsearch.data.sources import _base, delimited, jsonl, parquet
+
+    if isinstance(spec, ClassFilesData):
+        files = {**spec.train, **{f"v.{k}": v for k, v in (spec.validation or {}).items()}}
+        return [p for key, given in files.items() for p in _base.expand_paths(base_dir, given, key, (".txt",))]
+    if isinstance(spec, DirectoryData):
+        found: list[Path] = []
+        for given in (spec.train, spec.validation):
+            if given is not None:
+                found += sorted(p for p in (base_dir / given).rglob(spec.pattern) if p.is_file())
+        return found
+    suffixes = {DelimitedData: delimited.SUFFIXES, JsonLinesData: jsonl.SUFFIXES, ParquetData: parquet.SUFFIXES}
+    if type(spec) in suffixes:
+        given_paths = [g for g in (spec.train, spec.validation) if g is not None]  # type: ignore[union-attr]
+        return [p for g in given_paths for p in _base.expand_paths(base_dir, g, "train", suffixes[type(spec)])]
+    return []  # synthetic and Keras' built-in sets: the settings say it all
+
+
+def fingerprint(spec: DataSpec, base_dir: Path, seed: int) -> str:
+    """A hash of the data files' contents and every data setting (the cache folder aside) and the seed."""
+    digest = hashlib.sha256()
+    settings = spec.model_dump(mode="json", exclude={"cache_dir"})
+    digest.update(json.dumps({"format": CACHE_FORMAT, "settings": settings, "seed": seed}, sort_keys=True).encode())
+    for path in data_files(spec, Path(base_dir)):
+        digest.update(str(path.relative_to(base_dir) if path.is_relative_to(base_dir) else path.name).encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:20]
+
+
+class StudyData:
+    """A study's search data behind the on-disk cache: texts are read only when an entry must be built.
+
+    Args:
+        spec: The ``data:`` section.
+        base_dir: The study file's folder.
+        seed: The study's seed.
+        use_cache: False keeps everything in memory (nothing is written).
+
+    Attributes:
+        built: Names of the entries this object built (the others it read from disk).
+    """
+
+    def __init__(self, spec: DataSpec, base_dir: Path, seed: int, *, use_cache: bool = True) -> None:
+        self.spec = spec
+        self.base_dir = Path(base_dir)
+        self.seed = seed
+        self.root = cache_root(spec, self.base_dir) if use_cache else None
+        self.key = fingerprint(spec, self.base_dir, seed)
+        self.built: list[str] = []
+        self.rebuilt_corrupt: list[str] = []
+        self._runs: OrderedDict[tuple[str, int, int], VectorizedSplits] = OrderedDict()
+
+    @cached_property
+    def splits(self) -> TextSplits:
+        """The texts, read and split (only when an entry must be built)."""
+        return load_splits(self.spec, self.base_dir, self.seed, with_test=False)
+
+    @cached_property
+    def info(self) -> DataInfo:
+        """The task, class names, run names, counts and training lengths (an entry of its own)."""
+        arrays, meta = self._entry(f"{self.key}-info", self._build_info)
+        encoding = LabelEncoding(meta["task"], tuple(meta["class_names"]), meta["inferred"])
+        return DataInfo(encoding, tuple(meta["run_names"]), meta["counts"], meta["dropped"], arrays["training_lengths"])
+
+    def _build_info(self) -> tuple[dict[str, np.ndarray], dict]:
+        splits = self.splits
+        encoding = splits.encoding
+        counts = {"train": len(splits.train)}
+        if splits.validation is not None:
+            counts["validation"] = len(splits.validation)
+        return {"training_lengths": splits.training_lengths()}, {
+            "task": encoding.task,
+            "class_names": list(encoding.class_names),
+            "inferred": encoding.inferred,
+            "run_names": splits.run_names(),
+            "counts": counts,
+            "dropped": dict(splits.dropped),
+        }
+
+    def runs(self, max_tokens: int, sequence_length: int) -> list[tuple[str, VectorizedSplits]]:
+        """Each training run's arrays for this pair: ``[("validation", ...)]`` or one per fold."""
+        return [(name, self.run(name, max_tokens, sequence_length)) for name in self.info.run_names]
+
+    def run(self, name: str, max_tokens: int, sequence_length: int) -> VectorizedSplits:
+        """One run's arrays, from memory, the disk cache, or built (and written) now."""
+        key = (name, max_tokens, sequence_length)
+        if key in self._runs:
+            self._runs.move_to_end(key)
+            return self._runs[key]
+        arrays, meta = self._entry(
+            f"{self.key}-{name}-{max_tokens}-{sequence_length}",
+            lambda: self._build_run(name, max_tokens, sequence_length),
+        )
+        result = VectorizedSplits(
+            x_train=arrays["x_train"],
+            y_train=arrays["y_train"],
+            x_validation=arrays["x_validation"],
+            y_validation=arrays["y_validation"],
+            vocabulary=Vocabulary(tuple(meta["vocabulary"])),
+            oov_rate=meta["oov_rate"],
+            truncation_rate=meta["truncation_rate"],
+        )
+        self._runs[key] = result
+        if len(self._runs) > _IN_MEMORY:
+            self._runs.popitem(last=False)
+        return result
+
+    def _build_run(self, name: str, max_tokens: int, sequence_length: int) -> tuple[dict[str, np.ndarray], dict]:
+        vectorized = self.splits.vectorize_run(name, max_tokens, sequence_length)
+        arrays = {
+            "x_train": vectorized.x_train,
+            "y_train": vectorized.y_train,
+            "x_validation": vectorized.x_validation,
+            "y_validation": vectorized.y_validation,
+        }
+        meta = {
+            "vocabulary": list(vectorized.vocabulary.tokens),
+            "oov_rate": vectorized.oov_rate,
+            "truncation_rate": vectorized.truncation_rate,
+        }
+        return arrays, meta
+
+    # The entry protocol: look without the lock; build under it; rename into place when complete.
+
+    def _entry(self, name: str, build: Callable[[], tuple[dict[str, np.ndarray], dict]]):  # noqa: ANN202
+        if self.root is None:
+            self.built.append(name)
+            return build()
+        folder = self.root / name
+        loaded = _load(folder)
+        if loaded is not None:
+            return loaded
+        from filelock import FileLock, Timeout
+
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DataError(
+                f"{self.root}: cannot create the cache folder ({error.strerror}); set data.cache_dir"
+            ) from None
+        try:
+            with FileLock(str(folder) + ".lock", timeout=LOCK_TIMEOUT):
+                loaded = _load(folder)  # another process may have built it while we waited
+                if loaded is not None:
+                    return loaded
+                if folder.exists():
+                    self.rebuilt_corrupt.append(name)
+                    shutil.rmtree(folder)
+                arrays, meta = build()
+                _write(folder, arrays, meta)
+                self.built.append(name)
+        except Timeout:
+            raise DataError(f"{folder}.lock: another process held the cache lock for {LOCK_TIMEOUT}s") from None
+        loaded = _load(folder)
+        if loaded is None:
+            raise DataError(f"{folder}: the cache entry just written cannot be read back")
+        return loaded
+
+
+def _checksum(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write(folder: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    temporary = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    temporary.mkdir()
+    try:
+        checksums = {}
+        for key, array in arrays.items():
+            path = temporary / f"{key}.npy"
+            np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+            checksums[key] = _checksum(path)
+        manifest = {"format": CACHE_FORMAT, "checksums": checksums, "meta": meta}
+        (temporary / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        _fsync_all(temporary.iterdir())
+        os.rename(temporary, folder)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+
+
+def _fsync_all(paths: Iterable[Path]) -> None:
+    for path in paths:
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def _load(folder: Path) -> tuple[dict[str, np.ndarray], dict] | None:
+    """The entry's arrays (memory-mapped, read-only) and metadata; None when it is missing or corrupt."""
+    try:
+        manifest = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("format") != CACHE_FORMAT:
+            return None
+        arrays = {}
+        for key, expected in manifest["checksums"].items():
+            path = folder / f"{key}.npy"
+            if _checksum(path) != expected:
+                return None
+            arrays[key] = np.load(path, mmap_mode="r", allow_pickle=False)
+        return arrays, manifest["meta"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def clear_cache(spec: DataSpec, base_dir: Path) -> int:
+    """Removes the cache folder; returns how many entries it held."""
+    root = cache_root(spec, base_dir)
+    if not root.is_dir():
+        return 0
+    count = sum(1 for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    shutil.rmtree(root)
+    return count
+
+
+__all__ = ["DEFAULT_CACHE_DIR", "DataInfo", "StudyData", "cache_root", "clear_cache", "fingerprint"]

@@ -1,0 +1,100 @@
+"""The held-out test: train the chosen configuration once more and measure it on the test split.
+
+The test split chooses nothing: the configuration and the number of epochs come from the search
+(the trial's best epoch, averaged over folds), training runs without early stopping, and the
+test set is only measured at the end. The metrics are stored on the study as the user attribute
+``test_metrics`` (a mapping from trial number to its measurement).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from gapsearch.errors import StorageError
+from gapsearch.spec.study import StudySpec
+
+TEST_METRICS_ATTR = "test_metrics"
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The test metrics of one trial's configuration."""
+
+    trial_number: int
+    epochs: int
+    include_validation: bool
+    n_train: int
+    n_test: int
+    metrics: dict[str, float]
+
+
+def evaluate_study(
+    spec: StudySpec, storage_url: str, *, trial_number: int | None = None, include_validation: bool = False
+) -> TestResult:
+    """Trains trial ``trial_number``'s configuration (default: the best) and measures it on the test split.
+
+    Raises:
+        StorageError: no such study or trial, or no completed trial.
+        DataError: the data has no test split.
+    """
+    import keras
+
+    from gapsearch.data.dataset import load_splits
+    from gapsearch.models.builder import build_model
+    from gapsearch.objective import trial_seed
+    from gapsearch.runner import best_trial
+    from gapsearch.space import hyperparameters
+    from gapsearch.storage import load_existing_study
+
+    study = load_existing_study(storage_url, spec.name)
+    if trial_number is None:
+        trial = best_trial(study)
+        if trial is None:
+            raise StorageError(f"study {spec.name!r} has no completed trial yet; run it first")
+    else:
+        trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+        if trial_number not in trials:
+            raise StorageError(f"study {spec.name!r} has no trial {trial_number} (trials 0 to {len(trials) - 1})")
+        trial = trials[trial_number]
+        if trial.state.name != "COMPLETE":
+            raise StorageError(f"trial {trial_number} of study {spec.name!r} is {trial.state.name}, not COMPLETE")
+    splits = load_splits(spec.data, spec.base_dir, spec.seed, with_test=True)
+    hp = hyperparameters(spec.fixed, trial.params)
+    if hp.sequence_length == "auto":
+        hp = hp.model_copy(update={"sequence_length": int(trial.user_attrs["sequence_length"])})
+    epochs = _epochs(trial.user_attrs, hp.epochs)
+    data = splits.vectorize_final(hp.max_tokens, int(hp.sequence_length), include_validation=include_validation)
+    keras.utils.set_random_seed(trial_seed(spec.seed, trial.number))
+    model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.class_names), task=splits.task)
+    model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=hp.batch_size, shuffle=True, verbose=0)
+    logs = model.evaluate(data.x_validation, data.y_validation, batch_size=256, verbose=0, return_dict=True)
+    metrics = {f"test_{name}": float(value) for name, value in logs.items()}
+    result = TestResult(trial.number, epochs, include_validation, len(data.x_train), len(data.x_validation), metrics)
+    stored = dict(study.user_attrs.get(TEST_METRICS_ATTR, {}))
+    stored[str(trial.number)] = {
+        "metrics": metrics,
+        "epochs": epochs,
+        "include_validation": include_validation,
+        "n_train": result.n_train,
+        "n_test": result.n_test,
+    }
+    study.set_user_attr(TEST_METRICS_ATTR, stored)
+    return result
+
+
+def _epochs(attrs: dict, most: int) -> int:
+    """The epochs the search found best: the trial's best epoch, or the mean over its folds."""
+    per_run = attrs.get("run_best_epochs")
+    if per_run:
+        return max(1, round(statistics.fmean(per_run)))
+    return int(attrs.get("best_epoch", most))
+
+
+def format_result(result: TestResult) -> str:
+    trained = "train + validation" if result.include_validation else "train"
+    values = "  ".join(f"{name}={value:.4f}" for name, value in result.metrics.items())
+    return (
+        f"trial {result.trial_number}: trained on {trained} ({result.n_train} examples) for {result.epochs} "
+        f"epochs, tested on {result.n_test} examples\n  {values}"
+    )

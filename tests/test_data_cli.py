@@ -1,0 +1,46 @@
+"""`gapsearch validate` shows the task, `gapsearch data` builds the cache, `gapsearch evaluate` stores test metrics."""
+
+from __future__ import annotations
+
+import optuna
+
+from tests.conftest import TINY_STUDY, gapsearch
+
+
+def test_validate_shows_the_inferred_task(tmp_path, datasets):
+    study = TINY_STUDY.replace(
+        "data: {format: synthetic, n_examples: 240, min_length: 4, max_length: 30}",
+        f"data: {{train: {datasets / 'sst5' / 'dev.tsv'}, text: sentence}}",
+    )
+    (tmp_path / "s.yaml").write_text(study)
+    result = gapsearch("validate", "s.yaml", cwd=tmp_path, check=True)
+    assert "task       multiclass (inferred; 5 classes in train: '0', '1', '2', '3', '4')" in result.stdout
+
+
+def test_data_builds_the_cache_and_a_second_call_reads_it(tmp_path, datasets):
+    study = TINY_STUDY.replace(
+        "data: {format: synthetic, n_examples: 240, min_length: 4, max_length: 30}",
+        f"data: {{train: {datasets / 'imdb' / 'aclImdb_sample' / 'train'}, drop_empty: true}}",
+    )
+    (tmp_path / "s.yaml").write_text(study)
+    first = gapsearch("data", "s.yaml", cwd=tmp_path, check=True).stdout
+    assert "  train                200           200       400" in first
+    assert "  validation            50            50       100" in first
+    assert "vectorized max_tokens=300 sequence_length=30: vocabulary 300," in first
+    assert "(2 entries built, the rest read)" in first
+    second = gapsearch("data", "s.yaml", cwd=tmp_path, check=True).stdout
+    assert "(0 entries built, the rest read)" in second
+
+
+def test_evaluate_trains_the_best_trial_and_stores_its_test_metrics(tiny_study):
+    folder = tiny_study.parent
+    gapsearch("run", "tiny.yaml", "--no-progress", "--n-trials", "1", cwd=folder, check=True)
+    result = gapsearch("evaluate", "tiny.yaml", cwd=folder, check=True)
+    assert result.stdout.startswith("trial 0: trained on train (")
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{folder / 'gapsearch.db'}")
+    stored = study.user_attrs["test_metrics"]["0"]
+    assert stored["n_test"] == 48 and set(stored["metrics"]) >= {"test_accuracy", "test_auc", "test_macro_f1"}
+    assert 0.0 <= stored["metrics"]["test_accuracy"] <= 1.0
+    missing = gapsearch("evaluate", "tiny.yaml", "--trial", "7", cwd=folder)
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "error: study 'tiny' has no trial 7 (trials 0 to 0)"
