@@ -117,7 +117,7 @@ def _recurrent_flops(layer: keras.layers.Layer, steps: int) -> int:
 
 def _positions(shape: tuple[int | None, ...]) -> int:
     """How many times a per-feature layer is applied for one example: every axis but batch and features."""
-    return math.prod(int(d) for d in shape[1:-1])
+    return math.prod(int(d or 1) for d in shape[1:-1])
 
 
 def _first_input_shape(layer: keras.layers.Layer) -> tuple[int, ...]:

@@ -174,11 +174,10 @@ def check_objective_form(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Pr
 
 
 def check_metric_direction(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    pairs: list[tuple[str, str, str]] = []
     if spec.objectives is None:
         if spec.metric is not None and spec.direction is not None:
             pairs = [("direction", spec.metric, spec.direction)]
-        else:
-            pairs = []
     else:
         pairs = [(f"objectives[{i}].direction", o.metric, o.direction) for i, o in enumerate(spec.objectives)]
     for path, metric, direction in pairs:

@@ -136,7 +136,7 @@ class StudySpec(Frozen):
         return [objective.metric for objective in self.resolved_objectives]
 
     @property
-    def directions(self) -> list[str]:
+    def directions(self) -> list[Literal["maximize", "minimize"]]:
         return [objective.direction for objective in self.resolved_objectives]
 
     @property
