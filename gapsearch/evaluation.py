@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from gapsearch.errors import StorageError
+from gapsearch.errors import StorageError, UserError
 from gapsearch.spec.study import StudySpec
 
 TEST_METRICS_ATTR = "test_metrics"
@@ -48,6 +48,11 @@ def evaluate_study(
     from gapsearch.storage import load_existing_study
 
     study = load_existing_study(storage_url, spec.name)
+    if trial_number is None and len(study.directions) > 1:
+        raise UserError(
+            f"study {spec.name!r} has several objectives, so no single best trial; "
+            "choose a Pareto-optimal one with --trial (gapsearch best lists them)"
+        )
     if trial_number is None:
         trial = best_trial(study)
         if trial is None:
