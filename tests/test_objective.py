@@ -63,6 +63,11 @@ def test_two_objectives_give_a_pareto_front_of_distinct_sizes(tmp_path):
     assert [int(line.split()[0]) for line in best[2:]] == numbers
     rows = json.loads(gapsearch("trials", "pareto.yaml", "--format", "json", cwd=tmp_path, check=True).stdout)
     assert [(r["val_accuracy"], r["params"]) for r in rows] == [tuple(t.values) for t in study.trials]
+    evaluate = gapsearch("evaluate", "pareto.yaml", cwd=tmp_path)
+    assert evaluate.returncode == 2 and evaluate.stderr.splitlines() == [
+        "error: study 'pareto' has several objectives, so no single best trial; "
+        "choose a Pareto-optimal one with --trial (gapsearch best lists them)"
+    ]
 
 
 def test_a_constraint_marks_oversized_trials_infeasible_and_keeps_them(tmp_path):
