@@ -28,4 +28,4 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/mypy gapsearch
 
 clean:
-	rm -rf $(VENV) gapsearch.db .gapsearch-cache .pytest_cache
+	rm -rf $(VENV) gapsearch.db .gapsearch-cache studies/.gapsearch-cache .pytest_cache

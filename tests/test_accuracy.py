@@ -2,8 +2,11 @@
 
 Each test loads the study file users run, fixes the searched parameters (embedding dimension and
 max pooling) and trains once through gapsearch's own data pipeline, builder and training loop.
-MR is judged on one held-out fold of its 10 (the study itself averages all ten); SST-2 and IMDB
-on their test sets, through `gapsearch evaluate`'s code path (train on train, measure on test).
+MR is judged on one held-out fold of its 10 (the study itself averages all ten; early stopping on
+that fold, as a trial does); SST-2 and IMDB on their test sets, as `gapsearch evaluate` does:
+train on train for a fixed number of epochs, then measure on test once. The epochs were chosen on
+the validation data (SST-2 dev: 83.3% after 1 epoch; IMDB's held-out 20%: 87.6% after 3), never
+on the test sets. The three together take about 5 to 6 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -65,12 +68,12 @@ def test_mr_held_out_fold(datasets):
 
 
 def test_sst2_test_set(datasets):
-    accuracy = _train_and_measure("sst2.yaml", {**KIM, "embedding_dim": 128}, on_test=True, epochs=2)
+    accuracy = _train_and_measure("sst2.yaml", {**KIM, "embedding_dim": 128}, on_test=True, epochs=1)
     print(f"SST-2 test accuracy: {accuracy:.4f}")
     assert accuracy >= 0.80
 
 
 def test_imdb_test_set(datasets):
-    accuracy = _train_and_measure("imdb.yaml", {**KIM, "embedding_dim": 64}, on_test=True, epochs=2)
+    accuracy = _train_and_measure("imdb.yaml", {**KIM, "embedding_dim": 64}, on_test=True, epochs=3)
     print(f"IMDB test accuracy: {accuracy:.4f}")
     assert accuracy >= 0.86

@@ -44,3 +44,22 @@ def test_evaluate_trains_the_best_trial_and_stores_its_test_metrics(tiny_study):
     missing = gapsearch("evaluate", "tiny.yaml", "--trial", "7", cwd=folder)
     assert missing.returncode == 2
     assert missing.stderr.strip() == "error: study 'tiny' has no trial 7 (trials 0 to 0)"
+
+
+def test_validate_and_data_on_real_studies_never_import_keras(datasets):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, cli_env
+
+    probe = (
+        "import sys; from gapsearch.cli import main\n"
+        "for command in (['validate', 'studies/imdb-sample.yaml'], ['validate', 'studies/mr.yaml']):\n"
+        "    main(command, standalone_mode=False)\n"
+        "print('HEAVY', sorted(m for m in ('tensorflow', 'keras', 'torch', 'jax') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=120
+    )
+    assert "task       binary (inferred; 2 classes in train: 'neg', 'pos')" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY []"

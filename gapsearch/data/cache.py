@@ -46,7 +46,7 @@ CACHE_FORMAT = 1
 DEFAULT_CACHE_DIR = ".gapsearch-cache"
 LOCK_TIMEOUT = 3600  # seconds a process waits for another one building the same entry
 _MANIFEST = "manifest.json"
-_IN_MEMORY = 8
+_IN_MEMORY = 32  # runs kept open per process: every fold of a few (max_tokens, sequence_length) pairs
 
 
 @dataclass(frozen=True)

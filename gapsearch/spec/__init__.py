@@ -3,7 +3,17 @@
 Nothing here imports Keras or TensorFlow.
 """
 
-from gapsearch.spec.data import DataSpec, DelimitedData, SyntheticData, TextSettings
+from gapsearch.spec.data import (
+    ClassFilesData,
+    DataSpec,
+    DelimitedData,
+    DirectoryData,
+    JsonLinesData,
+    KerasData,
+    ParquetData,
+    SyntheticData,
+    TextSettings,
+)
 from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
 from gapsearch.spec.loader import load_study, parse_study
 from gapsearch.spec.space import Choice, ParamSpec, Range
@@ -13,8 +23,13 @@ __all__ = [
     "DEFAULT_STORAGE",
     "HYPERPARAMETER_NAMES",
     "Choice",
+    "ClassFilesData",
     "DataSpec",
     "DelimitedData",
+    "DirectoryData",
+    "JsonLinesData",
+    "KerasData",
+    "ParquetData",
     "Hyperparameters",
     "ParamSpec",
     "Range",

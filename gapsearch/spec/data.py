@@ -265,8 +265,6 @@ DataSpec = Annotated[
     Discriminator(_format),
 ]
 
-FileSource = Union[DelimitedData, JsonLinesData, ParquetData, DirectoryData]
-
 
 def any_of_in_schema(schema: dict) -> None:
     """JSON Schema for ``data:``: ``anyOf``, since several formats accept the same keys and ``format``
