@@ -13,6 +13,7 @@ from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
 from gapsearch.spec.pruners import MedianPruner, PrunerSpec
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
 from gapsearch.spec.space import ParamSpec
+from gapsearch.spec.workers import WorkersSpec
 
 Metric = Literal["val_accuracy", "val_auc", "val_loss"]
 METRIC_DIRECTIONS: dict[str, str] = {"val_accuracy": "maximize", "val_auc": "maximize", "val_loss": "minimize"}
@@ -43,6 +44,10 @@ class StudySpec(Frozen):
     sampler: SamplerSpec = Field(default_factory=lambda: TPESampler(type="tpe"), description="How trials are chosen.")
     pruner: PrunerSpec = Field(
         default_factory=lambda: MedianPruner(type="median"), description="How unpromising trials are stopped early."
+    )
+    workers: WorkersSpec = Field(
+        default_factory=WorkersSpec,
+        description="Parallel worker processes, their GPUs, heartbeats and retries of trials whose worker died.",
     )
     data: DataSpec = Field(description="Where the texts and labels come from.")
     model: Hyperparameters = Field(default_factory=Hyperparameters, description="Fixed hyperparameter values.")
