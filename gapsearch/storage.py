@@ -158,11 +158,11 @@ def _use_write_ahead_log(storage: optuna.storages.RDBStorage) -> None:
             connection.execute(sqlalchemy.text("PRAGMA journal_mode=WAL"))
 
 
-def load_existing_study(url: str, name: str) -> optuna.Study:
-    """Load study ``name`` from ``url`` without creating anything."""
+def load_existing_study(url: str, name: str, **heartbeat: int) -> optuna.Study:
+    """Load study ``name`` from ``url`` without creating anything (``heartbeat``: see :func:`open_storage`)."""
     import optuna
 
-    storage = open_storage(url, create=False)
+    storage = open_storage(url, create=False, **heartbeat)
     try:
         return optuna.load_study(study_name=name, storage=storage)
     except KeyError:

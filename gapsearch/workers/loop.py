@@ -23,7 +23,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from gapsearch.errors import GapsearchError
 from gapsearch.workers.registry import WorkerIdentity, note_worker
@@ -217,10 +217,10 @@ def work_to_budget(
                 time.sleep(settings.poll_interval)
                 continue
             trial = reconnecting(study.ask, "creating a trial", settings)
-            finished, running_below = reconnecting(lambda: _counts(study, below=trial.number), "counting", settings)
+            finished, running_below = reconnecting(lambda t=trial: _counts(study, below=t.number), "counting", settings)
             if finished + running_below >= settings.budget:  # another worker took the last slot first
                 reconnecting(
-                    lambda: study._storage.set_trial_state_values(trial._trial_id, TrialState.WAITING),
+                    lambda t=trial: study._storage.set_trial_state_values(t._trial_id, TrialState.WAITING),
                     "putting back a surplus trial",
                     settings,
                 )
@@ -235,7 +235,7 @@ def work_to_budget(
             for callback in callbacks:
                 callback(study, frozen)
             if stop.requested and frozen.state == TrialState.FAIL:
-                if reconnecting(lambda: requeue(study, frozen, settings.max_retries), "queueing a trial", settings):
+                if reconnecting(lambda f=frozen: requeue(study, f, settings.max_retries), "queueing", settings):
                     result.requeued.append(frozen.number)
                 result.stopped_by = stop.requested
                 break
@@ -291,7 +291,9 @@ def _run_one(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Optuna warns when a trial's value is not a number; it becomes FAIL
             frozen = reconnecting(
-                lambda: study.tell(trial, value if state == TrialState.COMPLETE else None, state, skip_if_finished=True),
+                lambda: study.tell(
+                    trial, value if state == TrialState.COMPLETE else None, state, skip_if_finished=True
+                ),  # noqa: E501
                 f"recording trial {trial.number}",
                 settings,
             )
