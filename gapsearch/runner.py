@@ -183,6 +183,7 @@ def run_study(
         max_retries=spec.workers.max_retries,
         timeout=timeout if timeout is not None else spec.timeout,
         database=f"the study database {mask_url(storage_url)}",
+        orphan_seconds=2 * spec.workers.grace_period,
     )
     result = work_to_budget(
         study, Objective(spec, splits), settings, worker=worker, catch=(TrialFailed,), callbacks=callbacks, stop=stop

@@ -70,6 +70,8 @@ def run_workers(
     """
     from gapsearch.runner import run_study
 
+    if not create:
+        join_study(spec, storage_url)  # a missing study is reported at once, before any framework loads
     if len(slots) == 1:
         os.environ.update({k: v for k, v in slots[0].environment().items() if k != "GAPSEARCH_WORKER_ID"})
         worker = WorkerIdentity.current(seed_offset=0 if create else None)

@@ -64,6 +64,7 @@ class LoopSettings:
     timeout: float | None = None
     poll_interval: float = 0.5
     reconnect_seconds: float = 60.0
+    orphan_seconds: float = 120.0  # a running trial no worker took up is failed after this long
     database: str = "the study database"  # masked URL, for messages
 
 
@@ -110,6 +111,7 @@ class _Heartbeat:
         self._thread = threading.Thread(target=self._beat, name="gapsearch-heartbeat", daemon=True)
 
     def __enter__(self) -> _Heartbeat:
+        self._storage.record_heartbeat(self._trial_id)  # before anything else: a trial with no beat never goes stale
         self._thread.start()
         return self
 
@@ -118,13 +120,11 @@ class _Heartbeat:
         self._thread.join(timeout=30)
 
     def _beat(self) -> None:
-        while not self._done.is_set():
+        while not self._done.wait(self._interval):
             try:
                 self._storage.record_heartbeat(self._trial_id)
             except Exception as error:  # noqa: BLE001 - a missed beat is retried; the grace period absorbs it
                 _log.info("heartbeat of trial id %s failed: %s", self._trial_id, _reason_of(error))
-            if self._done.wait(self._interval):
-                return
 
 
 def _counts(study: optuna.Study, below: int | None = None) -> tuple[int, int]:
@@ -138,6 +138,28 @@ def _counts(study: optuna.Study, below: int | None = None) -> tuple[int, int]:
         else:
             finished += 1
     return finished, running
+
+
+def _fail_orphans(study: optuna.Study, older_than: float) -> None:
+    """Fail running trials that no worker ever took up (no worker recorded on them), once they are old.
+
+    A worker creates a trial and at once starts its heartbeat and records itself on it. A trial
+    without either was left by a worker that died in between, or by a creation retried after a
+    dropped connection; heartbeats can never mark it stale, so it would hold a slot of the budget
+    for ever.
+    """
+    import datetime
+
+    from optuna.trial import TrialState
+
+    now = datetime.datetime.now()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        started = trial.datetime_start
+        if "worker_id" not in trial.user_attrs and started and (now - started).total_seconds() > older_than:
+            try:
+                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            except Exception:  # noqa: BLE001 - another worker got there first
+                continue
 
 
 def requeue(study: optuna.Study, trial: optuna.trial.FrozenTrial, max_retries: int) -> bool:
@@ -214,6 +236,7 @@ def work_to_budget(
                 break
             if finished + running >= settings.budget:  # running trials may still fail: wait for them
                 note("waiting for running trials")
+                reconnecting(lambda: _fail_orphans(study, settings.orphan_seconds), "failing orphans", settings)
                 time.sleep(settings.poll_interval)
                 continue
             trial = reconnecting(study.ask, "creating a trial", settings)
