@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from gapsearch.data.dataset import TextSplits
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
+WORKER_WAITS_FOR_DATABASE = 30.0  # seconds a joining worker retries a database it cannot reach
 
 
 def finished_states() -> tuple[optuna.trial.TrialState, ...]:
@@ -69,6 +70,7 @@ def storage_for(spec: StudySpec, storage_url: str, *, create: bool = True) -> op
         heartbeat_interval=spec.workers.heartbeat_interval,
         grace_period=spec.workers.grace_period,
         max_retries=spec.workers.max_retries,
+        wait_seconds=0 if create else WORKER_WAITS_FOR_DATABASE,
     )
 
 

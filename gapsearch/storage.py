@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,12 +101,15 @@ def open_storage(
     heartbeat_interval: int = HEARTBEAT_INTERVAL,
     grace_period: int = GRACE_PERIOD,
     max_retries: int | None = None,
+    wait_seconds: float = 0,
 ) -> optuna.storages.RDBStorage:
     """Open (and with ``create``, set up) the study database at ``url``.
 
     Running trials send a heartbeat every ``heartbeat_interval`` seconds; a trial silent for
     ``grace_period`` seconds is failed by the next worker that looks, and with ``max_retries``
-    queued again with its parameters up to that many times.
+    queued again with its parameters up to that many times. With ``wait_seconds``, a database that
+    cannot be reached is tried again until that many seconds have passed (a worker that starts
+    before its database, or while connections are being dropped).
 
     Raises:
         StorageError: the URL is malformed, its driver is missing, or the database cannot be reached;
@@ -124,26 +128,36 @@ def open_storage(
         raise StorageError(f"no study database at {path}; run `gapsearch run` first or pass --storage")
     if path is not None and create and not path.parent.is_dir():
         raise StorageError(f"storage {mask_url(url)}: the folder {path.parent} does not exist")
-    retry = None
-    if max_retries is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retries)
-    try:
-        storage = optuna.storages.RDBStorage(
-            full_url,
-            engine_kwargs=_engine_kwargs(full_url),
-            heartbeat_interval=heartbeat_interval,
-            grace_period=grace_period,
-            heartbeat_stale_trial_callback=retry,
-            skip_table_creation=not create,
-        )
-        if path is not None:
-            _use_write_ahead_log(storage)
-        return storage
-    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.ProgrammingError) as error:
-        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-        raise StorageError(f"cannot reach the study database {mask_url(url)}: {reason}") from None
+    from gapsearch.workers.retry import RetryWithParameters
+
+    retry = RetryWithParameters(max_retries) if max_retries is not None else None
+    from gapsearch.storage_retry import ReconnectingRDBStorage
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            storage = ReconnectingRDBStorage(
+                full_url,
+                engine_kwargs=_engine_kwargs(full_url),
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                heartbeat_stale_trial_callback=retry,
+                skip_table_creation=not create,
+            )
+            storage.database = f"the study database {mask_url(url)}"
+            if path is not None:
+                _use_write_ahead_log(storage)
+            return storage
+        except (
+            sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.InterfaceError,
+            sqlalchemy.exc.ProgrammingError,
+        ) as error:
+            if time.monotonic() < deadline:
+                time.sleep(1.0)
+                continue
+            reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+            raise StorageError(f"cannot reach the study database {mask_url(url)}: {reason}") from None
 
 
 def _use_write_ahead_log(storage: optuna.storages.RDBStorage) -> None:

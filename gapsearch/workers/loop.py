@@ -16,8 +16,8 @@ queues it again itself. A database error is retried until ``reconnect_seconds`` 
 
 from __future__ import annotations
 
-import copy
 import logging
+import math
 import threading
 import time
 import warnings
@@ -25,8 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
-from gapsearch.errors import GapsearchError
+from gapsearch.storage_retry import DatabaseLost
 from gapsearch.workers.registry import WorkerIdentity, note_worker
+from gapsearch.workers.retry import RetryWithParameters
 from gapsearch.workers.signals import StopSignals, WorkerInterrupted
 
 if TYPE_CHECKING:
@@ -37,10 +38,6 @@ TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 FAIL_REASON = "fail_reason"
 _NOTE_EVERY = 10.0  # seconds between notes in the worker registry while waiting
 _log = logging.getLogger(__name__)
-
-
-class DatabaseLost(GapsearchError):
-    """The study database stayed unreachable for longer than the worker waits for it."""
 
 
 @dataclass
@@ -64,7 +61,8 @@ class LoopSettings:
     timeout: float | None = None
     poll_interval: float = 0.5
     reconnect_seconds: float = 60.0
-    orphan_seconds: float = 120.0  # a running trial no worker took up is failed after this long
+    orphan_seconds: float = 120.0  # a running trial no worker took up is put back after this long
+    stale_check_seconds: float = 5.0  # how often a busy worker looks for trials whose worker died
     database: str = "the study database"  # masked URL, for messages
 
 
@@ -101,17 +99,21 @@ def reconnecting(action: Callable[[], T], what: str, settings: LoopSettings) -> 
 
 
 class _Heartbeat:
-    """Records a running trial's heartbeat now and every ``interval`` seconds until the trial ends."""
+    """Records a running trial's heartbeat now and every ``interval`` seconds until the trial ends.
 
-    def __init__(self, study: optuna.Study, trial_id: int, interval: int) -> None:
+    Each beat also runs ``also`` (the worker's note in the registry, which rate-limits itself),
+    so a worker deep in a long trial still shows as seen.
+    """
+
+    def __init__(self, study: optuna.Study, trial_id: int, interval: int, also: Callable[[], None]) -> None:
         self._storage = study._storage
         self._trial_id = trial_id
         self._interval = interval
+        self._also = also
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="gapsearch-heartbeat", daemon=True)
 
     def __enter__(self) -> _Heartbeat:
-        self._storage.record_heartbeat(self._trial_id)  # before anything else: a trial with no beat never goes stale
         self._thread.start()
         return self
 
@@ -123,6 +125,7 @@ class _Heartbeat:
         while not self._done.wait(self._interval):
             try:
                 self._storage.record_heartbeat(self._trial_id)
+                self._also()
             except Exception as error:  # noqa: BLE001 - a missed beat is retried; the grace period absorbs it
                 _log.info("heartbeat of trial id %s failed: %s", self._trial_id, _reason_of(error))
 
@@ -140,16 +143,17 @@ def _counts(study: optuna.Study, below: int | None = None) -> tuple[int, int]:
     return finished, running
 
 
-def _fail_orphans(study: optuna.Study, older_than: float) -> None:
-    """Fail running trials that no worker ever took up (no worker recorded on them), once they are old.
+def _requeue_orphans(study: optuna.Study, older_than: float) -> None:
+    """Put back as WAITING the running trials that no worker ever took up, once they are old.
 
-    A worker creates a trial and at once starts its heartbeat and records itself on it. A trial
-    without either was left by a worker that died in between, or by a creation retried after a
-    dropped connection; heartbeats can never mark it stale, so it would hold a slot of the budget
-    for ever.
+    A worker creates a trial and at once records a heartbeat and itself on it. A running trial
+    with no worker recorded was left by a worker that died in between, or by a creation retried
+    after a dropped connection; with no heartbeat it can never be found stale, so it would hold
+    a slot of the budget for ever. As WAITING, the next worker to ask takes it up.
     """
     import datetime
 
+    import optuna
     from optuna.trial import TrialState
 
     now = datetime.datetime.now()
@@ -157,24 +161,15 @@ def _fail_orphans(study: optuna.Study, older_than: float) -> None:
         started = trial.datetime_start
         if "worker_id" not in trial.user_attrs and started and (now - started).total_seconds() > older_than:
             try:
-                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-            except Exception:  # noqa: BLE001 - another worker got there first
+                study._storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
+            except optuna.exceptions.UpdateFinishedTrialError:  # another worker got there first
                 continue
 
 
 def requeue(study: optuna.Study, trial: optuna.trial.FrozenTrial, max_retries: int) -> bool:
-    """Queue a failed trial again with its parameters, as Optuna's retry callback does for stale trials.
-
-    Returns False when the trial has been retried ``max_retries`` times already.
-    """
-    import optuna
-
+    """Queue a failed trial again with its parameters, as a stale trial is; False after ``max_retries``."""
     before = len(study.get_trials(deepcopy=False))
-    clean = copy.deepcopy(trial)
-    clean.user_attrs = {k: v for k, v in clean.user_attrs.items() if k not in (FAIL_REASON, "fail_traceback")}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retries)(study, clean)
+    RetryWithParameters(max_retries)(study, trial)
     return len(study.get_trials(deepcopy=False)) > before
 
 
@@ -204,11 +199,16 @@ def work_to_budget(
     started = time.time()
     last_note = 0.0
 
-    def note(activity: str, *, force: bool = False) -> None:
-        nonlocal last_note
+    activity = "starting"
+    last_stale_check = -math.inf
+
+    def note(now_doing: str | None = None, *, force: bool = False) -> None:
+        """Note the worker in the study's registry when forced, else at most every 10s (writes are not free)."""
+        nonlocal last_note, activity
+        activity = now_doing or activity
         if force or time.monotonic() - last_note >= _NOTE_EVERY:
-            reconnecting(lambda: note_worker(study, worker, activity, started=started), "noting the worker", settings)
             last_note = time.monotonic()
+            reconnecting(lambda: note_worker(study, worker, activity, started=started), "noting the worker", settings)
 
     interval = study._storage.get_heartbeat_interval() if hasattr(study._storage, "get_heartbeat_interval") else None
     # This loop is an optimize() loop: samplers may call study.stop() (GridSampler does once its grid is
@@ -227,16 +227,19 @@ def work_to_budget(
             if settings.timeout is not None and time.time() - started >= settings.timeout:
                 result.stopped_by = "timeout"
                 break
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                reconnecting(lambda: optuna.storages.fail_stale_trials(study), "failing stale trials", settings)
             finished, running = reconnecting(lambda: _counts(study), "counting trials", settings)
             if finished >= settings.budget:
                 result.stopped_by = "budget"
                 break
-            if finished + running >= settings.budget:  # running trials may still fail: wait for them
+            waiting = finished + running >= settings.budget  # running trials may still fail: wait for them
+            if waiting or time.monotonic() - last_stale_check >= settings.stale_check_seconds:
+                last_stale_check = time.monotonic()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    reconnecting(lambda: optuna.storages.fail_stale_trials(study), "failing stale trials", settings)
+            if waiting:
                 note("waiting for running trials")
-                reconnecting(lambda: _fail_orphans(study, settings.orphan_seconds), "failing orphans", settings)
+                reconnecting(lambda: _requeue_orphans(study, settings.orphan_seconds), "requeueing orphans", settings)
                 time.sleep(settings.poll_interval)
                 continue
             trial = reconnecting(study.ask, "creating a trial", settings)
@@ -291,9 +294,13 @@ def _run_one(
 
     value: float | None = None
     fatal: BaseException | None = None
-    heartbeat = _Heartbeat(study, trial._trial_id, interval) if interval else contextlib.nullcontext()
+    heartbeat: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if interval:
+        # The first beat before anything else: a trial that never had one can never be found stale.
+        reconnecting(lambda: study._storage.record_heartbeat(trial._trial_id), "recording a heartbeat", settings)
+        heartbeat = _Heartbeat(study, trial._trial_id, interval, note)
     with heartbeat:
-        note(f"running trial {trial.number}", force=True)
+        note(f"running trial {trial.number}")
         for key, attr in worker.trial_attributes().items():
             reconnecting(lambda k=key, a=attr: trial.set_user_attr(k, a), "recording the worker", settings)
         try:

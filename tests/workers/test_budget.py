@@ -26,8 +26,13 @@ def assert_exactly(url: str, name: str, *, complete: int, failed: int = 0) -> No
     such WAITING trials never got parameters, and the next run with a larger budget takes them first.
     """
     counts = state_counts(url, name)
-    assert (counts["COMPLETE"], counts["FAIL"], counts["RUNNING"], counts["PRUNED"]) == (complete, failed, 0, 0), counts
     study = optuna.load_study(study_name=name, storage=url)
+    odd = [
+        (t.number, t.state.name, t.params, t.user_attrs, t.system_attrs)
+        for t in study.get_trials(deepcopy=False)
+        if t.state.name not in ("COMPLETE",)
+    ]
+    assert (counts["COMPLETE"], counts["FAIL"], counts["RUNNING"], counts["PRUNED"]) == (complete, failed, 0, 0), odd
     assert all(t.params == {} for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
 
 

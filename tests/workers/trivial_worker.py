@@ -50,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             heartbeat_interval=args.heartbeat,
             grace_period=args.grace,
             max_retries=3,
+            wait_seconds=30,
         )
         worker = WorkerIdentity.current()
         study = optuna.load_study(
