@@ -142,6 +142,8 @@ def _run_workers(
             )
         finally:
             display.close()
+    if slot:  # one of `run`'s workers: `run` reports for all of them
+        return
     if outcome.stopped_by in ("SIGINT", "SIGTERM"):
         if create and outcome.stopped_by == "SIGINT":
             raise KeyboardInterrupt
@@ -150,8 +152,6 @@ def _run_workers(
             "a running trial was recorded as FAIL and queued again, and a rerun continues the study",
             err=True,
         )
-        return
-    if slot:
         return
     ran = outcome.finished_after - outcome.finished_before
     if ran == 0 and outcome.finished_before >= outcome.budget:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 FAIL_REASON = "fail_reason"
+STOPPED_BY = "the worker was stopped by"
 _NOTE_EVERY = 10.0  # seconds between notes in the worker registry while waiting
 _log = logging.getLogger(__name__)
 
@@ -260,7 +261,7 @@ def work_to_budget(
                 result.failure_streak = 0
             for callback in callbacks:
                 callback(study, frozen)
-            if stop.requested and frozen.state == TrialState.FAIL:
+            if frozen.user_attrs.get(FAIL_REASON, "").startswith(STOPPED_BY):  # interrupted, not a failure of its own
                 if reconnecting(lambda f=frozen: requeue(study, f, settings.max_retries), "queueing", settings):
                     result.requeued.append(frozen.number)
                 result.stopped_by = stop.requested
@@ -311,7 +312,7 @@ def _run_one(
             state = TrialState.PRUNED
         except WorkerInterrupted as interrupted:
             state = TrialState.FAIL
-            reason = f"the worker was stopped by {interrupted.signal_name}"
+            reason = f"{STOPPED_BY} {interrupted.signal_name}"
             reconnecting(lambda: trial.set_user_attr(FAIL_REASON, reason), "recording the stop", settings)
         except catch:
             state = TrialState.FAIL
