@@ -312,7 +312,7 @@ def _run_one(
             state = TrialState.PRUNED
         except WorkerInterrupted as interrupted:
             state = TrialState.FAIL
-            reason = f"{STOPPED_BY} {interrupted.signal_name}"
+            reason = f"{STOPPED_BY} {interrupted.signal_name or stop.requested}"
             reconnecting(lambda: trial.set_user_attr(FAIL_REASON, reason), "recording the stop", settings)
         except catch:
             state = TrialState.FAIL

@@ -58,7 +58,7 @@ def test_four_workers_on_two_gpus_see_one_gpu_each(tmp_path):
 
 @pytest.mark.slow
 def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tmp_path):
-    study_text = TINY_STUDY.replace("n_trials: 3", "n_trials: 4").replace("epochs: 2", "epochs: 8") + FAST_HEARTBEAT
+    study_text = TINY_STUDY.replace("epochs: 2", "epochs: 6") + FAST_HEARTBEAT
     (tmp_path / "tiny.yaml").write_text(study_text)
     process = subprocess.Popen(
         [sys.executable, "-m", "gapsearch", "run", "tiny.yaml", "--workers", "2", "--no-progress"],
@@ -83,7 +83,7 @@ def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tm
     states = [t.state.name for t in trials]
     finished = states.count("COMPLETE") + states.count("PRUNED")
     assert err.splitlines() == [
-        f"stopped by SIGTERM at {finished}/4 finished trials; a running trial was recorded as FAIL and "
+        f"stopped by SIGTERM at {finished}/3 finished trials; a running trial was recorded as FAIL and "
         "queued again, and a rerun continues the study"
     ]
     assert "RUNNING" not in states
@@ -95,11 +95,11 @@ def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tm
     # A worker joins the existing study and finishes it, running the queued trials first.
     joined = gapsearch("worker", "tiny.yaml", "--no-progress", cwd=tmp_path, check=True)
     after = load(tmp_path).get_trials(deepcopy=False)
-    assert [t.state.name for t in after].count("COMPLETE") == 4 and "RUNNING" not in [t.state.name for t in after]
+    assert [t.state.name for t in after].count("COMPLETE") == 3 and "RUNNING" not in [t.state.name for t in after]
     for trial in stopped:
         retried = [t for t in after if t.system_attrs.get("failed_trial") == trial.number]
         assert [t.state.name for t in retried] == ["COMPLETE"] and retried[0].params == trial.params
-    assert "study tiny: 4/4 finished trials in sqlite:///gapsearch.db" in joined.stdout
+    assert "study tiny: 3/3 finished trials in sqlite:///gapsearch.db" in joined.stdout
 
 
 def test_a_worker_needs_a_created_study_and_create_makes_it(tmp_path):
