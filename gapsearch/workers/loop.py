@@ -23,7 +23,8 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from gapsearch.storage_retry import DatabaseLost
 from gapsearch.workers.registry import WorkerIdentity, note_worker
@@ -32,6 +33,7 @@ from gapsearch.workers.signals import StopSignals, WorkerInterrupted
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.storages._heartbeat import BaseHeartbeat
 
 T = TypeVar("T")
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
@@ -107,7 +109,7 @@ class _Heartbeat:
     """
 
     def __init__(self, study: optuna.Study, trial_id: int, interval: int, also: Callable[[], None]) -> None:
-        self._storage = study._storage
+        self._storage = cast("BaseHeartbeat", study._storage)
         self._trial_id = trial_id
         self._interval = interval
         self._also = also
@@ -244,13 +246,10 @@ def work_to_budget(
                 time.sleep(settings.poll_interval)
                 continue
             trial = reconnecting(study.ask, "creating a trial", settings)
-            finished, running_below = reconnecting(lambda t=trial: _counts(study, below=t.number), "counting", settings)
+            finished, running_below = reconnecting(partial(_counts, study, below=trial.number), "counting", settings)
             if finished + running_below >= settings.budget:  # another worker took the last slot first
-                reconnecting(
-                    lambda t=trial: study._storage.set_trial_state_values(t._trial_id, TrialState.WAITING),
-                    "putting back a surplus trial",
-                    settings,
-                )
+                put_back = partial(study._storage.set_trial_state_values, trial._trial_id, TrialState.WAITING)
+                reconnecting(put_back, "putting back a surplus trial", settings)
                 continue
             frozen = _run_one(study, trial, objective, settings, worker, catch, stop, interval, note)
             result.trials_run += 1
@@ -262,9 +261,9 @@ def work_to_budget(
             for callback in callbacks:
                 callback(study, frozen)
             if frozen.user_attrs.get(FAIL_REASON, "").startswith(STOPPED_BY):  # interrupted, not a failure of its own
-                if reconnecting(lambda f=frozen: requeue(study, f, settings.max_retries), "queueing", settings):
+                if reconnecting(partial(requeue, study, frozen, settings.max_retries), "queueing", settings):
                     result.requeued.append(frozen.number)
-                result.stopped_by = stop.requested
+                result.stopped_by = stop.requested or "SIGTERM"
                 break
             if result.failure_streak >= settings.max_failures:
                 result.stopped_by = "failures"
@@ -298,12 +297,13 @@ def _run_one(
     heartbeat: contextlib.AbstractContextManager = contextlib.nullcontext()
     if interval:
         # The first beat before anything else: a trial that never had one can never be found stale.
-        reconnecting(lambda: study._storage.record_heartbeat(trial._trial_id), "recording a heartbeat", settings)
+        first_beat = partial(cast("BaseHeartbeat", study._storage).record_heartbeat, trial._trial_id)
+        reconnecting(first_beat, "recording a heartbeat", settings)
         heartbeat = _Heartbeat(study, trial._trial_id, interval, note)
     with heartbeat:
         note(f"running trial {trial.number}")
         for key, attr in worker.trial_attributes().items():
-            reconnecting(lambda k=key, a=attr: trial.set_user_attr(k, a), "recording the worker", settings)
+            reconnecting(partial(trial.set_user_attr, key, attr), "recording the worker", settings)
         try:
             with stop.interruptible():
                 value = objective(trial)

@@ -31,8 +31,10 @@ def stale_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
     Read-only: the next worker to start a trial fails them and queues them again.
     """
+    from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
+
     storage = study._storage
-    if not hasattr(storage, "_get_stale_trial_ids") or storage.get_heartbeat_interval() is None:
+    if not isinstance(storage, BaseHeartbeat) or not is_heartbeat_enabled(storage):
         return []
     stale_ids = set(storage._get_stale_trial_ids(storage.get_study_id_from_name(study.study_name)))
     return [t for t in study.get_trials(deepcopy=False) if t._trial_id in stale_ids]
