@@ -45,6 +45,16 @@ def describe_data(spec: StudySpec) -> str:
     return f"{data.resolved_format()}: {files}; text={data.text!r} label={data.label!r} encoding={data.encoding}"
 
 
+def describe_workers(spec: StudySpec) -> str:
+    w = spec.workers
+    gpus = w.gpus if isinstance(w.gpus, str) else ",".join(map(str, w.gpus))
+    count = w.count if w.count is not None else "one per GPU slot, or 1 without a GPU"
+    text = f"{count} (gpus {gpus}, {w.trials_per_gpu} per GPU"
+    if w.gpu_memory_limit is not None:
+        text += f", {w.gpu_memory_limit} MiB each"
+    return text + f"); heartbeat {w.heartbeat_interval}s, grace {w.grace_period}s, {w.max_retries} retries"
+
+
 def describe_study(spec: StudySpec, storage: str) -> str:
     """A multi-line summary of a validated study; ``storage`` must already be masked."""
     size = space_size(spec)
@@ -56,6 +66,7 @@ def describe_study(spec: StudySpec, storage: str) -> str:
         f"budget     {spec.n_trials} finished trials" + (f", at most {spec.timeout:g}s a run" if spec.timeout else ""),
         f"sampler    {spec.sampler.type} ({_settings(spec.sampler) or 'defaults'}; seed {spec.sampler_seed})",
         f"pruner     {spec.pruner.type}" + (f" ({_settings(spec.pruner)})" if _settings(spec.pruner) else ""),
+        f"workers    {describe_workers(spec)}",
         f"data       {describe_data(spec)}",
         "fixed      " + ", ".join(f"{k}={v}" for k, v in spec.fixed.items()),
         f"search space: {size_text}",

@@ -99,3 +99,13 @@ def test_bad_workers_keys(extra, message):
     with pytest.raises(StudyFileError) as caught:
         parse(extra + "\n")
     assert str(caught.value) == message
+
+
+def test_validate_describes_the_workers():
+    from gapsearch.spec.describe import describe_workers
+
+    assert describe_workers(parse("")) == (
+        "one per GPU slot, or 1 without a GPU (gpus all, 1 per GPU); heartbeat 10s, grace 30s, 3 retries"
+    )
+    custom = parse("workers: {count: 4, gpus: [0, 1], trials_per_gpu: 2, gpu_memory_limit: 4000, max_retries: 1}\n")
+    assert describe_workers(custom) == ("4 (gpus 0,1, 2 per GPU, 4000 MiB each); heartbeat 10s, grace 30s, 1 retries")
