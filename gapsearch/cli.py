@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -68,54 +69,96 @@ def main(ctx: click.Context, debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(name)s: %(message)s")
 
 
-@main.command()
-@study_argument
-@storage_option
-@click.option(
+n_trials_option = click.option(
     "--n-trials", type=click.IntRange(min=1), help="Finished trials the study should hold (overrides n_trials)."
 )
-@click.option(
+timeout_option = click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
     help="Start no new trial after this many seconds.",
 )
-@click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
-@click.pass_context
-def run(
+progress_option = click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Worker processes on this machine (workers.count); default: one per GPU slot, or 1 without a GPU.",
+)
+gpus_option = click.option(
+    "--gpus", metavar="all|none|0,2,3", help="GPUs the workers use, one per worker (workers.gpus; default all)."
+)
+trials_per_gpu_option = click.option(
+    "--trials-per-gpu",
+    type=click.IntRange(min=1),
+    metavar="K",
+    help="Workers sharing each GPU, with memory growth (workers.trials_per_gpu; default 1).",
+)
+
+
+def _run_workers(
     ctx: click.Context,
     study_file: Path,
     storage: str | None,
+    *,
+    create: bool,
     n_trials: int | None,
     timeout: float | None,
     progress: bool,
+    workers: int | None,
+    gpus: str | None,
+    trials_per_gpu: int | None,
+    slot: bool = False,
 ) -> None:
-    """Run trials until the study holds its budget of finished trials.
+    """What ``run`` and ``worker`` share: plan the workers, run them with one merged display, report."""
+    from tqdm import tqdm
 
-    Rerunning the same file continues the same study; once the budget is met it does nothing.
-
-    Example: gapsearch run studies/quickstart.yaml --storage sqlite:///gapsearch.db
-    """
     from gapsearch.console import TrialProgress, best_summary
     from gapsearch.data.report import data_line
-    from gapsearch.runner import run_study
+    from gapsearch.workers.devices import WorkerSlot
+    from gapsearch.workers.launch import plan_for, run_workers
+    from gapsearch.workers.signals import StopSignals
 
-    spec = _load(study_file)
-    url = _storage_url(storage, spec)
-    _quiet_optuna(ctx.parent.params.get("debug", False) if ctx.parent else False)
-    display = TrialProgress(spec.objective_names, enabled=progress)
-    try:
-        outcome = run_study(
-            spec,
-            storage_url=url,
-            n_trials=n_trials,
-            timeout=timeout,
-            callbacks=[display],
-            on_start=display.start,
-            on_data=lambda data: click.echo(data_line(spec, data)),
+    debug = bool(ctx.parent and ctx.parent.params.get("debug"))
+    with StopSignals() as stop:  # from the start: a worker stopped while it loads still exits cleanly
+        spec = _load(study_file)
+        url = _storage_url(storage, spec)
+        slots = (
+            [WorkerSlot(0, None)] if slot else plan_for(spec, workers=workers, gpus=gpus, trials_per_gpu=trials_per_gpu)
         )
-    finally:
-        display.close()
+        _quiet_optuna(debug)
+        display = TrialProgress(spec.objective_names, enabled=progress)
+        try:
+            outcome = run_workers(
+                spec,
+                storage_url=url,
+                slots=slots,
+                create=create,
+                n_trials=n_trials,
+                timeout=timeout,
+                callbacks=[display],
+                on_start=display.start,
+                on_data=lambda data: click.echo(data_line(spec, data), err=True),
+                stop=stop,
+                debug=debug,
+                write=lambda line: tqdm.write(line, file=sys.stderr),
+            )
+        finally:
+            display.close()
+    if slot:  # one of `run`'s workers: `run` reports for all of them
+        # Everything is committed; skip TensorFlow's seconds-long teardown so that a stop takes seconds.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    if outcome.stopped_by in ("SIGINT", "SIGTERM"):
+        if create and outcome.stopped_by == "SIGINT":
+            raise KeyboardInterrupt
+        click.echo(
+            f"stopped by {outcome.stopped_by} at {outcome.finished_after}/{outcome.budget} finished trials; "
+            "a running trial was recorded as FAIL and queued again, and a rerun continues the study",
+            err=True,
+        )
+        return
     ran = outcome.finished_after - outcome.finished_before
     if ran == 0 and outcome.finished_before >= outcome.budget:
         click.echo(
@@ -132,6 +175,139 @@ def run(
     elif spec.is_multi_objective and outcome.best_trials:
         numbers = ", ".join(str(trial.number) for trial in outcome.best_trials)
         click.echo(f"Pareto-optimal trials: {numbers} (gapsearch best {study_file} shows them)")
+
+
+@main.command()
+@study_argument
+@storage_option
+@n_trials_option
+@timeout_option
+@progress_option
+@workers_option
+@gpus_option
+@trials_per_gpu_option
+@click.pass_context
+def run(
+    ctx: click.Context,
+    study_file: Path,
+    storage: str | None,
+    n_trials: int | None,
+    timeout: float | None,
+    progress: bool,
+    workers: int | None,
+    gpus: str | None,
+    trials_per_gpu: int | None,
+) -> None:
+    """Run trials until the study holds its budget of finished trials.
+
+    Rerunning the same file continues the same study; once the budget is met it does nothing.
+    With several workers (--workers, or one per GPU), each is its own process on one GPU and
+    all of them together stop at the budget.
+
+    Example: gapsearch run studies/quickstart.yaml --workers 4 --gpus 0,1 --trials-per-gpu 2
+    """
+    _run_workers(
+        ctx,
+        study_file,
+        storage,
+        create=True,
+        n_trials=n_trials,
+        timeout=timeout,
+        progress=progress,
+        workers=workers,
+        gpus=gpus,
+        trials_per_gpu=trials_per_gpu,
+    )
+
+
+@main.command()
+@study_argument
+@storage_option
+@n_trials_option
+@timeout_option
+@progress_option
+@workers_option
+@gpus_option
+@trials_per_gpu_option
+@click.option("--slot", is_flag=True, hidden=True, help="Run as one worker of a local pool (set by `run`).")
+@click.pass_context
+def worker(
+    ctx: click.Context,
+    study_file: Path,
+    storage: str | None,
+    n_trials: int | None,
+    timeout: float | None,
+    progress: bool,
+    workers: int | None,
+    gpus: str | None,
+    trials_per_gpu: int | None,
+    slot: bool,
+) -> None:
+    """Join an existing study from this machine and run its trials until the (global) budget is met.
+
+    The study must exist (made by `gapsearch run` or `gapsearch create`); workers on any number of
+    machines share it through --storage (or GAPSEARCH_STORAGE). SIGINT or SIGTERM ends the running
+    trial as FAIL, queues it again, and exits 0.
+
+    Example: GAPSEARCH_STORAGE=postgresql://gapsearch@db/studies gapsearch worker studies/quickstart.yaml --gpus all
+    """
+    _run_workers(
+        ctx,
+        study_file,
+        storage,
+        create=False,
+        n_trials=n_trials,
+        timeout=timeout,
+        progress=progress,
+        workers=workers,
+        gpus=gpus,
+        trials_per_gpu=trials_per_gpu,
+        slot=slot,
+    )
+
+
+@main.command()
+@study_argument
+@storage_option
+def create(study_file: Path, storage: str | None) -> None:
+    """Create the study in its database (checking the data first) so that workers can join it.
+
+    Example: gapsearch create studies/quickstart.yaml --storage postgresql://gapsearch@db/studies
+    """
+    from gapsearch.runner import count_finished
+    from gapsearch.storage import mask_url
+    from gapsearch.workers.launch import create_study
+
+    spec = _load(study_file)
+    url = _storage_url(storage, spec)
+    _quiet_optuna(False)
+    study, created = create_study(spec, url)
+    if created:
+        click.echo(f"created study {spec.name} in {mask_url(url)}; start workers with `gapsearch worker {study_file}`")
+    else:
+        click.echo(
+            f"study {spec.name} already exists in {mask_url(url)} with {count_finished(study)} finished trials; "
+            "nothing to do"
+        )
+
+
+@main.command()
+@study_argument
+@storage_option
+def status(study_file: Path, storage: str | None) -> None:
+    """Show the study's trials by state, the workers seen recently, and stale trials.
+
+    Example: gapsearch status studies/quickstart.yaml
+    """
+    from gapsearch.storage import load_existing_study
+    from gapsearch.workers.status import study_status
+
+    spec = _load(study_file)
+    url = _storage_url(storage, spec)
+    # The workers' heartbeat settings, so that "stale" means here what it means to them.
+    heartbeat = {"heartbeat_interval": spec.workers.heartbeat_interval, "grace_period": spec.workers.grace_period}
+    study = load_existing_study(url, spec.name, **heartbeat)
+    click.echo(study_status(spec, study, url))
 
 
 @main.command()

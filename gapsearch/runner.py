@@ -11,9 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gapsearch.errors import GapsearchError, UserError
+from gapsearch.errors import GapsearchError, StorageError, UserError
 from gapsearch.spec.study import COSTS, METRIC_TASKS, StudySpec
 from gapsearch.storage import mask_url, open_storage
+from gapsearch.workers.registry import WorkerIdentity
+from gapsearch.workers.signals import StopSignals
 
 if TYPE_CHECKING:
     import optuna
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from gapsearch.data.cache import StudyData
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
+WORKER_WAITS_FOR_DATABASE = 30.0  # seconds a joining worker retries a database it cannot reach
 
 
 def finished_states() -> tuple[optuna.trial.TrialState, ...]:
@@ -41,6 +44,7 @@ class RunOutcome:
     finished_after: int
     best_trial: optuna.trial.FrozenTrial | None  # None in a multi-objective study: see best_trials
     best_trials: tuple[optuna.trial.FrozenTrial, ...] = ()
+    stopped_by: str = "budget"  # budget, timeout, SIGINT or SIGTERM
 
     @property
     def budget_met(self) -> bool:
@@ -77,17 +81,52 @@ def _key_naming(spec: StudySpec, metric: str) -> str:
     return f"constraints.{metric}"
 
 
-def create_or_load_study(spec: StudySpec, storage_url: str, data: StudyData) -> optuna.Study:
+def storage_for(spec: StudySpec, storage_url: str, *, create: bool = True) -> optuna.storages.RDBStorage:
+    """The study database with the study file's heartbeat, grace period and retries."""
+    return open_storage(
+        storage_url,
+        create=create,
+        heartbeat_interval=spec.workers.heartbeat_interval,
+        grace_period=spec.workers.grace_period,
+        max_retries=spec.workers.max_retries,
+        wait_seconds=0 if create else WORKER_WAITS_FOR_DATABASE,
+    )
+
+
+def join_study(spec: StudySpec, storage_url: str, *, seed_offset: int = 0) -> optuna.Study:
+    """Load a study that ``gapsearch run`` or ``gapsearch create`` made; a worker never creates one."""
+    import optuna
+
+    from gapsearch.optimization import make_pruner, make_sampler
+
+    storage = storage_for(spec, storage_url, create=False)
+    try:
+        study = optuna.load_study(
+            study_name=spec.name,
+            storage=storage,
+            sampler=make_sampler(spec, seed_offset=seed_offset),
+            pruner=make_pruner(spec),
+        )
+    except KeyError:
+        raise StorageError(
+            f"no study {spec.name!r} in {mask_url(storage_url)}; create it first with "
+            f"`gapsearch create {spec.source.name if spec.source else 'STUDY.yaml'}` (or `gapsearch run`)"
+        ) from None
+    _check_stored_objectives(spec, study, storage_url)
+    return study
+
+
+def create_or_load_study(spec: StudySpec, storage_url: str, data: StudyData, *, seed_offset: int = 0) -> optuna.Study:
     """Create the study in the database, or load it when a previous run created it."""
     import optuna
 
     from gapsearch.optimization import make_pruner, make_sampler
 
-    storage = open_storage(storage_url)
+    storage = storage_for(spec, storage_url)
     study = optuna.create_study(
         study_name=spec.name,
         storage=storage,
-        sampler=make_sampler(spec),
+        sampler=make_sampler(spec, seed_offset=seed_offset),
         pruner=make_pruner(spec),
         directions=spec.directions,
         load_if_exists=True,
@@ -128,26 +167,6 @@ def _check_stored_objectives(spec: StudySpec, study: optuna.Study, storage_url: 
         )
 
 
-class _FailureStreak:
-    """Stops the study after ``limit`` failed trials in a row: something is wrong beyond one trial."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.streak = 0
-        self.last_reason = ""
-
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        from optuna.trial import TrialState
-
-        if trial.state != TrialState.FAIL:
-            self.streak = 0
-            return
-        self.streak += 1
-        self.last_reason = str(trial.user_attrs.get("fail_reason", "unknown"))
-        if self.streak >= self.limit:
-            study.stop()
-
-
 def count_finished(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=finished_states()))
 
@@ -161,55 +180,69 @@ def run_study(
     callbacks: Sequence[TrialCallback] = (),
     on_start: Callable[[optuna.Study, int, int], None] | None = None,
     on_data: Callable[[StudyData], None] | None = None,
+    join: bool = False,
+    worker: WorkerIdentity | None = None,
+    stop: StopSignals | None = None,
 ) -> RunOutcome:
-    """Run trials of ``spec`` until the study holds ``n_trials`` finished trials (the study file's budget).
+    """Run trials of ``spec`` in this process until the study holds ``n_trials`` finished trials.
 
-    ``on_start(study, finished, budget)`` runs once the study is open, before any trial;
-    ``on_data(data)`` once the data is loaded, before the database is touched.
+    Other workers (processes, machines) may run trials of the same study at the same time; the
+    budget is global. With ``join`` the study must exist already (``gapsearch worker``).
+    ``on_data(data)`` runs once the data is loaded, before the database is touched;
+    ``on_start(study, finished, budget)`` once the study is open, before any trial. A stop
+    signal ends the run after the running trial is recorded as FAIL and queued again
+    (``RunOutcome.stopped_by``).
 
     Raises:
         UserError: bad data or storage; nothing has been written to the database then.
         GapsearchError: ``max_failures`` trials failed in a row.
     """
-    import optuna
-
     from gapsearch.errors import TrialFailed
     from gapsearch.runtime import import_keras
+    from gapsearch.workers.gpu_memory import apply_gpu_memory_limit
+    from gapsearch.workers.loop import LoopSettings, work_to_budget
 
     import_keras()
+    apply_gpu_memory_limit()
     from gapsearch.objective import Objective
 
+    worker = worker or WorkerIdentity.current(seed_offset=0)
     budget = n_trials if n_trials is not None else spec.n_trials
     data = load_data(spec)
     if on_data is not None:
         on_data(data)
-    study = create_or_load_study(spec, storage_url, data)
+    if join:
+        study = join_study(spec, storage_url, seed_offset=worker.seed_offset)
+    else:
+        study = create_or_load_study(spec, storage_url, data, seed_offset=worker.seed_offset)
     before = count_finished(study)
     if on_start is not None:
         on_start(study, before, budget)
-    streak = _FailureStreak(spec.max_failures)
-    if before < budget:
-        study.optimize(
-            Objective(spec, data),
-            n_trials=None,
-            timeout=timeout if timeout is not None else spec.timeout,
-            catch=(TrialFailed,),
-            callbacks=[optuna.study.MaxTrialsCallback(budget, states=finished_states()), streak, *callbacks],
-        )
-    after = count_finished(study)
-    if streak.streak >= streak.limit:
+    settings = LoopSettings(
+        budget=budget,
+        max_failures=spec.max_failures,
+        max_retries=spec.workers.max_retries,
+        timeout=timeout if timeout is not None else spec.timeout,
+        database=f"the study database {mask_url(storage_url)}",
+        orphan_seconds=2 * spec.workers.grace_period,
+    )
+    result = work_to_budget(
+        study, Objective(spec, data), settings, worker=worker, catch=(TrialFailed,), callbacks=callbacks, stop=stop
+    )
+    if result.stopped_by == "failures":
         raise GapsearchError(
-            f"stopped after {streak.streak} failed trial{'s' if streak.streak > 1 else ''} in a row; "
-            f"the last failed because: {streak.last_reason}"
+            f"stopped after {result.failure_streak} failed trial{'s' if result.failure_streak > 1 else ''} in a row; "
+            f"the last failed because: {result.last_failure}"
         )
     return RunOutcome(
         study_name=spec.name,
         storage=mask_url(storage_url),
         budget=budget,
         finished_before=before,
-        finished_after=after,
+        finished_after=count_finished(study),
         best_trial=best_trial(study),
         best_trials=tuple(best_trials(study)),
+        stopped_by=result.stopped_by,
     )
 
 
@@ -241,6 +274,7 @@ __all__ = [
     "check_metric_fits",
     "count_finished",
     "create_or_load_study",
+    "join_study",
     "load_data",
     "run_study",
 ]

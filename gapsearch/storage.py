@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +72,8 @@ def _with_driver(url: str) -> str:
 
 def _engine_kwargs(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
-        # Several local processes share one file: wait for the lock instead of failing at once.
+        # Several local processes share one file: wait up to a minute for the lock instead of failing at once
+        # (SQLite's busy timeout); the worker loop retries what still fails.
         return {"connect_args": {"timeout": 60}}
     return {
         "pool_pre_ping": True,
@@ -92,8 +94,22 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def open_storage(url: str, *, create: bool = True) -> optuna.storages.RDBStorage:
+def open_storage(
+    url: str,
+    *,
+    create: bool = True,
+    heartbeat_interval: int = HEARTBEAT_INTERVAL,
+    grace_period: int = GRACE_PERIOD,
+    max_retries: int | None = None,
+    wait_seconds: float = 0,
+) -> optuna.storages.RDBStorage:
     """Open (and with ``create``, set up) the study database at ``url``.
+
+    Running trials send a heartbeat every ``heartbeat_interval`` seconds; a trial silent for
+    ``grace_period`` seconds is failed by the next worker that looks, and with ``max_retries``
+    queued again with its parameters up to that many times. With ``wait_seconds``, a database that
+    cannot be reached is tried again until that many seconds have passed (a worker that starts
+    before its database, or while connections are being dropped).
 
     Raises:
         StorageError: the URL is malformed, its driver is missing, or the database cannot be reached;
@@ -112,24 +128,55 @@ def open_storage(url: str, *, create: bool = True) -> optuna.storages.RDBStorage
         raise StorageError(f"no study database at {path}; run `gapsearch run` first or pass --storage")
     if path is not None and create and not path.parent.is_dir():
         raise StorageError(f"storage {mask_url(url)}: the folder {path.parent} does not exist")
-    try:
-        return optuna.storages.RDBStorage(
-            full_url,
-            engine_kwargs=_engine_kwargs(full_url),
-            heartbeat_interval=HEARTBEAT_INTERVAL,
-            grace_period=GRACE_PERIOD,
-            skip_table_creation=not create,
-        )
-    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.ProgrammingError) as error:
-        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-        raise StorageError(f"cannot reach the study database {mask_url(url)}: {reason}") from None
+    from gapsearch.workers.retry import RetryWithParameters
+
+    retry = RetryWithParameters(max_retries) if max_retries is not None else None
+    from gapsearch.storage_retry import ReconnectingRDBStorage
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            storage = ReconnectingRDBStorage(
+                full_url,
+                engine_kwargs=_engine_kwargs(full_url),
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                heartbeat_stale_trial_callback=retry,
+                skip_table_creation=not create,
+            )
+            storage.database = f"the study database {mask_url(url)}"
+            if path is not None:
+                _use_write_ahead_log(storage)
+            return storage
+        except (
+            sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.InterfaceError,
+            sqlalchemy.exc.ProgrammingError,
+        ) as error:
+            if time.monotonic() < deadline:
+                time.sleep(1.0)
+                continue
+            reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+            raise StorageError(f"cannot reach the study database {mask_url(url)}: {reason}") from None
 
 
-def load_existing_study(url: str, name: str) -> optuna.Study:
-    """Load study ``name`` from ``url`` without creating anything."""
+def _use_write_ahead_log(storage: optuna.storages.RDBStorage) -> None:
+    """Put a SQLite file in WAL mode: readers never block the writer, so local workers rarely wait.
+
+    WAL is a property of the file, so setting it once is enough; it needs a local file system.
+    """
+    import sqlalchemy
+
+    with storage.engine.connect() as connection:
+        if connection.execute(sqlalchemy.text("PRAGMA journal_mode")).scalar() != "wal":
+            connection.execute(sqlalchemy.text("PRAGMA journal_mode=WAL"))
+
+
+def load_existing_study(url: str, name: str, **heartbeat: int) -> optuna.Study:
+    """Load study ``name`` from ``url`` without creating anything (``heartbeat``: see :func:`open_storage`)."""
     import optuna
 
-    storage = open_storage(url, create=False)
+    storage = open_storage(url, create=False, **heartbeat)
     try:
         return optuna.load_study(study_name=name, storage=storage)
     except KeyError:

@@ -67,6 +67,16 @@ def _constraints(spec: StudySpec) -> str:
     return ", ".join(parts)
 
 
+def describe_workers(spec: StudySpec) -> str:
+    w = spec.workers
+    gpus = w.gpus if isinstance(w.gpus, str) else ",".join(map(str, w.gpus))
+    count = w.count if w.count is not None else "one per GPU slot, or 1 without a GPU"
+    text = f"{count} (gpus {gpus}, {w.trials_per_gpu} per GPU"
+    if w.gpu_memory_limit is not None:
+        text += f", {w.gpu_memory_limit} MiB each"
+    return text + f"); heartbeat {w.heartbeat_interval}s, grace {w.grace_period}s, {w.max_retries} retries"
+
+
 def describe_study(spec: StudySpec, storage: str) -> str:
     """A multi-line summary of a validated study; ``storage`` must already be masked."""
     size = space_size(spec)
@@ -80,6 +90,7 @@ def describe_study(spec: StudySpec, storage: str) -> str:
         *([f"repeats    {spec.repeats} training runs per trial, each with its own seed"] if spec.repeats > 1 else []),
         f"sampler    {spec.sampler.type} ({_settings(spec.sampler) or 'defaults'}; seed {spec.sampler_seed})",
         f"pruner     {spec.pruner.type}" + (f" ({_settings(spec.pruner)})" if _settings(spec.pruner) else ""),
+        f"workers    {describe_workers(spec)}",
         f"data       {describe_data(spec)}",
         "fixed      " + ", ".join(f"{k}={v}" for k, v in spec.fixed.items()),
         f"search space: {size_text}",

@@ -14,6 +14,7 @@ from gapsearch.spec.objectives import Bound, ObjectiveSpec
 from gapsearch.spec.pruners import MedianPruner, PrunerSpec
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
 from gapsearch.spec.space import ParamSpec
+from gapsearch.spec.workers import WorkersSpec
 
 Metric = Literal["val_accuracy", "val_auc", "val_macro_f1", "val_mae", "val_rmse", "val_loss"]
 METRIC_DIRECTIONS: dict[str, str] = {
@@ -82,6 +83,10 @@ class StudySpec(Frozen):
     pruner: PrunerSpec = Field(
         default_factory=lambda: MedianPruner(type="median"),
         description="How unpromising trials are stopped early; none in a study with several objectives.",
+    )
+    workers: WorkersSpec = Field(
+        default_factory=WorkersSpec,
+        description="Parallel worker processes, their GPUs, heartbeats and retries of trials whose worker died.",
     )
     data: DataSpec = Field(description="Where the texts and labels come from.", json_schema_extra=any_of_in_schema)
     model: Hyperparameters = Field(default_factory=Hyperparameters, description="Fixed hyperparameter values.")

@@ -1,0 +1,333 @@
+"""The worker loop: ask, run, tell until the study holds its budget, exactly, with any number of workers.
+
+Workers share nothing but the database. Before a worker creates a trial it counts the
+study's finished (complete or pruned) and running trials; once it has created one, it
+counts again, taking only running trials numbered below its own. Trial numbers are
+handed out by the database, so of several workers racing for the last slot exactly one
+wins; the others put their trial back as WAITING (queued, never run) and wait while
+running trials may still fail. So all workers together stop at exactly ``budget``
+finished trials, and failed trials do not count: they are retried.
+
+Crash safety: every running trial sends heartbeats; before each trial a worker fails
+trials whose heartbeat stopped (their worker died) and the storage queues them again
+with their parameters. A worker told to stop (SIGINT/SIGTERM) ends its trial as FAIL and
+queues it again itself. A database error is retried until ``reconnect_seconds`` pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from gapsearch.storage_retry import DatabaseLost
+from gapsearch.workers.registry import WorkerIdentity, note_worker
+from gapsearch.workers.retry import RetryWithParameters
+from gapsearch.workers.signals import StopSignals, WorkerInterrupted
+
+if TYPE_CHECKING:
+    import optuna
+    from optuna.storages._heartbeat import BaseHeartbeat
+
+T = TypeVar("T")
+TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
+FAIL_REASON = "fail_reason"
+STOPPED_BY = "the worker was stopped by"
+_NOTE_EVERY = 10.0  # seconds between notes in the worker registry while waiting
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoopResult:
+    """How a worker's loop ended."""
+
+    trials_run: int = 0
+    stopped_by: str = "budget"  # budget, timeout, failures, sampler (its space is used up), SIGINT, SIGTERM
+    failure_streak: int = 0
+    last_failure: str = ""
+    requeued: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """What a worker loop needs besides the study and the objective."""
+
+    budget: int
+    max_failures: int = 5
+    max_retries: int = 3
+    timeout: float | None = None
+    poll_interval: float = 0.5
+    reconnect_seconds: float = 60.0
+    orphan_seconds: float = 120.0  # a running trial no worker took up is put back after this long
+    stale_check_seconds: float = 5.0  # how often a busy worker looks for trials whose worker died
+    database: str = "the study database"  # masked URL, for messages
+
+
+def _reason_of(error: BaseException) -> str:
+    cause = error.__cause__ or error.__context__ or error
+    cause = getattr(cause, "orig", None) or cause
+    text = " ".join(str(cause).split()) or type(cause).__name__
+    return text[:300]
+
+
+def reconnecting(action: Callable[[], T], what: str, settings: LoopSettings) -> T:
+    """Run a database ``action``; on a dropped connection or a locked database, retry with backoff.
+
+    Raises:
+        DatabaseLost: still failing after ``settings.reconnect_seconds``.
+    """
+    import optuna
+    import sqlalchemy.exc
+
+    deadline = time.monotonic() + settings.reconnect_seconds
+    delay = 0.2
+    while True:
+        try:
+            return action()
+        except (optuna.exceptions.StorageInternalError, sqlalchemy.exc.SQLAlchemyError) as error:
+            if time.monotonic() + delay > deadline:
+                raise DatabaseLost(
+                    f"lost the connection to {settings.database} while {what}, and it did not come back "
+                    f"within {settings.reconnect_seconds:g}s: {_reason_of(error)}"
+                ) from None
+            _log.info("retrying after a database error while %s: %s", what, _reason_of(error))
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+class _Heartbeat:
+    """Records a running trial's heartbeat now and every ``interval`` seconds until the trial ends.
+
+    Each beat also runs ``also`` (the worker's note in the registry, which rate-limits itself),
+    so a worker deep in a long trial still shows as seen.
+    """
+
+    def __init__(self, study: optuna.Study, trial_id: int, interval: int, also: Callable[[], None]) -> None:
+        self._storage = cast("BaseHeartbeat", study._storage)
+        self._trial_id = trial_id
+        self._interval = interval
+        self._also = also
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="gapsearch-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=30)
+
+    def _beat(self) -> None:
+        while not self._done.wait(self._interval):
+            try:
+                self._storage.record_heartbeat(self._trial_id)
+                self._also()
+            except Exception as error:  # noqa: BLE001 - a missed beat is retried; the grace period absorbs it
+                _log.info("heartbeat of trial id %s failed: %s", self._trial_id, _reason_of(error))
+
+
+def _counts(study: optuna.Study, below: int | None = None) -> tuple[int, int]:
+    """Finished (complete or pruned) trials, and running ones (numbered below ``below`` when given)."""
+    from optuna.trial import TrialState
+
+    finished = running = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)):
+        if trial.state == TrialState.RUNNING:
+            running += below is None or trial.number < below
+        else:
+            finished += 1
+    return finished, running
+
+
+def _requeue_orphans(study: optuna.Study, older_than: float) -> None:
+    """Put back as WAITING the running trials that no worker ever took up, once they are old.
+
+    A worker creates a trial and at once records a heartbeat and itself on it. A running trial
+    with no worker recorded was left by a worker that died in between, or by a creation retried
+    after a dropped connection; with no heartbeat it can never be found stale, so it would hold
+    a slot of the budget for ever. As WAITING, the next worker to ask takes it up.
+    """
+    import datetime
+
+    import optuna
+    from optuna.trial import TrialState
+
+    now = datetime.datetime.now()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        started = trial.datetime_start
+        if "worker_id" not in trial.user_attrs and started and (now - started).total_seconds() > older_than:
+            try:
+                study._storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
+            except optuna.exceptions.UpdateFinishedTrialError:  # another worker got there first
+                continue
+
+
+def requeue(study: optuna.Study, trial: optuna.trial.FrozenTrial, max_retries: int) -> bool:
+    """Queue a failed trial again with its parameters, as a stale trial is; False after ``max_retries``."""
+    before = len(study.get_trials(deepcopy=False))
+    RetryWithParameters(max_retries)(study, trial)
+    return len(study.get_trials(deepcopy=False)) > before
+
+
+def work_to_budget(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float],
+    settings: LoopSettings,
+    *,
+    worker: WorkerIdentity,
+    catch: tuple[type[Exception], ...] = (),
+    callbacks: Sequence[TrialCallback] = (),
+    stop: StopSignals | None = None,
+) -> LoopResult:
+    """Run trials of ``study`` in this process until it holds ``settings.budget`` finished trials.
+
+    Stops early on a stop signal, after ``settings.timeout`` seconds (no new trial starts), or after
+    ``settings.max_failures`` failed trials in a row. An error outside ``catch`` fails its trial and
+    is raised (a fatal mistake: the study cannot go on).
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    own_signals = stop is None
+    stop = (stop or StopSignals()).install() if own_signals else stop
+    assert stop is not None
+    result = LoopResult()
+    started = time.time()
+    last_note = 0.0
+
+    activity = "starting"
+    last_stale_check = -math.inf
+
+    def note(now_doing: str | None = None, *, force: bool = False) -> None:
+        """Note the worker in the study's registry when forced, else at most every 10s (writes are not free)."""
+        nonlocal last_note, activity
+        activity = now_doing or activity
+        if force or time.monotonic() - last_note >= _NOTE_EVERY:
+            last_note = time.monotonic()
+            reconnecting(lambda: note_worker(study, worker, activity, started=started), "noting the worker", settings)
+
+    interval = study._storage.get_heartbeat_interval() if hasattr(study._storage, "get_heartbeat_interval") else None
+    # This loop is an optimize() loop: samplers may call study.stop() (GridSampler does once its grid is
+    # used up), which Optuna allows only inside one and signals through the study's stop flag.
+    study._thread_local.in_optimize_loop = True
+    study._stop_flag = False
+    try:
+        note("starting", force=True)
+        while True:
+            if stop.requested:
+                result.stopped_by = stop.requested
+                break
+            if study._stop_flag:
+                result.stopped_by = "sampler"
+                break
+            if settings.timeout is not None and time.time() - started >= settings.timeout:
+                result.stopped_by = "timeout"
+                break
+            finished, running = reconnecting(lambda: _counts(study), "counting trials", settings)
+            if finished >= settings.budget:
+                result.stopped_by = "budget"
+                break
+            waiting = finished + running >= settings.budget  # running trials may still fail: wait for them
+            if waiting or time.monotonic() - last_stale_check >= settings.stale_check_seconds:
+                last_stale_check = time.monotonic()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    reconnecting(lambda: optuna.storages.fail_stale_trials(study), "failing stale trials", settings)
+            if waiting:
+                note("waiting for running trials")
+                reconnecting(lambda: _requeue_orphans(study, settings.orphan_seconds), "requeueing orphans", settings)
+                time.sleep(settings.poll_interval)
+                continue
+            trial = reconnecting(study.ask, "creating a trial", settings)
+            finished, running_below = reconnecting(partial(_counts, study, below=trial.number), "counting", settings)
+            if finished + running_below >= settings.budget:  # another worker took the last slot first
+                put_back = partial(study._storage.set_trial_state_values, trial._trial_id, TrialState.WAITING)
+                reconnecting(put_back, "putting back a surplus trial", settings)
+                continue
+            frozen = _run_one(study, trial, objective, settings, worker, catch, stop, interval, note)
+            result.trials_run += 1
+            if frozen.state == TrialState.FAIL:
+                result.failure_streak += 1
+                result.last_failure = str(frozen.user_attrs.get(FAIL_REASON, "unknown"))
+            else:
+                result.failure_streak = 0
+            for callback in callbacks:
+                callback(study, frozen)
+            if frozen.user_attrs.get(FAIL_REASON, "").startswith(STOPPED_BY):  # interrupted, not a failure of its own
+                if reconnecting(partial(requeue, study, frozen, settings.max_retries), "queueing", settings):
+                    result.requeued.append(frozen.number)
+                result.stopped_by = stop.requested or "SIGTERM"
+                break
+            if result.failure_streak >= settings.max_failures:
+                result.stopped_by = "failures"
+                break
+        note(f"stopped ({result.stopped_by})", force=True)
+    finally:
+        study._thread_local.in_optimize_loop = False
+        if own_signals:
+            stop.restore()
+    return result
+
+
+def _run_one(
+    study: optuna.Study,
+    trial: optuna.Trial,
+    objective: Callable[[optuna.Trial], float],
+    settings: LoopSettings,
+    worker: WorkerIdentity,
+    catch: tuple[type[Exception], ...],
+    stop: StopSignals,
+    interval: int | None,
+    note: Callable[..., None],
+) -> optuna.trial.FrozenTrial:
+    import contextlib
+
+    import optuna
+    from optuna.trial import TrialState
+
+    value: float | None = None
+    fatal: BaseException | None = None
+    heartbeat: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if interval:
+        # The first beat before anything else: a trial that never had one can never be found stale.
+        first_beat = partial(cast("BaseHeartbeat", study._storage).record_heartbeat, trial._trial_id)
+        reconnecting(first_beat, "recording a heartbeat", settings)
+        heartbeat = _Heartbeat(study, trial._trial_id, interval, note)
+    with heartbeat:
+        note(f"running trial {trial.number}")
+        for key, attr in worker.trial_attributes().items():
+            reconnecting(partial(trial.set_user_attr, key, attr), "recording the worker", settings)
+        try:
+            with stop.interruptible():
+                value = objective(trial)
+            state = TrialState.COMPLETE
+        except optuna.TrialPruned:
+            state = TrialState.PRUNED
+        except WorkerInterrupted as interrupted:
+            state = TrialState.FAIL
+            reason = f"{STOPPED_BY} {interrupted.signal_name or stop.requested}"
+            reconnecting(lambda: trial.set_user_attr(FAIL_REASON, reason), "recording the stop", settings)
+        except catch:
+            state = TrialState.FAIL
+        except Exception as error:  # noqa: BLE001 - fatal: fail the trial, then stop the study
+            state = TrialState.FAIL
+            fatal = error
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Optuna warns when a trial's value is not a number; it becomes FAIL
+            frozen = reconnecting(
+                lambda: study.tell(
+                    trial, value if state == TrialState.COMPLETE else None, state, skip_if_finished=True
+                ),  # noqa: E501
+                f"recording trial {trial.number}",
+                settings,
+            )
+    if fatal is not None:
+        raise fatal
+    return frozen

@@ -1,0 +1,80 @@
+"""Which workers a study has seen: each worker notes itself in the study database as it goes.
+
+A worker writes one study system attribute (``gapsearch:worker:HOST:PID``) when it starts,
+when it starts a trial, every so often while it waits, and when it stops. ``gapsearch
+status`` reads them back. Nothing else is shared between workers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gapsearch.workers.devices import WORKER_ID_ENV
+
+if TYPE_CHECKING:
+    import optuna
+
+WORKER_KEY_PREFIX = "gapsearch:worker:"
+
+
+@dataclass(frozen=True)
+class WorkerIdentity:
+    """Who a worker is: its id, host, process, GPU, and the offset that gives its sampler its own seed."""
+
+    worker_id: str
+    hostname: str
+    pid: int
+    cuda_visible_devices: str
+    seed_offset: int
+
+    @classmethod
+    def current(cls, worker_id: str | None = None, *, seed_offset: int | None = None) -> WorkerIdentity:
+        """This process. The id comes from the argument, ``$GAPSEARCH_WORKER_ID``, a Kubernetes Job's
+        ``$JOB_COMPLETION_INDEX``, or is ``0``. Without ``seed_offset`` the sampler's seed is offset by a
+        hash of host and id, so workers on different machines never draw the same sequence."""
+        worker_id = worker_id or os.environ.get(WORKER_ID_ENV) or os.environ.get("JOB_COMPLETION_INDEX") or "0"
+        hostname = socket.gethostname()
+        if seed_offset is None:
+            seed_offset = zlib.crc32(f"{hostname}/{worker_id}".encode()) % 1_000_000_007
+        return cls(worker_id, hostname, os.getpid(), os.environ.get("CUDA_VISIBLE_DEVICES", ""), seed_offset)
+
+    @property
+    def key(self) -> str:
+        return f"{WORKER_KEY_PREFIX}{self.hostname}:{self.pid}"
+
+    def trial_attributes(self) -> dict[str, Any]:
+        """Where a trial ran, recorded on it before it starts."""
+        return {
+            "worker_id": self.worker_id,
+            "hostname": self.hostname,
+            "pid": self.pid,
+            "cuda_visible_devices": self.cuda_visible_devices,
+        }
+
+
+def note_worker(study: optuna.Study, worker: WorkerIdentity, activity: str, *, started: float) -> None:
+    """Record in the study that ``worker`` is alive and what it is doing."""
+    storage = study._storage
+    study_id = storage.get_study_id_from_name(study.study_name)
+    storage.set_study_system_attr(
+        study_id,
+        worker.key,
+        {
+            **worker.trial_attributes(),
+            "started": started,
+            "last_seen": time.time(),
+            "activity": activity,
+        },
+    )
+
+
+def workers_seen(study: optuna.Study) -> list[dict[str, Any]]:
+    """Every worker that ever noted itself in the study, most recently seen first."""
+    attrs = study._storage.get_study_system_attrs(study._storage.get_study_id_from_name(study.study_name))
+    seen = [dict(value) for key, value in attrs.items() if key.startswith(WORKER_KEY_PREFIX)]
+    return sorted(seen, key=lambda w: -float(w.get("last_seen", 0)))

@@ -1,0 +1,69 @@
+"""``gapsearch status``: a study's trials by state, the workers seen recently, and stale trials."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from gapsearch.spec.study import StudySpec
+from gapsearch.storage import mask_url
+from gapsearch.workers.registry import workers_seen
+
+if TYPE_CHECKING:
+    import optuna
+
+RECENT_SECONDS = 300  # a worker noted within this many seconds counts as seen recently
+STATE_ORDER = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 120:
+        return f"{seconds:.0f}s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m ago"
+    return f"{seconds / 3600:.0f}h ago"
+
+
+def stale_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """Running trials whose heartbeat is older than the grace period (their worker is probably dead).
+
+    Read-only: the next worker to start a trial fails them and queues them again.
+    """
+    from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
+
+    storage = study._storage
+    if not isinstance(storage, BaseHeartbeat) or not is_heartbeat_enabled(storage):
+        return []
+    stale_ids = set(storage._get_stale_trial_ids(storage.get_study_id_from_name(study.study_name)))
+    return [t for t in study.get_trials(deepcopy=False) if t._trial_id in stale_ids]
+
+
+def study_status(spec: StudySpec, study: optuna.Study, storage_url: str, *, now: float | None = None) -> str:
+    """Several lines: budget, counts by state, recent workers, stale trials."""
+    now = time.time() if now is None else now
+    trials = study.get_trials(deepcopy=False)
+    counts = Counter(t.state.name for t in trials)
+    finished = counts["COMPLETE"] + counts["PRUNED"]
+    lines = [
+        f"study {spec.name} in {mask_url(storage_url)}: {finished}/{spec.n_trials} finished trials",
+        "trials: " + "  ".join(f"{state} {counts[state]}" for state in STATE_ORDER),
+    ]
+    recent = [w for w in workers_seen(study) if now - float(w.get("last_seen", 0)) <= RECENT_SECONDS]
+    lines.append(f"workers seen in the last {RECENT_SECONDS // 60} minutes: {len(recent)}")
+    for worker in recent:
+        gpu = worker.get("cuda_visible_devices") or "-"
+        lines.append(
+            f"  worker {worker.get('worker_id')}  {worker.get('hostname')}  pid {worker.get('pid')}  gpu {gpu}  "
+            f"{worker.get('activity')}  (seen {_ago(now - float(worker.get('last_seen', 0)))})"
+        )
+    stale = stale_trials(study)
+    grace = spec.workers.grace_period
+    lines.append(f"stale trials (no heartbeat for more than {grace}s): {len(stale) or 'none'}")
+    for trial in stale:
+        lines.append(
+            f"  trial {trial.number}  {trial.user_attrs.get('hostname', '?')}  pid {trial.user_attrs.get('pid', '?')}  "
+            "(failed and queued again when a worker next starts a trial)"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,48 @@
+"""Helpers for the worker tests: a pool of trivial workers on a real database, and the states it left."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable
+
+import optuna
+import pytest
+
+from gapsearch.workers.devices import WorkerSlot
+from gapsearch.workers.pool import PoolResult, run_worker_processes
+from gapsearch.workers.signals import StopSignals
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'workers.db'}"
+
+
+@pytest.fixture
+def trivial_pool(monkeypatch) -> Callable[..., PoolResult]:
+    """Run ``workers`` trivial worker processes on study ``name`` at ``url`` until they stop."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
+    def run(url: str, name: str, workers: int, *args: str, watch: Callable[..., None] | None = None) -> PoolResult:
+        study = optuna.load_study(study_name=name, storage=url)
+        command = [sys.executable, "-m", "tests.workers.trivial_worker", name, *args]
+        callbacks = [watch] if watch is not None else []
+        with StopSignals() as stop:
+            return run_worker_processes(
+                [WorkerSlot(i, None) for i in range(workers)],
+                command,
+                storage_url=url,
+                study=study,
+                callbacks=callbacks,
+                stop=stop,
+                poll_interval=0.2,
+            )
+
+    return run
+
+
+def state_counts(url: str, name: str) -> Counter[str]:
+    study = optuna.load_study(study_name=name, storage=url)
+    return Counter(t.state.name for t in study.get_trials(deepcopy=False))

@@ -1,0 +1,174 @@
+"""Parallel workers through the real CLI: Keras trials, GPU assignment, SIGTERM, create/worker/status."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from gapsearch.workers.registry import workers_seen
+from tests.conftest import TINY_STUDY, cli_env, gapsearch
+
+FAST_HEARTBEAT = "workers: {heartbeat_interval: 1, grace_period: 2}\n"
+
+
+def load(folder: Path, name: str = "tiny") -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{folder / 'gapsearch.db'}")
+
+
+@pytest.mark.slow
+def test_four_workers_on_two_gpus_see_one_gpu_each(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(TINY_STUDY.replace("n_trials: 3", "n_trials: 4"))
+    result = gapsearch(
+        "run", "tiny.yaml", "--gpus", "0,1", "--trials-per-gpu", "2", "--no-progress", cwd=tmp_path, check=True
+    )
+    study = load(tmp_path)
+    workers = sorted(workers_seen(study), key=lambda w: int(w["worker_id"]))
+    assert [w["cuda_visible_devices"] for w in workers] == ["0", "0", "1", "1"]
+    assert [w["worker_id"] for w in workers] == ["0", "1", "2", "3"]
+    assert len({w["pid"] for w in workers}) == 4
+    by_pid = {w["pid"]: w for w in workers}
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state.name for t in trials].count("COMPLETE") == 4
+    for trial in trials:
+        if trial.state.name == "COMPLETE":
+            attrs = trial.user_attrs
+            worker = by_pid[attrs["pid"]]
+            assert (attrs["worker_id"], attrs["cuda_visible_devices"], attrs["hostname"]) == (
+                worker["worker_id"],
+                worker["cuda_visible_devices"],
+                worker["hostname"],
+            )
+    lines = result.stdout.splitlines()
+    assert sorted(int(line.split()[1]) for line in lines if line.startswith("trial ")) == [
+        t.number for t in trials if t.state.name == "COMPLETE"
+    ]
+    assert "study tiny: 4/4 finished trials in sqlite:///gapsearch.db" in lines
+    status = gapsearch("status", "tiny.yaml", cwd=tmp_path, check=True).stdout.splitlines()
+    assert status[0] == "study tiny in sqlite:///gapsearch.db: 4/4 finished trials"
+    assert status[2] == "workers seen in the last 5 minutes: 4"
+    assert sorted(line.split("gpu ")[1].split()[0] for line in status[3:7]) == ["0", "0", "1", "1"]
+    assert status[-1] == "stale trials (no heartbeat for more than 30s): none"
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tmp_path):
+    study_text = TINY_STUDY.replace("epochs: 2", "epochs: 6") + FAST_HEARTBEAT
+    (tmp_path / "tiny.yaml").write_text(study_text)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gapsearch", "run", "tiny.yaml", "--workers", "2", "--no-progress"],
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()  # a trial has finished: both workers are in their loops
+    assert first.startswith("trial "), first + process.stderr.read()  # type: ignore[union-attr]
+    time.sleep(0.5)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    elapsed = time.monotonic() - started
+    assert process.returncode == 0, err
+    assert elapsed < 10, elapsed
+    assert "Traceback" not in err
+    trials = load(tmp_path).get_trials(deepcopy=False)
+    states = [t.state.name for t in trials]
+    finished = states.count("COMPLETE") + states.count("PRUNED")
+    assert err.splitlines() == [
+        f"stopped by SIGTERM at {finished}/3 finished trials; a running trial was recorded as FAIL and "
+        "queued again, and a rerun continues the study"
+    ]
+    assert "RUNNING" not in states
+    stopped = [t for t in trials if t.user_attrs.get("fail_reason") == "the worker was stopped by SIGTERM"]
+    assert stopped and all(t.state.name == "FAIL" for t in stopped)
+    queued = {t.system_attrs.get("failed_trial"): t for t in trials if t.state.name == "WAITING"}
+    for trial in stopped:
+        assert queued[trial.number].params == trial.params
+    # A worker joins the existing study and finishes it, running the queued trials first.
+    joined = gapsearch("worker", "tiny.yaml", "--no-progress", cwd=tmp_path, check=True)
+    after = load(tmp_path).get_trials(deepcopy=False)
+    assert [t.state.name for t in after].count("COMPLETE") == 3 and "RUNNING" not in [t.state.name for t in after]
+    for trial in stopped:
+        retried = [t for t in after if t.system_attrs.get("failed_trial") == trial.number]
+        assert [t.state.name for t in retried] == ["COMPLETE"] and retried[0].params == trial.params
+    assert "study tiny: 3/3 finished trials in sqlite:///gapsearch.db" in joined.stdout
+
+
+def test_a_worker_needs_a_created_study_and_create_makes_it(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(TINY_STUDY + FAST_HEARTBEAT)
+    optuna.create_study(study_name="other", storage=f"sqlite:///{tmp_path / 'gapsearch.db'}")
+    missing = gapsearch("worker", "tiny.yaml", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines() == [
+        "error: no study 'tiny' in sqlite:///gapsearch.db; create it first with `gapsearch create tiny.yaml` "
+        "(or `gapsearch run`)"
+    ]
+    created = gapsearch("create", "tiny.yaml", cwd=tmp_path, check=True)
+    assert created.stdout.strip() == (
+        "created study tiny in sqlite:///gapsearch.db; start workers with `gapsearch worker tiny.yaml`"
+    )
+    again = gapsearch("create", "tiny.yaml", cwd=tmp_path, check=True)
+    assert again.stdout.strip() == (
+        "study tiny already exists in sqlite:///gapsearch.db with 0 finished trials; nothing to do"
+    )
+    study = load(tmp_path)
+    assert study.user_attrs["class_names"] == ["class_0", "class_1"]
+    # A trial whose worker died: a heartbeat, then silence longer than the grace period.
+    storage = study._storage
+    trial = study.ask()
+    trial.set_user_attr("hostname", "gone-host")
+    trial.set_user_attr("pid", 4242)
+    storage.record_heartbeat(trial._trial_id)
+    time.sleep(3)
+    status = gapsearch("status", "tiny.yaml", cwd=tmp_path, check=True).stdout.splitlines()
+    assert status == [
+        "study tiny in sqlite:///gapsearch.db: 0/3 finished trials",
+        "trials: COMPLETE 0  PRUNED 0  FAIL 0  RUNNING 1  WAITING 0",
+        "workers seen in the last 5 minutes: 0",
+        "stale trials (no heartbeat for more than 2s): 1",
+        "  trial 0  gone-host  pid 4242  (failed and queued again when a worker next starts a trial)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("--gpus", "0,x"),
+            "error: --gpus: '0,x' is not 'all', 'none' or a comma-separated list of GPU numbers such as '0,2,3'",
+        ),
+        (
+            ("--workers", "5", "--gpus", "0,1", "--trials-per-gpu", "2"),
+            "error: 5 workers do not fit on 2 GPUs (0,1) with trials_per_gpu 2 (at most 4); "
+            "use --trials-per-gpu 3, fewer workers, or --gpus none",
+        ),
+    ],
+)
+def test_bad_worker_options_give_one_line_and_write_nothing(tmp_path, args, expected):
+    (tmp_path / "tiny.yaml").write_text(TINY_STUDY)
+    result = gapsearch("run", "tiny.yaml", *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [expected]
+    assert not (tmp_path / "gapsearch.db").exists()
+
+
+def test_create_and_status_never_import_tensorflow(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(TINY_STUDY)
+    probe = (
+        "import sys; from gapsearch.cli import main\n"
+        "try:\n    main(sys.argv[1:], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "print('HEAVY', sorted(m for m in ('tensorflow', 'keras', 'torch', 'jax') if m in sys.modules))\n"
+    )
+    for args in (["create", "tiny.yaml"], ["status", "tiny.yaml"], ["worker", "--help"]):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args], cwd=tmp_path, capture_output=True, text=True, env=cli_env()
+        )
+        assert result.stdout.strip().endswith("HEAVY []"), (args, result.stdout[-300:], result.stderr[-500:])

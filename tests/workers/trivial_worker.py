@@ -1,0 +1,75 @@
+"""A worker with a trivial objective, run through gapsearch's own storage and worker loop.
+
+The objective only sleeps, so what the tests (and tests/benchmarks/) measure is the
+coordination: the database, heartbeats, the budget checks, retries. Run as
+``python -m tests.workers.trivial_worker STUDY_NAME --budget N`` with the storage URL in
+``$GAPSEARCH_STORAGE``; it prints one JSON line with what its loop did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+import optuna
+
+from gapsearch.storage import STORAGE_ENV, open_storage
+from gapsearch.workers.loop import LoopSettings, work_to_budget
+from gapsearch.workers.registry import WorkerIdentity
+from gapsearch.workers.signals import StopSignals
+
+
+def create(url: str, name: str, *, heartbeat: int = 1, grace: int = 3) -> optuna.Study:
+    """The study the trivial workers join, created once as `gapsearch create` would."""
+    storage = open_storage(url, heartbeat_interval=heartbeat, grace_period=grace, max_retries=3)
+    return optuna.create_study(study_name=name, storage=storage, direction="maximize")
+
+
+def _distinct_workers(study: optuna.Study) -> int:
+    return len({(t.user_attrs.get("hostname"), t.user_attrs.get("pid")) for t in study.get_trials(deepcopy=False)})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("study")
+    parser.add_argument("--budget", type=int, required=True)
+    parser.add_argument("--sleep", type=float, default=0.0, help="seconds each trial takes")
+    parser.add_argument("--gather", type=int, default=0, help="trials wait until this many workers have one")
+    parser.add_argument("--heartbeat", type=int, default=1)
+    parser.add_argument("--grace", type=int, default=3)
+    args = parser.parse_args(argv)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    with StopSignals() as stop:
+        storage = open_storage(
+            os.environ[STORAGE_ENV],
+            create=False,
+            heartbeat_interval=args.heartbeat,
+            grace_period=args.grace,
+            max_retries=3,
+            wait_seconds=30,
+        )
+        worker = WorkerIdentity.current()
+        study = optuna.load_study(
+            study_name=args.study, storage=storage, sampler=optuna.samplers.RandomSampler(seed=worker.seed_offset)
+        )
+
+        def objective(trial: optuna.Trial) -> float:
+            x = trial.suggest_float("x", 0.0, 1.0)
+            deadline = time.monotonic() + 60
+            while args.gather and _distinct_workers(study) < args.gather and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(args.sleep)
+            return x
+
+        settings = LoopSettings(budget=args.budget, poll_interval=0.1, orphan_seconds=2 * args.grace)
+        result = work_to_budget(study, objective, settings, worker=worker, stop=stop)
+    print(json.dumps({"pid": os.getpid(), "trials_run": result.trials_run, "stopped_by": result.stopped_by}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
