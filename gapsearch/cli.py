@@ -112,7 +112,7 @@ def run(
             timeout=timeout,
             callbacks=[display],
             on_start=display.start,
-            on_data=lambda data: click.echo(data_line(spec, data)),
+            on_data=lambda data: click.echo(data_line(spec, data), err=True),  # stdout: one line per trial
         )
     finally:
         display.close()
