@@ -61,7 +61,8 @@ def test_a_metric_missing_from_the_logs_fails_loudly():
     with pytest.raises(TrialFailed) as caught:
         train(tiny_model(), x, y, x, y, metric="val_f1", direction="maximize", epochs=1, batch_size=16, patience=0)
     assert str(caught.value) == (
-        "metric 'val_f1' is not in the training logs (there: accuracy, auc, loss, val_accuracy, val_auc, val_loss)"
+        "metric 'val_f1' is not in the training logs "
+        "(there: accuracy, auc, loss, macro_f1, val_accuracy, val_auc, val_loss, val_macro_f1)"
     )
 
 
