@@ -81,7 +81,11 @@ class Objective:
                 "run_values", {run.name: result.best_value for run, result in zip(runs, results, strict=True)}
             )
         self._record(trial, results[0])
-        return statistics.fmean(result.best_value for result in results)
+        value = statistics.fmean(result.best_value for result in results)
+        from gapsearch.artifacts import save_trial_artifacts
+
+        save_trial_artifacts(trial, self.spec, self.splits, hp, runs[0].data, results[0], value)
+        return value
 
     def _fit(self, trial: optuna.Trial, hp: Hyperparameters, run: TrainingRun, *, step_offset: int) -> TrainingResult:
         import keras

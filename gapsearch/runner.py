@@ -138,7 +138,11 @@ def run_study(
 
     budget = n_trials if n_trials is not None else spec.n_trials
     splits = load_data(spec)
+    from gapsearch.artifacts import open_artifact_store, save_study_note
+
+    open_artifact_store(spec.artifacts)  # a store that cannot be made stops the run before the database
     study = create_or_load_study(spec, storage_url, splits)
+    save_study_note(study, spec, splits)
     before = count_finished(study)
     if on_start is not None:
         on_start(study, before, budget)

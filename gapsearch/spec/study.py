@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, PrivateAttr
 
 from gapsearch.spec._base import Frozen
+from gapsearch.spec.artifacts import ArtifactsSpec
 from gapsearch.spec.data import DataSpec
 from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
 from gapsearch.spec.pruners import MedianPruner, PrunerSpec
@@ -50,6 +51,9 @@ class StudySpec(Frozen):
         default_factory=dict,
         description="Hyperparameters to search: a list of choices, or {low, high} with optional step, log and when.",
         json_schema_extra={"propertyNames": {"enum": list(HYPERPARAMETER_NAMES)}},
+    )
+    artifacts: ArtifactsSpec = Field(
+        default_factory=ArtifactsSpec, description="Where trial artifacts go and which trained models are kept."
     )
 
     _source: Path | None = PrivateAttr(None)

@@ -1,0 +1,253 @@
+"""Trial artifacts and the study note, through Optuna's artifact API, for the dashboard and for export.
+
+Each completed trial uploads its learning curves (PNG), its per-epoch history (CSV), its model summary
+(text), the confusion matrix on the validation split (PNG) and, as ``save_models`` asks, the trained
+model as a :class:`~gapsearch.models.text_classifier.TextClassifier` (``model.keras``) that takes raw
+strings. With ``save_models: best`` a trial's model is kept only while no completed trial beats it.
+The study gets a Markdown note with the study file and the data statistics.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gapsearch.errors import StorageError, UserError
+from gapsearch.spec.artifacts import ArtifactsSpec
+
+if TYPE_CHECKING:
+    import keras
+    import optuna
+    from optuna.artifacts._protocol import ArtifactStore
+
+    from gapsearch.data.dataset import TextSplits, VectorizedSplits
+    from gapsearch.spec.hyperparameters import Hyperparameters
+    from gapsearch.spec.study import StudySpec
+    from gapsearch.training import TrainingResult
+
+MODEL_FILENAME = "model.keras"
+CURVES_FILENAME = "learning_curves.png"
+HISTORY_FILENAME = "history.csv"
+SUMMARY_FILENAME = "model_summary.txt"
+CONFUSION_FILENAME = "confusion_matrix.png"
+
+
+def open_artifact_store(spec: ArtifactsSpec, *, create: bool = True) -> ArtifactStore:
+    """The artifact store ``spec`` names: a folder (created with ``create``) or an S3 bucket.
+
+    Raises:
+        UserError: the folder does not exist (``create=False``) or cannot be created, or boto3 is
+            missing for an S3 store.
+    """
+    if spec.store.startswith("s3://"):
+        try:
+            import boto3
+        except ImportError:
+            raise UserError(
+                f"artifacts.store: {spec.store!r} needs boto3; pip install boto3 (or use a folder)"
+            ) from None
+        from optuna.artifacts import Boto3ArtifactStore
+
+        client = boto3.client("s3", endpoint_url=spec.endpoint_url)
+        return Boto3ArtifactStore(spec.store.removeprefix("s3://").rstrip("/"), client=client)
+    from optuna.artifacts import FileSystemArtifactStore
+
+    folder = Path(spec.store)
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserError(f"artifacts.store: cannot create the folder {folder}: {error.strerror}") from None
+    elif not folder.is_dir():
+        raise StorageError(
+            f"no artifact store at {folder.resolve()}; run the study from this folder or set artifacts.store"
+        )
+    return FileSystemArtifactStore(folder)
+
+
+def save_trial_artifacts(
+    trial: optuna.Trial,
+    spec: StudySpec,
+    splits: TextSplits,
+    hp: Hyperparameters,
+    data: VectorizedSplits,
+    result: TrainingResult,
+    value: float,
+) -> None:
+    """Upload the artifacts of a trial that has just been trained to ``value`` (before it completes)."""
+    from optuna.artifacts import upload_artifact
+
+    from gapsearch import plots
+
+    assert result.model is not None, "train() returns the trained model"
+    store = open_artifact_store(spec.artifacts)
+    model = result.model
+    title = f"trial {trial.number}: {spec.metric}={value:.4f}"
+    with tempfile.TemporaryDirectory(prefix="gapsearch-artifacts-") as folder:
+        files = {
+            CURVES_FILENAME: plots.learning_curves(result.history, best_epoch=result.best_epoch, title=title),
+            HISTORY_FILENAME: history_csv(result.history).encode(),
+            SUMMARY_FILENAME: model_summary(model, hp).encode(),
+            CONFUSION_FILENAME: plots.confusion_matrix(
+                confusion_counts(model, data, len(splits.class_names)),
+                splits.class_names,
+                title=f"trial {trial.number}: validation split",
+            ),
+        }
+        for name, content in files.items():
+            path = Path(folder, name)
+            path.write_bytes(content)
+            upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial)
+        if _keeps_model(trial, spec, value):
+            from gapsearch.models.text_classifier import TextClassifier
+
+            path = Path(folder, MODEL_FILENAME)
+            TextClassifier.from_trained(
+                model, data.vocabulary, splits.settings, hp.sequence_length, splits.class_names
+            ).save(path)
+            upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial)
+            if spec.artifacts.save_models == "best":
+                remove_beaten_models(trial.study, store, value)
+
+
+def history_csv(history: dict[str, list[float]]) -> str:
+    """The per-epoch history: one row per epoch (1-based), one column per Keras metric."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    keys = list(history)
+    writer.writerow(["epoch", *keys])
+    for epoch in range(len(next(iter(history.values()), []))):
+        writer.writerow([epoch + 1, *(repr(history[key][epoch]) for key in keys)])
+    return buffer.getvalue()
+
+
+def model_summary(model: keras.Model, hp: Hyperparameters) -> str:
+    """Keras' layer table of the model, after the hyperparameters that built it."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda text, line_break=True: lines.append(text), line_length=140)
+    settings = "\n".join(f"{name} = {value}" for name, value in hp.model_dump().items())
+    return f"hyperparameters\n{settings}\n\n" + "\n".join(lines) + "\n"
+
+
+def confusion_counts(model: keras.Model, data: VectorizedSplits, n_classes: int):  # noqa: ANN201 - np.ndarray
+    """Validation examples per (true class, predicted class)."""
+    import numpy as np
+
+    outputs = np.asarray(model.predict(data.x_validation, batch_size=256, verbose=0))
+    predicted = (outputs[:, 0] >= 0.5).astype(int) if outputs.shape[-1] == 1 else outputs.argmax(axis=-1)
+    counts = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(counts, (np.asarray(data.y_validation, dtype=int), predicted), 1)
+    return counts
+
+
+def _better(a: float, b: float, direction: str) -> bool:
+    return a > b if direction == "maximize" else a < b
+
+
+def _keeps_model(trial: optuna.Trial, spec: StudySpec, value: float) -> bool:
+    """Whether this trial's model is saved: always with 'all', never with 'none', with 'best' if it leads."""
+    if spec.artifacts.save_models != "best":
+        return spec.artifacts.save_models == "all"
+    from optuna.trial import TrialState
+
+    completed = trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return all(_better(value, t.value, spec.direction) for t in completed if t.value is not None)
+
+
+def model_artifacts(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> list[Any]:
+    """The model artifacts (Optuna ``ArtifactMeta``) recorded on ``trial``."""
+    from optuna.artifacts import get_all_artifact_meta
+
+    return [m for m in get_all_artifact_meta(trial, storage=study._storage) if m.filename == MODEL_FILENAME]
+
+
+def remove_beaten_models(study: optuna.Study, store: ArtifactStore, value: float) -> int:
+    """Remove the stored models of completed trials worse than ``value``; returns how many were removed.
+
+    Optuna cannot edit a finished trial, so its artifact record stays and names a file that is gone.
+    """
+    from optuna.artifacts.exceptions import ArtifactNotFound
+    from optuna.trial import TrialState
+
+    direction = study.direction.name.lower()
+    removed = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        if trial.value is None or not _better(value, trial.value, direction):
+            continue
+        for meta in model_artifacts(study, trial):
+            try:
+                store.remove(meta.artifact_id)
+                removed += 1
+            except ArtifactNotFound:
+                pass  # removed when an earlier trial beat it
+    return removed
+
+
+def study_note(spec: StudySpec, splits: TextSplits) -> str:
+    """The study's Markdown note: what the study searches, its data statistics and its study file."""
+    lines = [
+        f"# {spec.name}",
+        "",
+        f"{spec.direction.capitalize()} **{spec.metric}** over {spec.n_trials} trials "
+        f"({spec.sampler.type} sampler, "
+        + ("no pruner" if spec.pruner.type == "none" else f"{spec.pruner.type} pruner")
+        + f", seed {spec.seed}).",
+        "",
+        "## Data",
+        "",
+        *data_statistics(spec, splits),
+        "",
+        "## Study file",
+        "",
+        "```yaml",
+        (spec.text or "(not read from a file)").rstrip("\n"),
+        "```",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def data_statistics(spec: StudySpec, splits: TextSplits) -> Iterator[str]:
+    """Markdown lines: examples and classes per split, text lengths, vocabulary coverage."""
+    from collections import Counter
+
+    from gapsearch.data.text import length_percentiles
+
+    yield f"{len(splits.class_names)} classes ({splits.task}); the test split chooses nothing."
+    yield ""
+    yield "| split | examples | " + " | ".join(f"class `{name}`" for name in splits.class_names) + " |"
+    yield "|---|---:|" + "---:|" * len(splits.class_names)
+    for name, split in (("train", splits.train), ("validation", splits.validation), ("test", splits.test)):
+        if split is None:
+            continue
+        counts = Counter(split.labels)
+        cells = " | ".join(f"{counts[c]} ({counts[c] / max(len(split), 1):.0%})" for c in splits.class_names)
+        yield f"| {name} | {len(split)} | {cells} |"
+    percentiles = length_percentiles(splits.train_tokens)
+    distinct = len({token for tokens in splits.train_tokens for token in tokens})
+    yield ""
+    yield (
+        "Training text length in tokens: "
+        + ", ".join(f"{p}th percentile {v}" if p < 100 else f"longest {v}" for p, v in percentiles.items())
+        + f". {distinct} distinct tokens in the training split."
+    )
+    fixed = spec.fixed
+    if "max_tokens" in fixed and "sequence_length" in fixed:
+        vectorized = splits.vectorize(int(fixed["max_tokens"]), int(fixed["sequence_length"]))  # type: ignore[call-overload]
+        yield (
+            f"With max_tokens={fixed['max_tokens']} and sequence_length={fixed['sequence_length']}: "
+            f"{vectorized.oov_rate:.1%} of the training tokens are out of vocabulary and "
+            f"{vectorized.truncation_rate:.1%} of the training texts are cut."
+        )
+
+
+def save_study_note(study: optuna.Study, spec: StudySpec, splits: TextSplits) -> None:
+    """Write the study note (shown by optuna-dashboard) unless it already says the same."""
+    from optuna_dashboard import get_note, save_note
+
+    body = study_note(spec, splits)
+    if get_note(study) != body:
+        save_note(study, body)
