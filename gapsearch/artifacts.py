@@ -111,7 +111,7 @@ def save_trial_artifacts(
             ).save(path)
             upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial)
             if spec.artifacts.save_models == "best":
-                remove_beaten_models(trial.study, store, value)
+                remove_beaten_models(trial.study, store, value, by_trial=trial.number)
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
@@ -165,10 +165,11 @@ def model_artifacts(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> lis
     return [m for m in get_all_artifact_meta(trial, storage=study._storage) if m.filename == MODEL_FILENAME]
 
 
-def remove_beaten_models(study: optuna.Study, store: ArtifactStore, value: float) -> int:
+def remove_beaten_models(study: optuna.Study, store: ArtifactStore, value: float, by_trial: int) -> int:
     """Remove the stored models of completed trials worse than ``value``; returns how many were removed.
 
-    Optuna cannot edit a finished trial, so its artifact record stays and names a file that is gone.
+    Optuna cannot edit a finished trial, so its artifact record stays and names a file that is gone;
+    the trial's dashboard note says so.
     """
     from optuna.artifacts.exceptions import ArtifactNotFound
     from optuna.trial import TrialState
@@ -181,10 +182,25 @@ def remove_beaten_models(study: optuna.Study, store: ArtifactStore, value: float
         for meta in model_artifacts(study, trial):
             try:
                 store.remove(meta.artifact_id)
-                removed += 1
             except ArtifactNotFound:
-                pass  # removed when an earlier trial beat it
+                continue  # removed when an earlier trial beat it
+            removed += 1
+            _note_on_trial(
+                study,
+                trial,
+                f"The model of this trial (`{MODEL_FILENAME}`) was removed when trial {by_trial} beat it "
+                "(`save_models: best`). Set `artifacts.save_models: all` to keep every model.",
+            )
     return removed
+
+
+def _note_on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial, body: str) -> None:
+    """Set the dashboard note of a finished trial (notes live in the study's attributes, so this is allowed)."""
+    from optuna_dashboard._note import get_note_from_system_attrs, save_note_with_version
+
+    storage = study._storage
+    note = get_note_from_system_attrs(storage.get_study_system_attrs(study._study_id), trial._trial_id)
+    save_note_with_version(storage, study._study_id, trial._trial_id, note["version"] + 1, body)
 
 
 def study_note(spec: StudySpec, splits: TextSplits) -> str:

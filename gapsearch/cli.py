@@ -188,6 +188,35 @@ def best(study_file: Path, storage: str | None) -> None:
     click.echo(best_summary(trial, spec.metric))
 
 
+@main.command()
+@click.argument("study_file", metavar="[STUDY.yaml]", required=False, type=click.Path(path_type=Path))
+@storage_option
+@click.option("--artifacts", metavar="STORE", help="Artifact folder or s3://BUCKET; default: the study file's.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (no authentication!).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="0 picks a free port.")
+def dashboard(study_file: Path | None, storage: str | None, artifacts: str | None, host: str, port: int) -> None:
+    """Serve optuna-dashboard on the study database, with the trials' artifacts.
+
+    Bound to 127.0.0.1 by default: the dashboard has no authentication.
+
+    Example: gapsearch dashboard studies/quickstart.yaml --port 8080
+    """
+    from gapsearch.dashboard import DashboardTarget, resolve_artifacts, serve_dashboard
+    from gapsearch.errors import UserError
+    from gapsearch.storage import resolve_storage_url
+
+    if study_file is None and storage is None:
+        raise UserError("give a study file or --storage URL; for example: gapsearch dashboard study.yaml")
+    spec = _load(study_file) if study_file is not None else None
+    target = DashboardTarget(
+        storage_url=resolve_storage_url(storage, spec.storage if spec is not None else None),
+        artifacts=resolve_artifacts(artifacts, spec.artifacts if spec is not None else None),
+        study_name=spec.name if spec is not None else None,
+    )
+    _quiet_optuna(False)
+    serve_dashboard(target, host=host, port=port, echo=lambda line: click.echo(line, err=line.startswith("warning")))
+
+
 def _quiet_optuna(debug: bool) -> None:
     import optuna
 
