@@ -217,6 +217,62 @@ def dashboard(study_file: Path | None, storage: str | None, artifacts: str | Non
     serve_dashboard(target, host=host, port=port, echo=lambda line: click.echo(line, err=line.startswith("warning")))
 
 
+@main.command()
+@study_argument
+@storage_option
+@click.option("--trial", "which", default="best", show_default=True, metavar="N|best", help="The trial to export.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="The .keras file to write.")
+@click.option(
+    "--savedmodel",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Also write a TensorFlow SavedModel directory (string input) for serving; TensorFlow backend only.",
+)
+def export(study_file: Path, storage: str | None, which: str, output: Path, savedmodel: Path | None) -> None:
+    """Write a trial's model as one .keras file that takes raw strings.
+
+    Text settings, vocabulary and padding travel inside it. It reloads with keras.saving.load_model
+    once gapsearch.models.text_classifier is imported.
+
+    Example: gapsearch export studies/quickstart.yaml --trial best -o model.keras
+    """
+    from gapsearch.artifacts import open_artifact_store
+    from gapsearch.export import export_model
+    from gapsearch.storage import load_existing_study
+
+    spec = _load(study_file)
+    study = load_existing_study(_storage_url(storage, spec), spec.name)
+    store = open_artifact_store(spec.artifacts, create=False)
+    exported = export_model(study, store, which, output, savedmodel=savedmodel)
+    from gapsearch.console import format_value
+
+    click.echo(
+        f"trial {exported.trial_number} ({spec.metric}={format_value(exported.value)}) exported to {exported.path}"
+    )
+    if exported.savedmodel is not None:
+        click.echo(f"SavedModel written to {exported.savedmodel} (signature serving_default: texts -> scores)")
+
+
+@main.command()
+@click.argument("model_file", metavar="MODEL", type=click.Path(path_type=Path))
+@click.argument("texts", nargs=-1)
+@click.option("--input", "input_file", metavar="FILE", help="Read one text per line from FILE ('-' for stdin).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def predict(model_file: Path, texts: tuple[str, ...], input_file: str | None, fmt: str) -> None:
+    """Classify raw texts with an exported model: the label and its probability for each.
+
+    Example: gapsearch predict model.keras "a wonderful film" "dull and far too long"
+    """
+    from gapsearch.errors import UserError
+    from gapsearch.export import load_text_classifier, predict_texts, read_texts, render_predictions
+
+    all_texts = list(texts) + (read_texts(input_file) if input_file is not None else [])
+    if not all_texts:
+        raise UserError('give texts to classify, or --input FILE; for example: gapsearch predict model.keras "text"')
+    model = load_text_classifier(model_file)
+    click.echo(render_predictions(predict_texts(model, all_texts), fmt))
+
+
 def _quiet_optuna(debug: bool) -> None:
     import optuna
 
