@@ -137,7 +137,14 @@ def confusion_counts(model: keras.Model, data: VectorizedSplits, n_classes: int)
     """Validation examples per (true class, predicted class)."""
     import numpy as np
 
-    outputs = np.asarray(model.predict(data.x_validation, batch_size=256, verbose=0))
+    import keras
+
+    # Direct calls, not predict(): predict() traces a new function for every trial's new model, and
+    # TensorFlow then warns about retracing.
+    x = data.x_validation
+    outputs = np.concatenate(
+        [keras.ops.convert_to_numpy(model(x[i : i + 256], training=False)) for i in range(0, len(x), 256)]
+    )
     predicted = (outputs[:, 0] >= 0.5).astype(int) if outputs.shape[-1] == 1 else outputs.argmax(axis=-1)
     counts = np.zeros((n_classes, n_classes), dtype=int)
     np.add.at(counts, (np.asarray(data.y_validation, dtype=int), predicted), 1)

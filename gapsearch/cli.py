@@ -273,6 +273,27 @@ def predict(model_file: Path, texts: tuple[str, ...], input_file: str | None, fm
     click.echo(render_predictions(predict_texts(model, all_texts), fmt))
 
 
+@main.command()
+@study_argument
+@storage_option
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), metavar="DIR", help="Folder to write.")
+def report(study_file: Path, storage: str | None, output: Path) -> None:
+    """Write the study report: report.html (self-contained) and its figures as PNG files.
+
+    It says which pooling and embedding dimension won, by how much, at what cost and how surely.
+
+    Example: gapsearch report studies/quickstart.yaml -o report/
+    """
+    from gapsearch.report import write_report
+    from gapsearch.storage import load_existing_study, mask_url
+
+    spec = _load(study_file)
+    url = _storage_url(storage, spec)
+    files = write_report(load_existing_study(url, spec.name), spec, output, storage=mask_url(url))
+    click.echo(files.headline.title)
+    click.echo(f"report written to {files.html} with {len(files.figures)} figures")
+
+
 def _quiet_optuna(debug: bool) -> None:
     import optuna
 
