@@ -135,9 +135,8 @@ def model_summary(model: keras.Model, hp: Hyperparameters) -> str:
 
 def confusion_counts(model: keras.Model, data: VectorizedSplits, n_classes: int):  # noqa: ANN201 - np.ndarray
     """Validation examples per (true class, predicted class)."""
-    import numpy as np
-
     import keras
+    import numpy as np
 
     # Direct calls, not predict(): predict() traces a new function for every trial's new model, and
     # TensorFlow then warns about retracing.
