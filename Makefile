@@ -20,7 +20,11 @@ $(VENV)/.installed-test: pyproject.toml | $(PYTHON)
 run: $(VENV)/.installed
 	$(VENV)/bin/gapsearch run studies/quickstart.yaml
 
-test: $(VENV)/.installed-test
+# The dashboard tests drive a real browser: Debian's chromium, installed where it is missing.
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(VENV)/.installed-test /usr/bin/chromium
 	$(PYTHON) -m pytest
 
 lint: $(VENV)/.installed-test

@@ -186,6 +186,11 @@ def accuracy_vs_cost(points: Sequence[tuple[float, float | None, float | None, s
         if with_seconds:
             right.scatter(*zip(*with_seconds, strict=True), color=color, label=pooling, alpha=0.8, s=22)
     left.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    left.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    left.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    left.xaxis.set_minor_formatter(NullFormatter())
     left.set_xlabel("trainable parameters (log scale)")
     right.set_xlabel("seconds per training epoch")
     left.set_ylabel(metric_label)

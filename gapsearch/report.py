@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 METRIC_LABELS = {"val_accuracy": "validation accuracy", "val_auc": "validation AUC", "val_loss": "validation loss"}
 MIN_FOR_INTERVAL = 2
+#: Below this many trials in either of two combinations, a clear difference is called a hint, not proof.
+MIN_FOR_CONFIDENCE = 3
+BOUNDED_METRICS = ("val_accuracy", "val_auc")
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,16 @@ def _cost(cell: Cell) -> str:
     return " and ".join(parts) if parts else "an unknown cost"
 
 
+def _ratios(winner: Cell, other: Cell) -> str:
+    """``" (4.1x the parameters, 1.6x the time per epoch)"`` of the winner against another combination."""
+    parts = []
+    if winner.params_total and other.params_total:
+        parts.append(f"{winner.params_total / other.params_total:.1f}× the parameters")
+    if winner.seconds_per_epoch and other.seconds_per_epoch:
+        parts.append(f"{winner.seconds_per_epoch / other.seconds_per_epoch:.1f}× the time per epoch")
+    return f" (the winner has {', '.join(parts)})" if parts else ""
+
+
 @dataclass(frozen=True)
 class Headline:
     """The report's answer: a title sentence, then the sentences that qualify it."""
@@ -208,7 +221,7 @@ def headline(results: StudyResults) -> Headline:
     sentences = [
         f"That is {_num(margin)} {direction_word} the next best combination, {runner_up.name} "
         f"({_num(runner_up.summary.mean)} over {_count(runner_up.summary.n)}).",
-        f"The winner costs {_cost(winner)}; the runner-up {_cost(runner_up)}.",
+        f"The winner costs {_cost(winner)}; the runner-up {_cost(runner_up)}{_ratios(winner, runner_up)}.",
     ]
     diff = difference(winner.summary, runner_up.summary)
     if diff is None:
@@ -216,6 +229,12 @@ def headline(results: StudyResults) -> Headline:
             f"Too few trials to be sure: the winner has {_count(winner.summary.n)} and the runner-up "
             f"{_count(runner_up.summary.n)}, and an interval needs at least {MIN_FOR_INTERVAL} per combination. "
             "Run more trials (n_trials) before trusting this ranking."
+        )
+    elif diff.excludes_zero and min(winner.summary.n, runner_up.summary.n) < MIN_FOR_CONFIDENCE:
+        sentences.append(
+            f"A hint rather than proof: the 95% interval of the difference, [{diff.low:+.4f}, {diff.high:+.4f}], "
+            f"excludes zero (Welch's t interval), but it rests on only {_count(winner.summary.n)} and "
+            f"{_count(runner_up.summary.n)}; run more trials to confirm it."
         )
     elif diff.excludes_zero:
         sentences.append(
@@ -231,14 +250,14 @@ def headline(results: StudyResults) -> Headline:
     if len(pooled) > 1:
         sentences.append(
             "Over all dimensions, by pooling: "
-            + ", ".join(f"{p} {_num(s.mean)} ({_count(s.n)})" for p, s in pooled)
+            + ", ".join(f"{p}: {_num(s.mean)} ({_count(s.n)})" for p, s in pooled)
             + "."
         )
     dims = results.by("embedding_dim")
     if len(dims) > 1:
         sentences.append(
             "Over all poolings, by embedding dimension: "
-            + ", ".join(f"{d} {_num(s.mean)} ({_count(s.n)})" for d, s in dims)
+            + ", ".join(f"dimension {d}: {_num(s.mean)} ({_count(s.n)})" for d, s in dims)
             + "."
         )
     sentences.append(best_line)
@@ -311,7 +330,8 @@ def figures(results: StudyResults, study: optuna.Study) -> tuple[list[Figure], l
                 "importances.png",
                 "Parameter importances",
                 "How much of the variation of the metric each searched hyperparameter explains (Optuna's "
-                "default evaluator, PED-ANOVA). With few trials this is a rough guide.",
+                "default evaluator, PED-ANOVA), over the parameters every trial has: conditional ones such as "
+                "attention_units are left out. With few trials this is a rough guide.",
                 plots.importances(importance),
             )
         )
@@ -355,14 +375,20 @@ def figures(results: StudyResults, study: optuna.Study) -> tuple[list[Figure], l
 
 
 def _importances(study: optuna.Study) -> dict[str, float] | None:
+    """Importances of the parameters every completed trial has; conditional ones would be judged unfairly."""
     import warnings
 
     import optuna
+    from optuna.trial import TrialState
 
+    completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    shared = [name for name in (completed[0].params if completed else {}) if all(name in t.params for t in completed)]
+    if not shared:
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            values = optuna.importance.get_param_importances(study)
+            values = optuna.importance.get_param_importances(study, params=shared)
     except (ValueError, RuntimeError, ZeroDivisionError):
         return None
     return {name: float(v) for name, v in values.items()} or None
@@ -402,6 +428,16 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: set[i
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _interval(summary: Summary, metric: str) -> str:
+    """The 95% interval as text; accuracy and AUC cannot leave [0, 1], so neither does their interval."""
+    if summary.low is None or summary.high is None:
+        return "too few trials"
+    low, high = summary.low, summary.high
+    if metric in BOUNDED_METRICS:
+        low, high = max(low, 0.0), min(high, 1.0)
+    return f"{low:.4f} – {high:.4f}"
+
+
 def _opt(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
@@ -435,7 +471,7 @@ def render_html(results: StudyResults, answer: Headline, shown: list[Figure], no
             "embedding dim",
             "trials",
             f"mean {results.metric}",
-            "std",
+            "spread (std)",
             "95% interval",
             "best",
             "parameters",
@@ -448,7 +484,7 @@ def render_html(results: StudyResults, answer: Headline, shown: list[Figure], no
                 c.summary.n,
                 _num(c.summary.mean),
                 _opt(c.summary.std, ".4f"),
-                "too few trials" if c.summary.low is None else f"{c.summary.low:.4f} – {c.summary.high:.4f}",
+                _interval(c.summary, results.metric),
                 _num((max if results.maximize else min)(c.values)),
                 _opt(c.params_total, ",.0f"),
                 _opt(c.seconds_per_epoch, ".2f"),
@@ -459,10 +495,7 @@ def render_html(results: StudyResults, answer: Headline, shown: list[Figure], no
     )
     pooling_table = _table(
         ["pooling", "trials", f"mean {results.metric}", "95% interval"],
-        [
-            [p, s.n, _num(s.mean), "too few trials" if s.low is None else f"{s.low:.4f} – {s.high:.4f}"]
-            for p, s in results.by("pooling")
-        ],
+        [[p, s.n, _num(s.mean), _interval(s, results.metric)] for p, s in results.by("pooling")],
         numeric={1, 2},
     )
     figure_html = []
