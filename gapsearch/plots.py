@@ -25,6 +25,12 @@ def color_of(value: Any, index: int = 0) -> str:
     return POOLING_COLORS.get(str(value), _OTHER_COLORS[index % len(_OTHER_COLORS)])
 
 
+def _integer_ticks():  # noqa: ANN202 - a matplotlib Locator
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
 def new_figure(width: float = 6.4, height: float = 4.0) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -59,7 +65,7 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, best_epoch: int, 
         axes.axvline(best_epoch, color="grey", linestyle=":", label=f"best epoch ({best_epoch})")
         axes.set_xlabel("epoch")
         axes.set_title(base)
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.xaxis.set_major_locator(_integer_ticks())
         _style(axes)
     axes_list[0].legend(fontsize="small")
     figure.suptitle(title)
@@ -148,7 +154,9 @@ def cell_means(
     for index, pooling in enumerate(poolings):
         offset = (index - (len(poolings) - 1) / 2) * width
         color = color_of(pooling, index)
-        xs, means, errors = [], [], [[], []]
+        xs: list[float] = []
+        means: list[float] = []
+        errors: list[list[float]] = [[], []]
         for position, dim in enumerate(dims):
             key = (pooling, dim)
             if key not in values:
@@ -227,7 +235,7 @@ def optimization_history(
     axes.step(numbers, best, where="post", color="#d62728", label="best so far")
     axes.set_xlabel("trial number")
     axes.set_ylabel(metric_label)
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.xaxis.set_major_locator(_integer_ticks())
     axes.legend(fontsize="small")
     _style(axes)
     axes.set_title("Optimization history")
