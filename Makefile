@@ -21,8 +21,10 @@ run: $(VENV)/.installed
 	$(VENV)/bin/gapsearch run studies/quickstart.yaml
 
 # The dashboard tests drive a real browser: Debian's chromium, installed where it is missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 /usr/bin/chromium:
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 test: $(VENV)/.installed-test /usr/bin/chromium
 	$(PYTHON) -m pytest

@@ -86,6 +86,10 @@ def export_model(
     if not output.parent.is_dir():
         raise ExportError(f"-o: the folder {output.parent} does not exist")
     trial = select_trial(study, which)
+    if savedmodel is not None:
+        from gapsearch.export_savedmodel import check_savedmodel_target
+
+        check_savedmodel_target(savedmodel)
     metas = model_artifacts(study, trial)
     if not metas:
         raise ExportError(

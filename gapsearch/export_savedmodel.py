@@ -33,6 +33,20 @@ def write_savedmodel(model: TextClassifier, directory: Path) -> None:
     Raises:
         UserError: the Keras backend is not TensorFlow, or ``directory`` exists and is not empty.
     """
+    check_savedmodel_target(directory)
+    import tensorflow as tf
+
+    module = _serving_module(model)
+    tf.saved_model.save(
+        module, str(directory), signatures={"serving_default": module.serve, "token_ids": module.token_ids}
+    )
+
+
+def check_savedmodel_target(directory: Path) -> None:
+    """Fail early, before anything is fetched or written, when no SavedModel can be written to ``directory``."""
+    from gapsearch.runtime import import_keras
+
+    import_keras()
     import keras
 
     if keras.backend.backend() != "tensorflow":
@@ -42,12 +56,6 @@ def write_savedmodel(model: TextClassifier, directory: Path) -> None:
         )
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise UserError(f"--savedmodel: {str(directory)!r} already exists and is not an empty folder")
-    import tensorflow as tf
-
-    module = _serving_module(model)
-    tf.saved_model.save(
-        module, str(directory), signatures={"serving_default": module.serve, "token_ids": module.token_ids}
-    )
 
 
 def _serving_module(model: TextClassifier):  # noqa: ANN202 - a tf.Module
