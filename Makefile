@@ -20,7 +20,18 @@ $(VENV)/.installed-test: pyproject.toml | $(PYTHON)
 run: $(VENV)/.installed
 	$(VENV)/bin/gapsearch run studies/quickstart.yaml
 
-test: $(VENV)/.installed-test
+# The dashboard tests drive a real browser: Debian's chromium, installed where it is missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+/usr/bin/chromium:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# The deployment tests check docker/compose.yaml with a real compose client (no engine needed).
+/usr/bin/docker-compose:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose
+
+test: $(VENV)/.installed-test /usr/bin/chromium /usr/bin/docker-compose
 	$(PYTHON) -m pytest
 
 lint: $(VENV)/.installed-test

@@ -499,6 +499,112 @@ def compare(
     click.echo(f"stored in study {spec.name} as user attribute {comparison.attr_key!r}")
 
 
+@main.command()
+@click.argument("study_file", metavar="[STUDY.yaml]", required=False, type=click.Path(path_type=Path))
+@storage_option
+@click.option("--artifacts", metavar="STORE", help="Artifact folder or s3://BUCKET; default: the study file's.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (no authentication!).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="0 picks a free port.")
+def dashboard(study_file: Path | None, storage: str | None, artifacts: str | None, host: str, port: int) -> None:
+    """Serve optuna-dashboard on the study database, with the trials' artifacts.
+
+    Bound to 127.0.0.1 by default: the dashboard has no authentication.
+
+    Example: gapsearch dashboard studies/quickstart.yaml --port 8080
+    """
+    from gapsearch.dashboard import DashboardTarget, resolve_artifacts, serve_dashboard
+    from gapsearch.errors import UserError
+    from gapsearch.storage import resolve_storage_url
+
+    if study_file is None and storage is None:
+        raise UserError("give a study file or --storage URL; for example: gapsearch dashboard study.yaml")
+    spec = _load(study_file) if study_file is not None else None
+    target = DashboardTarget(
+        storage_url=resolve_storage_url(storage, spec.storage if spec is not None else None),
+        artifacts=resolve_artifacts(artifacts, spec.artifacts if spec is not None else None),
+        study_name=spec.name if spec is not None else None,
+    )
+    _quiet_optuna(False)
+    serve_dashboard(target, host=host, port=port, echo=lambda line: click.echo(line, err=line.startswith("warning")))
+
+
+@main.command()
+@study_argument
+@storage_option
+@click.option("--trial", "which", default="best", show_default=True, metavar="N|best", help="The trial to export.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="The .keras file to write.")
+@click.option(
+    "--savedmodel",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Also write a TensorFlow SavedModel directory (string input) for serving; TensorFlow backend only.",
+)
+def export(study_file: Path, storage: str | None, which: str, output: Path, savedmodel: Path | None) -> None:
+    """Write a trial's model as one .keras file that takes raw strings.
+
+    Text settings, vocabulary and padding travel inside it. It reloads with keras.saving.load_model
+    once gapsearch.models.text_classifier is imported.
+
+    Example: gapsearch export studies/quickstart.yaml --trial best -o model.keras
+    """
+    from gapsearch.artifacts import open_artifact_store
+    from gapsearch.export import export_model
+    from gapsearch.storage import load_existing_study
+
+    spec = _load(study_file)
+    study = load_existing_study(_storage_url(storage, spec), spec.name)
+    store = open_artifact_store(spec.artifacts, create=False)
+    exported = export_model(study, store, which, output, savedmodel=savedmodel)
+    from gapsearch.console import format_value
+
+    click.echo(
+        f"trial {exported.trial_number} ({spec.metric}={format_value(exported.value)}) exported to {exported.path}"
+    )
+    if exported.savedmodel is not None:
+        click.echo(f"SavedModel written to {exported.savedmodel} (signature serving_default: texts -> scores)")
+
+
+@main.command()
+@click.argument("model_file", metavar="MODEL", type=click.Path(path_type=Path))
+@click.argument("texts", nargs=-1)
+@click.option("--input", "input_file", metavar="FILE", help="Read one text per line from FILE ('-' for stdin).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def predict(model_file: Path, texts: tuple[str, ...], input_file: str | None, fmt: str) -> None:
+    """Classify raw texts with an exported model: the label and its probability for each.
+
+    Example: gapsearch predict model.keras "a wonderful film" "dull and far too long"
+    """
+    from gapsearch.errors import UserError
+    from gapsearch.export import load_text_classifier, predict_texts, read_texts, render_predictions
+
+    all_texts = list(texts) + (read_texts(input_file) if input_file is not None else [])
+    if not all_texts:
+        raise UserError('give texts to classify, or --input FILE; for example: gapsearch predict model.keras "text"')
+    model = load_text_classifier(model_file)
+    click.echo(render_predictions(predict_texts(model, all_texts), fmt))
+
+
+@main.command()
+@study_argument
+@storage_option
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), metavar="DIR", help="Folder to write.")
+def report(study_file: Path, storage: str | None, output: Path) -> None:
+    """Write the study report: report.html (self-contained) and its figures as PNG files.
+
+    It says which pooling and embedding dimension won, by how much, at what cost and how surely.
+
+    Example: gapsearch report studies/quickstart.yaml -o report/
+    """
+    from gapsearch.report import write_report
+    from gapsearch.storage import load_existing_study, mask_url
+
+    spec = _load(study_file)
+    url = _storage_url(storage, spec)
+    files = write_report(load_existing_study(url, spec.name), spec, output, storage=mask_url(url))
+    click.echo(files.headline.title)
+    click.echo(f"report written to {files.html} with {len(files.figures)} figures")
+
+
 def _quiet_optuna(debug: bool) -> None:
     import optuna
 

@@ -113,6 +113,10 @@ class Objective:
         measured.update(self._metric_values(results))
         measured["train_seconds"] = statistics.fmean(result.train_seconds for result in results)
         self._constrain(trial, measured)
+        from gapsearch.artifacts import save_trial_artifacts
+
+        monitored = statistics.fmean(result.best_value for result in results)
+        save_trial_artifacts(trial, self.spec, self.data, hp, runs[0].data, results[0], monitored)
         values = tuple(float(measured[name]) for name in self.spec.objective_names)
         return values if self.spec.is_multi_objective else values[0]
 

@@ -117,11 +117,13 @@ def join_study(spec: StudySpec, storage_url: str, *, seed_offset: int = 0) -> op
 
 
 def create_or_load_study(spec: StudySpec, storage_url: str, data: StudyData, *, seed_offset: int = 0) -> optuna.Study:
-    """Create the study in the database, or load it when a previous run created it."""
+    """Create the study in the database, or load it when a previous run created it; write its note."""
     import optuna
 
+    from gapsearch.artifacts import open_artifact_store, save_study_note
     from gapsearch.optimization import make_pruner, make_sampler
 
+    open_artifact_store(spec.artifacts)  # a store that cannot be made stops the run before the database
     storage = storage_for(spec, storage_url)
     study = optuna.create_study(
         study_name=spec.name,
@@ -141,6 +143,7 @@ def create_or_load_study(spec: StudySpec, storage_url: str, data: StudyData, *, 
     study.set_user_attr("task", data.info.task)
     if spec.text is not None:
         study.set_user_attr("study_file", spec.text)
+    save_study_note(study, spec, data)
     return study
 
 

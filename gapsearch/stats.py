@@ -1,4 +1,4 @@
-"""The statistics of repeated runs: mean, spread, t-based confidence intervals, paired tests.
+"""The statistics of repeated runs: mean, spread, t-based confidence intervals, paired and Welch tests.
 
 Repeated training runs of one configuration are few (3 to 10) and their spread is what
 decides whether a difference is real (Zhang & Wallace 2015), so intervals use Student's t,
@@ -19,6 +19,12 @@ PairedTest = Literal["t", "wilcoxon"]
 PAIRED_TESTS: dict[str, str] = {"t": "paired t-test", "wilcoxon": "Wilcoxon signed-rank test"}
 
 
+def _t_quantile(df: float, confidence: float = CONFIDENCE) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(0.5 + confidence / 2, df))
+
+
 @dataclass(frozen=True)
 class Summary:
     """Mean, sample standard deviation and a t-based confidence interval of a few values."""
@@ -28,6 +34,10 @@ class Summary:
     std: float | None  # None for a single value
     low: float | None
     high: float | None
+
+    @property
+    def half_width(self) -> float | None:
+        return None if self.low is None or self.high is None else (self.high - self.low) / 2
 
     def as_dict(self) -> dict[str, float | int | None]:
         return {"n": self.n, "mean": self.mean, "std": self.std, "ci_low": self.low, "ci_high": self.high}
@@ -40,10 +50,8 @@ def summarize(values: Sequence[float], confidence: float = CONFIDENCE) -> Summar
     mean = statistics.fmean(values)
     if len(values) < 2:
         return Summary(len(values), mean, None, None, None)
-    from scipy import stats
-
     std = statistics.stdev(values)
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(values) - 1)) * std / math.sqrt(len(values))
+    half = _t_quantile(len(values) - 1, confidence) * std / math.sqrt(len(values))
     return Summary(len(values), mean, std, mean - half, mean + half)
 
 
@@ -72,3 +80,29 @@ def paired_p_value(values: Sequence[float], reference: Sequence[float], test: Pa
         result = stats.ttest_rel(values, reference) if test == "t" else stats.wilcoxon(values, reference)
     p = float(result.pvalue)
     return None if math.isnan(p) else p
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``a.mean - b.mean`` with its 95% Welch interval."""
+
+    estimate: float
+    low: float
+    high: float
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+
+def difference(a: Summary, b: Summary) -> Difference | None:
+    """The difference of two independent means with Welch's 95% interval; None unless both have 2 or more values."""
+    if a.std is None or b.std is None:
+        return None
+    va, vb = a.std**2 / a.n, b.std**2 / b.n
+    estimate = a.mean - b.mean
+    if va + vb == 0:
+        return Difference(estimate, estimate, estimate)
+    df = (va + vb) ** 2 / (va**2 / (a.n - 1) + vb**2 / (b.n - 1))
+    half = _t_quantile(df) * math.sqrt(va + vb)
+    return Difference(estimate, estimate - half, estimate + half)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -26,6 +26,7 @@ class TrainingResult:
     epochs_run: int
     train_seconds: float
     history: dict[str, list[float]]
+    model: keras.Model | None = field(default=None, repr=False, compare=False)  # the trained model
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -119,4 +120,5 @@ def train(
         epochs_run=len(values),
         train_seconds=seconds,
         history=logs,
+        model=model,
     )

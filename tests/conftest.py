@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,24 @@ def gapsearch(
         raise AssertionError(f"gapsearch {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
 
+
+
+@dataclass(frozen=True)
+class FinishedStudy:
+    """A tiny study that has run: its folder (the working directory), study file, database and artifact store."""
+
+    folder: Path
+    study_file: Path
+    storage: str
+    artifacts: Path
+    name: str = "tiny"
+
+
+@pytest.fixture(scope="session")
+def finished_study(tmp_path_factory: pytest.TempPathFactory) -> FinishedStudy:
+    """The tiny study run once to 4 trials by the real CLI, with its artifacts (save_models: best), shared."""
+    folder = tmp_path_factory.mktemp("finished-study")
+    study_file = folder / "tiny.yaml"
+    study_file.write_text(TINY_STUDY + "artifacts: {store: artifacts}\n")
+    gapsearch("run", "tiny.yaml", "--n-trials", "4", "--no-progress", cwd=folder, check=True)
+    return FinishedStudy(folder, study_file, "sqlite:///gapsearch.db", folder / "artifacts")

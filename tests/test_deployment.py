@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from gapsearch.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require
 
 DOCKER = ROOT / "docker"
 CONTAINER_STUDIES = "/work/studies/"
@@ -96,8 +96,8 @@ def _compose_client() -> list[str] | None:
 
 def test_docker_compose_config_accepts_the_compose_file():
     client = _compose_client()
-    if client is None:
-        pytest.skip("no docker compose client is installed (the YAML checks above still ran)")
+    require(client is not None, "no docker compose client is installed (make test installs docker-compose)")
+    assert client is not None
     env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "POSTGRES_PASSWORD": "s3cret"}
     resolved = subprocess.run(
         [*client, "--profile", "cpu", "config"], cwd=DOCKER, env=env, capture_output=True, text=True

@@ -13,6 +13,11 @@ from gapsearch.spec import load_study
 from tests.conftest import TINY_STUDY
 
 
+@pytest.fixture(autouse=True)
+def _work_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the artifact store is relative to the working directory
+
+
 def spec_from(tmp_path: Path, text: str):
     path = tmp_path / "study.yaml"
     path.write_text(text)

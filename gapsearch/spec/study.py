@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, model_validator
 
 from gapsearch.spec._base import Frozen
+from gapsearch.spec.artifacts import ArtifactsSpec
 from gapsearch.spec.data import DataSpec, any_of_in_schema
 from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
 from gapsearch.spec.objectives import Bound, ObjectiveSpec
@@ -95,8 +96,12 @@ class StudySpec(Frozen):
         description="Hyperparameters to search: a list of choices, or {low, high} with optional step, log and when.",
         json_schema_extra={"propertyNames": {"enum": list(HYPERPARAMETER_NAMES)}},
     )
+    artifacts: ArtifactsSpec = Field(
+        default_factory=ArtifactsSpec, description="Where trial artifacts go and which trained models are kept."
+    )
 
     _source: Path | None = PrivateAttr(None)
+    _text: str | None = PrivateAttr(None)
 
     @model_validator(mode="before")
     @classmethod
@@ -106,7 +111,6 @@ class StudySpec(Frozen):
         if isinstance(objectives, list) and len(objectives) > 1 and "pruner" not in data:  # type: ignore[operator]
             return {**data, "pruner": {"type": "none"}}  # type: ignore[dict-item]
         return data
-    _text: str | None = PrivateAttr(None)
 
     @property
     def source(self) -> Path | None:

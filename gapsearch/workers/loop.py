@@ -178,7 +178,7 @@ def requeue(study: optuna.Study, trial: optuna.trial.FrozenTrial, max_retries: i
 
 def work_to_budget(
     study: optuna.Study,
-    objective: Callable[[optuna.Trial], float],
+    objective: Callable[[optuna.Trial], float | Sequence[float]],
     settings: LoopSettings,
     *,
     worker: WorkerIdentity,
@@ -279,7 +279,7 @@ def work_to_budget(
 def _run_one(
     study: optuna.Study,
     trial: optuna.Trial,
-    objective: Callable[[optuna.Trial], float],
+    objective: Callable[[optuna.Trial], float | Sequence[float]],
     settings: LoopSettings,
     worker: WorkerIdentity,
     catch: tuple[type[Exception], ...],
@@ -292,7 +292,7 @@ def _run_one(
     import optuna
     from optuna.trial import TrialState
 
-    value: float | None = None
+    value: float | Sequence[float] | None = None
     fatal: BaseException | None = None
     heartbeat: contextlib.AbstractContextManager = contextlib.nullcontext()
     if interval:

@@ -1,0 +1,195 @@
+"""Exporting a trial's model, and predicting with an exported model.
+
+The ``model.keras`` artifact a trial saved is already a
+:class:`~gapsearch.models.text_classifier.TextClassifier` (raw strings in, probabilities out), so
+exporting fetches it from the artifact store, checks that it loads, and writes it where asked;
+with the TensorFlow backend it can also write a SavedModel directory for serving.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gapsearch.errors import UserError
+
+if TYPE_CHECKING:
+    import optuna
+    from optuna.artifacts._protocol import ArtifactStore
+
+    from gapsearch.models.text_classifier import TextClassifier
+
+
+class ExportError(UserError):
+    """The trial asked for has no model to export, or the output cannot be written."""
+
+
+def select_trial(study: optuna.Study, which: str) -> optuna.trial.FrozenTrial:
+    """The trial ``which`` names: ``best`` or a trial number; it must have completed."""
+    from optuna.trial import TrialState
+
+    from gapsearch.runner import best_trial
+
+    best = best_trial(study)
+    if which == "best":
+        if best is None:
+            raise ExportError(f"study {study.study_name!r} has no completed trial yet; run it first")
+        return best
+    if not which.isdigit():
+        raise ExportError(f"--trial: {which!r} is not a trial number; expected 'best' or a number such as 3")
+    trials = study.get_trials(deepcopy=False)
+    number = int(which)
+    if number >= len(trials):
+        raise ExportError(
+            f"--trial: study {study.study_name!r} has no trial {number}; its trials are 0 to {len(trials) - 1}"
+        )
+    trial = trials[number]
+    if trial.state != TrialState.COMPLETE:
+        hint = f"; the best is trial {best.number}" if best is not None else ""
+        raise ExportError(f"--trial: trial {number} is {trial.state.name}; only completed trials have a model{hint}")
+    return trial
+
+
+@dataclass(frozen=True)
+class Exported:
+    trial_number: int
+    value: float | None
+    path: Path
+    savedmodel: Path | None
+
+
+def export_model(
+    study: optuna.Study,
+    store: ArtifactStore,
+    which: str,
+    output: Path,
+    *,
+    savedmodel: Path | None = None,
+) -> Exported:
+    """Write the model of trial ``which`` (``best`` or a number) to ``output`` (a ``.keras`` file).
+
+    Raises:
+        ExportError: no such completed trial, the trial saved no model or it was removed, or ``output``
+            does not end in ``.keras``.
+    """
+    from optuna.artifacts import download_artifact
+    from optuna.artifacts.exceptions import ArtifactNotFound
+
+    from gapsearch.artifacts import MODEL_FILENAME, model_artifacts
+
+    if output.suffix != ".keras":
+        raise ExportError(f"-o: {str(output)!r} must end in .keras (Keras' file format), for example model.keras")
+    if not output.parent.is_dir():
+        raise ExportError(f"-o: the folder {output.parent} does not exist")
+    trial = select_trial(study, which)
+    if savedmodel is not None:
+        from gapsearch.export_savedmodel import check_savedmodel_target
+
+        check_savedmodel_target(savedmodel)
+    metas = model_artifacts(study, trial)
+    if not metas:
+        raise ExportError(
+            f"trial {trial.number} saved no model: artifacts.save_models was 'none', or 'best' and the trial "
+            "was not the best when it finished; export --trial best, or set save_models: all and rerun"
+        )
+    handle, temporary = tempfile.mkstemp(prefix=".gapsearch-export-", suffix=".keras", dir=output.parent)
+    os.close(handle)
+    os.unlink(temporary)
+    try:
+        try:
+            download_artifact(artifact_store=store, file_path=temporary, artifact_id=metas[-1].artifact_id)
+        except ArtifactNotFound:
+            raise ExportError(
+                f"trial {trial.number}'s {MODEL_FILENAME} is no longer in the artifact store: it was removed when "
+                "a better trial finished (save_models: best); export --trial best, or set save_models: all"
+            ) from None
+        model = load_text_classifier(Path(temporary))
+        if savedmodel is not None:
+            from gapsearch.export_savedmodel import write_savedmodel
+
+            write_savedmodel(model, savedmodel)
+        os.replace(temporary, output)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return Exported(trial.number, trial.value, output, savedmodel)
+
+
+def load_text_classifier(path: Path) -> TextClassifier:
+    """Load an exported model with ``keras.saving.load_model``; only gapsearch's own models are accepted."""
+    if not path.is_file():
+        raise UserError(f"MODEL: {str(path)!r} does not exist; export one with gapsearch export STUDY.yaml -o FILE")
+    from gapsearch.runtime import import_keras
+
+    import_keras()
+    import keras
+
+    from gapsearch.models.text_classifier import TextClassifier
+
+    try:
+        model = keras.saving.load_model(path)
+    except (ValueError, OSError, TypeError) as error:
+        reason = " ".join(str(error).split())[:300]
+        raise UserError(f"MODEL: {str(path)!r} is not a Keras model file: {reason}") from None
+    if not isinstance(model, TextClassifier):
+        raise UserError(
+            f"MODEL: {str(path)!r} is a {type(model).__name__}, not a gapsearch model that takes raw text; "
+            "export one with gapsearch export"
+        )
+    return model
+
+
+@dataclass(frozen=True)
+class Prediction:
+    text: str
+    label: str
+    score: float  # the probability of ``label``
+    probabilities: dict[str, float]
+
+
+def predict_texts(model: TextClassifier, texts: Sequence[str]) -> list[Prediction]:
+    """The label, its probability and every class's probability, for each text."""
+    labels, probabilities = model.classify(list(texts))
+    return [
+        Prediction(
+            text=text,
+            label=label,
+            score=float(row[model.class_names.index(label)]),
+            probabilities={name: float(p) for name, p in zip(model.class_names, row, strict=True)},
+        )
+        for text, label, row in zip(texts, labels, probabilities, strict=True)
+    ]
+
+
+def read_texts(path: str) -> list[str]:
+    """One text per line of ``path`` (``-`` for standard input); blank lines are skipped."""
+    import sys
+
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"--input: {path!r} does not exist") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"--input: {path!r} is not UTF-8 text (byte {error.start})") from None
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def render_predictions(predictions: Sequence[Prediction], fmt: str) -> str:
+    """Predictions as an aligned table (label, score, text) or as JSON (every class's probability)."""
+    import json
+
+    if fmt == "json":
+        records: list[dict[str, Any]] = [
+            {"text": p.text, "label": p.label, "score": p.score, "probabilities": p.probabilities} for p in predictions
+        ]
+        return json.dumps(records, indent=2, ensure_ascii=False)
+    width = max([len("label"), *(len(p.label) for p in predictions)])
+    lines = [f"{'label':<{width}}  score     text"]
+    for p in predictions:
+        text = " ".join(p.text.split())
+        lines.append(f"{p.label:<{width}}  {p.score:.6f}  {text if len(text) <= 80 else text[:77] + '...'}")
+    return "\n".join(lines)

@@ -1,0 +1,164 @@
+"""The study report: its headline, tables and figures, checked against the trials Optuna stored."""
+
+from __future__ import annotations
+
+import base64
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution
+from optuna.trial import TrialState, create_trial
+
+from gapsearch.report import collect, headline
+from gapsearch.spec import parse_study
+from gapsearch.stats import difference, summarize
+from tests.conftest import ROOT, cli_env, gapsearch
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def check_report(folder: Path, study: optuna.Study) -> str:
+    """Check what every report holds, against the study's own trials; returns the HTML."""
+    page = (folder / "report.html").read_text()
+    pngs = sorted(folder.glob("*.png"))
+    assert {p.name for p in pngs} >= {"pooling_by_dimension.png", "trials_by_cell.png", "cost.png", "history.png"}
+    embedded = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert sorted(base64.b64decode(e) for e in embedded) == sorted(p.read_bytes() for p in pngs)
+    assert all(p.read_bytes().startswith(PNG) for p in pngs)
+    assert "<script" not in page and 'src="http' not in page  # self-contained, nothing fetched
+    completed = study.get_trials(states=(TrialState.COMPLETE,))
+    cells: dict[tuple[str, int], list[float]] = {}
+    for trial in completed:
+        cells.setdefault((trial.params["pooling"], trial.params["embedding_dim"]), []).append(trial.value)
+    table = page.split('id="cells"')[1].split("</table>")[0]
+    rows = re.findall(
+        r"<tr[^>]*><td>([a-z_]+)</td><td class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td>"
+        r"<td class=\"num\">([0-9.]+)</td>",
+        table,
+    )
+    assert {(p, int(d)): (int(n), float(m)) for p, d, n, m in rows} == {
+        key: (len(values), pytest.approx(statistics.fmean(values), abs=5e-5)) for key, values in cells.items()
+    }
+    best = page.split('id="best-trials"')[1].split("</table>")[0]
+    ranked = sorted(completed, key=lambda t: -t.value)
+    assert re.findall(r"<td>#(\d+)</td>", best) == [str(t.number) for t in ranked[:10]]
+    return page
+
+
+def test_the_report_of_the_tiny_study(finished_study, tmp_path):
+    result = gapsearch("report", "tiny.yaml", "-o", str(tmp_path / "report"), cwd=finished_study.folder, check=True)
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study.folder / 'gapsearch.db'}")
+    page = check_report(tmp_path / "report", study)
+    title = result.stdout.splitlines()[0]
+    assert f'<p class="title">{title}</p>' in page
+    assert result.stdout.splitlines()[1] == (
+        f"report written to {tmp_path / 'report' / 'report.html'} with {len(list((tmp_path / 'report').glob('*.png')))}"
+        " figures"
+    )
+    assert "The filter count did not vary (every trial used 8 filters), so its effect cannot be shown." in page
+
+
+@pytest.mark.slow
+def test_the_report_of_the_quickstart_study(tmp_path):
+    study_file = ROOT / "studies" / "quickstart.yaml"
+    gapsearch("run", str(study_file), "--n-trials", "4", "--no-progress", cwd=tmp_path, check=True)
+    result = gapsearch("report", str(study_file), "-o", "report", cwd=tmp_path, check=True)
+    study = optuna.load_study(study_name="quickstart", storage=f"sqlite:///{tmp_path / 'gapsearch.db'}")
+    page = check_report(tmp_path / "report", study)
+    groups: dict[tuple[str, int], list[float]] = {}
+    for trial in study.get_trials(states=(TrialState.COMPLETE,)):
+        groups.setdefault((trial.params["pooling"], trial.params["embedding_dim"]), []).append(trial.value)
+    (pooling, dim), values = max(groups.items(), key=lambda item: (statistics.fmean(item[1]), len(item[1])))
+    title = (
+        f"{pooling.capitalize()} pooling with embedding dimension {dim} did best: mean validation accuracy "
+        f"{statistics.fmean(values):.4f} over {len(values)} trial{'s' if len(values) > 1 else ''}."
+    )
+    assert result.stdout.splitlines()[0] == title
+    assert f'<p class="title">{title}</p>' in page
+    assert 'id="importances"' in page and 'id="filters"' in page  # the quickstart searches the filter count
+    assert len({t.params["filters"] for t in study.trials}) > 1
+
+
+def test_reporting_never_imports_tensorflow(finished_study, tmp_path):
+    probe = (
+        "import sys; from gapsearch.cli import main\n"
+        "try:\n    main(sys.argv[1:], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "print('HEAVY', sorted(m for m in ('tensorflow', 'keras', 'torch', 'jax') if m in sys.modules))\n"
+    )
+    for args in (
+        ["report", "tiny.yaml", "-o", str(tmp_path / "r")],
+        ["dashboard", "--help"],
+        ["export", "--help"],
+        ["predict", "--help"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            cwd=finished_study.folder,
+            capture_output=True,
+            text=True,
+            env=cli_env(),
+        )
+        assert result.stdout.strip().endswith("HEAVY []"), (args, result.stdout[-300:], result.stderr[-500:])
+
+
+SPEC = parse_study(
+    {
+        "name": "h",
+        "metric": "val_accuracy",
+        "direction": "maximize",
+        "n_trials": 9,
+        "data": {"format": "synthetic"},
+        "search_space": {"pooling": ["average", "max"], "embedding_dim": [8, 16]},
+    },
+    source=Path("h.yaml"),
+)
+SPACE = {"pooling": CategoricalDistribution(["average", "max"]), "embedding_dim": CategoricalDistribution([8, 16])}
+
+
+def study_of(trials: list[tuple[str, int, float]]) -> optuna.Study:
+    """A real in-memory Optuna study holding completed trials with these (pooling, dim, value)."""
+    study = optuna.create_study(direction="maximize")
+    for pooling, dim, value in trials:
+        study.add_trial(
+            create_trial(
+                params={"pooling": pooling, "embedding_dim": dim},
+                distributions=SPACE,
+                value=value,
+                user_attrs={"params_total": dim * 1000, "seconds_per_epoch": dim / 8},
+            )
+        )
+    return study
+
+
+def test_the_headline_says_when_there_are_too_few_trials():
+    answer = headline(collect(study_of([("max", 16, 0.9), ("average", 8, 0.8), ("average", 8, 0.82)]), SPEC))
+    assert (
+        answer.title
+        == "Max pooling with embedding dimension 16 did best: mean validation accuracy 0.9000 over 1 trial."
+    )
+    assert answer.sentences[:3] == [
+        "That is 0.0900 above the next best combination, average pooling with embedding dimension 8 "
+        "(0.8100 over 2 trials).",
+        "The winner costs 16,000 parameters and 2.00 s per epoch; the runner-up 8,000 parameters and 1.00 s per "
+        "epoch (the winner has 2.0× the parameters, 2.0× the time per epoch).",
+        "Too few trials to be sure: the winner has 1 trial and the runner-up 2 trials, and an interval needs at "
+        "least 2 per combination. Run more trials (n_trials) before trusting this ranking.",
+    ]
+
+
+def test_the_headline_is_sure_only_of_a_clear_difference_with_enough_trials():
+    clear = [("max", 16, v) for v in (0.90, 0.91, 0.92)] + [("average", 8, v) for v in (0.80, 0.81, 0.82)]
+    answer = headline(collect(study_of(clear), SPEC))
+    diff = difference(summarize([0.90, 0.91, 0.92]), summarize([0.80, 0.81, 0.82]))
+    assert answer.sentences[2] == (
+        f"The study is fairly sure of this: the 95% interval of the difference, [{diff.low:+.4f}, "
+        f"{diff.high:+.4f}], excludes zero (Welch's t interval over the trials of each)."
+    )
+    noisy = [("max", 16, v) for v in (0.70, 0.95, 0.90)] + [("average", 8, v) for v in (0.80, 0.90, 0.81)]
+    answer = headline(collect(study_of(noisy), SPEC))
+    assert answer.sentences[2].startswith("The study cannot tell these two apart yet: the 95% interval of the ")
