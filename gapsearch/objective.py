@@ -113,6 +113,8 @@ class Objective:
             batch_size=hp.batch_size,
             patience=hp.patience,
             report=report,
+            length_buckets=hp.length_buckets,
+            seed=run.seed,
         )
 
     def _record(self, trial: optuna.Trial, result: TrainingResult) -> None:

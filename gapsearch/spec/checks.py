@@ -81,6 +81,7 @@ def check_ranges(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
         path = f"search_space.{name}"
         if not _is_numeric(name):
             allowed = ", ".join(repr(a) for a in typing.get_args(Hyperparameters.model_fields[name].annotation))
+            allowed = allowed or "true, false"  # a bool has no Literal arguments
             yield path, f"a range needs a numeric hyperparameter; give a list of choices from {allowed}"
             continue
         fractional = set()
