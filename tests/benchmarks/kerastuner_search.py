@@ -169,7 +169,7 @@ def _summary(runs: dict[str, list], ours: str, theirs: str) -> dict[str, Any]:
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    rounds, n_trials, epochs = (1, 3, 2) if quick else (2, 20, 2)
+    rounds, n_trials, epochs = (1, 3, 2) if quick else (2, 20, 3)
     hyperband_epochs = 3
     hyperband_rounds = 1  # keeps `make bench` modest; Hyperband's figures are one run each
     with tempfile.TemporaryDirectory(prefix="gapsearch-bench-") as tmp:
