@@ -108,7 +108,10 @@ def train(
         train_data, validation_data = _bucketed(
             x_train, y_train, x_validation, y_validation, length_buckets, batch_size, seed
         )
-        history = model.fit(train_data, validation_data=validation_data, epochs=epochs, callbacks=callbacks, verbose=0)
+        # shuffle=False: the batches shuffle themselves, from the seed (Keras would reorder them again).
+        history = model.fit(
+            train_data, validation_data=validation_data, epochs=epochs, shuffle=False, callbacks=callbacks, verbose=0
+        )
     else:
         history = model.fit(
             x_train,
