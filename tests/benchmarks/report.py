@@ -46,6 +46,10 @@ def tables() -> str:
             f"| bare `model.fit` script | {o['bare_seconds']:.2f} | 1.000 |",
             f"| gapsearch trial | {o['gapsearch_seconds']:.2f} | {o['ratio']:.3f} |",
             "",
+            "Of a gapsearch trial, everything but `model.fit` (sampling, run attributes, building the model, "
+            f"SQLite writes, freeing memory) took {o.get('gapsearch_outside_fit_seconds', float('nan')):.2f} s "
+            "(median).",
+            "",
             "**Fast-trial options**, each a gapsearch trial of the same model "
             f"({max(1, overhead['rounds'] - 1)} rounds):",
             "",
