@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pytest
 
 from gapsearch.models.builder import build_model
 from gapsearch.spec import Hyperparameters
@@ -43,3 +44,23 @@ def test_mixed_precision_computes_in_float16_keeps_a_float32_output_and_restores
     assert np.isfinite(history.history["loss"][0])
     plain = build_model(hyperparameters(), vocabulary_size=VOCABULARY_SIZE, n_classes=2)
     assert plain.get_layer("conv1d_1").compute_dtype == "float32"
+
+
+def test_a_range_over_a_switch_is_answered_with_its_values(tmp_path):
+    from gapsearch.errors import StudyFileError
+    from gapsearch.spec import load_study
+
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        "name: s\nmetric: val_accuracy\ndirection: maximize\nn_trials: 2\n"
+        "data: {format: synthetic, n_examples: 100}\n"
+        "search_space:\n  mixed_precision: {low: 0, high: 1}\n  jit_compile: {low: 0, high: 1}\n"
+    )
+    with pytest.raises(StudyFileError) as caught:
+        load_study(path)
+    assert caught.value.errors == (
+        f"{path}: search_space.mixed_precision: a range needs a numeric hyperparameter; "
+        "give a list of choices from true, false",
+        f"{path}: search_space.jit_compile: a range needs a numeric hyperparameter; "
+        "give a list of choices from true, false, 'auto'",
+    )
