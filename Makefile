@@ -38,5 +38,13 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check gapsearch tests
 	$(VENV)/bin/mypy gapsearch
 
+# Speed and accuracy benchmarks (tests/benchmarks/, not part of the test suite): tens of minutes on 2 cores.
+# Each writes tests/benchmarks/results/NAME.json; the last step rewrites the README's benchmark tables.
+bench: $(VENV)/.installed-test
+	$(PYTHON) -m tests.benchmarks.trial_overhead
+	$(PYTHON) -m tests.benchmarks.kerastuner_search
+	$(PYTHON) -m tests.benchmarks.masked_pooling
+	$(PYTHON) -m tests.benchmarks.report
+
 clean:
 	rm -rf $(VENV) gapsearch.db .gapsearch-cache studies/.gapsearch-cache .pytest_cache

@@ -55,7 +55,7 @@ def measure_costs(model: keras.Model, batch: np.ndarray) -> ModelCosts:
     return ModelCosts(
         params=int(model.count_params()),
         embedding_params=int(model.get_layer("embedding").count_params()),
-        flops=flops_per_example(model),
+        flops=flops_per_example(model, steps=batch.shape[1]),
         latency_ms=round(latency_ms(model, batch), 4),
         latency_batch_size=len(batch),
     )
@@ -78,34 +78,37 @@ def latency_ms(
     return statistics.median(times) * 1000.0
 
 
-def flops_per_example(model: keras.Model) -> int:
-    """Estimated floating-point operations to classify one example (see the module's notes)."""
-    return int(sum(layer_flops(layer) for layer in model.layers))
+def flops_per_example(model: keras.Model, steps: int | None = None) -> int:
+    """Estimated floating-point operations to classify one example (see the module's notes).
+
+    ``steps`` stands in for a time axis of unknown length (a model built for length-bucketed batches).
+    """
+    return int(sum(layer_flops(layer, steps) for layer in model.layers))
 
 
-def layer_flops(layer: keras.layers.Layer) -> int:
+def layer_flops(layer: keras.layers.Layer, steps: int | None = None) -> int:
     """Estimated floating-point operations of one layer for one example."""
     if isinstance(layer, (keras.layers.Embedding, keras.layers.InputLayer)) or not _has_output(layer):
         return 0
     if isinstance(layer, keras.layers.Conv1D):
         kernel_size, channels_in, channels_out = layer.kernel.shape
-        return 2 * kernel_size * channels_in * channels_out * _positions(layer.output.shape)
+        return 2 * kernel_size * channels_in * channels_out * _positions(_known(layer.output.shape, steps))
     if isinstance(layer, keras.layers.Dense):
         channels_in, channels_out = layer.kernel.shape
-        return 2 * channels_in * channels_out * _positions(layer.output.shape)
+        return 2 * channels_in * channels_out * _positions(_known(layer.output.shape, steps))
     if isinstance(layer, keras.layers.Bidirectional):
-        steps = _first_input_shape(layer)[1]
-        return sum(_recurrent_flops(sublayer, steps) for sublayer in (layer.forward_layer, layer.backward_layer))
+        length = _first_input_shape(layer, steps)[1]
+        return sum(_recurrent_flops(sublayer, length) for sublayer in (layer.forward_layer, layer.backward_layer))
     if isinstance(layer, keras.layers.RNN):
-        return _recurrent_flops(layer, _first_input_shape(layer)[1])
+        return _recurrent_flops(layer, _first_input_shape(layer, steps)[1])
     if isinstance(layer, AttentionPooling1D):
-        _, steps, features = _first_input_shape(layer)
+        _, length, features = _first_input_shape(layer, steps)
         scorer = 2 * features * layer.units + 2 * layer.units
         # Per step: the scorer, then exp, sum and divide of the softmax, then the weighted sum.
-        return steps * (scorer + 3 + 2 * features)
+        return length * (scorer + 3 + 2 * features)
     if isinstance(layer, (MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D)):
-        _, steps, features = _first_input_shape(layer)
-        return steps * features
+        _, length, features = _first_input_shape(layer, steps)
+        return length * features
     # Any other layer with weights: as if each weight took part in one multiply-add.
     return 2 * int(layer.count_params()) if layer.weights else 0
 
@@ -120,10 +123,17 @@ def _positions(shape: tuple[int | None, ...]) -> int:
     return math.prod(int(d or 1) for d in shape[1:-1])
 
 
-def _first_input_shape(layer: keras.layers.Layer) -> tuple[int, ...]:
+def _first_input_shape(layer: keras.layers.Layer, steps: int | None) -> tuple[int, ...]:
     inputs = layer.input
     first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-    return tuple(first.shape)
+    return _known(tuple(first.shape), steps)
+
+
+def _known(shape: tuple[int | None, ...], steps: int | None) -> tuple[int, ...]:
+    """``shape`` with an unknown time axis (axis 1 of a sequence) replaced by ``steps``."""
+    if len(shape) > 2 and shape[1] is None and steps is not None:
+        return (shape[0], steps, *shape[2:])  # type: ignore[return-value, arg-type]
+    return shape  # type: ignore[return-value]
 
 
 def _has_output(layer: keras.layers.Layer) -> bool:

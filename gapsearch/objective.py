@@ -257,6 +257,8 @@ def fit_run(
         batch_size=hp.batch_size,
         patience=hp.patience,
         report=report,
+        length_buckets=hp.length_buckets,
+        seed=run.seed,
     )
 
 

@@ -6,6 +6,9 @@ must ignore padding, so no result depends on how much padding follows a text.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import keras
 
 from gapsearch.errors import DataError
@@ -34,7 +37,10 @@ def build_model(
             (one linear unit, mean squared error). Default: binary for two classes, else multiclass.
 
     Returns:
-        A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``.
+        A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``, or
+        ``(batch, any length)`` with ``hp.length_buckets`` > 0, where each batch is padded only to
+        its bucket's length. ``hp.mixed_precision`` computes in float16 (the output stays float32);
+        ``hp.mask_padding: false`` lets padding reach the encoder and the pooling (for ablations).
 
     Raises:
         DataError: ``vocabulary_size < 2`` or ``n_classes < 2``.
@@ -49,20 +55,38 @@ def build_model(
     if task != "regression" and n_classes < 2:
         raise DataError(f"A classifier needs at least 2 classes, but the labels hold n_classes={n_classes}.")
 
-    token_ids = keras.Input(shape=(hp.sequence_length,), dtype="int32", name="token_ids")
-    mask = PaddingMask(name="padding_mask")(token_ids)
-    x = keras.layers.Embedding(vocabulary_size, hp.embedding_dim, name="embedding")(token_ids)
-    # Padding's own embedding must not reach a convolution's window.
-    x = MaskPaddedSteps(name="embedding_masked")(x, mask=mask)
-    x = _encode(x, mask, hp)
-    x = _pool(x, mask, hp)
-    if hp.dropout > 0:
-        x = keras.layers.Dropout(hp.dropout, name="dropout")(x)
-    if hp.dense_units > 0:
-        x = keras.layers.Dense(hp.dense_units, activation="relu", name="dense")(x)
-    model = keras.Model(token_ids, _output(x, n_classes, task), name="text_classifier")
-    _compile(model, hp, n_classes, task)
+    with _dtype_policy("mixed_float16" if hp.mixed_precision else "float32"):
+        steps = None if hp.length_buckets > 0 else hp.sequence_length
+        token_ids = keras.Input(shape=(steps,), dtype="int32", name="token_ids")
+        # Without the mask (an ablation), layers given mask=None treat every step as real.
+        mask = PaddingMask(name="padding_mask")(token_ids) if hp.mask_padding else None
+        x = keras.layers.Embedding(vocabulary_size, hp.embedding_dim, name="embedding")(token_ids)
+        # Padding's own embedding must not reach a convolution's window.
+        x = MaskPaddedSteps(name="embedding_masked")(x, mask=mask)
+        x = _encode(x, mask, hp)
+        x = _pool(x, mask, hp)
+        if hp.dropout > 0:
+            x = keras.layers.Dropout(hp.dropout, name="dropout")(x)
+        if hp.dense_units > 0:
+            x = keras.layers.Dense(hp.dense_units, activation="relu", name="dense")(x)
+        model = keras.Model(token_ids, _output(x, n_classes, task), name="text_classifier")
+        _compile(model, hp, n_classes, task)
     return model
+
+
+@contextlib.contextmanager
+def _dtype_policy(name: str) -> Iterator[None]:
+    """Keras' global dtype policy set to ``name`` while a model is built and compiled, then restored.
+
+    Layers take the policy when they are created, and ``compile`` wraps the optimizer for loss
+    scaling under ``mixed_float16``; restoring it keeps one trial's choice out of the next.
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def _encode(x, mask, hp: Hyperparameters):
@@ -136,4 +160,10 @@ def _compile(model: keras.Model, hp: Hyperparameters, n_classes: int, task: str)
             SparseMacroAUC(n_classes),
             MacroF1(n_classes, mode="sparse"),
         ]
-    model.compile(optimizer=keras.optimizers.Adam(hp.learning_rate), loss=loss, metrics=metrics)
+    model.compile(
+        optimizer=keras.optimizers.Adam(hp.learning_rate),
+        loss=loss,
+        metrics=metrics,
+        steps_per_execution=hp.steps_per_execution,
+        jit_compile=hp.jit_compile,
+    )

@@ -74,13 +74,22 @@ def check_choices(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
             yield _choice_path(name, raw), f"lists {', '.join(repeated)} more than once"
 
 
+def _allowed_values(annotation: Any) -> list[str]:
+    """The values a non-numeric hyperparameter takes, as a study file writes them."""
+    if annotation is bool:
+        return ["true", "false"]
+    if typing.get_origin(annotation) is typing.Literal:
+        return [repr(value) for value in typing.get_args(annotation)]
+    return [value for member in typing.get_args(annotation) for value in _allowed_values(member)]
+
+
 def check_ranges(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
     for name, param in spec.search_space.items():
         if name not in HYPERPARAMETER_NAMES or not isinstance(param, Range):
             continue
         path = f"search_space.{name}"
         if not _is_numeric(name):
-            allowed = ", ".join(repr(a) for a in typing.get_args(Hyperparameters.model_fields[name].annotation))
+            allowed = ", ".join(_allowed_values(Hyperparameters.model_fields[name].annotation))
             yield path, f"a range needs a numeric hyperparameter; give a list of choices from {allowed}"
             continue
         fractional = set()

@@ -47,6 +47,22 @@ class Hyperparameters(BaseModel):
     batch_size: int = Field(32, ge=1, description="Examples per training step.")
     epochs: int = Field(10, ge=1, description="Most epochs to train; early stopping may end sooner.")
     patience: int = Field(3, ge=0, description="Epochs without improvement before early stopping; 0 turns it off.")
+    # How training runs: speed only, the same model and loss (mask_padding aside).
+    length_buckets: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="Batches of texts of similar length, padded only to their bucket's length (at most this many "
+        "lengths); 0 pads every text to sequence_length. The mask hides padding either way.",
+    )
+    steps_per_execution: int = Field(1, ge=1, description="Training steps run per backend call (Keras compile).")
+    mixed_precision: bool = Field(False, description="Compute in float16 with float32 weights; for GPUs.")
+    jit_compile: bool | Literal["auto"] = Field(
+        "auto", description="Compile the training step with XLA (torch.compile under torch); 'auto' is Keras' choice."
+    )
+    mask_padding: bool = Field(
+        True, description="Hide padded steps from the encoder and the pooling; false only for ablations."
+    )
 
 
 HYPERPARAMETER_NAMES: tuple[str, ...] = tuple(Hyperparameters.model_fields)

@@ -1,0 +1,153 @@
+"""What the benchmarks share: the real datasets as TSV, side runs in fresh processes, results as JSON.
+
+Each side of a comparison runs in its own Python process (the same interpreter, the same imports),
+and the sides take turns (A B A B ...) so that a change in the machine's load hits both alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+DATASETS = ROOT.parent / "shared" / "datasets"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def prepare_mr(folder: Path) -> Path:
+    """MR (one latin-1 file per class) as ``mr.tsv`` with a ``text<TAB>label`` header; labels pos/neg."""
+    out = folder / "mr.tsv"
+    if out.exists():
+        return out
+    rows = ["text\tlabel"]
+    for label in ("pos", "neg"):
+        raw = (DATASETS / "mr" / f"rt-polarity.{label}").read_bytes()
+        # Split on b"\n" only: the files hold byte 0x85, which str.splitlines() takes for a line break.
+        lines = [line.decode("latin-1").replace("\t", " ").strip() for line in raw.split(b"\n")]
+        rows.extend(f"{line}\t{label}" for line in lines if line)
+    out.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return out
+
+
+def prepare_imdb(folder: Path, split: str = "train") -> Path:
+    """IMDB's parquet split as ``imdb-<split>.tsv`` (text, label); tabs and newlines in texts become spaces."""
+    import pyarrow.parquet as pq
+
+    out = folder / f"imdb-{split}.tsv"
+    if out.exists():
+        return out
+    table = pq.read_table(DATASETS / "imdb" / f"{split}.parquet", columns=["text", "label"]).to_pydict()
+    rows = ["text\tlabel"]
+    rows.extend(f"{' '.join(text.split())}\t{label}" for text, label in zip(table["text"], table["label"], strict=True))
+    out.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return out
+
+
+def run_side(module: str, side: str, config: dict[str, Any], *, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``python -m module --side side`` in a fresh process; its last stdout line is its JSON result."""
+    command = [sys.executable, "-m", module, "--side", side, "--config", json.dumps(config)]
+    process_env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    done = subprocess.run(command, cwd=ROOT, env=process_env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} --side {side} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def interleaved(sides: Sequence[str], repeats: int, measure: Callable[[str], dict[str, Any]]) -> dict[str, list]:
+    """``measure(side)`` for each side in turn, ``repeats`` rounds (A B A B ...)."""
+    runs: dict[str, list] = {side: [] for side in sides}
+    for round_number in range(repeats):
+        for side in sides:
+            started = time.perf_counter()
+            result = measure(side)
+            runs[side].append(result)
+            print(
+                f"  round {round_number + 1}/{repeats} {side}: {result.get('seconds', 0):.2f}s "
+                f"(measured in {time.perf_counter() - started:.1f}s)",
+                flush=True,
+            )
+    return runs
+
+
+def median_of(results: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(float(r[key]) for r in results)
+
+
+def load_average() -> list[float]:
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def machine() -> dict[str, Any]:
+    """The machine and the libraries, for the results file."""
+    import importlib.metadata as metadata
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for name in ("tensorflow", "keras", "optuna", "keras-tuner", "numpy"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "versions": versions,
+    }
+
+
+def write_results(name: str, payload: dict[str, Any]) -> Path:
+    """``results/<name>.json``, with the machine, the command and the load before and after."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    body = {
+        "benchmark": name,
+        "command": "make bench  # or: " + " ".join(["python", "-m", f"tests.benchmarks.{name}", *sys.argv[1:]]),
+        "finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": machine(),
+        **payload,
+    }
+    path.write_text(json.dumps(body, indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
+    return path
+
+
+def side_arguments() -> tuple[str, dict[str, Any]] | None:
+    """``(side, config)`` when this process runs one side (``--side NAME --config JSON``), else None."""
+    if "--side" not in sys.argv:
+        return None
+    side = sys.argv[sys.argv.index("--side") + 1]
+    config = json.loads(sys.argv[sys.argv.index("--config") + 1])
+    return side, config
+
+
+def emit(result: dict[str, Any]) -> None:
+    """A side's result, as the last line of its stdout."""
+    print(json.dumps(result), flush=True)
+
+
+def quiet_keras() -> None:
+    """Import Keras the way gapsearch does (no C++ start-up chatter)."""
+    from gapsearch.runtime import import_keras
+
+    import_keras()

@@ -1,0 +1,123 @@
+"""The README's benchmark tables, from ``tests/benchmarks/results/*.json``.
+
+Rewrites the part of README.md between ``<!-- benchmarks:start -->`` and ``<!-- benchmarks:end -->``
+(``make bench`` runs it last); ``--print`` prints the tables instead.
+
+    python -m tests.benchmarks.report [--print]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from tests.benchmarks._common import RESULTS, ROOT
+
+START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _machine(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    v = m["versions"]
+    return (
+        f"{m['cpu']}, {m['cpu_count']} cores; TensorFlow {v['tensorflow']}, Keras {v['keras']}, "
+        f"Optuna {v['optuna']}, KerasTuner {v['keras-tuner']}; load average {result['load_average_before']} "
+        f"before, {result['load_average_after']} after; finished {result['finished_at']}"
+    )
+
+
+def tables() -> str:
+    parts: list[str] = []
+    overhead = _load("trial_overhead")
+    if overhead:
+        o = overhead["overhead"]
+        parts += [
+            "**(a) Per-trial overhead** (`python -m tests.benchmarks.trial_overhead`): "
+            f"{overhead['what']}; {overhead['rounds']} rounds.",
+            "",
+            "| side | seconds per trial (median) | ratio to bare `model.fit` |",
+            "|---|---|---|",
+            f"| bare `model.fit` script | {o['bare_seconds']:.2f} | 1.000 |",
+            f"| gapsearch trial | {o['gapsearch_seconds']:.2f} | {o['ratio']:.3f} |",
+            "",
+            "Of a gapsearch trial, everything but `model.fit` (sampling, run attributes, building the model, "
+            f"SQLite writes, freeing memory) took {o.get('gapsearch_outside_fit_seconds', float('nan')):.2f} s "
+            "(median).",
+            "",
+            "**Fast-trial options**, each a gapsearch trial of the same model "
+            f"({max(1, overhead['rounds'] - 1)} rounds):",
+            "",
+            "| study options | seconds per trial (median) | against the defaults | val_accuracy of the trials |",
+            "|---|---|---|---|",
+        ]
+        for side, row in overhead["options"].items():
+            label = "defaults" if side == "gapsearch" else f"`{side}`"
+            accuracies = ", ".join(f"{v:.3f}" for v in row["val_accuracy"])
+            parts.append(f"| {label} | {row['seconds']:.2f} | {row['ratio_to_default']:.3f} | {accuracies} |")
+        parts += ["", f"Machine: {_machine(overhead)}.", ""]
+    search = _load("kerastuner_search")
+    if search:
+        parts += [
+            "**(b) gapsearch against KerasTuner** (`python -m tests.benchmarks.kerastuner_search`): "
+            f"{search['what']}. gapsearch's study sets `{search['gapsearch_speed_options']}` and keeps its "
+            f"default median pruner; {search['rounds']} rounds of random search, "
+            f"{search.get('hyperband_rounds', search['rounds'])} of Hyperband.",
+            "",
+            "| search | gapsearch seconds | KerasTuner seconds | time ratio | gapsearch best val_accuracy "
+            "| KerasTuner best val_accuracy | difference (points) | epochs trained (gapsearch / KerasTuner) |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for key, name in (("random_search", "random"), ("hyperband", "Hyperband")):
+            s = search[key]
+            runs = search[f"{key}_runs"]
+            label = f"{name}, {runs['kerastuner'][0]['trials']} trials"
+            epochs = " / ".join(
+                ",".join(str(r["epochs_trained"]) for r in runs[side]) for side in ("gapsearch", "kerastuner")
+            )
+            parts.append(
+                f"| {label} | {s['gapsearch_seconds']:.1f} | {s['kerastuner_seconds']:.1f} | {s['time_ratio']:.3f} "
+                f"| {s['gapsearch_best_val_accuracy']:.4f} | {s['kerastuner_best_val_accuracy']:.4f} "
+                f"| {s['accuracy_difference_points']:+.2f} | {epochs} |"
+            )
+        parts += ["", f"Machine: {_machine(search)}.", ""]
+    masking = _load("masked_pooling")
+    if masking:
+        parts += [
+            "**(d) Masked against unmasked pooling** (`python -m tests.benchmarks.masked_pooling`): "
+            f"{masking['what']}.",
+            "",
+            "| pooling | masked | unmasked (`mask_padding: false`) | masked minus unmasked (points) |",
+            "|---|---|---|---|",
+        ]
+        for pooling, row in masking["pooling"].items():
+            parts.append(
+                f"| {pooling} | {row['masked_val_accuracy']:.4f} | {row['unmasked_val_accuracy']:.4f} "
+                f"| {row['masked_minus_unmasked_points']:+.2f} |"
+            )
+        parts += ["", f"Machine: {_machine(masking)}.", ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def main() -> None:
+    text = tables()
+    if "--print" in sys.argv:
+        print(text)
+        return
+    readme = ROOT / "README.md"
+    content = readme.read_text()
+    if START not in content or END not in content:
+        raise SystemExit(f"README.md has no {START} ... {END} section to fill")
+    head, rest = content.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{text}{END}{tail}")
+    print("README.md: benchmark tables updated")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The builder's speed options: any-length inputs for buckets, mixed precision, compile settings."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from gapsearch.models.builder import build_model
+from gapsearch.spec import Hyperparameters
+
+VOCABULARY_SIZE = 30
+
+
+def hyperparameters(**options) -> Hyperparameters:
+    return Hyperparameters(sequence_length=12, embedding_dim=4, filters=4, max_tokens=VOCABULARY_SIZE, **options)
+
+
+def test_length_buckets_make_the_model_take_any_length():
+    assert build_model(hyperparameters(), vocabulary_size=VOCABULARY_SIZE, n_classes=2).input_shape == (None, 12)
+    model = build_model(hyperparameters(length_buckets=4), vocabulary_size=VOCABULARY_SIZE, n_classes=2)
+    assert model.input_shape == (None, None)
+    assert model.predict(np.ones((3, 5), dtype="int32"), verbose=0).shape == (3, 1)
+
+
+def test_steps_per_execution_and_jit_compile_reach_the_compiled_model():
+    model = build_model(
+        hyperparameters(steps_per_execution=8, jit_compile=False), vocabulary_size=VOCABULARY_SIZE, n_classes=3
+    )
+    assert model.steps_per_execution == 8
+    assert model.jit_compile is False
+
+
+def test_mixed_precision_computes_in_float16_keeps_a_float32_output_and_restores_the_policy():
+    before = keras.config.dtype_policy().name
+    model = build_model(hyperparameters(mixed_precision=True), vocabulary_size=VOCABULARY_SIZE, n_classes=2)
+    assert keras.config.dtype_policy().name == before
+    assert model.get_layer("conv1d_1").compute_dtype == "float16"
+    assert model.get_layer("conv1d_1").variable_dtype == "float32"
+    assert model.get_layer("output").compute_dtype == "float32"
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    x = np.array([[3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0]] * 8, dtype="int32")
+    history = model.fit(x, np.ones(8, dtype="int32"), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    plain = build_model(hyperparameters(), vocabulary_size=VOCABULARY_SIZE, n_classes=2)
+    assert plain.get_layer("conv1d_1").compute_dtype == "float32"
+
+
+def test_a_range_over_a_switch_is_answered_with_its_values(tmp_path):
+    from gapsearch.errors import StudyFileError
+    from gapsearch.spec import load_study
+
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        "name: s\nmetric: val_accuracy\ndirection: maximize\nn_trials: 2\n"
+        "data: {format: synthetic, n_examples: 100}\n"
+        "search_space:\n  mixed_precision: {low: 0, high: 1}\n  jit_compile: {low: 0, high: 1}\n"
+    )
+    with pytest.raises(StudyFileError) as caught:
+        load_study(path)
+    assert caught.value.errors == (
+        f"{path}: search_space.mixed_precision: a range needs a numeric hyperparameter; "
+        "give a list of choices from true, false",
+        f"{path}: search_space.jit_compile: a range needs a numeric hyperparameter; "
+        "give a list of choices from true, false, 'auto'",
+    )
