@@ -138,7 +138,7 @@ def _run_workers(
                 timeout=timeout,
                 callbacks=[display],
                 on_start=display.start,
-                on_data=lambda data: click.echo(data_line(spec, data), err=True),
+                on_data=None if slot else lambda data: click.echo(data_line(spec, data)),
                 stop=stop,
                 debug=debug,
                 write=lambda line: tqdm.write(line, file=sys.stderr),

@@ -83,9 +83,10 @@ def test_the_study_note_holds_the_study_file_and_the_data_statistics(finished_st
     splits = load_splits(spec.data, spec.base_dir, spec.seed)
     note = get_note(study)
     assert note.startswith("# tiny\n\nMaximize **val_accuracy** over 3 trials (random sampler, no pruner, seed 3).")
-    assert f"| train | {len(splits.train)} | " in note
-    assert f"| validation | {len(splits.validation)} | " in note
-    assert f"| test | {len(splits.test)} | " in note
+    assert f"| train | {len(splits.train)} |\n" in note
+    assert f"| validation | {len(splits.validation)} |\n" in note
+    lengths = sorted(len(text.split()) for text in splits.train.texts)
+    assert f"longest {lengths[-1]}." in note  # the synthetic texts are already standardized words
     assert "```yaml\n" + finished_study.study_file.read_text().rstrip("\n") + "\n```" in note
 
 

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 import gapsearch.models.layers  # noqa: F401 - registers the layers the id model is built from
+import gapsearch.models.metrics  # noqa: F401 - registers the metrics a trained model's compile config names
 from gapsearch.data.text import Vocabulary, standardize, tokenize, vectorize
 from gapsearch.spec.data import TextSettings
 
