@@ -44,6 +44,8 @@ bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.trial_overhead
 	$(PYTHON) -m tests.benchmarks.kerastuner_search
 	$(PYTHON) -m tests.benchmarks.masked_pooling
+	$(PYTHON) -m tests.benchmarks.data_cache
+	$(PYTHON) -m tests.benchmarks.workers
 	$(PYTHON) -m tests.benchmarks.report
 
 clean:

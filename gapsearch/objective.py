@@ -240,7 +240,7 @@ def fit_run(
     from gapsearch.models.builder import build_model
     from gapsearch.training import train
 
-    _free_memory()
+    keras.backend.clear_session()  # the previous run's graph; a trial collects garbage once, when it ends
     keras.utils.set_random_seed(run.seed)
     model = build_model(hp, vocabulary_size=run.data.vocabulary_size, n_classes=n_classes, task=task)
     if on_costs is not None:

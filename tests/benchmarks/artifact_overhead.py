@@ -44,7 +44,7 @@ def main() -> None:
             seconds = []
             for dim in [64] * args.repeats:
                 hp = hyperparameters(spec.fixed, {"embedding_dim": dim, "pooling": "attention", "filters": 64})
-                data = splits.vectorize(hp.max_tokens, hp.sequence_length)
+                data = splits.runs(hp.max_tokens, hp.sequence_length)[0][1]
                 model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=2)
                 result = train(
                     model,

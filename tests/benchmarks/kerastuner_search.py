@@ -110,8 +110,8 @@ def side_kerastuner(config: dict[str, Any]) -> dict[str, Any]:
     spec = _spec(folder, config, "kerastuner")
     started = time.perf_counter()
     splits = load_data(spec)
-    data = splits.vectorize(FIXED["max_tokens"], FIXED["sequence_length"])
-    n_classes = len(splits.class_names)
+    data = splits.runs(FIXED["max_tokens"], FIXED["sequence_length"])[0][1]
+    n_classes = len(splits.info.class_names)
 
     def build(hp: keras_tuner.HyperParameters) -> keras.Model:
         values = {name: hp.Choice(name, choices) for name, choices in SPACE.items()}

@@ -101,6 +101,22 @@ def tables() -> str:
                 f"| {row['masked_minus_unmasked_points']:+.2f} |"
             )
         parts += ["", f"Machine: {_machine(masking)}.", ""]
+    cache = _load("data_cache")
+    if cache:
+        parts += [
+            "**(c) Data preparation, cold against cached** (`python -m tests.benchmarks.data_cache`): "
+            f"{cache['what']}; median of {cache['repeats']}.",
+            "",
+            "| preparation | seconds (median) | share of cold |",
+            "|---|---|---|",
+            f"| cold: read, tokenize, build the vocabulary, vectorize, write the cache | {cache['cold_median']:.2f} "
+            "| 100% |",
+            f"| cached: fingerprint, memory-map, verify checksums | {cache['cached_median']:.3f} "
+            f"| {cache['cached_over_cold']:.1%} |",
+            "",
+            f"Machine: {_machine(cache)}.",
+            "",
+        ]
     return "\n".join(parts).rstrip() + "\n"
 
 

@@ -116,12 +116,12 @@ def side_bare(config: dict[str, Any]) -> dict[str, Any]:
     spec = _spec(folder, MODEL)
     hp = spec.model
     splits = load_data(spec)
-    data = splits.vectorize(hp.max_tokens, hp.sequence_length)
+    data = splits.runs(hp.max_tokens, hp.sequence_length)[0][1]
 
     def train_once(number: int) -> float:
         keras.backend.clear_session()
         keras.utils.set_random_seed(trial_seed(spec.seed, number))
-        model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.class_names))
+        model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.info.class_names))
         history = model.fit(
             data.x_train,
             data.y_train,

@@ -1,10 +1,10 @@
-"""IMDB: cold vectorization (read Parquet, tokenize, vocabulary, ids, write the cache) vs a cached load.
+"""(c) IMDB: cold data preparation (read Parquet, tokenize, vocabulary, ids, write the cache) against a cached load.
 
 Each repeat uses a fresh cache folder for the cold case, then loads the same entries in a new
-StudyData (as a new worker process would: fingerprint the files, read the memory-mapped arrays
-and verify their checksums). The machine is shared, so the figures are medians of repeats.
+StudyData, as a new worker process would: fingerprint the files, read the memory-mapped arrays
+and verify their checksums, and touch every page. Medians of the repeats.
 
-    .venv/bin/python tests/benchmarks/bench_cache.py --repeats 3
+    python -m tests.benchmarks.data_cache [--repeats 3]
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import argparse
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 from pydantic import TypeAdapter
 
 from gapsearch.data.cache import StudyData
 from gapsearch.spec.data import DataSpec
+from tests.benchmarks._common import ROOT, load_average, write_results
 
-DATASETS = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
+DATASETS = (ROOT / ".." / "shared" / "datasets").resolve()
 
 
 def main() -> None:
@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=20000)
     parser.add_argument("--sequence-length", type=int, default=400)
     args = parser.parse_args()
+    before = load_average()
     cold, cached = [], []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as cache:
@@ -43,12 +44,24 @@ def main() -> None:
             runs = data.runs(args.max_tokens, args.sequence_length)
             int(runs[0][1].x_train.sum())  # touch every page of the memory map
             cached.append(time.perf_counter() - started)
-            assert data.built == []
+            assert data.built == [], "the second StudyData must read, not build"
     cold_s, cached_s = statistics.median(cold), statistics.median(cached)
-    print(f"IMDB train (25000 reviews), max_tokens={args.max_tokens}, sequence_length={args.sequence_length}")
-    print(f"cold vectorization: {cold_s:.2f} s (median of {args.repeats}: {', '.join(f'{c:.2f}' for c in cold)})")
-    print(f"cached load:        {cached_s:.3f} s (median of {args.repeats}: {', '.join(f'{c:.3f}' for c in cached)})")
-    print(f"ratio:              {cold_s / cached_s:.0f}x")
+    print(f"cold {cold_s:.2f} s, cached {cached_s:.3f} s, cached/cold {cached_s / cold_s:.2%}")
+    write_results(
+        "data_cache",
+        {
+            "what": f"IMDB train.parquet (25000 reviews; 80/20 validation split), max_tokens={args.max_tokens}, "
+            f"sequence_length={args.sequence_length}",
+            "repeats": args.repeats,
+            "cold_seconds": cold,
+            "cached_seconds": cached,
+            "cold_median": cold_s,
+            "cached_median": cached_s,
+            "cached_over_cold": cached_s / cold_s,
+            "load_average_before": before,
+            "load_average_after": load_average(),
+        },
+    )
 
 
 if __name__ == "__main__":
