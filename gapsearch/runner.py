@@ -50,6 +50,22 @@ class RunOutcome:
     def budget_met(self) -> bool:
         return self.finished_after >= self.budget
 
+    @classmethod
+    def of(
+        cls, spec: StudySpec, storage_url: str, study: optuna.Study, *, budget: int, before: int, stopped_by: str
+    ) -> RunOutcome:
+        """The outcome of a run of ``spec`` that found ``before`` finished trials, read from the study now."""
+        return cls(
+            study_name=spec.name,
+            storage=mask_url(storage_url),
+            budget=budget,
+            finished_before=before,
+            finished_after=count_finished(study),
+            best_trial=best_trial(study),
+            best_trials=tuple(best_trials(study)),
+            stopped_by=stopped_by,
+        )
+
 
 def load_data(spec: StudySpec) -> StudyData:
     """The study's search data behind the on-disk cache, checked to fit the metric (no vectorization yet)."""
@@ -237,16 +253,7 @@ def run_study(
             f"stopped after {result.failure_streak} failed trial{'s' if result.failure_streak > 1 else ''} in a row; "
             f"the last failed because: {result.last_failure}"
         )
-    return RunOutcome(
-        study_name=spec.name,
-        storage=mask_url(storage_url),
-        budget=budget,
-        finished_before=before,
-        finished_after=count_finished(study),
-        best_trial=best_trial(study),
-        best_trials=tuple(best_trials(study)),
-        stopped_by=result.stopped_by,
-    )
+    return RunOutcome.of(spec, storage_url, study, budget=budget, before=before, stopped_by=result.stopped_by)
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:

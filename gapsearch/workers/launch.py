@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING
 from gapsearch.errors import GapsearchError
 from gapsearch.runner import (
     RunOutcome,
-    best_trial,
-    best_trials,
     count_finished,
     create_or_load_study,
     join_study,
@@ -23,7 +21,6 @@ from gapsearch.runner import (
 )
 from gapsearch.spec.study import StudySpec
 from gapsearch.spec.workers import parse_gpus
-from gapsearch.storage import mask_url
 from gapsearch.workers.devices import WorkerSlot, plan_workers
 from gapsearch.workers.registry import WorkerIdentity
 from gapsearch.workers.signals import StopSignals
@@ -128,16 +125,7 @@ def run_workers(
         if result.crashed and after < budget and result.stopped_by is None:
             codes = ", ".join(f"worker {i} exited with {c}" for i, c in sorted(result.crashed.items()))
             raise GapsearchError(f"the workers stopped at {after}/{budget} finished trials ({codes}); see above")
-    return RunOutcome(
-        study_name=spec.name,
-        storage=mask_url(storage_url),
-        budget=budget,
-        finished_before=before,
-        finished_after=count_finished(study),
-        best_trial=best_trial(study),
-        best_trials=tuple(best_trials(study)),
-        stopped_by=stopped_by,
-    )
+    return RunOutcome.of(spec, storage_url, study, budget=budget, before=before, stopped_by=stopped_by)
 
 
 def create_study(spec: StudySpec, storage_url: str) -> tuple[optuna.Study, bool]:
