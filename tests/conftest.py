@@ -123,6 +123,26 @@ def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
     return full_env
 
 
+def start_run(*args: str, cwd: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start ``gapsearch run ARGS --no-progress`` and wait for its first finished trial.
+
+    Returns the running process and that trial's line; lines before it (the data line) are skipped.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gapsearch", "run", *args, "--no-progress"],
+        cwd=cwd,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    for line in iter(process.stdout.readline, ""):
+        if line.startswith("trial "):
+            return process, line
+    raise AssertionError("the run ended before any trial finished:\n" + process.stderr.read())
+
+
 def gapsearch(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600, check: bool = False
 ) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.conftest import TINY_STUDY, cli_env, gapsearch
+from tests.conftest import TINY_STUDY, cli_env, gapsearch, start_run
 
 OPTUNA_CLI = str(Path(sys.executable).with_name("optuna"))
 
@@ -196,19 +196,8 @@ def test_schema_accepts_the_shipped_studies_and_rejects_a_bad_one(tmp_path):
 def test_interrupted_run_resumes_to_its_budget(tmp_path):
     study = TINY_STUDY.replace("n_trials: 3", "n_trials: 4").replace("epochs: 2", "epochs: 6")
     (tmp_path / "study.yaml").write_text(study)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gapsearch", "run", "study.yaml", "--no-progress"],
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    if first.startswith("data: "):  # the data line comes before the trials
-        first = process.stdout.readline()  # the first finished trial
-    assert first.startswith("trial   0  COMPLETE"), first + process.stderr.read()
+    process, first = start_run("study.yaml", cwd=tmp_path)
+    assert first.startswith("trial   0  COMPLETE"), first
     time.sleep(1.0)  # inside the second trial
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)

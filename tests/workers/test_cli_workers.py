@@ -12,7 +12,7 @@ import optuna
 import pytest
 
 from gapsearch.workers.registry import workers_seen
-from tests.conftest import TINY_STUDY, cli_env, gapsearch
+from tests.conftest import TINY_STUDY, cli_env, gapsearch, start_run
 
 FAST_HEARTBEAT = "workers: {heartbeat_interval: 1, grace_period: 2}\n"
 
@@ -60,19 +60,7 @@ def test_four_workers_on_two_gpus_see_one_gpu_each(tmp_path):
 def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tmp_path):
     study_text = TINY_STUDY.replace("epochs: 2", "epochs: 6") + FAST_HEARTBEAT
     (tmp_path / "tiny.yaml").write_text(study_text)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gapsearch", "run", "tiny.yaml", "--workers", "2", "--no-progress"],
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    if first.startswith("data: "):  # the data line comes before the trials
-        first = process.stdout.readline()  # a trial has finished: both workers are in their loops
-    assert first.startswith("trial "), first + process.stderr.read()  # type: ignore[union-attr]
+    process, _ = start_run("tiny.yaml", "--workers", "2", cwd=tmp_path)  # a trial has finished: both workers run
     time.sleep(0.5)
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
