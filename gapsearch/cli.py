@@ -32,7 +32,7 @@ class _ErrorBoundary(click.Group):
                 click.echo(f"error: {line}", err=True)
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:
-            click.echo("interrupted; the running trial was recorded as FAIL and a rerun continues the study", err=True)
+            click.echo("interrupted; a rerun continues the study", err=True)
             ctx.exit(130)
 
 
@@ -151,13 +151,9 @@ def _run_workers(
         sys.stderr.flush()
         os._exit(0)
     if outcome.stopped_by in ("SIGINT", "SIGTERM"):
+        click.echo(outcome.stop_report(), err=True)
         if create and outcome.stopped_by == "SIGINT":
-            raise KeyboardInterrupt
-        click.echo(
-            f"stopped by {outcome.stopped_by} at {outcome.finished_after}/{outcome.budget} finished trials; "
-            "a running trial was recorded as FAIL and queued again, and a rerun continues the study",
-            err=True,
-        )
+            ctx.exit(130)  # Ctrl-C on `run`, as a shell expects; a stopped worker exits 0
         return
     ran = outcome.finished_after - outcome.finished_before
     if ran == 0 and outcome.finished_before >= outcome.budget:

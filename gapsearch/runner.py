@@ -6,6 +6,7 @@ checked before the database is touched, so a bad run writes nothing.
 
 from __future__ import annotations
 
+import datetime
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class RunOutcome:
     best_trial: optuna.trial.FrozenTrial | None  # None in a multi-objective study: see best_trials
     best_trials: tuple[optuna.trial.FrozenTrial, ...] = ()
     stopped_by: str = "budget"  # budget, timeout, SIGINT or SIGTERM
+    interrupted: int = 0  # this run's trials that a stop signal recorded as FAIL (and queued again)
 
     @property
     def budget_met(self) -> bool:
@@ -52,9 +54,29 @@ class RunOutcome:
 
     @classmethod
     def of(
-        cls, spec: StudySpec, storage_url: str, study: optuna.Study, *, budget: int, before: int, stopped_by: str
+        cls,
+        spec: StudySpec,
+        storage_url: str,
+        study: optuna.Study,
+        *,
+        budget: int,
+        before: int,
+        stopped_by: str,
+        since: datetime.datetime,
     ) -> RunOutcome:
-        """The outcome of a run of ``spec`` that found ``before`` finished trials, read from the study now."""
+        """The outcome of a run of ``spec`` that started at ``since`` and found ``before`` finished trials,
+        read from the study now."""
+        from optuna.trial import TrialState
+
+        from gapsearch.workers.loop import FAIL_REASON, STOPPED_BY
+
+        interrupted = [
+            trial
+            for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+            if str(trial.user_attrs.get(FAIL_REASON, "")).startswith(STOPPED_BY)
+            and trial.datetime_complete is not None
+            and trial.datetime_complete >= since
+        ]
         return cls(
             study_name=spec.name,
             storage=mask_url(storage_url),
@@ -64,6 +86,20 @@ class RunOutcome:
             best_trial=best_trial(study),
             best_trials=tuple(best_trials(study)),
             stopped_by=stopped_by,
+            interrupted=len(interrupted),
+        )
+
+    def stop_report(self) -> str:
+        """The line a stopped run ends with: where the study stands, what became of the running trials."""
+        if self.interrupted == 0:
+            running = "no trial was running"
+        elif self.interrupted == 1:
+            running = "the running trial was recorded as FAIL and queued again"
+        else:
+            running = f"{self.interrupted} running trials were recorded as FAIL and queued again"
+        return (
+            f"stopped by {self.stopped_by} at {self.finished_after}/{self.budget} finished trials; {running}, "
+            "and a rerun continues the study"
         )
 
 
@@ -235,6 +271,7 @@ def run_study(
     else:
         study = create_or_load_study(spec, storage_url, data, seed_offset=worker.seed_offset)
     before = count_finished(study)
+    since = datetime.datetime.now()  # Optuna's clock for trial times: local, naive
     if on_start is not None:
         on_start(study, before, budget)
     settings = LoopSettings(
@@ -253,7 +290,9 @@ def run_study(
             f"stopped after {result.failure_streak} failed trial{'s' if result.failure_streak > 1 else ''} in a row; "
             f"the last failed because: {result.last_failure}"
         )
-    return RunOutcome.of(spec, storage_url, study, budget=budget, before=before, stopped_by=result.stopped_by)
+    return RunOutcome.of(
+        spec, storage_url, study, budget=budget, before=before, stopped_by=result.stopped_by, since=since
+    )
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:

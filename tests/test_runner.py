@@ -141,3 +141,37 @@ def test_folds_each_record_their_value_and_report_steps_per_fold(tmp_path):
             assert max(steps[2 * index + 1], steps[2 * index + 2]) == pytest.approx(values[name])
         assert trial.user_attrs["sequence_length"] == data.info.sequence_length(95)
         assert 4 < trial.user_attrs["sequence_length"] <= 30
+
+
+def test_a_stopped_run_counts_only_its_own_interrupted_trials(tmp_path):
+    import datetime
+
+    from optuna.trial import TrialState
+
+    from gapsearch.runner import RunOutcome
+    from gapsearch.workers.loop import FAIL_REASON, STOPPED_BY
+
+    spec = spec_from(tmp_path, TINY_STUDY)
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    study = optuna.create_study(study_name="tiny", storage=url, direction="maximize")
+
+    def stopped_trial() -> None:
+        trial = study.ask()
+        trial.set_user_attr(FAIL_REASON, f"{STOPPED_BY} SIGTERM")
+        study.tell(trial, state=TrialState.FAIL)
+
+    stopped_trial()  # an earlier run's
+    since = datetime.datetime.now()
+    study.tell(study.ask(), 0.5)
+    outcome = RunOutcome.of(spec, url, study, budget=3, before=0, stopped_by="SIGTERM", since=since)
+    assert (outcome.finished_after, outcome.interrupted) == (1, 0)
+    assert outcome.stop_report() == (
+        "stopped by SIGTERM at 1/3 finished trials; no trial was running, and a rerun continues the study"
+    )
+    stopped_trial()
+    stopped_trial()
+    outcome = RunOutcome.of(spec, url, study, budget=3, before=0, stopped_by="SIGINT", since=since)
+    assert outcome.stop_report() == (
+        "stopped by SIGINT at 1/3 finished trials; 2 running trials were recorded as FAIL and queued again, "
+        "and a rerun continues the study"
+    )

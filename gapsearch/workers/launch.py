@@ -6,6 +6,7 @@ processes watched by :mod:`gapsearch.workers.pool`. Either way the study's budge
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -106,6 +107,7 @@ def run_workers(
     else:
         study = join_study(spec, storage_url)
     before = count_finished(study)
+    since = datetime.datetime.now()  # Optuna's clock for trial times: local, naive
     if on_start is not None:
         on_start(study, before, budget)
     stopped_by = "budget"
@@ -125,7 +127,7 @@ def run_workers(
         if result.crashed and after < budget and result.stopped_by is None:
             codes = ", ".join(f"worker {i} exited with {c}" for i, c in sorted(result.crashed.items()))
             raise GapsearchError(f"the workers stopped at {after}/{budget} finished trials ({codes}); see above")
-    return RunOutcome.of(spec, storage_url, study, budget=budget, before=before, stopped_by=stopped_by)
+    return RunOutcome.of(spec, storage_url, study, budget=budget, before=before, stopped_by=stopped_by, since=since)
 
 
 def create_study(spec: StudySpec, storage_url: str) -> tuple[optuna.Study, bool]:
