@@ -7,7 +7,7 @@ must ignore padding, so no result depends on how much padding follows a text.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import keras
 
@@ -20,11 +20,16 @@ from gapsearch.models.layers import (
     PaddingMask,
 )
 from gapsearch.models.metrics import MacroF1, SparseMacroAUC
-from gapsearch.spec.hyperparameters import Hyperparameters
+from gapsearch.spec.hyperparameters import Hyperparameters, steps_per_execution
 
 
 def build_model(
-    hp: Hyperparameters, *, vocabulary_size: int, n_classes: int = 0, task: str | None = None
+    hp: Hyperparameters,
+    *,
+    vocabulary_size: int,
+    n_classes: int = 0,
+    task: str | None = None,
+    metrics: Collection[str] | None = None,
 ) -> keras.Model:
     """Build and compile the classifier (or regressor) ``hp`` describes, ready to ``fit``.
 
@@ -35,6 +40,8 @@ def build_model(
         task: ``binary`` (labels 0/1, one sigmoid unit), ``multiclass`` (labels ``0 .. n_classes - 1``,
             a softmax), ``multilabel`` (multi-hot targets, one sigmoid per label) or ``regression``
             (one linear unit, mean squared error). Default: binary for two classes, else multiclass.
+        metrics: The metrics to compile, by name without ``val_`` (``accuracy``, ``auc``, ``macro_f1``;
+            ``mae``, ``rmse`` for regression); the loss is always computed. Default: all of the task's.
 
     Returns:
         A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``, or
@@ -70,7 +77,7 @@ def build_model(
         if hp.dense_units > 0:
             x = keras.layers.Dense(hp.dense_units, activation="relu", name="dense")(x)
         model = keras.Model(token_ids, _output(x, n_classes, task), name="text_classifier")
-        _compile(model, hp, n_classes, task)
+        _compile(model, hp, n_classes, task, metrics)
     return model
 
 
@@ -134,7 +141,9 @@ def _output(x, n_classes: int, task: str):
     return keras.layers.Dense(n_classes, activation="softmax", dtype="float32", name="output")(x)
 
 
-def _compile(model: keras.Model, hp: Hyperparameters, n_classes: int, task: str) -> None:
+def _compile(
+    model: keras.Model, hp: Hyperparameters, n_classes: int, task: str, wanted: Collection[str] | None
+) -> None:
     """Loss and metrics per task; the metric names are those of ``METRIC_DIRECTIONS`` without ``val_``."""
     if task == "regression":
         loss = "mean_squared_error"
@@ -160,10 +169,15 @@ def _compile(model: keras.Model, hp: Hyperparameters, n_classes: int, task: str)
             SparseMacroAUC(n_classes),
             MacroF1(n_classes, mode="sparse"),
         ]
+    if wanted is not None:
+        unknown = set(wanted) - {metric.name for metric in metrics}
+        if unknown:  # the study file's checks keep these out; a caller's mistake otherwise
+            raise ValueError(f"no metric {sorted(unknown)} for a {task} model")
+        metrics = [metric for metric in metrics if metric.name in wanted]
     model.compile(
         optimizer=keras.optimizers.Adam(hp.learning_rate),
         loss=loss,
         metrics=metrics,
-        steps_per_execution=hp.steps_per_execution,
+        steps_per_execution=steps_per_execution(hp.steps_per_execution, keras.backend.backend()),
         jit_compile=hp.jit_compile,
     )

@@ -255,6 +255,20 @@ def check_sampler_packages(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[
             )
 
 
+def check_backend_options(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    """Options the Keras backend in use cannot honour (PyTorch's trainer runs one step per call)."""
+    from gapsearch.runtime import configured_backend
+
+    if configured_backend() != "torch":
+        return
+    accepted = "1 or 'auto' (the PyTorch backend runs one step per call)"
+    if "steps_per_execution" in spec.model.model_fields_set and spec.model.steps_per_execution not in (1, "auto"):
+        yield "model.steps_per_execution", f"{spec.model.steps_per_execution!r} is not allowed; expected {accepted}"
+    entry = spec.search_space.get("steps_per_execution")
+    if entry is not None:
+        yield _choice_path("steps_per_execution", raw), f"cannot be searched under PyTorch; expected {accepted}"
+
+
 def check_data_files(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
     data = spec.data
     if not hasattr(data, "paths"):
@@ -283,6 +297,7 @@ CHECKS: tuple[Callable[[StudySpec, Mapping[str, Any]], Iterator[Problem]], ...] 
     check_constraints,
     check_grid,
     check_sampler_packages,
+    check_backend_options,
     check_data_files,
 )
 

@@ -15,6 +15,11 @@ Pooling = Literal["average", "max", "attention", "average_max"]
 Encoder = Literal["conv1d", "lstm", "gru", "none"]
 Truncation = Literal["pre", "post"]
 
+#: Training steps per backend call with ``steps_per_execution: auto`` (TensorFlow and JAX): the same
+#: batches and updates as one step per call, with a fraction of the Python dispatch per step
+#: (``python -m tests.benchmarks.trial_overhead``; 8 and 32 measure alike on MR).
+AUTO_STEPS_PER_EXECUTION = 8
+
 POOLINGS: tuple[str, ...] = ("average", "max", "attention", "average_max")
 ENCODERS: tuple[str, ...] = ("conv1d", "lstm", "gru", "none")
 
@@ -55,7 +60,12 @@ class Hyperparameters(BaseModel):
         description="Batches of texts of similar length, padded only to their bucket's length (at most this many "
         "lengths); 0 pads every text to sequence_length. The mask hides padding either way.",
     )
-    steps_per_execution: int = Field(1, ge=1, description="Training steps run per backend call (Keras compile).")
+    steps_per_execution: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
+        "auto",
+        description="Training steps run per backend call (Keras compile). 'auto': "
+        f"{AUTO_STEPS_PER_EXECUTION} under TensorFlow and JAX, where it saves the per-step dispatch, and 1 under "
+        "PyTorch, whose Keras trainer takes no other value.",
+    )
     mixed_precision: bool = Field(False, description="Compute in float16 with float32 weights; for GPUs.")
     jit_compile: bool | Literal["auto"] = Field(
         "auto", description="Compile the training step with XLA (torch.compile under torch); 'auto' is Keras' choice."
@@ -67,10 +77,21 @@ class Hyperparameters(BaseModel):
 
 HYPERPARAMETER_NAMES: tuple[str, ...] = tuple(Hyperparameters.model_fields)
 
-#: Hyperparameters whose numbers are integers (``sequence_length`` may also be ``'auto'``).
+#: Hyperparameters whose numbers are integers (``sequence_length`` and ``steps_per_execution`` may also be ``'auto'``).
 INTEGER_NAMES: frozenset[str] = frozenset(
-    name for name, f in Hyperparameters.model_fields.items() if f.annotation is int or name == "sequence_length"
+    name
+    for name, f in Hyperparameters.model_fields.items()
+    if f.annotation is int or name in ("sequence_length", "steps_per_execution")
 )
+
+
+def steps_per_execution(value: int | str, backend: str) -> int:
+    """The steps per backend call ``value`` means on ``backend`` (``'auto'`` resolved)."""
+    if value != "auto":
+        return int(value)
+    return 1 if backend == "torch" else AUTO_STEPS_PER_EXECUTION
+
+
 #: Hyperparameters that a ``{low, high}`` range may search.
 NUMERIC_NAMES: frozenset[str] = INTEGER_NAMES | {
     name for name, f in Hyperparameters.model_fields.items() if f.annotation is float

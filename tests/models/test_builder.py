@@ -79,6 +79,18 @@ def test_trains_in_graph_mode(encoder, pooling, n_classes):
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])
+def test_only_the_metrics_asked_for_are_compiled(n_classes):
+    hp = tiny_hyperparameters()
+    x, y = random_dataset(16, hp.sequence_length, n_classes)
+    every = build_model(hp, vocabulary_size=VOCABULARY_SIZE, n_classes=n_classes)
+    assert set(every.evaluate(x, y, verbose=0, return_dict=True)) == {"loss", "accuracy", "auc", "macro_f1"}
+    chosen = build_model(hp, vocabulary_size=VOCABULARY_SIZE, n_classes=n_classes, metrics=["auc"])
+    assert set(chosen.evaluate(x, y, verbose=0, return_dict=True)) == {"loss", "auc"}
+    with pytest.raises(ValueError, match=r"no metric \['mae'\] for a (binary|multiclass) model"):
+        build_model(hp, vocabulary_size=VOCABULARY_SIZE, n_classes=n_classes, metrics=["accuracy", "mae"])
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
 def test_loss_and_accuracy_match_numpy(n_classes):
     hp = tiny_hyperparameters(encoder="none", learning_rate=0.0123)
     model = build_model(hp, vocabulary_size=VOCABULARY_SIZE, n_classes=n_classes)

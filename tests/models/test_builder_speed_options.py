@@ -31,6 +31,18 @@ def test_steps_per_execution_and_jit_compile_reach_the_compiled_model():
     assert model.jit_compile is False
 
 
+def test_steps_per_execution_auto_is_several_steps_per_call_except_under_torch():
+    from gapsearch.spec.hyperparameters import AUTO_STEPS_PER_EXECUTION, steps_per_execution
+
+    assert hyperparameters().steps_per_execution == "auto"
+    model = build_model(hyperparameters(), vocabulary_size=VOCABULARY_SIZE, n_classes=2)
+    assert keras.backend.backend() == "tensorflow"
+    assert model.steps_per_execution == AUTO_STEPS_PER_EXECUTION > 1
+    assert steps_per_execution("auto", "jax") == AUTO_STEPS_PER_EXECUTION
+    assert steps_per_execution("auto", "torch") == 1  # Keras' torch trainer refuses any other value
+    assert steps_per_execution(4, "tensorflow") == 4
+
+
 def test_mixed_precision_computes_in_float16_keeps_a_float32_output_and_restores_the_policy():
     before = keras.config.dtype_policy().name
     model = build_model(hyperparameters(mixed_precision=True), vocabulary_size=VOCABULARY_SIZE, n_classes=2)

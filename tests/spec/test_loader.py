@@ -85,6 +85,23 @@ def test_range_with_low_above_high(tmp_path):
     assert errors_of(path) == (f"{path}: search_space.filters: low <= high must hold, but got (low=64, high=32)",)
 
 
+def test_steps_per_execution_above_one_is_refused_under_torch(tmp_path, monkeypatch):
+    text = replace(GOOD, "model: {epochs: 1, ", "model: {epochs: 1, steps_per_execution: 8, ")
+    path = write(tmp_path, text)
+    assert load_study(path).model.steps_per_execution == 8  # the TensorFlow backend of the tests takes it
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    monkeypatch.delitem(__import__("sys").modules, "keras", raising=False)  # read the setting, not the import
+    assert errors_of(path) == (
+        f"{path}: model.steps_per_execution: 8 is not allowed; expected 1 or 'auto' "
+        "(the PyTorch backend runs one step per call)",
+    )
+    searched = write(tmp_path, GOOD + "  steps_per_execution: [1, 8]\n", "searched.yaml")
+    assert errors_of(searched) == (
+        f"{searched}: search_space.steps_per_execution: cannot be searched under PyTorch; expected 1 or 'auto' "
+        "(the PyTorch backend runs one step per call)",
+    )
+
+
 def test_unknown_pooling_name(tmp_path):
     path = write(tmp_path, replace(GOOD, "[average, max, attention]", "[average, mean, attention]"))
     assert errors_of(path) == (
