@@ -247,6 +247,7 @@ def run_comparison(
             run_started = time.perf_counter()
 
             def keep_costs(measured: ModelCosts, value: Any = value) -> None:
+                assert measured.latency_ms is not None, "fit_run times latency unless told not to"
                 costs[value] = {"params": measured.params, "flops": measured.flops, "latency_ms": measured.latency_ms}
 
             try:
@@ -257,6 +258,7 @@ def run_comparison(
                     task=info.task,
                     monitor=monitor,
                     on_costs=None if value in costs else keep_costs,
+                    metrics=(),  # the comparison reads the monitored metric alone
                 )
             except TrialFailed as failure:
                 raise GapsearchError(f"compare: {run.name} (seed {seed}) failed: {failure.message}") from None

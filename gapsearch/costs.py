@@ -43,21 +43,25 @@ class ModelCosts:
     params: int
     embedding_params: int
     flops: int
-    latency_ms: float
-    latency_batch_size: int
+    latency_ms: float | None = None  # None: not timed (nothing asked for it)
+    latency_batch_size: int | None = None
 
     def as_attrs(self) -> dict[str, float | int]:
-        return asdict(self)
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
-def measure_costs(model: keras.Model, batch: np.ndarray) -> ModelCosts:
-    """Count ``model``'s parameters and FLOPs and time it classifying ``batch``."""
+def measure_costs(model: keras.Model, batch: np.ndarray, *, latency: bool = True) -> ModelCosts:
+    """Count ``model``'s parameters and FLOPs and, with ``latency``, time it classifying ``batch``.
+
+    Counting is free; timing runs the model ``LATENCY_WARMUP + LATENCY_REPEATS`` times after tracing
+    its predict function, so a trial times it only when its study names it.
+    """
     return ModelCosts(
         params=int(model.count_params()),
         embedding_params=int(model.get_layer("embedding").count_params()),
         flops=flops_per_example(model, steps=batch.shape[1]),
-        latency_ms=round(latency_ms(model, batch), 4),
-        latency_batch_size=len(batch),
+        latency_ms=round(latency_ms(model, batch), 4) if latency else None,
+        latency_batch_size=len(batch) if latency else None,
     )
 
 

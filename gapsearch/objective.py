@@ -11,7 +11,7 @@ import gc
 import statistics
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,10 @@ class Objective:
     def __init__(self, spec: StudySpec, data: StudyData) -> None:
         self.spec = spec
         self.data = data  # train and validation only: the test split never reaches a trial
+        # What lives as long as the study (imported libraries, the data) moves out of the collector's
+        # sight, so that the one full collection at the end of each trial only walks the trial's own
+        # objects, not everything TensorFlow and Keras keep alive.
+        gc.freeze()
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         sampled = sample(trial, self.spec.search_space, self.spec.fixed)
@@ -158,6 +162,8 @@ class Objective:
             n_classes=len(self.data.info.class_names),
             task=self.data.info.task,
             monitor=self.spec.monitored,
+            metrics=self.spec.compiled_metrics,
+            latency="latency_ms" in self.spec.named_costs,
             report=report,
             on_costs=record_costs if step_offset == 0 else None,
         )
@@ -228,11 +234,15 @@ def fit_run(
     monitor: ObjectiveSpec,
     report: Callable[[int, float], None] = lambda epoch, value: None,
     on_costs: Callable[[ModelCosts], None] | None = None,
+    metrics: Collection[str] | None = None,
+    latency: bool = True,
 ) -> TrainingResult:
     """Build ``hp``'s model with ``run``'s seed and train it on ``run``'s data.
 
     ``monitor`` is the validation metric that early stopping follows and ``report`` receives each
     epoch; ``on_costs``, when given, receives the model's costs, measured before training.
+    ``metrics`` are the Keras metrics to compile besides the monitored one (default: all of the task's);
+    ``latency`` says whether the costs include the timed ``latency_ms``.
     """
     import keras
 
@@ -240,11 +250,14 @@ def fit_run(
     from gapsearch.models.builder import build_model
     from gapsearch.training import train
 
-    keras.backend.clear_session()  # the previous run's graph; a trial collects garbage once, when it ends
+    # The previous run's graph; garbage is collected once per trial, when it ends (_free_memory).
+    keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(run.seed)
-    model = build_model(hp, vocabulary_size=run.data.vocabulary_size, n_classes=n_classes, task=task)
+    if metrics is not None:
+        metrics = {*metrics, monitor.metric.removeprefix("val_")} - {"loss"}
+    model = build_model(hp, vocabulary_size=run.data.vocabulary_size, n_classes=n_classes, task=task, metrics=metrics)
     if on_costs is not None:
-        on_costs(measure_costs(model, run.data.x_validation[: hp.batch_size]))
+        on_costs(measure_costs(model, run.data.x_validation[: hp.batch_size], latency=latency))
     return train(
         model,
         run.data.x_train,
@@ -293,7 +306,8 @@ def _reason(error: Exception) -> str:
 
 
 def _free_memory() -> None:
+    """Release the trial's models: Keras' global state, then one full garbage collection."""
     import keras
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     gc.collect()

@@ -163,5 +163,18 @@ class StudySpec(Frozen):
         return {name for name in (*self.objective_names, *self.constraints) if name not in COSTS}
 
     @property
+    def named_costs(self) -> set[str]:
+        """Every cost (``COSTS``) the objectives or the constraints name."""
+        return {name for name in (*self.objective_names, *self.constraints) if name in COSTS}
+
+    @property
+    def compiled_metrics(self) -> frozenset[str]:
+        """The Keras metrics a trial's model computes: those the study measures, without ``val_`` (loss aside).
+
+        Every other metric would only cost time in each training step and in tracing the step.
+        """
+        return frozenset(name.removeprefix("val_") for name in self.measured_metrics) - {"loss"}
+
+    @property
     def sampler_seed(self) -> int:
         return self.sampler.seed if self.sampler.seed is not None else self.seed

@@ -129,3 +129,10 @@ def test_constraints_and_repeats(tmp_path):
         "constraints.params.maximum: unknown key; did you mean 'max'?"
     ]
     assert errors(tmp_path, TWO + "repeats: 0\n") == ["repeats: must be >= 1, but got 0"]
+
+
+def test_a_trial_compiles_the_metrics_the_study_measures_and_no_other(tmp_path):
+    assert load(tmp_path, "metric: val_accuracy\ndirection: maximize\n").compiled_metrics == {"accuracy"}
+    assert load(tmp_path, "metric: val_loss\ndirection: minimize\n").compiled_metrics == set()
+    spec = load(tmp_path, TWO + "constraints: {val_auc: {min: 0.6}, val_loss: {max: 0.7}}\n")
+    assert spec.compiled_metrics == {"accuracy", "auc"}  # params is a cost, measured without Keras metrics
