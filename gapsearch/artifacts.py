@@ -138,18 +138,25 @@ def model_summary(model: keras.Model, hp: Hyperparameters) -> str:
     return f"hyperparameters\n{settings}\n\n" + "\n".join(lines) + "\n"
 
 
+#: Token ids per chunk of the confusion pass (rows x length): large chunks, few calls, bounded memory.
+CONFUSION_CHUNK_TOKENS = 2**18
+
+
 def confusion_counts(model: keras.Model, data: VectorizedSplits, n_classes: int):  # noqa: ANN201 - np.ndarray
-    """Validation examples per (true class, predicted class)."""
+    """Validation examples per (true class, predicted class).
+
+    Direct calls of the model, in a few large chunks: ``predict()`` and ``predict_on_batch()`` would trace
+    a new predict function for every trial's new model, and TensorFlow then warns about retracing.
+    """
     import keras
     import numpy as np
 
-    # Direct calls, not predict(): predict() traces a new function for every trial's new model, and
-    # TensorFlow then warns about retracing.
     x = data.x_validation
-    outputs = np.concatenate(
-        [keras.ops.convert_to_numpy(model(x[i : i + 256], training=False)) for i in range(0, len(x), 256)]
+    chunk = max(1, CONFUSION_CHUNK_TOKENS // max(1, x.shape[1]))
+    scores = np.concatenate(
+        [keras.ops.convert_to_numpy(model(x[i : i + chunk], training=False)) for i in range(0, len(x), chunk)]
     )
-    predicted = (outputs[:, 0] >= 0.5).astype(int) if outputs.shape[-1] == 1 else outputs.argmax(axis=-1)
+    predicted = (scores[:, 0] >= 0.5).astype(int) if scores.shape[-1] == 1 else scores.argmax(axis=-1)
     counts = np.zeros((n_classes, n_classes), dtype=int)
     np.add.at(counts, (np.asarray(data.y_validation, dtype=int), predicted), 1)
     return counts

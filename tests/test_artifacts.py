@@ -99,3 +99,40 @@ def test_a_store_that_cannot_be_created_stops_the_run_before_the_database(tmp_pa
         "error: artifacts.store: cannot create the folder taken/artifacts: Not a directory"
     )
     assert not (tmp_path / "gapsearch.db").exists()
+
+
+@pytest.mark.parametrize(("n_classes", "chunk_tokens"), [(2, 10 * 30), (3, 2**18)])
+def test_confusion_counts_match_the_models_own_predictions(n_classes, chunk_tokens, monkeypatch):
+    """Chunked direct calls count exactly what one plain predict() over the split predicts."""
+    import numpy as np
+
+    from gapsearch import artifacts
+    from gapsearch.data.dataset import VectorizedSplits
+    from gapsearch.data.text import Vocabulary
+    from gapsearch.models.builder import build_model
+    from gapsearch.spec import Hyperparameters
+
+    monkeypatch.setattr(artifacts, "CONFUSION_CHUNK_TOKENS", chunk_tokens)  # 10 rows a chunk: 37 = 3 x 10 + 7
+    rng = np.random.default_rng(n_classes)
+    x = rng.integers(1, 50, size=(37, 30)).astype("int32")
+    x[:, 20:] = 0
+    y = rng.integers(0, n_classes, size=37)
+    hp = Hyperparameters(max_tokens=50, sequence_length=30, embedding_dim=8, filters=8)
+    model = build_model(hp, vocabulary_size=50, n_classes=n_classes)
+    data = VectorizedSplits(
+        x_train=x,
+        y_train=y,
+        x_validation=x,
+        y_validation=y,
+        vocabulary=Vocabulary(("", "[UNK]", *map(str, range(48)))),
+        oov_rate=0.0,
+        truncation_rate=0.0,
+    )
+    scores = model.predict(x, verbose=0)
+    predicted = (scores[:, 0] >= 0.5).astype(int) if n_classes == 2 else scores.argmax(axis=-1)
+    expected = np.zeros((n_classes, n_classes), dtype=int)
+    for true, guess in zip(y, predicted, strict=True):
+        expected[true, guess] += 1
+    counts = artifacts.confusion_counts(model, data, n_classes)
+    assert counts.sum() == 37
+    np.testing.assert_array_equal(counts, expected)
