@@ -160,7 +160,6 @@ def gapsearch(
     return result
 
 
-
 @dataclass(frozen=True)
 class FinishedStudy:
     """A tiny study that has run: its folder (the working directory), study file, database and artifact store."""

@@ -132,18 +132,15 @@ def write_results(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
-def side_arguments() -> tuple[str, dict[str, Any]] | None:
-    """``(side, config)`` when this process runs one side (``--side NAME --config JSON``), else None."""
+def run_script(main: Callable[[], None], sides: dict[str, Callable[[dict[str, Any]], dict[str, Any]]]) -> None:
+    """A benchmark script's entry point: ``main()``, or with ``--side NAME --config JSON`` (how
+    :func:`run_side` starts it) that one side, whose JSON result goes out as the last line of stdout."""
     if "--side" not in sys.argv:
-        return None
+        main()
+        return
     side = sys.argv[sys.argv.index("--side") + 1]
     config = json.loads(sys.argv[sys.argv.index("--config") + 1])
-    return side, config
-
-
-def emit(result: dict[str, Any]) -> None:
-    """A side's result, as the last line of its stdout."""
-    print(json.dumps(result), flush=True)
+    print(json.dumps(sides[side](config)), flush=True)
 
 
 def quiet_keras() -> None:

@@ -1,7 +1,8 @@
 """How long a trial's artifacts take to make and upload (curves, history, summary, confusion matrix, model).
 
 Run from the repository root:  python -m tests.benchmarks.artifact_overhead [--repeats 5]
-Prints the median seconds per trial for the quickstart study's model sizes, with and without the model file.
+Prints the median seconds per trial for the quickstart study's model sizes, with and without the model file,
+then the median of each piece a trial makes: the learning curves, the confusion pass and its figure, the model file.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def main() -> None:
             for dim in [64] * args.repeats:
                 hp = hyperparameters(spec.fixed, {"embedding_dim": dim, "pooling": "attention", "filters": 64})
                 data = splits.runs(hp.max_tokens, hp.sequence_length)[0][1]
-                model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=2)
+                model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=2, metrics=["accuracy"])
                 result = train(
                     model,
                     data.x_train,
@@ -69,6 +70,41 @@ def main() -> None:
                 f"(min {min(seconds):.2f}s, max {max(seconds):.2f}s, {args.repeats} trials, "
                 f"embedding_dim=64 attention filters=64, {model.count_params():,} parameters)"
             )
+        pieces = piece_seconds(spec, splits, hp, data, result, args.repeats)
+        print("pieces (median seconds): " + ", ".join(f"{name} {value:.3f}" for name, value in pieces.items()))
+
+
+def piece_seconds(spec, splits, hp, data, result, repeats: int) -> dict[str, float]:
+    """Each piece of a trial's artifacts on its own, on a newly built model (its weights do not change the time)."""
+    import keras
+
+    from gapsearch import plots
+    from gapsearch.artifacts import confusion_counts
+    from gapsearch.data.dataset import text_settings
+    from gapsearch.models.builder import build_model
+    from gapsearch.models.text_classifier import TextClassifier
+
+    class_names = splits.info.class_names
+    times: dict[str, list[float]] = {"learning curves": [], "confusion pass": [], "confusion PNG": [], "model file": []}
+    for _ in range(repeats):
+        keras.backend.clear_session()
+        model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=2, metrics=["accuracy"])
+        started = time.perf_counter()
+        plots.learning_curves(result.history, best_epoch=result.best_epoch, title="trial")
+        times["learning curves"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        counts = confusion_counts(model, data, len(class_names))
+        times["confusion pass"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        plots.confusion_matrix(counts, class_names, title="trial")
+        times["confusion PNG"].append(time.perf_counter() - started)
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            TextClassifier.from_trained(
+                model, data.vocabulary, text_settings(spec.data), int(hp.sequence_length), class_names
+            ).save(Path(folder, "model.keras"))
+            times["model file"].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 if __name__ == "__main__":

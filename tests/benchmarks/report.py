@@ -41,17 +41,43 @@ def tables() -> str:
             "**(a) Per-trial overhead** (`python -m tests.benchmarks.trial_overhead`): "
             f"{overhead['what']}; {overhead['rounds']} rounds.",
             "",
-            "| side | seconds per trial (median) | ratio to bare `model.fit` |",
+            "| side | seconds per trial (median) | ratio to bare `model.fit` (median of the rounds) |",
             "|---|---|---|",
             f"| bare `model.fit` script | {o['bare_seconds']:.2f} | 1.000 |",
-            f"| gapsearch trial | {o['gapsearch_seconds']:.2f} | {o['ratio']:.3f} |",
+            "| gapsearch trial, defaults (`steps_per_execution: auto`, 8 steps per call here) "
+            f"| {o['gapsearch_seconds']:.2f} | {o['ratio']:.3f} |",
+            *(
+                [
+                    "| gapsearch trial at the bare script's fit settings "
+                    f"(`{overhead['same_fit_options']}`) | {o['gapsearch_same_fit_seconds']:.2f} | "
+                    f"{o['ratio_same_fit']:.3f} |"
+                ]
+                if "ratio_same_fit" in o
+                else []
+            ),
             "",
+            *(
+                [
+                    "Ratio in each round, defaults: " + ", ".join(f"{r:.3f}" for r in o["round_ratios"]) + "; "
+                    "at the bare fit settings: "
+                    + ", ".join(f"{r:.3f}" for r in o["round_ratios_same_fit"])
+                    + ". "
+                    + (
+                        "Both gapsearch trials reached the same val_accuracy in every round."
+                        if o.get("val_accuracy_equal")
+                        else ""
+                    ),
+                    "",
+                ]
+                if "round_ratios" in o
+                else []
+            ),
             "Of a gapsearch trial, everything but `model.fit` (sampling, run attributes, building the model, "
-            f"SQLite writes, freeing memory) took {o.get('gapsearch_outside_fit_seconds', float('nan')):.2f} s "
-            "(median).",
+            "costs, artifacts, SQLite writes, freeing memory) took "
+            f"{o.get('gapsearch_outside_fit_seconds', float('nan')):.2f} s (median).",
             "",
-            "**Fast-trial options**, each a gapsearch trial of the same model "
-            f"({max(1, overhead['rounds'] - 1)} rounds):",
+            "**Fast-trial options**, each a gapsearch trial of the same model, each side in its own process "
+            f"({overhead.get('option_rounds', max(1, overhead['rounds'] - 1))} rounds):",
             "",
             "| study options | seconds per trial (median) | against the defaults | val_accuracy of the trials |",
             "|---|---|---|---|",
@@ -85,6 +111,9 @@ def tables() -> str:
                 f"| {s['gapsearch_best_val_accuracy']:.4f} | {s['kerastuner_best_val_accuracy']:.4f} "
                 f"| {s['accuracy_difference_points']:+.2f} | {epochs} |"
             )
+        ratios = search["random_search"].get("round_ratios")
+        if ratios:
+            parts += ["", "Time ratio of each random-search round: " + ", ".join(f"{r:.3f}" for r in ratios) + "."]
         parts += ["", f"Machine: {_machine(search)}.", ""]
     masking = _load("masked_pooling")
     if masking:

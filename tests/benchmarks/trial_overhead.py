@@ -1,32 +1,37 @@
 """(a) What a gapsearch trial costs on top of a bare ``model.fit``, and what its speed options save.
 
 The same model (gapsearch's builder, fixed hyperparameters) on the same MR arrays, trained for the
-same epochs with the same batch size: once as a gapsearch trial (sampling, run attributes, the
-per-epoch reporter, SQLite writes, freeing memory) and once by a bare script (build, ``fit``).
-Each side runs in its own process: one untimed warm-up training, then ``trials`` timed ones.
-Then the fast-trial options are measured the same way, each as a gapsearch trial.
+same epochs with the same batch size: as a gapsearch trial (sampling, run attributes, the per-epoch
+reporter, artifacts, SQLite writes, freeing memory) and by a bare script (clear the session, build,
+``fit``). The gapsearch trial runs twice: with its defaults (``steps_per_execution: auto``, 8 steps
+per call under TensorFlow) and at the bare script's fit settings (one step per call), which leaves
+only what the tool adds. The three run in one process after a warm-up each, taking turns round by
+round (the order rotating), so that the machine's changing speed, which on a shared 2-core machine
+moves a trial by tens of percent within minutes, meets all three alike; each round gives a ratio.
+Then the fast-trial options are measured as gapsearch trials, each in its own process.
 
     python -m tests.benchmarks.trial_overhead [--quick] [--with-jit]
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.benchmarks._common import (
-    emit,
     interleaved,
     load_average,
     median_of,
     prepare_mr,
     quiet_keras,
+    run_script,
     run_side,
-    side_arguments,
     write_results,
 )
 
@@ -41,11 +46,14 @@ MODEL = {
     "epochs": 2,
     "patience": 0,
 }
+#: The bare script's fit settings (one step per backend call), as a gapsearch trial: what the tool
+#: itself costs, apart from its faster default (``steps_per_execution: auto``).
+SAME_FIT = "steps_per_execution=1"
 OPTIONS = {
     "gapsearch": {},
+    SAME_FIT: {"steps_per_execution": 1},
     "length_buckets=4": {"length_buckets": 4},
-    "steps_per_execution=8": {"steps_per_execution": 8},
-    "length_buckets=4,steps_per_execution=8": {"length_buckets": 4, "steps_per_execution": 8},
+    "length_buckets=4,steps_per_execution=16": {"length_buckets": 4, "steps_per_execution": 16},
 }
 if "--with-jit" in sys.argv:  # XLA on a CPU: about twice as slow here, so left out of `make bench`
     OPTIONS["jit_compile=true"] = {"jit_compile": True}
@@ -66,62 +74,60 @@ def study_text(tsv: Path, name: str, model: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _spec(folder: Path, model: dict[str, Any]):
+def _spec(folder: Path, model: dict[str, Any], filename: str = "study.yaml"):
     from gapsearch.spec import load_study
 
-    path = folder / "study.yaml"
+    path = folder / filename
     path.write_text(study_text(prepare_mr(folder), "overhead", model))
     return load_study(path)
 
 
-def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
-    quiet_keras()
+def gapsearch_trials(folder: Path, options: dict[str, Any], tag: str) -> Callable[[], dict[str, float]]:
+    """One gapsearch trial per call, on its own SQLite study: its wall time, the part outside fit, its value."""
     import optuna
 
     from gapsearch.objective import Objective
     from gapsearch.runner import create_or_load_study, load_data
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    folder = Path(config["folder"])
-    spec = _spec(folder, {**MODEL, **config["options"]})
+    spec = _spec(folder, {**MODEL, **options}, f"{tag}.yaml")
     splits = load_data(spec)
-    study = create_or_load_study(spec, f"sqlite:///{folder / f'overhead-{time.time_ns()}.db'}", splits)
+    study = create_or_load_study(spec, f"sqlite:///{folder / f'{tag}-{time.time_ns()}.db'}", splits)
     objective = Objective(spec, splits)
-    study.optimize(objective, n_trials=1)  # warm-up: first tracing, vectorization
-    seconds, outside_fit = [], []
-    for _ in range(config["trials"]):
+
+    def trial() -> dict[str, float]:
         started = time.perf_counter()
         study.optimize(objective, n_trials=1)
-        seconds.append(time.perf_counter() - started)
-        # Sampling, run attributes, building, storage writes and freeing memory: all but model.fit.
-        outside_fit.append(seconds[-1] - study.trials[-1].user_attrs["train_seconds"])
-    values = [t.value for t in study.trials[1:]]
-    return {
-        "seconds": min(seconds),
-        "trial_seconds": seconds,
-        "outside_fit_seconds": outside_fit,
-        "val_accuracy": values,
-    }
+        seconds = time.perf_counter() - started
+        last = study.trials[-1]
+        # Sampling, run attributes, building, artifacts, storage writes, freeing memory: all but model.fit.
+        return {"seconds": seconds, "outside_fit": seconds - last.user_attrs["train_seconds"], "value": last.value}
+
+    return trial
 
 
-def side_bare(config: dict[str, Any]) -> dict[str, Any]:
-    quiet_keras()
+def bare_trainer(folder: Path) -> Callable[[], dict[str, float]]:
+    """What a Keras user writes: clear the session, seed, build, compile for val_accuracy, ``fit``."""
     import keras
 
     from gapsearch.models.builder import build_model
     from gapsearch.objective import trial_seed
     from gapsearch.runner import load_data
 
-    folder = Path(config["folder"])
-    spec = _spec(folder, MODEL)
+    spec = _spec(folder, MODEL, "bare.yaml")
     hp = spec.model
     splits = load_data(spec)
     data = splits.runs(hp.max_tokens, hp.sequence_length)[0][1]
+    numbers = iter(range(10**6))
 
-    def train_once(number: int) -> float:
+    def train_once() -> dict[str, float]:
+        started = time.perf_counter()
         keras.backend.clear_session()
-        keras.utils.set_random_seed(trial_seed(spec.seed, number))
-        model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.info.class_names))
+        keras.utils.set_random_seed(trial_seed(spec.seed, next(numbers)))
+        # Compiled as a user compiles for val_accuracy, and as a gapsearch trial of this study does.
+        model = build_model(
+            hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.info.class_names), metrics=["accuracy"]
+        )
         history = model.fit(
             data.x_train,
             data.y_train,
@@ -131,45 +137,86 @@ def side_bare(config: dict[str, Any]) -> dict[str, Any]:
             shuffle=True,
             verbose=0,
         )
-        return max(history.history["val_accuracy"])
+        return {"seconds": time.perf_counter() - started, "value": max(history.history["val_accuracy"])}
 
-    train_once(0)  # warm-up, like the gapsearch side
-    seconds, values = [], []
-    for number in range(1, config["trials"] + 1):
-        started = time.perf_counter()
-        values.append(train_once(number))
-        seconds.append(time.perf_counter() - started)
-    return {"seconds": min(seconds), "trial_seconds": seconds, "val_accuracy": values}
+    return train_once
+
+
+def side_paired(config: dict[str, Any]) -> dict[str, Any]:
+    """The bare script, the gapsearch trial and the gapsearch trial at the bare fit settings, in turns.
+
+    All three in one process, one after another in each round (the order rotating), so a change in
+    the machine's speed meets all three alike; each round gives its own ratios.
+    """
+    quiet_keras()
+    folder = Path(config["folder"])
+    os.chdir(folder)  # the trials' artifact store
+    sides = {
+        "bare": bare_trainer(folder),
+        "gapsearch": gapsearch_trials(folder, {}, "gapsearch"),
+        SAME_FIT: gapsearch_trials(folder, OPTIONS[SAME_FIT], "same-fit"),
+    }
+    for run in sides.values():
+        run()  # warm-up: first tracing, vectorization
+    results: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
+    names = list(sides)
+    for number in range(config["rounds"]):
+        for side in names[number % 3 :] + names[: number % 3]:
+            results[side].append(sides[side]())
+        print(
+            f"round {number + 1}: " + ", ".join(f"{side} {results[side][-1]['seconds']:.2f}s" for side in names),
+            file=sys.stderr,
+            flush=True,
+        )
+    return results
+
+
+def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
+    quiet_keras()
+    folder = Path(config["folder"])
+    os.chdir(folder)
+    trial = gapsearch_trials(folder, config["options"], "options")
+    trial()  # warm-up
+    runs = [trial() for _ in range(config["trials"])]
+    seconds = [r["seconds"] for r in runs]
+    return {"seconds": min(seconds), "trial_seconds": seconds, "val_accuracy": [r["value"] for r in runs]}
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    rounds, trials = (1, 1) if quick else (2, 2)
+    rounds, option_rounds, trials = (1, 1, 1) if quick else (8, 2, 3)
     with tempfile.TemporaryDirectory(prefix="gapsearch-bench-") as tmp:
         prepare_mr(Path(tmp))
-
-        def measure(side: str) -> dict[str, Any]:
-            kind = "bare" if side == "bare" else "gapsearch"
-            config = {"folder": tmp, "trials": trials, "options": OPTIONS.get(side, {})}
-            return run_side(MODULE, kind, config)
-
         load_before = load_average()
-        print(f"(a) gapsearch trial against bare model.fit, {rounds} rounds of {trials} timed trials per side")
-        overhead = interleaved(["bare", "gapsearch"], rounds, measure)
-        print(f"fast-trial options, {rounds} rounds")
-        option_sides = list(OPTIONS)
-        options = interleaved(option_sides, max(1, rounds - 1), measure)
+        print(f"(a) bare model.fit, gapsearch trial and gapsearch at the bare fit settings: {rounds} rounds in turns")
+        paired = run_side(MODULE, "paired", {"folder": tmp, "rounds": rounds})
+        print(f"fast-trial options, {option_rounds} rounds of {trials} timed trials per process")
+        option_sides = [side for side in OPTIONS if side != SAME_FIT]
+        options = interleaved(
+            option_sides,
+            option_rounds,
+            lambda side: run_side(MODULE, "gapsearch", {"folder": tmp, "trials": trials, "options": OPTIONS[side]}),
+        )
         load_after = load_average()
 
-    bare, gap = median_of(overhead["bare"], "seconds"), median_of(overhead["gapsearch"], "seconds")
+    def seconds(side: str) -> list[float]:
+        return [r["seconds"] for r in paired[side]]
+
+    bare = seconds("bare")
+    ratios = [g / b for g, b in zip(seconds("gapsearch"), bare, strict=True)]
+    same_ratios = [g / b for g, b in zip(seconds(SAME_FIT), bare, strict=True)]
     summary = {
-        "bare_seconds": round(bare, 3),
-        "gapsearch_seconds": round(gap, 3),
-        "ratio": round(gap / bare, 3),
-        "gapsearch_outside_fit_seconds": round(
-            statistics.median(v for r in overhead["gapsearch"] for v in r["outside_fit_seconds"]), 3
-        ),
+        "bare_seconds": round(statistics.median(bare), 3),
+        "gapsearch_seconds": round(statistics.median(seconds("gapsearch")), 3),
+        "ratio": round(statistics.median(ratios), 3),
+        "round_ratios": [round(r, 3) for r in ratios],
+        "gapsearch_same_fit_seconds": round(statistics.median(seconds(SAME_FIT)), 3),
+        "ratio_same_fit": round(statistics.median(same_ratios), 3),
+        "round_ratios_same_fit": [round(r, 3) for r in same_ratios],
+        "gapsearch_outside_fit_seconds": round(statistics.median(r["outside_fit"] for r in paired["gapsearch"]), 3),
+        "val_accuracy_equal": [r["value"] for r in paired["gapsearch"]] == [r["value"] for r in paired[SAME_FIT]],
     }
+    gap, same = summary["gapsearch_seconds"], summary["gapsearch_same_fit_seconds"]
     base = median_of(options["gapsearch"], "seconds")
     option_rows = {
         side: {
@@ -179,30 +226,31 @@ def main() -> None:
         }
         for side, runs in options.items()
     }
-    print(f"(a) median trial: bare {bare:.2f}s, gapsearch {gap:.2f}s, ratio {gap / bare:.3f}")
+    print(
+        f"(a) median trial: bare {summary['bare_seconds']:.2f}s, gapsearch {gap:.2f}s; "
+        f"median ratio of the rounds {summary['ratio']:.3f} ({summary['round_ratios']})"
+    )
+    print(f"    at the bare script's fit settings: gapsearch {same:.2f}s, ratio {summary['ratio_same_fit']:.3f}")
     for side, row in option_rows.items():
         print(f"    {side}: {row['seconds']:.2f}s ({row['ratio_to_default']:.3f} of the default)")
     write_results(
         "trial_overhead",
         {
-            "what": "one trial (build + fit, 2 epochs, MR, sequence_length 56), gapsearch against bare model.fit; "
-            "each side's figure is its fastest timed trial in a process, the median over rounds",
+            "what": "one trial (build + fit, 2 epochs, MR, sequence_length 56), gapsearch against a bare model.fit "
+            "script, in one process taking turns round by round; the ratio is the median of the rounds' ratios",
+            "same_fit_options": OPTIONS[SAME_FIT],
             "model": MODEL,
             "rounds": rounds,
+            "option_rounds": option_rounds,
             "timed_trials_per_process": trials,
             "load_average_before": load_before,
             "load_average_after": load_after,
             "overhead": summary,
-            "overhead_runs": overhead,
+            "overhead_runs": paired,
             "options": option_rows,
         },
     )
 
 
 if __name__ == "__main__":
-    arguments = side_arguments()
-    if arguments is None:
-        main()
-    else:
-        side, config = arguments
-        emit({"bare": side_bare, "gapsearch": side_gapsearch}[side](config))
+    run_script(main, {"paired": side_paired, "gapsearch": side_gapsearch})
