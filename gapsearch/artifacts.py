@@ -1,7 +1,8 @@
 """Trial artifacts and the study note, through Optuna's artifact API, for the dashboard and for export.
 
 Each completed trial uploads its learning curves (PNG), its per-epoch history (CSV), its model summary
-(text), the confusion matrix on the validation split (PNG) and, as ``save_models`` asks, the trained
+(text), the confusion matrix on the validation split (PNG; counted during training's own validation
+pass, at the epoch whose weights the model keeps) and, as ``save_models`` asks, the trained
 model as a :class:`~gapsearch.models.text_classifier.TextClassifier` (``model.keras``) that takes raw
 strings. With ``save_models: best`` a trial's model is kept only while no completed trial beats it.
 The study gets a Markdown note with the study file and the data statistics.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import StorageError, UserError
 from gapsearch.spec.artifacts import ArtifactsSpec
+from gapsearch.spec.study import SINGLE_LABEL_TASKS
 
 if TYPE_CHECKING:
     import keras
@@ -89,7 +91,7 @@ def save_trial_artifacts(
     model = result.model
     title = f"trial {trial.number}: {spec.monitored.metric}={value:.4f}"
     class_names = study_data.info.class_names
-    classifies = study_data.info.task in ("binary", "multiclass")
+    classifies = study_data.info.task in SINGLE_LABEL_TASKS
     with tempfile.TemporaryDirectory(prefix="gapsearch-artifacts-") as folder:
         files = {
             CURVES_FILENAME: plots.learning_curves(result.history, best_epoch=result.best_epoch, title=title),
@@ -97,10 +99,9 @@ def save_trial_artifacts(
             SUMMARY_FILENAME: model_summary(model, hp).encode(),
         }
         if classifies:
+            assert result.confusion is not None, "a classifier's first run counts its validation predictions"
             files[CONFUSION_FILENAME] = plots.confusion_matrix(
-                confusion_counts(model, data, len(class_names)),
-                class_names,
-                title=f"trial {trial.number}: validation split",
+                result.confusion, class_names, title=f"trial {trial.number}: validation, epoch {result.confusion_epoch}"
             )
         for name, content in files.items():
             path = Path(folder, name)
@@ -136,30 +137,6 @@ def model_summary(model: keras.Model, hp: Hyperparameters) -> str:
     model.summary(print_fn=lambda text, line_break=True: lines.append(text), line_length=140)
     settings = "\n".join(f"{name} = {value}" for name, value in hp.model_dump().items())
     return f"hyperparameters\n{settings}\n\n" + "\n".join(lines) + "\n"
-
-
-#: Token ids per chunk of the confusion pass (rows x length): large chunks, few calls, bounded memory.
-CONFUSION_CHUNK_TOKENS = 2**18
-
-
-def confusion_counts(model: keras.Model, data: VectorizedSplits, n_classes: int):  # noqa: ANN201 - np.ndarray
-    """Validation examples per (true class, predicted class).
-
-    Direct calls of the model, in a few large chunks: ``predict()`` and ``predict_on_batch()`` would trace
-    a new predict function for every trial's new model, and TensorFlow then warns about retracing.
-    """
-    import keras
-    import numpy as np
-
-    x = data.x_validation
-    chunk = max(1, CONFUSION_CHUNK_TOKENS // max(1, x.shape[1]))
-    scores = np.concatenate(
-        [keras.ops.convert_to_numpy(model(x[i : i + chunk], training=False)) for i in range(0, len(x), chunk)]
-    )
-    predicted = (scores[:, 0] >= 0.5).astype(int) if scores.shape[-1] == 1 else scores.argmax(axis=-1)
-    counts = np.zeros((n_classes, n_classes), dtype=int)
-    np.add.at(counts, (np.asarray(data.y_validation, dtype=int), predicted), 1)
-    return counts
 
 
 def _better(a: float, b: float, direction: str) -> bool:

@@ -20,7 +20,7 @@ import optuna
 from gapsearch.errors import TrialFailed, UserError
 from gapsearch.space import hyperparameters, sample
 from gapsearch.spec.objectives import ObjectiveSpec
-from gapsearch.spec.study import COSTS, StudySpec
+from gapsearch.spec.study import COSTS, SINGLE_LABEL_TASKS, StudySpec
 from gapsearch.stats import summarize
 
 if TYPE_CHECKING:
@@ -166,6 +166,7 @@ class Objective:
             latency="latency_ms" in self.spec.named_costs,
             report=report,
             on_costs=record_costs if step_offset == 0 else None,
+            confusion=step_offset == 0,  # the first run's model is the trial's artifacts
         )
 
     def _metric_values(self, results: list[TrainingResult]) -> dict[str, float]:
@@ -236,18 +237,21 @@ def fit_run(
     on_costs: Callable[[ModelCosts], None] | None = None,
     metrics: Collection[str] | None = None,
     latency: bool = True,
+    confusion: bool = False,
 ) -> TrainingResult:
     """Build ``hp``'s model with ``run``'s seed and train it on ``run``'s data.
 
     ``monitor`` is the validation metric that early stopping follows and ``report`` receives each
     epoch; ``on_costs``, when given, receives the model's costs, measured before training.
     ``metrics`` are the Keras metrics to compile besides the monitored one (default: all of the task's);
-    ``latency`` says whether the costs include the timed ``latency_ms``.
+    ``latency`` says whether the costs include the timed ``latency_ms``; with ``confusion`` a
+    classifier's result holds its validation confusion counts.
     """
     import keras
 
     from gapsearch.costs import measure_costs
     from gapsearch.models.builder import build_model
+    from gapsearch.models.metrics import ConfusionCounts
     from gapsearch.training import train
 
     # The previous run's graph; garbage is collected once per trial, when it ends (_free_memory).
@@ -255,7 +259,15 @@ def fit_run(
     keras.utils.set_random_seed(run.seed)
     if metrics is not None:
         metrics = {*metrics, monitor.metric.removeprefix("val_")} - {"loss"}
-    model = build_model(hp, vocabulary_size=run.data.vocabulary_size, n_classes=n_classes, task=task, metrics=metrics)
+    counts = ConfusionCounts(n_classes) if confusion and task in SINGLE_LABEL_TASKS else None
+    model = build_model(
+        hp,
+        vocabulary_size=run.data.vocabulary_size,
+        n_classes=n_classes,
+        task=task,
+        metrics=metrics,
+        extra_metrics=() if counts is None else (counts,),
+    )
     if on_costs is not None:
         on_costs(measure_costs(model, run.data.x_validation[: hp.batch_size], latency=latency))
     return train(
@@ -272,6 +284,7 @@ def fit_run(
         report=report,
         length_buckets=hp.length_buckets,
         seed=run.seed,
+        confusion=counts,
     )
 
 

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from gapsearch.errors import TrialFailed
+from gapsearch.models.metrics import ConfusionCounts
 
 #: Validation runs in batches this much larger than training's (at most 256 texts): no gradients,
 #: so fewer, larger steps give the same metrics sooner.
@@ -35,6 +36,10 @@ class TrainingResult:
     train_seconds: float
     history: dict[str, list[float]]
     model: keras.Model | None = field(default=None, repr=False, compare=False)  # the trained model
+    #: Validation examples per (true, predicted) class, from the validation pass of the epoch whose
+    #: weights ``model`` holds (``confusion_epoch``, 1-based); None unless ``train`` was asked to count.
+    confusion: np.ndarray | None = field(default=None, repr=False, compare=False)
+    confusion_epoch: int | None = None
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -81,6 +86,18 @@ class _EpochReporter(keras.callbacks.Callback):
         self.report(epoch + 1, value)
 
 
+class _ValidationCounts(keras.callbacks.Callback):
+    """Copies a :class:`ConfusionCounts` metric's counts at each epoch's end, when they are the validation pass's."""
+
+    def __init__(self, metric: ConfusionCounts) -> None:
+        super().__init__()
+        self.metric = metric
+        self.per_epoch: list[np.ndarray] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.per_epoch.append(np.array(keras.ops.convert_to_numpy(self.metric.counts), dtype=int))
+
+
 def train(
     model: keras.Model,
     x_train: np.ndarray,
@@ -96,6 +113,7 @@ def train(
     report: Callable[[int, float], None] = lambda epoch, value: None,
     length_buckets: int = 0,
     seed: int = 0,
+    confusion: ConfusionCounts | None = None,
 ) -> TrainingResult:
     """Fit ``model``; return the best epoch's validation ``metric``, not the last one's.
 
@@ -104,9 +122,15 @@ def train(
     epochs without improvement and the best epoch's weights are restored. With ``length_buckets``
     > 0, batches hold texts of similar length padded only to their bucket's length (see
     :mod:`gapsearch.batching`; the model must accept any length), shuffled from ``seed``.
+    ``confusion``, a metric compiled into ``model``, gives the result's validation confusion counts,
+    taken from the validation passes ``fit`` runs anyway (no pass of their own); it stays out of the
+    history.
     """
     mode = "max" if direction == "maximize" else "min"
     callbacks: list[keras.callbacks.Callback] = [_EpochReporter(metric, report)]
+    counts = _ValidationCounts(confusion) if confusion is not None else None
+    if counts is not None:
+        callbacks.append(counts)
     if patience > 0:
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor=metric, mode=mode, patience=patience, restore_best_weights=True)
@@ -133,9 +157,12 @@ def train(
             verbose=0,
         )
     seconds = time.perf_counter() - started
-    logs = {key: [float(v) for v in values] for key, values in history.history.items()}
+    hidden = {confusion.name, f"val_{confusion.name}"} if confusion is not None else set()
+    logs = {key: [float(v) for v in values] for key, values in history.history.items() if key not in hidden}
     values = np.asarray(logs[metric])
     best = int(np.argmax(values) if mode == "max" else np.argmin(values))
+    # EarlyStopping ends training with the best epoch's weights; without it the model is the last epoch's.
+    kept = best if patience > 0 else len(values) - 1
     return TrainingResult(
         best_value=float(values[best]),
         best_epoch=best + 1,
@@ -143,6 +170,8 @@ def train(
         train_seconds=seconds,
         history=logs,
         model=model,
+        confusion=counts.per_epoch[kept] if counts is not None else None,
+        confusion_epoch=kept + 1 if counts is not None else None,
     )
 
 

@@ -73,3 +73,39 @@ def test_early_stopping_ends_training_after_patience_epochs():
     model = build_model(hp, vocabulary_size=50, n_classes=2)
     result = train(model, x, y, x, y, metric="val_loss", direction="minimize", epochs=10, batch_size=64, patience=2)
     assert result.epochs_run < 10
+
+
+@pytest.mark.parametrize("patience", [0, 2])
+def test_confusion_counts_come_from_the_validation_pass_of_the_kept_weights(patience):
+    """Counted while fit validates, at the epoch whose weights the model ends with; not in the history."""
+    from gapsearch.models.metrics import ConfusionCounts
+
+    x, y = tiny_data()
+    x_validation, y_validation = tiny_data(seed=1)
+    hp = Hyperparameters(embedding_dim=4, filters=4, sequence_length=12, max_tokens=50, learning_rate=0.05)
+    counts = ConfusionCounts(2)
+    model = build_model(hp, vocabulary_size=50, n_classes=2, metrics=["accuracy"], extra_metrics=[counts])
+    result = train(
+        model,
+        x,
+        y,
+        x_validation,
+        y_validation,
+        metric="val_loss",
+        direction="minimize",
+        epochs=6,
+        batch_size=16,
+        patience=patience,
+        confusion=counts,
+    )
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    kept = result.best_epoch if patience else result.epochs_run
+    assert result.confusion_epoch == kept
+    assert result.confusion is not None and result.confusion.sum() == len(y_validation)
+    # The diagonal is that epoch's validation accuracy, and the counts are the kept model's predictions.
+    accuracy = result.history["val_accuracy"][kept - 1]
+    assert np.trace(result.confusion) / len(y_validation) == pytest.approx(accuracy, abs=1e-6)
+    predicted = (model.predict(x_validation, verbose=0)[:, 0] > 0.5).astype(int)
+    expected = np.zeros((2, 2), dtype=int)
+    np.add.at(expected, (y_validation.astype(int), predicted), 1)
+    np.testing.assert_array_equal(result.confusion, expected)

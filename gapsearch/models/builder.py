@@ -7,7 +7,7 @@ must ignore padding, so no result depends on how much padding follows a text.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 
 import keras
 
@@ -30,6 +30,7 @@ def build_model(
     n_classes: int = 0,
     task: str | None = None,
     metrics: Collection[str] | None = None,
+    extra_metrics: Sequence[keras.metrics.Metric] = (),
 ) -> keras.Model:
     """Build and compile the classifier (or regressor) ``hp`` describes, ready to ``fit``.
 
@@ -42,6 +43,8 @@ def build_model(
             (one linear unit, mean squared error). Default: binary for two classes, else multiclass.
         metrics: The metrics to compile, by name without ``val_`` (``accuracy``, ``auc``, ``macro_f1``;
             ``mae``, ``rmse`` for regression); the loss is always computed. Default: all of the task's.
+        extra_metrics: Metric objects compiled besides those, which the caller reads itself (a
+            trial's :class:`~gapsearch.models.metrics.ConfusionCounts`).
 
     Returns:
         A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``, or
@@ -77,7 +80,7 @@ def build_model(
         if hp.dense_units > 0:
             x = keras.layers.Dense(hp.dense_units, activation="relu", name="dense")(x)
         model = keras.Model(token_ids, _output(x, n_classes, task), name="text_classifier")
-        _compile(model, hp, n_classes, task, metrics)
+        _compile(model, hp, n_classes, task, metrics, extra_metrics)
     return model
 
 
@@ -142,7 +145,12 @@ def _output(x, n_classes: int, task: str):
 
 
 def _compile(
-    model: keras.Model, hp: Hyperparameters, n_classes: int, task: str, wanted: Collection[str] | None
+    model: keras.Model,
+    hp: Hyperparameters,
+    n_classes: int,
+    task: str,
+    wanted: Collection[str] | None,
+    extra: Sequence[keras.metrics.Metric],
 ) -> None:
     """Loss and metrics per task; the metric names are those of ``METRIC_DIRECTIONS`` without ``val_``."""
     if task == "regression":
@@ -177,7 +185,7 @@ def _compile(
     model.compile(
         optimizer=keras.optimizers.Adam(hp.learning_rate),
         loss=loss,
-        metrics=metrics,
+        metrics=[*metrics, *extra],
         steps_per_execution=steps_per_execution(hp.steps_per_execution, keras.backend.backend()),
         jit_compile=hp.jit_compile,
     )

@@ -1,4 +1,4 @@
-"""Metrics Keras does not have in the form a text classifier needs: macro-F1 and one-vs-rest AUC.
+"""Metrics Keras does not have in the form a text classifier needs: macro-F1, one-vs-rest AUC, confusion counts.
 
 ``keras.ops`` only, so they run on every backend. Each keeps its counts in metric variables, so
 the epoch's value is computed over the whole validation set, not averaged over batches.
@@ -87,3 +87,39 @@ class SparseMacroAUC(keras.metrics.AUC):
         config.pop("multi_label", None)
         config.pop("num_labels", None)
         return {**config, "n_classes": self.n_classes}
+
+
+@keras.saving.register_keras_serializable(package="gapsearch")
+class ConfusionCounts(keras.metrics.Metric):
+    """Examples per (true class, predicted class), kept in ``counts`` (``n_classes x n_classes``, int32).
+
+    Predictions are those of Keras' accuracy metrics: a sigmoid unit's probability above ``threshold``
+    is class 1, a softmax's argmax is its class; so the counts' diagonal over their sum is the
+    epoch's accuracy. Keras reports one number per metric: ``result()`` is the number of examples
+    counted, and the counts themselves are read from the variable (after an ``evaluate()``, those of
+    the validation pass).
+    """
+
+    def __init__(self, n_classes: int, threshold: float = 0.5, name: str = "confusion", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        self.n_classes = n_classes
+        self.threshold = threshold
+        self.counts = self.add_variable(shape=(n_classes, n_classes), initializer="zeros", dtype="int32", name="counts")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):  # noqa: ANN001
+        if y_pred.shape[-1] == 1:
+            predicted = ops.cast(ops.greater(ops.reshape(y_pred, (-1,)), self.threshold), "int32")
+        else:
+            predicted = ops.argmax(y_pred, axis=-1)
+        truth = ops.one_hot(ops.cast(ops.reshape(y_true, (-1,)), "int32"), self.n_classes)
+        pairs = ops.matmul(ops.transpose(truth), ops.one_hot(predicted, self.n_classes))
+        self.counts.assign_add(ops.cast(ops.round(pairs), "int32"))
+
+    def result(self):  # noqa: ANN201
+        return ops.cast(ops.sum(self.counts), "float32")
+
+    def reset_state(self) -> None:
+        self.counts.assign(ops.zeros_like(self.counts))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "n_classes": self.n_classes, "threshold": self.threshold}

@@ -30,6 +30,8 @@ METRIC_DIRECTIONS: dict[str, str] = {
 COSTS: tuple[str, ...] = ("params", "embedding_params", "flops", "train_seconds", "latency_ms")
 METRIC_DIRECTIONS.update(dict.fromkeys(COSTS, "minimize"))
 _CLASSIFICATION = ("binary", "multiclass", "multilabel")
+#: The tasks whose texts each have one class: a confusion matrix describes their errors.
+SINGLE_LABEL_TASKS: tuple[str, ...] = ("binary", "multiclass")
 #: The tasks each metric is measured for.
 METRIC_TASKS: dict[str, tuple[str, ...]] = {
     "val_accuracy": _CLASSIFICATION,

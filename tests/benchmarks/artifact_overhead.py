@@ -2,7 +2,8 @@
 
 Run from the repository root:  python -m tests.benchmarks.artifact_overhead [--repeats 5]
 Prints the median seconds per trial for the quickstart study's model sizes, with and without the model file,
-then the median of each piece a trial makes: the learning curves, the confusion pass and its figure, the model file.
+then the median of each piece a trial makes: the learning curves, the confusion matrix figure (its counts come
+from training's own validation pass), the model file.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def main() -> None:
 
     from gapsearch.artifacts import save_trial_artifacts
     from gapsearch.models.builder import build_model
+    from gapsearch.models.metrics import ConfusionCounts
     from gapsearch.runner import load_data
     from gapsearch.space import hyperparameters
     from gapsearch.spec import load_study
@@ -46,7 +48,10 @@ def main() -> None:
             for dim in [64] * args.repeats:
                 hp = hyperparameters(spec.fixed, {"embedding_dim": dim, "pooling": "attention", "filters": 64})
                 data = splits.runs(hp.max_tokens, hp.sequence_length)[0][1]
-                model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=2, metrics=["accuracy"])
+                counts = ConfusionCounts(2)
+                model = build_model(
+                    hp, vocabulary_size=data.vocabulary_size, n_classes=2, metrics=["accuracy"], extra_metrics=[counts]
+                )
                 result = train(
                     model,
                     data.x_train,
@@ -58,6 +63,7 @@ def main() -> None:
                     epochs=1,
                     batch_size=64,
                     patience=0,
+                    confusion=counts,
                 )
                 trial = study.ask()
                 started = time.perf_counter()
@@ -79,13 +85,12 @@ def piece_seconds(spec, splits, hp, data, result, repeats: int) -> dict[str, flo
     import keras
 
     from gapsearch import plots
-    from gapsearch.artifacts import confusion_counts
     from gapsearch.data.dataset import text_settings
     from gapsearch.models.builder import build_model
     from gapsearch.models.text_classifier import TextClassifier
 
     class_names = splits.info.class_names
-    times: dict[str, list[float]] = {"learning curves": [], "confusion pass": [], "confusion PNG": [], "model file": []}
+    times: dict[str, list[float]] = {"learning curves": [], "confusion PNG": [], "model file": []}
     for _ in range(repeats):
         keras.backend.clear_session()
         model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=2, metrics=["accuracy"])
@@ -93,10 +98,7 @@ def piece_seconds(spec, splits, hp, data, result, repeats: int) -> dict[str, flo
         plots.learning_curves(result.history, best_epoch=result.best_epoch, title="trial")
         times["learning curves"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        counts = confusion_counts(model, data, len(class_names))
-        times["confusion pass"].append(time.perf_counter() - started)
-        started = time.perf_counter()
-        plots.confusion_matrix(counts, class_names, title="trial")
+        plots.confusion_matrix(result.confusion, class_names, title="trial")
         times["confusion PNG"].append(time.perf_counter() - started)
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()

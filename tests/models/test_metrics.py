@@ -1,4 +1,4 @@
-"""Macro-F1 and one-vs-rest AUC against NumPy references, accumulated over batches."""
+"""Macro-F1, one-vs-rest AUC and confusion counts against NumPy references, accumulated over batches."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from gapsearch.models.metrics import MacroF1, SparseMacroAUC
+from gapsearch.models.metrics import ConfusionCounts, MacroF1, SparseMacroAUC
 
 
 def macro_f1_reference(truth: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
@@ -66,3 +66,27 @@ def test_sparse_macro_auc_matches_one_vs_rest_with_one_hot_labels():
     reference = keras.metrics.AUC(multi_label=True, num_labels=3)
     reference.update_state(np.eye(3)[truth], probabilities)
     assert accumulate(SparseMacroAUC(3), truth, probabilities) == pytest.approx(float(reference.result()), abs=1e-6)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_confusion_counts_agree_with_numpy_and_with_keras_accuracy(n_classes):
+    rng = np.random.default_rng(n_classes)
+    truth = rng.integers(0, n_classes, size=61)
+    if n_classes == 2:  # one sigmoid unit; a probability of exactly 0.5 is class 0, as for Keras' accuracy
+        scores = rng.random((61, 1)).astype("float32")
+        scores[:4] = 0.5
+        predicted = (scores[:, 0] > 0.5).astype(int)
+        accuracy = keras.metrics.BinaryAccuracy()
+    else:
+        scores = rng.dirichlet(np.ones(n_classes), size=61).astype("float32")
+        predicted = scores.argmax(axis=1)
+        accuracy = keras.metrics.SparseCategoricalAccuracy()
+    expected = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(expected, (truth, predicted), 1)
+    metric = ConfusionCounts(n_classes)
+    assert accumulate(metric, truth, scores) == 61  # its value: the examples counted
+    counts = keras.ops.convert_to_numpy(metric.counts)
+    np.testing.assert_array_equal(counts, expected)
+    assert np.trace(counts) / counts.sum() == pytest.approx(accumulate(accuracy, truth, scores), abs=1e-7)
+    metric.reset_state()
+    assert keras.ops.convert_to_numpy(metric.counts).sum() == 0
