@@ -171,6 +171,14 @@ def side_paired(config: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
+def quartiles(values: list[float]) -> list[float]:
+    """The first and third quartiles: the middle half of the rounds' ratios lies between them."""
+    if len(values) < 2:
+        return [round(values[0], 3)] * 2 if values else []
+    first, _, third = statistics.quantiles(values, n=4, method="inclusive")
+    return [round(first, 3), round(third, 3)]
+
+
 def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
     quiet_keras()
     folder = Path(config["folder"])
@@ -184,7 +192,8 @@ def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    rounds, option_rounds, trials = (1, 1, 1) if quick else (8, 2, 3)
+    # 16 rounds: on a shared machine single rounds range over tens of percent, so the median needs many.
+    rounds, option_rounds, trials = (1, 1, 1) if quick else (16, 2, 3)
     with tempfile.TemporaryDirectory(prefix="gapsearch-bench-") as tmp:
         prepare_mr(Path(tmp))
         load_before = load_average()
@@ -210,9 +219,11 @@ def main() -> None:
         "gapsearch_seconds": round(statistics.median(seconds("gapsearch")), 3),
         "ratio": round(statistics.median(ratios), 3),
         "round_ratios": [round(r, 3) for r in ratios],
+        "ratio_quartiles": quartiles(ratios),
         "gapsearch_same_fit_seconds": round(statistics.median(seconds(SAME_FIT)), 3),
         "ratio_same_fit": round(statistics.median(same_ratios), 3),
         "round_ratios_same_fit": [round(r, 3) for r in same_ratios],
+        "ratio_same_fit_quartiles": quartiles(same_ratios),
         "gapsearch_outside_fit_seconds": round(statistics.median(r["outside_fit"] for r in paired["gapsearch"]), 3),
         "val_accuracy_equal": [r["value"] for r in paired["gapsearch"]] == [r["value"] for r in paired[SAME_FIT]],
     }
@@ -228,7 +239,8 @@ def main() -> None:
     }
     print(
         f"(a) median trial: bare {summary['bare_seconds']:.2f}s, gapsearch {gap:.2f}s; "
-        f"median ratio of the rounds {summary['ratio']:.3f} ({summary['round_ratios']})"
+        f"median ratio of the rounds {summary['ratio']:.3f}, middle half {summary['ratio_quartiles']} "
+        f"({summary['round_ratios']})"
     )
     print(f"    at the bare script's fit settings: gapsearch {same:.2f}s, ratio {summary['ratio_same_fit']:.3f}")
     for side, row in option_rows.items():
