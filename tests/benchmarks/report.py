@@ -77,6 +77,16 @@ def tables() -> str:
                 if "round_ratios" in o
                 else []
             ),
+            *(
+                [
+                    "CPU time of the process (all its threads), which other work on the machine does not "
+                    f"lengthen: gapsearch at its defaults used {o['cpu_ratio']:.3f} times the bare script's "
+                    f"(median of the rounds; middle half {_span(o['cpu_ratio_quartiles'])}).",
+                    "",
+                ]
+                if "cpu_ratio" in o
+                else []
+            ),
             "Of a gapsearch trial, everything but `model.fit` (sampling, run attributes, building the model, "
             "costs, artifacts, SQLite writes, freeing memory) took "
             f"{o.get('gapsearch_outside_fit_seconds', float('nan')):.2f} s (median).",
