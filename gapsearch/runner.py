@@ -64,16 +64,20 @@ class RunOutcome:
         stopped_by: str,
         since: datetime.datetime,
     ) -> RunOutcome:
-        """The outcome of a run of ``spec`` that started at ``since`` and found ``before`` finished trials,
-        read from the study now."""
+        """The outcome of a run of ``spec`` on this machine that started at ``since`` and found ``before``
+        finished trials, read from the study now (workers on other machines stop on their own)."""
+        import socket
+
         from optuna.trial import TrialState
 
         from gapsearch.workers.loop import FAIL_REASON, STOPPED_BY
 
+        here = socket.gethostname()
         interrupted = [
             trial
             for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
             if str(trial.user_attrs.get(FAIL_REASON, "")).startswith(STOPPED_BY)
+            and trial.user_attrs.get("hostname") == here
             and trial.datetime_complete is not None
             and trial.datetime_complete >= since
         ]

@@ -145,6 +145,7 @@ def test_folds_each_record_their_value_and_report_steps_per_fold(tmp_path):
 
 def test_a_stopped_run_counts_only_its_own_interrupted_trials(tmp_path):
     import datetime
+    import socket
 
     from optuna.trial import TrialState
 
@@ -155,14 +156,16 @@ def test_a_stopped_run_counts_only_its_own_interrupted_trials(tmp_path):
     url = f"sqlite:///{tmp_path / 'g.db'}"
     study = optuna.create_study(study_name="tiny", storage=url, direction="maximize")
 
-    def stopped_trial() -> None:
+    def stopped_trial(hostname: str = socket.gethostname()) -> None:
         trial = study.ask()
+        trial.set_user_attr("hostname", hostname)
         trial.set_user_attr(FAIL_REASON, f"{STOPPED_BY} SIGTERM")
         study.tell(trial, state=TrialState.FAIL)
 
     stopped_trial()  # an earlier run's
     since = datetime.datetime.now()
     study.tell(study.ask(), 0.5)
+    stopped_trial("another-machine")  # a worker elsewhere, stopped on its own
     outcome = RunOutcome.of(spec, url, study, budget=3, before=0, stopped_by="SIGTERM", since=since)
     assert (outcome.finished_after, outcome.interrupted) == (1, 0)
     assert outcome.stop_report() == (
