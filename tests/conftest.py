@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -141,6 +142,20 @@ def start_run(*args: str, cwd: Path) -> tuple[subprocess.Popen[str], str]:
         if line.startswith("trial "):
             return process, line
     raise AssertionError("the run ended before any trial finished:\n" + process.stderr.read())
+
+
+def wait_until_training(database: Path, name: str = "tiny", timeout: float = 60) -> None:
+    """Wait until a RUNNING trial has reported an epoch: a signal sent now lands inside its training."""
+    import optuna
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        study = optuna.load_study(study_name=name, storage=f"sqlite:///{database}")
+        running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        if any(trial.intermediate_values for trial in running):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no trial of {name} in {database} started training within {timeout}s")
 
 
 def gapsearch(

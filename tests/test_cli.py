@@ -7,13 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
 import pytest
 
-from tests.conftest import TINY_STUDY, cli_env, gapsearch, start_run
+from tests.conftest import TINY_STUDY, cli_env, gapsearch, start_run, wait_until_training
 
 OPTUNA_CLI = str(Path(sys.executable).with_name("optuna"))
 
@@ -194,12 +193,12 @@ def test_schema_accepts_the_shipped_studies_and_rejects_a_bad_one(tmp_path):
 
 
 def test_interrupted_run_resumes_to_its_budget(tmp_path):
-    # Trials of seconds (40 epochs), so that the signal lands inside the second one.
+    # Trials of seconds (40 epochs); the signal goes once the second one trains.
     study = TINY_STUDY.replace("n_trials: 3", "n_trials: 2").replace("epochs: 2", "epochs: 40")
     (tmp_path / "study.yaml").write_text(study)
     process, first = start_run("study.yaml", cwd=tmp_path)
     assert first.startswith("trial   0  COMPLETE"), first
-    time.sleep(0.5)
+    wait_until_training(tmp_path / "gapsearch.db")
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err

@@ -12,7 +12,7 @@ import optuna
 import pytest
 
 from gapsearch.workers.registry import workers_seen
-from tests.conftest import TINY_STUDY, cli_env, gapsearch, start_run
+from tests.conftest import TINY_STUDY, cli_env, gapsearch, start_run, wait_until_training
 
 FAST_HEARTBEAT = "workers: {heartbeat_interval: 1, grace_period: 2}\n"
 
@@ -58,11 +58,11 @@ def test_four_workers_on_two_gpus_see_one_gpu_each(tmp_path):
 
 @pytest.mark.slow
 def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tmp_path):
-    # Trials of seconds (40 epochs), so that the signal lands while one runs, however slow the machine.
+    # Trials of seconds (40 epochs); the signal goes once a trial after the first finished one trains.
     study_text = TINY_STUDY.replace("epochs: 2", "epochs: 40") + FAST_HEARTBEAT
     (tmp_path / "tiny.yaml").write_text(study_text)
     process, _ = start_run("tiny.yaml", "--workers", "2", cwd=tmp_path)  # a trial has finished: both workers run
-    time.sleep(0.5)
+    wait_until_training(tmp_path / "gapsearch.db")
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
