@@ -17,7 +17,7 @@ Truncation = Literal["pre", "post"]
 
 #: Training steps per backend call with ``steps_per_execution: auto`` (TensorFlow and JAX): the same
 #: batches and updates as one step per call, with a fraction of the Python dispatch per step
-#: (``python -m tests.benchmarks.trial_overhead``; 8 and 32 measure alike on MR).
+#: (``python -m tests.benchmarks.trial_overhead`` compares it with one step per call).
 AUTO_STEPS_PER_EXECUTION = 8
 
 POOLINGS: tuple[str, ...] = ("average", "max", "attention", "average_max")
@@ -85,14 +85,14 @@ INTEGER_NAMES: frozenset[str] = frozenset(
 )
 
 
+#: Hyperparameters that a ``{low, high}`` range may search.
+NUMERIC_NAMES: frozenset[str] = INTEGER_NAMES | {
+    name for name, f in Hyperparameters.model_fields.items() if f.annotation is float
+}
+
+
 def steps_per_execution(value: int | str, backend: str) -> int:
     """The steps per backend call ``value`` means on ``backend`` (``'auto'`` resolved)."""
     if value != "auto":
         return int(value)
     return 1 if backend == "torch" else AUTO_STEPS_PER_EXECUTION
-
-
-#: Hyperparameters that a ``{low, high}`` range may search.
-NUMERIC_NAMES: frozenset[str] = INTEGER_NAMES | {
-    name for name, f in Hyperparameters.model_fields.items() if f.annotation is float
-}

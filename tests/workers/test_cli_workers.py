@@ -58,7 +58,7 @@ def test_four_workers_on_two_gpus_see_one_gpu_each(tmp_path):
 
 @pytest.mark.slow
 def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tmp_path):
-    # Trials of seconds (40 epochs); the signal goes once a trial after the first finished one trains.
+    # Trials of seconds (40 epochs); the signal goes once a running trial has reported an epoch.
     study_text = TINY_STUDY.replace("epochs: 2", "epochs: 40") + FAST_HEARTBEAT
     (tmp_path / "tiny.yaml").write_text(study_text)
     process, _ = start_run("tiny.yaml", "--workers", "2", cwd=tmp_path)  # a trial has finished: both workers run
