@@ -136,6 +136,7 @@ def train(
             keras.callbacks.EarlyStopping(monitor=metric, mode=mode, patience=patience, restore_best_weights=True)
         )
     started = time.perf_counter()
+    _build_optimizer(model)
     if length_buckets > 0:
         train_data, validation_data = _bucketed(
             x_train, y_train, x_validation, y_validation, length_buckets, batch_size, seed
@@ -173,6 +174,16 @@ def train(
         confusion=counts.per_epoch[kept] if counts is not None else None,
         confusion_epoch=kept + 1 if counts is not None else None,
     )
+
+
+def _build_optimizer(model: keras.Model) -> None:
+    """Create the optimizer's slot variables now, before ``fit`` traces its training step.
+
+    Left to ``fit``, under TensorFlow they are created while the step is traced, and a ``tf.function``
+    that creates variables is traced twice: each trial would trace its training step twice.
+    """
+    if model.built and model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
 
 
 def _bucketed(x_train, y_train, x_validation, y_validation, n_buckets: int, batch_size: int, seed: int):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -44,6 +45,28 @@ def test_returns_the_best_epoch_not_the_last():
     assert result.best_value == min(result.history["val_loss"])
     assert result.best_epoch == 1 + result.history["val_loss"].index(result.best_value)
     assert result.epochs_run == 3
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tracing is TensorFlow's")
+@pytest.mark.parametrize("steps_per_execution", [1, 8])
+def test_the_training_step_is_traced_once(steps_per_execution):
+    """The optimizer is built before ``fit``: a step that created its variables would be traced twice."""
+
+    class CountingTraces(keras.Model):
+        traces = 0
+
+        def train_step(self, data):
+            CountingTraces.traces += 1  # Python runs here only while TensorFlow traces the step
+            return super().train_step(data)
+
+    x, y = tiny_data()
+    inputs = keras.Input((12,), dtype="int32")
+    hidden = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(50, 4)(inputs))
+    model = CountingTraces(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
+    model.compile(optimizer="adam", loss="binary_crossentropy", steps_per_execution=steps_per_execution)
+    train(model, x, y, x, y, metric="val_loss", direction="minimize", epochs=2, batch_size=16, patience=0)
+    assert CountingTraces.traces == 1
+    assert model.optimizer.iterations.numpy() == 2 * 4  # and it trained: 4 batches an epoch
 
 
 def test_a_nan_loss_fails_the_trial_at_its_epoch():
