@@ -154,3 +154,23 @@ def test_training_on_bucketed_batches_reports_every_epoch_and_learns():
     assert reports == [1, 2, 3, 4]
     assert result.epochs_run == 4
     assert result.history["loss"][-1] < result.history["loss"][0]
+
+
+def test_under_tensorflow_the_pipeline_gives_the_pydatasets_batches_a_new_draw_each_epoch():
+    tf = pytest.importorskip("tensorflow")
+    from gapsearch.tf_batching import as_tf_dataset
+
+    x, y = padded_texts(90, seed=5)
+    lengths = bucket_lengths(text_lengths(x), 3, WIDTH)
+    for shuffle in (True, False):
+        batches = LengthBucketedBatches(x, y, batch_size=8, lengths=lengths, shuffle=shuffle, seed=3)
+        dataset = as_tf_dataset(batches)
+        assert dataset.element_spec[0].shape.as_list() == [None, None]  # any length fits the traced step
+        assert int(tf.data.experimental.cardinality(dataset)) == len(batches)
+        for epoch in range(2):  # each pass over the dataset is the next epoch's draw
+            expected = [batches.batch(length, rows) for length, rows in batches.batches_of_epoch(epoch)]
+            got = [(bx.numpy(), by.numpy()) for bx, by in dataset]
+            assert len(got) == len(expected)
+            for (got_x, got_y), (want_x, want_y) in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(got_x, want_x)
+                np.testing.assert_array_equal(got_y, want_y)
