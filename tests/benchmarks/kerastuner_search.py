@@ -7,6 +7,12 @@ is what a Keras user writes: a ``build(hp)`` function and ``tuner.search`` on pa
 gapsearch side is a study file run by ``run_study`` with its fast-trial options on. Wall time
 covers reading the data, vectorizing it and the whole search, on each side.
 
+KerasTuner's RandomSearch never tries a combination twice (it draws again when it meets one it has
+tried), so gapsearch's side of the same search is ``sampler: grid``: Optuna's GridSampler, which
+visits the combinations once each in an order shuffled from the seed. gapsearch's ``sampler:
+random`` (Optuna's RandomSampler, which draws each parameter independently and so may repeat a
+combination) runs as a third side, for comparison.
+
     python -m tests.benchmarks.kerastuner_search [--quick]
 """
 
@@ -34,9 +40,10 @@ SPACE = {"embedding_dim": [32, 64, 128], "pooling": ["average", "max", "attentio
 FIXED = {"max_tokens": 20000, "sequence_length": 56, "batch_size": 32, "patience": 0}
 GAPSEARCH_SPEED = {"length_buckets": 4}  # steps_per_execution is "auto" by default: 8 under TensorFlow
 SEED = 1
+REPEATS = "gapsearch_random_sampler"  # the side with gapsearch's random sampler, which may repeat a combination
 
 
-def study_text(tsv: Path, name: str, *, epochs: int, n_trials: int, pruner: str) -> str:
+def study_text(tsv: Path, name: str, *, epochs: int, n_trials: int, pruner: str, sampler: str = "grid") -> str:
     model = {**FIXED, "epochs": epochs, **GAPSEARCH_SPEED}
     lines = [
         f"name: {name}",
@@ -44,7 +51,7 @@ def study_text(tsv: Path, name: str, *, epochs: int, n_trials: int, pruner: str)
         "direction: maximize",
         f"n_trials: {n_trials}",
         f"seed: {SEED}",
-        "sampler: {type: random}",
+        f"sampler: {{type: {sampler}}}",
         f"pruner: {pruner}",
         f"data: {{format: tsv, train: {tsv}, text: text, label: label, validation_split: 0.2}}",
         "model:",
@@ -61,7 +68,12 @@ def _spec(folder: Path, config: dict[str, Any], name: str):
     path = folder / f"{name}.yaml"
     path.write_text(
         study_text(
-            prepare_mr(folder), name, epochs=config["epochs"], n_trials=config["n_trials"], pruner=config["pruner"]
+            prepare_mr(folder),
+            name,
+            epochs=config["epochs"],
+            n_trials=config["n_trials"],
+            pruner=config["pruner"],
+            sampler=config.get("sampler", "grid"),
         )
     )
     return load_study(path)
@@ -90,6 +102,7 @@ def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
         "trials": len(finished),
         "pruned": sum(t.state.name == "PRUNED" for t in finished),
         "epochs_trained": sum(int(t.user_attrs.get("epochs_run", 0)) for t in finished),
+        "combinations": len({tuple(sorted(t.params.items())) for t in finished}),
     }
 
 
@@ -151,6 +164,7 @@ def side_kerastuner(config: dict[str, Any]) -> dict[str, Any]:
         "best_params": best.hyperparameters.values,
         "trials": len(tuner.oracle.trials),
         "epochs_trained": EPOCHS_TRAINED,
+        "combinations": len({tuple(sorted(t.hyperparameters.values.items())) for t in tuner.oracle.trials.values()}),
     }
 
 
@@ -179,10 +193,15 @@ def main() -> None:
         random_config = {"folder": tmp, "epochs": epochs, "n_trials": n_trials, "pruner": "{type: median}"}
         load_before = load_average()
         print(f"(b) {n_trials}-trial random search on MR, {epochs} epochs, {rounds} rounds")
+        samplers = {"gapsearch": "grid", REPEATS: "random"}  # gapsearch's sides and their samplers
         random_runs = interleaved(
-            ["kerastuner", "gapsearch"],
+            ["kerastuner", *samplers],
             rounds,
-            lambda side: run_side(MODULE, side, {**random_config, "tuner": "random"}),
+            lambda side: run_side(
+                MODULE,
+                "kerastuner" if side == "kerastuner" else "gapsearch",
+                {**random_config, "tuner": "random", "sampler": samplers.get(side, "grid")},
+            ),
         )
         print(f"Hyperband (max_epochs {hyperband_epochs}, factor 3) against gapsearch's Hyperband pruner")
         hyperband_runs: dict[str, list] = {"kerastuner": [], "gapsearch": []}
@@ -205,13 +224,16 @@ def main() -> None:
         load_after = load_average()
 
     random_summary = _summary(random_runs, "gapsearch", "kerastuner")
+    repeats_summary = _summary(random_runs, REPEATS, "kerastuner")
     hyperband_summary = _summary(hyperband_runs, "gapsearch", "kerastuner")
     print(f"(b) random search: {random_summary}")
+    print(f"    with gapsearch's random sampler: {repeats_summary}")
     print(f"    hyperband: {hyperband_summary}")
     write_results(
         "kerastuner_search",
         {
-            "what": f"{n_trials}-trial random search on MR (sequence_length 56, {epochs} epochs, batch 32), then "
+            "what": f"{n_trials}-trial random search on MR (sequence_length 56, {epochs} epochs, batch 32; gapsearch "
+            "without repeats, `sampler: grid`, as KerasTuner's RandomSearch), then "
             f"Hyperband (max_epochs {hyperband_epochs}, factor 3; gapsearch gets as many trials as KerasTuner ran)",
             "space": SPACE,
             "fixed": FIXED,
@@ -222,6 +244,7 @@ def main() -> None:
             "load_average_after": load_after,
             "random_search": random_summary,
             "random_search_runs": random_runs,
+            "random_search_with_repeats": repeats_summary,
             "hyperband": hyperband_summary,
             "hyperband_runs": hyperband_runs,
         },
