@@ -164,7 +164,12 @@ def side_kerastuner(config: dict[str, Any]) -> dict[str, Any]:
         "best_params": best.hyperparameters.values,
         "trials": len(tuner.oracle.trials),
         "epochs_trained": EPOCHS_TRAINED,
-        "combinations": len({tuple(sorted(t.hyperparameters.values.items())) for t in tuner.oracle.trials.values()}),
+        "combinations": len(
+            {
+                tuple(sorted((k, v) for k, v in t.hyperparameters.values.items() if not k.startswith("tuner/")))
+                for t in tuner.oracle.trials.values()
+            }
+        ),  # Hyperband's own bookkeeping (tuner/epochs, ...) left out
     }
 
 

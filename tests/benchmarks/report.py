@@ -123,9 +123,10 @@ def tables() -> str:
             if key not in search:
                 continue
             s, runs = search[key], search[runs_key]
-            combinations = "/".join(str(r.get("combinations", "?")) for r in (runs[ours][0], runs["kerastuner"][0]))
             label = f"{name}, {runs['kerastuner'][0]['trials']} trials, gapsearch `sampler: {sampler}`"
-            label += f" ({combinations} combinations tried)"
+            if key != "hyperband":  # Hyperband runs a combination again, with more epochs, by design
+                combinations = "/".join(str(r["combinations"]) for r in (runs[ours][0], runs["kerastuner"][0]))
+                label += f" ({combinations} combinations tried)"
             epochs = " / ".join(",".join(str(r["epochs_trained"]) for r in runs[side]) for side in (ours, "kerastuner"))
             parts.append(
                 f"| {label} | {s['gapsearch_seconds']:.1f} | {s['kerastuner_seconds']:.1f} | {s['time_ratio']:.3f} "
