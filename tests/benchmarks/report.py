@@ -143,6 +143,28 @@ def tables() -> str:
             "27 in an order shuffled from the seed); `sampler: random` draws each parameter independently.",
         ]
         parts += ["", f"Machine: {_machine(search)}.", ""]
+    commits = _load("commits")
+    if commits:
+        parts += [
+            "**Before and after, by commit** (`python -m tests.benchmarks.commits "
+            + " ".join(row["commit"] for row in commits["commits"])
+            + "`): "
+            f"{commits['what']}; {commits['rounds']} rounds.",
+            "",
+            "| commit | change | seconds (median) | against the first | seconds of each round "
+            "| best val_accuracy | epochs trained |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        first = commits["commits"][0]["seconds"]
+        for row in commits["commits"]:
+            parts.append(
+                f"| {row['commit']} | {_shortened(row['subject'])} | {row['seconds']:.1f} "
+                f"| {row['seconds'] / first:.3f} "
+                f"| {', '.join(f'{v:.1f}' for v in row['round_seconds'])} "
+                f"| {', '.join(f'{v:.4f}' for v in row['best_val_accuracy'])} "
+                f"| {', '.join(str(v) for v in row['epochs_trained'])} |"
+            )
+        parts += ["", f"Machine: {_machine(commits)}.", ""]
     masking = _load("masked_pooling")
     if masking:
         parts += [
@@ -190,6 +212,11 @@ def main() -> None:
     _, tail = rest.split(END, 1)
     readme.write_text(f"{head}{START}\n{text}{END}{tail}")
     print("README.md: benchmark tables updated")
+
+
+def _shortened(text: str, limit: int = 90) -> str:
+    """``text`` cut at a word before ``limit`` characters."""
+    return text if len(text) <= limit else text[: text.rfind(" ", 0, limit)] + " ..."
 
 
 if __name__ == "__main__":
