@@ -46,7 +46,8 @@ class RunOutcome:
     best_trial: optuna.trial.FrozenTrial | None  # None in a multi-objective study: see best_trials
     best_trials: tuple[optuna.trial.FrozenTrial, ...] = ()
     stopped_by: str = "budget"  # budget, timeout, SIGINT or SIGTERM
-    interrupted: int = 0  # this run's trials that a stop signal recorded as FAIL (and queued again)
+    interrupted: int = 0  # this run's trials that a stop signal recorded as FAIL
+    requeued: int = 0  # how many of them were queued again (the others had used up max_retries)
 
     @property
     def budget_met(self) -> bool:
@@ -73,10 +74,14 @@ class RunOutcome:
         from gapsearch.workers.loop import FAIL_REASON, STOPPED_BY
 
         here = socket.gethostname()
+        trials = study.get_trials(deepcopy=False)
+        # Optuna's retry callback lists the failed trials a retry stands for in its "retry_history".
+        retried = {number for trial in trials for number in trial.system_attrs.get("retry_history", ())}
         interrupted = [
             trial
-            for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
-            if str(trial.user_attrs.get(FAIL_REASON, "")).startswith(STOPPED_BY)
+            for trial in trials
+            if trial.state == TrialState.FAIL
+            and str(trial.user_attrs.get(FAIL_REASON, "")).startswith(STOPPED_BY)
             and trial.user_attrs.get("hostname") == here
             and trial.datetime_complete is not None
             and trial.datetime_complete >= since
@@ -91,16 +96,22 @@ class RunOutcome:
             best_trials=tuple(best_trials(study)),
             stopped_by=stopped_by,
             interrupted=len(interrupted),
+            requeued=sum(trial.number in retried for trial in interrupted),
         )
 
     def stop_report(self) -> str:
         """The line a stopped run ends with: where the study stands, what became of the running trials."""
         if self.interrupted == 0:
             running = "no trial was running"
-        elif self.interrupted == 1:
-            running = "the running trial was recorded as FAIL and queued again"
         else:
-            running = f"{self.interrupted} running trials were recorded as FAIL and queued again"
+            which = "the running trial was" if self.interrupted == 1 else f"{self.interrupted} running trials were"
+            if self.requeued == self.interrupted:
+                fate = " and queued again"
+            elif self.requeued == 0:
+                fate = " and not queued again (max_retries used up)"
+            else:
+                fate = f", {self.requeued} of them queued again (the others had used up max_retries)"
+            running = f"{which} recorded as FAIL{fate}"
         return (
             f"stopped by {self.stopped_by} at {self.finished_after}/{self.budget} finished trials; {running}, "
             "and a rerun continues the study"

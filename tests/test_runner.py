@@ -150,17 +150,18 @@ def test_a_stopped_run_counts_only_its_own_interrupted_trials(tmp_path):
     from optuna.trial import TrialState
 
     from gapsearch.runner import RunOutcome
-    from gapsearch.workers.loop import FAIL_REASON, STOPPED_BY
+    from gapsearch.workers.loop import FAIL_REASON, STOPPED_BY, requeue
 
     spec = spec_from(tmp_path, TINY_STUDY)
     url = f"sqlite:///{tmp_path / 'g.db'}"
     study = optuna.create_study(study_name="tiny", storage=url, direction="maximize")
 
-    def stopped_trial(hostname: str = socket.gethostname()) -> None:
+    def stopped_trial(hostname: str = socket.gethostname(), max_retries: int = 3) -> None:
+        """A trial stopped by a signal, then queued again as the worker loop does (up to ``max_retries``)."""
         trial = study.ask()
         trial.set_user_attr("hostname", hostname)
         trial.set_user_attr(FAIL_REASON, f"{STOPPED_BY} SIGTERM")
-        study.tell(trial, state=TrialState.FAIL)
+        requeue(study, study.tell(trial, state=TrialState.FAIL), max_retries)
 
     stopped_trial()  # an earlier run's
     since = datetime.datetime.now()
@@ -174,7 +175,39 @@ def test_a_stopped_run_counts_only_its_own_interrupted_trials(tmp_path):
     stopped_trial()
     stopped_trial()
     outcome = RunOutcome.of(spec, url, study, budget=3, before=0, stopped_by="SIGINT", since=since)
+    assert (outcome.interrupted, outcome.requeued) == (2, 2)
     assert outcome.stop_report() == (
         "stopped by SIGINT at 1/3 finished trials; 2 running trials were recorded as FAIL and queued again, "
         "and a rerun continues the study"
+    )
+    stopped_trial(max_retries=0)  # its retries used up: Optuna's callback does not queue it again
+    outcome = RunOutcome.of(spec, url, study, budget=3, before=0, stopped_by="SIGINT", since=since)
+    assert (outcome.interrupted, outcome.requeued) == (3, 2)
+    assert outcome.stop_report() == (
+        "stopped by SIGINT at 1/3 finished trials; 3 running trials were recorded as FAIL, 2 of them queued again "
+        "(the others had used up max_retries), and a rerun continues the study"
+    )
+
+
+def test_the_stop_line_says_when_the_stopped_trial_was_not_queued_again(tmp_path):
+    import datetime
+    import socket
+
+    from optuna.trial import TrialState
+
+    from gapsearch.runner import RunOutcome
+    from gapsearch.workers.loop import FAIL_REASON, STOPPED_BY, requeue
+
+    spec = spec_from(tmp_path, TINY_STUDY)
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    study = optuna.create_study(study_name="tiny", storage=url, direction="maximize")
+    since = datetime.datetime.now()
+    trial = study.ask()
+    trial.set_user_attr("hostname", socket.gethostname())
+    trial.set_user_attr(FAIL_REASON, f"{STOPPED_BY} SIGINT")
+    assert not requeue(study, study.tell(trial, state=TrialState.FAIL), 0)
+    outcome = RunOutcome.of(spec, url, study, budget=3, before=0, stopped_by="SIGINT", since=since)
+    assert outcome.stop_report() == (
+        "stopped by SIGINT at 0/3 finished trials; the running trial was recorded as FAIL and not queued again "
+        "(max_retries used up), and a rerun continues the study"
     )
