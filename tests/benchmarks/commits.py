@@ -2,9 +2,9 @@
 
 Each commit is checked out into a temporary git worktree and runs the 20-trial random search of
 :mod:`tests.benchmarks.kerastuner_search` (its ``--side gapsearch``) with that commit's code, on the
-MR file this checkout prepares. The sampler is ``random`` at every commit (older commits know no
-other here), so every commit runs the same trials, and a change that kept the results gives the same
-best value and epochs.
+MR file this checkout prepares. The sampler is ``random`` at every commit (the only one this
+benchmark ran before ``grid``), so every commit runs the same trials, and a change that kept the
+results gives the same best value and epochs.
 
     python -m tests.benchmarks.commits COMMIT [COMMIT ...] [--rounds N]
 """
