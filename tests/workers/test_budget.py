@@ -69,8 +69,11 @@ def test_a_worker_killed_mid_trial_is_retried_and_the_budget_is_still_met(sqlite
         study = optuna.load_study(study_name="crash", storage=sqlite_url)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            # A trial that has its parameters: killed before sampling, its retry would sample anew.
             running = [
-                t for t in study.get_trials(deepcopy=False) if t.state.name == "RUNNING" and "pid" in t.user_attrs
+                t
+                for t in study.get_trials(deepcopy=False)
+                if t.state.name == "RUNNING" and "pid" in t.user_attrs and t.params
             ]
             if running and running[0].number >= 2:
                 killed.update(number=running[0].number, pid=running[0].user_attrs["pid"])
