@@ -128,7 +128,8 @@ def side_kerastuner(config: dict[str, Any]) -> dict[str, Any]:
     def build(hp: keras_tuner.HyperParameters) -> keras.Model:
         values = {name: hp.Choice(name, choices) for name, choices in SPACE.items()}
         model_hp = Hyperparameters(**FIXED, epochs=config["epochs"], **values)
-        # Compiled for the objective alone, as a KerasTuner user writes it and as gapsearch's trials are.
+        # Compiled for the objective alone, as a KerasTuner user writes it and as gapsearch's trials are;
+        # gapsearch's builder also gives it steps_per_execution "auto" (8 under TensorFlow), not Keras' 1.
         return build_model(model_hp, vocabulary_size=data.vocabulary_size, n_classes=n_classes, metrics=["accuracy"])
 
     class CountEpochs(keras.callbacks.Callback):

@@ -9,9 +9,11 @@ Rewrites the part of README.md between ``<!-- benchmarks:start -->`` and ``<!-- 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
+from gapsearch.spec.hyperparameters import AUTO_STEPS_PER_EXECUTION
 from tests.benchmarks._common import RESULTS, ROOT
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
@@ -32,8 +34,8 @@ def _machine(result: dict[str, Any]) -> str:
     )
 
 
-def _span(quartiles: list[float] | None) -> str:
-    return f"{quartiles[0]:.3f} to {quartiles[1]:.3f}" if quartiles else ""
+def _span(quartiles: list[float]) -> str:
+    return f"{quartiles[0]:.3f} to {quartiles[1]:.3f}"
 
 
 def tables() -> str:
@@ -48,51 +50,32 @@ def tables() -> str:
             "| side | seconds per trial (median) | ratio to bare `model.fit` (median of the rounds) "
             "| middle half of the rounds' ratios |",
             "|---|---|---|---|",
-            f"| bare `model.fit` script | {o['bare_seconds']:.2f} | 1.000 | |",
-            "| gapsearch trial, defaults (`steps_per_execution: auto`, 8 steps per call here) "
-            f"| {o['gapsearch_seconds']:.2f} | {o['ratio']:.3f} | {_span(o.get('ratio_quartiles'))} |",
-            *(
-                [
-                    "| gapsearch trial at the bare script's fit settings "
-                    f"(`{overhead['same_fit_options']}`) | {o['gapsearch_same_fit_seconds']:.2f} | "
-                    f"{o['ratio_same_fit']:.3f} | {_span(o.get('ratio_same_fit_quartiles'))} |"
-                ]
-                if "ratio_same_fit" in o
-                else []
+            "| bare `model.fit` script (gapsearch's builder: `steps_per_execution: auto`, "
+            f"{AUTO_STEPS_PER_EXECUTION} steps per call here) | {o['bare_seconds']:.2f} | 1.000 | |",
+            f"| gapsearch trial, defaults (the same {AUTO_STEPS_PER_EXECUTION} steps per call) "
+            f"| {o['gapsearch_seconds']:.2f} | {o['ratio']:.3f} | {_span(o['ratio_quartiles'])} |",
+            f"| gapsearch trial at one step per call (`{overhead['one_step_options']}`, Keras' default) "
+            f"| {o['gapsearch_one_step_seconds']:.2f} | {o['ratio_one_step']:.3f} "
+            f"| {_span(o['ratio_one_step_quartiles'])} |",
+            "",
+            "Ratio in each round, defaults: " + ", ".join(f"{r:.3f}" for r in o["round_ratios"]) + "; "
+            "at one step per call: "
+            + ", ".join(f"{r:.3f}" for r in o["round_ratios_one_step"])
+            + ". "
+            + (
+                "Both gapsearch trials reached the same val_accuracy in every round." if o["val_accuracy_equal"] else ""
             ),
             "",
-            *(
-                [
-                    "Ratio in each round, defaults: " + ", ".join(f"{r:.3f}" for r in o["round_ratios"]) + "; "
-                    "at the bare fit settings: "
-                    + ", ".join(f"{r:.3f}" for r in o["round_ratios_same_fit"])
-                    + ". "
-                    + (
-                        "Both gapsearch trials reached the same val_accuracy in every round."
-                        if o.get("val_accuracy_equal")
-                        else ""
-                    ),
-                    "",
-                ]
-                if "round_ratios" in o
-                else []
-            ),
-            *(
-                [
-                    "CPU time of the process (all its threads), which other work on the machine does not "
-                    f"lengthen: gapsearch at its defaults used {o['cpu_ratio']:.3f} times the bare script's "
-                    f"(median of the rounds; middle half {_span(o['cpu_ratio_quartiles'])}).",
-                    "",
-                ]
-                if "cpu_ratio" in o
-                else []
-            ),
+            "CPU time of the process (all its threads), which other work on the machine does not "
+            f"lengthen: gapsearch at its defaults used {o['cpu_ratio']:.3f} times the bare script's "
+            f"(median of the rounds; middle half {_span(o['cpu_ratio_quartiles'])}).",
+            "",
             "Of a gapsearch trial, everything but `model.fit` (sampling, run attributes, building the model, "
-            "costs, artifacts, SQLite writes, freeing memory) took "
-            f"{o.get('gapsearch_outside_fit_seconds', float('nan')):.2f} s (median).",
+            f"costs, artifacts, SQLite writes, freeing memory) took {o['gapsearch_outside_fit_seconds']:.2f} s "
+            "(median).",
             "",
             "**Fast-trial options**, each a gapsearch trial of the same model, each side in its own process "
-            f"({overhead.get('option_rounds', max(1, overhead['rounds'] - 1))} rounds):",
+            f"({overhead['option_rounds']} rounds):",
             "",
             "| study options | seconds per trial (median) | against the defaults | val_accuracy of the trials |",
             "|---|---|---|---|",
@@ -136,11 +119,13 @@ def tables() -> str:
         ratios = search["random_search"].get("round_ratios")
         if ratios:
             parts += ["", "Time ratio of each random-search round: " + ", ".join(f"{r:.3f}" for r in ratios) + "."]
+        space = search["space"]
         parts += [
             "",
-            "Combinations tried: distinct (embedding_dim, pooling, filters) of the first round, gapsearch / "
-            "KerasTuner. KerasTuner's RandomSearch never repeats one, nor does `sampler: grid` (it visits the "
-            "27 in an order shuffled from the seed); `sampler: random` draws each parameter independently.",
+            f"Combinations tried: distinct ({', '.join(space)}) of the first round, gapsearch / KerasTuner. "
+            "KerasTuner's RandomSearch never repeats one, nor does `sampler: grid` (it visits the "
+            f"{math.prod(len(values) for values in space.values())} in an order shuffled from the seed); "
+            "`sampler: random` draws each parameter independently.",
         ]
         parts += ["", f"Machine: {_machine(search)}.", ""]
     commits = _load("commits")
