@@ -51,13 +51,16 @@ def prepare_imdb(folder: Path, split: str = "train") -> Path:
     return out
 
 
-def run_side(module: str, side: str, config: dict[str, Any], *, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``python -m module --side side`` in a fresh process; its last stdout line is its JSON result."""
+def run_side(
+    module: str, side: str, config: dict[str, Any], *, env: dict[str, str] | None = None, root: Path = ROOT
+) -> dict[str, Any]:
+    """Run ``python -m module --side side`` in a fresh process, with the code of the checkout at ``root``
+    (this one by default); its last stdout line is its JSON result."""
     command = [sys.executable, "-m", module, "--side", side, "--config", json.dumps(config)]
-    process_env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    done = subprocess.run(command, cwd=ROOT, env=process_env, capture_output=True, text=True, check=False)
+    process_env = {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    done = subprocess.run(command, cwd=root, env=process_env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"{module} --side {side} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+        raise RuntimeError(f"{module} --side {side} at {root} failed ({done.returncode}):\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -11,8 +11,6 @@ results gives the same best value and epochs.
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
 import subprocess
 import sys
@@ -20,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks._common import ROOT, load_average, prepare_mr, write_results
+from tests.benchmarks._common import ROOT, load_average, prepare_mr, run_side, write_results
 
 CONFIG = {"epochs": 3, "n_trials": 20, "pruner": "{type: median}", "tuner": "random", "sampler": "random"}
 
@@ -31,13 +29,7 @@ def _git(*args: str) -> str:
 
 def _search(tree: Path, folder: Path) -> dict[str, Any]:
     """The gapsearch side of (b), run with the code of ``tree``."""
-    command = [sys.executable, "-m", "tests.benchmarks.kerastuner_search", "--side", "gapsearch"]
-    command += ["--config", json.dumps({**CONFIG, "folder": str(folder)})]
-    env = {**os.environ, "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the search at {tree.name} failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_side("tests.benchmarks.kerastuner_search", "gapsearch", {**CONFIG, "folder": str(folder)}, root=tree)
 
 
 def main() -> None:
