@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gapsearch.masking import mask_secrets
 from gapsearch.storage import STORAGE_ENV
 from gapsearch.workers.devices import WorkerSlot
 from gapsearch.workers.signals import StopSignals
@@ -59,7 +60,7 @@ def worker_command(study_file: Path, *, n_trials: int | None, timeout: float | N
 def _forward_stderr(index: int, stream, write: Callable[[str], None]) -> None:  # noqa: ANN001
     for line in stream:
         if line.strip():
-            write(f"worker {index}: {line.rstrip()}")
+            write(f"worker {index}: {mask_secrets(line.rstrip())}")
 
 
 class _FinishedTrials:

@@ -6,8 +6,8 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from gapsearch.masking import mask_url
 from gapsearch.spec.study import StudySpec
-from gapsearch.storage import mask_url
 from gapsearch.workers.registry import workers_seen
 
 if TYPE_CHECKING:
