@@ -16,7 +16,7 @@ from gapsearch.errors import GapsearchError, StorageError, UserError
 from gapsearch.masking import mask_secrets, mask_url
 from gapsearch.spec.study import COSTS, METRIC_TASKS, StudySpec
 from gapsearch.storage import open_storage
-from gapsearch.workers.registry import WorkerIdentity
+from gapsearch.workers.registry import WorkerIdentity, note_budget
 from gapsearch.workers.signals import StopSignals
 
 if TYPE_CHECKING:
@@ -288,6 +288,7 @@ def run_study(
         study = create_or_load_study(spec, storage_url, data, seed_offset=worker.seed_offset)
     before = count_finished(study)
     since = datetime.datetime.now()  # Optuna's clock for trial times: local, naive
+    note_budget(study, budget)
     if on_start is not None:
         on_start(study, before, budget)
     settings = LoopSettings(

@@ -206,10 +206,11 @@ def work_to_budget(
     last_stale_check = -math.inf
 
     def note(now_doing: str | None = None, *, force: bool = False) -> None:
-        """Note the worker in the study's registry when forced, else at most every 10s (writes are not free)."""
+        """Note the worker in the study's registry when forced or its activity changed, else at most every 10s."""
         nonlocal last_note, activity
+        changed = now_doing is not None and now_doing != activity
         activity = now_doing or activity
-        if force or time.monotonic() - last_note >= _NOTE_EVERY:
+        if force or changed or time.monotonic() - last_note >= _NOTE_EVERY:
             last_note = time.monotonic()
             reconnecting(lambda: note_worker(study, worker, activity, started=started), "noting the worker", settings)
 
