@@ -5,6 +5,9 @@ by a signal, or a non-zero exit code), the trial it held would otherwise stay RU
 its heartbeat goes stale and then fail without a word. Instead the run fails it at once with a
 ``fail_reason`` naming the worker, its pid and how it died, and queues it again with its
 parameters through the storage's retry callback (the same retry a stale trial gets).
+
+A worker elsewhere (another machine) is only seen to die by its silence: before the
+stale-trial path fails such a trial, :func:`explain_stale_trials` records why on it.
 """
 
 from __future__ import annotations
@@ -61,6 +64,37 @@ def fail_trials_of_dead_worker(study: optuna.Study, pid: int, reason: str) -> li
         retry(study, storage.get_trial(trial._trial_id))
         failed.append((trial.number, len(study.get_trials(deepcopy=False)) > before))
     return failed
+
+
+def explain_stale_trials(study: optuna.Study) -> None:
+    """Give each running trial whose heartbeat stopped a ``fail_reason`` naming its worker, before it is failed.
+
+    Optuna's stale-trial path (:func:`optuna.storages.fail_stale_trials`) fails them without a word;
+    a finished trial can no longer take an attribute, so the reason goes on first.
+    """
+    import optuna
+
+    from gapsearch.workers.loop import FAIL_REASON
+
+    storage = study._storage
+    if not hasattr(storage, "_get_stale_trial_ids"):
+        return
+    stale = set(storage._get_stale_trial_ids(study._study_id))
+    if not stale:
+        return
+    for trial in study.get_trials(deepcopy=False):
+        if trial._trial_id not in stale or FAIL_REASON in trial.user_attrs:
+            continue
+        attrs = trial.user_attrs
+        worker = f"worker {attrs.get('worker_id', '?')} on {attrs.get('hostname', '?')} (pid {attrs.get('pid', '?')})"
+        try:
+            storage.set_trial_user_attr(
+                trial._trial_id,
+                FAIL_REASON,
+                f"{worker} sent no heartbeat within the grace period: it died or was cut off",
+            )
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another worker failed it first
 
 
 def dead_worker_line(study: optuna.Study, index: int, pid: int, returncode: int) -> str:

@@ -27,6 +27,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from gapsearch.storage_retry import DatabaseLost
+from gapsearch.workers.deaths import explain_stale_trials
 from gapsearch.workers.registry import WorkerIdentity, note_worker
 from gapsearch.workers.retry import RetryWithParameters
 from gapsearch.workers.signals import StopSignals, WorkerInterrupted
@@ -240,6 +241,7 @@ def work_to_budget(
                 last_stale_check = time.monotonic()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    reconnecting(lambda: explain_stale_trials(study), "explaining stale trials", settings)
                     reconnecting(lambda: optuna.storages.fail_stale_trials(study), "failing stale trials", settings)
             if waiting:
                 note("waiting for running trials")

@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 
 import optuna
 
@@ -78,3 +79,23 @@ def test_how_a_worker_ended_names_the_signal_or_the_exit_code():
     assert how_it_ended(2, 1234, -signal.SIGKILL) == "worker 2 (pid 1234) was killed by SIGKILL"
     assert how_it_ended(0, 99, -signal.SIGSEGV) == "worker 0 (pid 99) was killed by SIGSEGV"
     assert how_it_ended(1, 7, 3) == "worker 1 (pid 7) exited with code 3"
+
+
+def test_a_trial_whose_worker_elsewhere_went_silent_says_so_when_it_is_failed(sqlite_url, trivial_pool):
+    study = create(sqlite_url, "silent", heartbeat=1, grace=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Optuna's note that heartbeats go with optimize()
+        trial = study.ask({"x": optuna.distributions.FloatDistribution(0.0, 1.0)})
+    for key, value in {"worker_id": "3", "hostname": "gone-host", "pid": 4242}.items():
+        trial.set_user_attr(key, value)
+    study._storage.record_heartbeat(trial._trial_id)
+    time.sleep(2.5)  # longer than the grace period: the worker on gone-host counts as dead
+    result = trivial_pool(sqlite_url, "silent", 1, "--budget", "2", "--grace", "2")
+    assert result.exit_codes == {0: 0}
+    trials = {t.number: t for t in optuna.load_study(study_name="silent", storage=sqlite_url).get_trials()}
+    assert trials[trial.number].state.name == "FAIL"
+    assert trials[trial.number].user_attrs["fail_reason"] == (
+        "worker 3 on gone-host (pid 4242) sent no heartbeat within the grace period: it died or was cut off"
+    )
+    retries = [t for t in trials.values() if t.system_attrs.get("failed_trial") == trial.number]
+    assert [(t.state.name, t.params) for t in retries] == [("COMPLETE", trials[trial.number].params)]
