@@ -200,8 +200,13 @@ def _note_on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial, body: s
     save_note_with_version(storage, study._study_id, trial._trial_id, note["version"] + 1, body)
 
 
-def study_note(spec: StudySpec, study_data: StudyData) -> str:
-    """The study's Markdown note: what the study searches, its data statistics and its study file."""
+def study_note(spec: StudySpec, study_data: StudyData, *, storage_url: str = "") -> str:
+    """The study's Markdown note: what the study searches, its data statistics and its study file.
+
+    The study file's credentials are masked, and so is the password of ``storage_url`` wherever it appears.
+    """
+    from gapsearch.masking import mask_secrets
+
     objectives = ", ".join(f"{o.direction} **{o.metric}**" for o in spec.resolved_objectives)
     lines = [
         f"# {spec.name}",
@@ -217,7 +222,7 @@ def study_note(spec: StudySpec, study_data: StudyData) -> str:
         "## Study file",
         "",
         "```yaml",
-        (spec.text or "(not read from a file)").rstrip("\n"),
+        mask_secrets(spec.text or "(not read from a file)", also=(storage_url,)).rstrip("\n"),
         "```",
     ]
     return "\n".join(lines) + "\n"
@@ -251,10 +256,10 @@ def data_statistics(study_data: StudyData) -> Iterator[str]:
     )
 
 
-def save_study_note(study: optuna.Study, spec: StudySpec, study_data: StudyData) -> None:
+def save_study_note(study: optuna.Study, spec: StudySpec, study_data: StudyData, *, storage_url: str = "") -> None:
     """Write the study note (shown by optuna-dashboard) unless it already says the same."""
     from optuna_dashboard import get_note, save_note
 
-    body = study_note(spec, study_data)
+    body = study_note(spec, study_data, storage_url=storage_url)
     if get_note(study) != body:
         save_note(study, body)

@@ -26,9 +26,11 @@ class _ErrorBoundary(click.Group):
         try:
             return super().invoke(ctx)
         except GapsearchError as error:
+            from gapsearch.masking import mask_secrets
+
             if ctx.params.get("debug"):
-                traceback.print_exc()
-            for line in str(error).splitlines():
+                click.echo(mask_secrets(traceback.format_exc()), err=True, nl=False)
+            for line in mask_secrets(str(error)).splitlines():
                 click.echo(f"error: {line}", err=True)
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:
@@ -65,8 +67,12 @@ def main(ctx: click.Context, debug: bool) -> None:
 
     Example: gapsearch run studies/quickstart.yaml
     """
+    from gapsearch.masking import MaskingFormatter
+
     ctx.ensure_object(dict)
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(MaskingFormatter("%(name)s: %(message)s"))
 
 
 n_trials_option = click.option(
@@ -270,8 +276,8 @@ def create(study_file: Path, storage: str | None) -> None:
 
     Example: gapsearch create studies/quickstart.yaml --storage postgresql://gapsearch@db/studies
     """
+    from gapsearch.masking import mask_url
     from gapsearch.runner import count_finished
-    from gapsearch.storage import mask_url
     from gapsearch.workers.launch import create_study
 
     spec = _load(study_file)
@@ -315,8 +321,8 @@ def validate(study_file: Path, storage: str | None) -> None:
     Example: gapsearch validate studies/quickstart.yaml
     """
     from gapsearch.data.report import describe_task
+    from gapsearch.masking import mask_url
     from gapsearch.spec.describe import describe_study
-    from gapsearch.storage import mask_url
 
     spec = _load(study_file)
     click.echo(describe_study(spec, mask_url(_storage_url(storage, spec))))
@@ -591,8 +597,9 @@ def report(study_file: Path, storage: str | None, output: Path) -> None:
 
     Example: gapsearch report studies/quickstart.yaml -o report/
     """
+    from gapsearch.masking import mask_url
     from gapsearch.report import write_report
-    from gapsearch.storage import load_existing_study, mask_url
+    from gapsearch.storage import load_existing_study
 
     spec = _load(study_file)
     url = _storage_url(storage, spec)

@@ -67,8 +67,25 @@ def trial_line(trial: optuna.trial.FrozenTrial, metric: str | Sequence[str]) -> 
     )
     reason = trial.user_attrs.get("fail_reason")
     if reason and trial.state.name == "FAIL":
-        line += f"  ({str(reason).splitlines()[0][:200]})"
+        line += f"  ({clip(str(reason).splitlines()[0], REASON_WIDTH)})"
     return line
+
+
+REASON_WIDTH = 200  # characters of a failure reason a trial line shows
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` characters at a word boundary, with an ellipsis if anything was cut.
+
+    A word longer than half the width (a path, a URL) is cut inside rather than dropped whole.
+    """
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    boundary = cut.rfind(" ")
+    if boundary >= width // 2:
+        cut = cut[:boundary]
+    return cut.rstrip(" ,;:") + "…"
 
 
 class TrialProgress:

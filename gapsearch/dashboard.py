@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from gapsearch.errors import UserError
+from gapsearch.masking import mask_url
 from gapsearch.spec.artifacts import DEFAULT_ARTIFACT_STORE, ArtifactsSpec
-from gapsearch.storage import mask_url
 
 if TYPE_CHECKING:
     from optuna.artifacts._protocol import ArtifactStore

@@ -55,5 +55,9 @@ class StorageError(UserError):
     """The study database cannot be reached or holds no such study."""
 
 
+class DatabaseUnreachable(StorageError):
+    """The study database's server did not answer (waiting may help; a missing database or table will not)."""
+
+
 class TrialFailed(GapsearchError):
     """A single trial failed (NaN loss, out of memory, a bad batch); the study goes on."""

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gapsearch.errors import GapsearchError, StorageError, UserError
+from gapsearch.masking import mask_secrets, mask_url
 from gapsearch.spec.study import COSTS, METRIC_TASKS, StudySpec
-from gapsearch.storage import mask_url, open_storage
-from gapsearch.workers.registry import WorkerIdentity
+from gapsearch.storage import open_storage
+from gapsearch.workers.registry import WorkerIdentity, note_budget
 from gapsearch.workers.signals import StopSignals
 
 if TYPE_CHECKING:
@@ -209,8 +210,8 @@ def create_or_load_study(spec: StudySpec, storage_url: str, data: StudyData, *, 
     study.set_user_attr("class_names", list(data.info.class_names))
     study.set_user_attr("task", data.info.task)
     if spec.text is not None:
-        study.set_user_attr("study_file", spec.text)
-    save_study_note(study, spec, data)
+        study.set_user_attr("study_file", mask_secrets(spec.text, also=(storage_url,)))
+    save_study_note(study, spec, data, storage_url=storage_url)
     return study
 
 
@@ -287,6 +288,7 @@ def run_study(
         study = create_or_load_study(spec, storage_url, data, seed_offset=worker.seed_offset)
     before = count_finished(study)
     since = datetime.datetime.now()  # Optuna's clock for trial times: local, naive
+    note_budget(study, budget)
     if on_start is not None:
         on_start(study, before, budget)
     settings = LoopSettings(

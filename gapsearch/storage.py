@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gapsearch.errors import StorageError
+from gapsearch.errors import DatabaseUnreachable, StorageError
+from gapsearch.masking import mask_secrets, mask_url
 
 if TYPE_CHECKING:
     import optuna
@@ -36,17 +38,6 @@ def resolve_storage_url(option: str | None, study_storage: str | None) -> str:
     return option or os.environ.get(STORAGE_ENV) or study_storage or DEFAULT_STORAGE
 
 
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***``; never print a storage URL without this."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable storage URL>"
-
-
 def _with_driver(url: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -55,7 +46,7 @@ def _with_driver(url: str) -> str:
         parsed = make_url(url)
     except ArgumentError:
         raise StorageError(
-            f"storage {url!r} is not a database URL; expected for example sqlite:///gapsearch.db "
+            f"storage {mask_url(url)!r} is not a database URL; expected for example sqlite:///gapsearch.db "
             "or postgresql://user@host/db"
         ) from None
     choices = _DRIVERS.get(parsed.drivername)
@@ -112,7 +103,8 @@ def open_storage(
     before its database, or while connections are being dropped).
 
     Raises:
-        StorageError: the URL is malformed, its driver is missing, or the database cannot be reached;
+        StorageError: the URL is malformed, its driver is missing, or the database cannot be used
+            (:func:`unusable_database`: unreachable, missing, without Optuna's tables);
             with ``create=False``, also when a SQLite file does not exist (nothing is created then).
     """
     import warnings
@@ -149,15 +141,47 @@ def open_storage(
                 _use_write_ahead_log(storage)
             return storage
         except (
+            optuna.exceptions.StorageInternalError,
             sqlalchemy.exc.OperationalError,
             sqlalchemy.exc.InterfaceError,
             sqlalchemy.exc.ProgrammingError,
         ) as error:
-            if time.monotonic() < deadline:
+            failure = unusable_database(url, error)
+            if isinstance(failure, DatabaseUnreachable) and time.monotonic() < deadline:
                 time.sleep(1.0)
                 continue
-            reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-            raise StorageError(f"cannot reach the study database {mask_url(url)}: {reason}") from None
+            raise failure from None
+
+
+# What the drivers say when the database is missing, and when it holds no Optuna tables (PostgreSQL,
+# MySQL/MariaDB, SQLite); anything else is taken as an unreachable server.
+_MISSING_DATABASE = re.compile(r"database \"[^\"]+\" does not exist|Unknown database '[^']+'")
+_MISSING_TABLES = re.compile(r"relation \"\w+\" does not exist|Table '[^']+' doesn't exist|no such table")
+
+
+def unusable_database(url: str, error: BaseException) -> StorageError:
+    """The one line for a study database that cannot be opened, naming the masked URL and the real cause.
+
+    The one policy of every command that opens a study database: an unreachable server, a missing
+    database and a database without Optuna's tables each get their own line (and exit code 2).
+    """
+    cause: BaseException = error
+    while True:  # Optuna wraps SQLAlchemy's error, which wraps the driver's
+        inner = getattr(cause, "orig", None) or cause.__cause__
+        if inner is None or inner is cause:
+            break
+        cause = inner
+    lines = [" ".join(line.split()) for line in str(cause).splitlines() if line.strip()]
+    reason = mask_secrets(lines[0] if lines else type(cause).__name__, also=(url,))
+    where = f"the study database {mask_url(url)}"
+    if _MISSING_TABLES.search(reason):
+        return StorageError(
+            f"{where} has no Optuna tables ({reason}); no study was ever created there: "
+            "create one with `gapsearch run` or `gapsearch create`, or fix the URL"
+        )
+    if _MISSING_DATABASE.search(reason):
+        return StorageError(f"{where} does not exist ({reason}); create the database first, or fix the URL")
+    return DatabaseUnreachable(f"cannot reach {where}: {reason}")
 
 
 def _use_write_ahead_log(storage: optuna.storages.RDBStorage) -> None:

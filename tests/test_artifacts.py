@@ -87,7 +87,30 @@ def test_the_study_note_holds_the_study_file_and_the_data_statistics(finished_st
     assert f"| validation | {len(splits.validation)} |\n" in note
     lengths = sorted(len(text.split()) for text in splits.train.texts)
     assert f"longest {lengths[-1]}." in note  # the synthetic texts are already standardized words
+    # The file holds no secret, so the masked copy is the file as written.
     assert "```yaml\n" + finished_study.study_file.read_text().rstrip("\n") + "\n```" in note
+
+
+def test_the_study_note_masks_every_password_of_the_study_file_and_of_the_url_in_force(tmp_path):
+    from gapsearch.artifacts import study_note
+    from gapsearch.data.cache import StudyData
+    from gapsearch.spec import load_study
+
+    text = (
+        "# staging: mysql://alice:Staging-Pw1@db.staging/studies (password Staging-Pw1); the token is Env-Pw2\n"
+        + TINY_STUDY
+        + "storage: postgresql://alice:File-Pw3@db.internal/studies?sslpassword=Key-Pw4\n"
+    )
+    (tmp_path / "study.yaml").write_text(text)
+    spec = load_study(tmp_path / "study.yaml")
+    note = study_note(
+        spec, StudyData(spec.data, spec.base_dir, spec.seed), storage_url="postgresql://alice:Env-Pw2@db/studies"
+    )
+    shown = note.split("```yaml\n")[1].split("\n```")[0]
+    masked = text.rstrip("\n")
+    for secret in ("Staging-Pw1", "Env-Pw2", "File-Pw3", "Key-Pw4"):
+        masked = masked.replace(secret, "***")
+    assert shown == masked
 
 
 def test_a_store_that_cannot_be_created_stops_the_run_before_the_database(tmp_path):

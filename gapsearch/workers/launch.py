@@ -23,7 +23,7 @@ from gapsearch.runner import (
 from gapsearch.spec.study import StudySpec
 from gapsearch.spec.workers import parse_gpus
 from gapsearch.workers.devices import WorkerSlot, plan_workers
-from gapsearch.workers.registry import WorkerIdentity
+from gapsearch.workers.registry import WorkerIdentity, note_budget
 from gapsearch.workers.signals import StopSignals
 
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ def run_workers(
         study = join_study(spec, storage_url)
     before = count_finished(study)
     since = datetime.datetime.now()  # Optuna's clock for trial times: local, naive
+    note_budget(study, budget)
     if on_start is not None:
         on_start(study, before, budget)
     stopped_by = "budget"

@@ -27,6 +27,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from gapsearch.storage_retry import DatabaseLost
+from gapsearch.workers.deaths import explain_stale_trials
 from gapsearch.workers.registry import WorkerIdentity, note_worker
 from gapsearch.workers.retry import RetryWithParameters
 from gapsearch.workers.signals import StopSignals, WorkerInterrupted
@@ -206,10 +207,11 @@ def work_to_budget(
     last_stale_check = -math.inf
 
     def note(now_doing: str | None = None, *, force: bool = False) -> None:
-        """Note the worker in the study's registry when forced, else at most every 10s (writes are not free)."""
+        """Note the worker in the study's registry when forced or its activity changed, else at most every 10s."""
         nonlocal last_note, activity
+        changed = now_doing is not None and now_doing != activity
         activity = now_doing or activity
-        if force or time.monotonic() - last_note >= _NOTE_EVERY:
+        if force or changed or time.monotonic() - last_note >= _NOTE_EVERY:
             last_note = time.monotonic()
             reconnecting(lambda: note_worker(study, worker, activity, started=started), "noting the worker", settings)
 
@@ -239,6 +241,7 @@ def work_to_budget(
                 last_stale_check = time.monotonic()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    reconnecting(lambda: explain_stale_trials(study), "explaining stale trials", settings)
                     reconnecting(lambda: optuna.storages.fail_stale_trials(study), "failing stale trials", settings)
             if waiting:
                 note("waiting for running trials")

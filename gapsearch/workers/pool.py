@@ -5,7 +5,9 @@ forked), started with its GPU already in ``CUDA_VISIBLE_DEVICES``. The storage U
 in the environment, not on the command line, so its password never shows in ``ps``. This
 process only watches: it polls the study database for the progress bar and a line per
 finished trial from any worker, forwards SIGINT/SIGTERM to the workers as SIGTERM, and
-prefixes each line a worker writes to stderr with the worker's number.
+prefixes each line a worker writes to stderr with the worker's number. A worker that dies is
+reported in one line and its trial failed with the reason and queued again
+(:mod:`gapsearch.workers.deaths`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gapsearch.masking import mask_secrets
 from gapsearch.storage import STORAGE_ENV
+from gapsearch.workers.deaths import dead_worker_line
 from gapsearch.workers.devices import WorkerSlot
 from gapsearch.workers.signals import StopSignals
 
@@ -59,7 +63,7 @@ def worker_command(study_file: Path, *, n_trials: int | None, timeout: float | N
 def _forward_stderr(index: int, stream, write: Callable[[str], None]) -> None:  # noqa: ANN001
     for line in stream:
         if line.strip():
-            write(f"worker {index}: {line.rstrip()}")
+            write(f"worker {index}: {mask_secrets(line.rstrip())}")
 
 
 class _FinishedTrials:
@@ -123,7 +127,17 @@ def run_worker_processes(
         reader.start()
         readers.append(reader)
     stop_deadline: float | None = None
+    reported: set[int] = set()
+
+    def report_dead_workers() -> None:
+        for index, process in processes.items():
+            if index not in reported and process.poll() is not None:
+                reported.add(index)
+                if process.returncode != 0:
+                    write(dead_worker_line(study, index, process.pid, process.returncode))
+
     while any(p.poll() is None for p in processes.values()):
+        report_dead_workers()
         if stop.requested and stop_deadline is None:
             result.stopped_by = stop.requested
             stop_deadline = time.monotonic() + SHUTDOWN_SECONDS
@@ -139,6 +153,7 @@ def run_worker_processes(
         time.sleep(poll_interval)
     for reader in readers:
         reader.join(timeout=5)
+    report_dead_workers()
     finished.poll()
     result.exit_codes = {index: process.wait() for index, process in processes.items()}
     if stop.requested:

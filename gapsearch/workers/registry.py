@@ -1,7 +1,8 @@
 """Which workers a study has seen: each worker notes itself in the study database as it goes.
 
 A worker writes one study system attribute (``gapsearch:worker:HOST:PID``) when it starts,
-when it starts a trial, every so often while it waits, and when it stops. ``gapsearch
+whenever what it does changes (a trial starts, it waits, it stops), and every so often
+while it waits; a run notes the budget it works to (``gapsearch:budget``). ``gapsearch
 status`` reads them back. Nothing else is shared between workers.
 """
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     import optuna
 
 WORKER_KEY_PREFIX = "gapsearch:worker:"
+BUDGET_KEY = "gapsearch:budget"  # the budget of the last run or worker (--n-trials, else the file's n_trials)
 
 
 @dataclass(frozen=True)
@@ -78,3 +80,16 @@ def workers_seen(study: optuna.Study) -> list[dict[str, Any]]:
     attrs = study._storage.get_study_system_attrs(study._storage.get_study_id_from_name(study.study_name))
     seen = [dict(value) for key, value in attrs.items() if key.startswith(WORKER_KEY_PREFIX)]
     return sorted(seen, key=lambda w: -float(w.get("last_seen", 0)))
+
+
+def note_budget(study: optuna.Study, budget: int) -> None:
+    """Record the budget this run works to, so that ``gapsearch status`` shows it (not the file's n_trials)."""
+    storage = study._storage
+    storage.set_study_system_attr(storage.get_study_id_from_name(study.study_name), BUDGET_KEY, budget)
+
+
+def noted_budget(study: optuna.Study) -> int | None:
+    """The budget of the last run or worker on ``study``; None if none noted one."""
+    attrs = study._storage.get_study_system_attrs(study._storage.get_study_id_from_name(study.study_name))
+    budget = attrs.get(BUDGET_KEY)
+    return int(budget) if budget is not None else None

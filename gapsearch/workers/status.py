@@ -6,9 +6,9 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from gapsearch.masking import mask_url
 from gapsearch.spec.study import StudySpec
-from gapsearch.storage import mask_url
-from gapsearch.workers.registry import workers_seen
+from gapsearch.workers.registry import noted_budget, workers_seen
 
 if TYPE_CHECKING:
     import optuna
@@ -41,13 +41,15 @@ def stale_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 
 def study_status(spec: StudySpec, study: optuna.Study, storage_url: str, *, now: float | None = None) -> str:
-    """Several lines: budget, counts by state, recent workers, stale trials."""
+    """Several lines: the budget (the last run's --n-trials), counts by state, recent workers, stale trials."""
     now = time.time() if now is None else now
     trials = study.get_trials(deepcopy=False)
     counts = Counter(t.state.name for t in trials)
     finished = counts["COMPLETE"] + counts["PRUNED"]
+    budget = noted_budget(study) or spec.n_trials
+    file_budget = "" if budget == spec.n_trials else f" (the last run's budget; the study file says {spec.n_trials})"
     lines = [
-        f"study {spec.name} in {mask_url(storage_url)}: {finished}/{spec.n_trials} finished trials",
+        f"study {spec.name} in {mask_url(storage_url)}: {finished}/{budget} finished trials{file_budget}",
         "trials: " + "  ".join(f"{state} {counts[state]}" for state in STATE_ORDER),
     ]
     recent = [w for w in workers_seen(study) if now - float(w.get("last_seen", 0)) <= RECENT_SECONDS]
