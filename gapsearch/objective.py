@@ -22,6 +22,7 @@ from gapsearch.space import hyperparameters, sample
 from gapsearch.spec.objectives import ObjectiveSpec
 from gapsearch.spec.study import COSTS, SINGLE_LABEL_TASKS, StudySpec
 from gapsearch.stats import summarize
+from gapsearch.storage_retry import DatabaseLost
 
 if TYPE_CHECKING:
     from gapsearch.costs import ModelCosts
@@ -57,7 +58,7 @@ class Objective:
         hp = hyperparameters(self.spec.fixed, sampled)
         try:
             return self._train(trial, hp)
-        except (optuna.TrialPruned, UserError):
+        except (optuna.TrialPruned, UserError, DatabaseLost):
             raise
         except TrialFailed as failure:
             trial.set_user_attr(FAIL_REASON, failure.message)
