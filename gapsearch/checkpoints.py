@@ -133,6 +133,7 @@ class TrialCheckpoint:
             "early_stopping": stopping,
             "extra": extra,
             "n_counts": len(counts),
+            "seconds": seconds,
         }
         (incoming / STATE).write_text(json.dumps(state))
         previous = self.folder / "previous"
