@@ -83,7 +83,7 @@ def test_an_outage_longer_than_the_window_ends_the_workers_and_the_next_run_retr
     postgres_url, trivial_pool
 ):
     create(postgres_url, "long", heartbeat=1, grace=3)
-    outage = Outage(postgres_url, "long", seconds=12)
+    outage = Outage(postgres_url, "long", seconds=9)
     outage.start()
     lines: list[str] = []
     # Each trial would take 30s and reports every half second, as a trial reports each epoch.
