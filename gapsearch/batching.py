@@ -69,6 +69,7 @@ class LengthBucketedBatches(keras.utils.PyDataset):
             fit every text of ``x``.
         shuffle: Whether each epoch reshuffles.
         seed: Seeds the shuffling.
+        first_epoch: The epoch (0-based) whose batches come first: a resumed run's.
     """
 
     def __init__(
@@ -80,6 +81,7 @@ class LengthBucketedBatches(keras.utils.PyDataset):
         lengths: tuple[int, ...],
         shuffle: bool,
         seed: int = 0,
+        first_epoch: int = 0,
     ) -> None:
         super().__init__()
         text_length = text_lengths(x)
@@ -94,8 +96,8 @@ class LengthBucketedBatches(keras.utils.PyDataset):
         bucket_of = np.searchsorted(np.asarray(lengths), text_length, side="left")
         self._members = [np.flatnonzero(bucket_of == b) for b in range(len(lengths))]
         self._n_batches = sum(math.ceil(len(m) / batch_size) for m in self._members)
-        self.epoch = 0
-        self._batches = self.batches_of_epoch(0)
+        self.epoch = first_epoch
+        self._batches = self.batches_of_epoch(first_epoch)
 
     def batches_of_epoch(self, epoch: int) -> list[tuple[int, np.ndarray]]:
         """``(bucket length, row indices)`` of each batch of ``epoch``, in the order they are trained."""

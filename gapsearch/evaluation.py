@@ -70,7 +70,8 @@ def evaluate_study(
         hp = hp.model_copy(update={"sequence_length": int(trial.user_attrs["sequence_length"])})
     epochs = _epochs(trial.user_attrs, hp.epochs)
     data = splits.vectorize_final(hp.max_tokens, int(hp.sequence_length), include_validation=include_validation)
-    keras.utils.set_random_seed(trial_seed(spec.seed, trial.number))
+    # A retry trains with its first attempt's seed (gapsearch.resume).
+    keras.utils.set_random_seed(trial_seed(spec.seed, trial.system_attrs.get("failed_trial", trial.number)))
     model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.class_names), task=splits.task)
     model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=hp.batch_size, shuffle=True, verbose=0)
     logs = model.evaluate(data.x_validation, data.y_validation, batch_size=256, verbose=0, return_dict=True)

@@ -18,15 +18,21 @@ from typing import TYPE_CHECKING
 import optuna
 
 from gapsearch.errors import TrialFailed, UserError
+from gapsearch.resume import TrialResume, first_attempt_number
 from gapsearch.space import hyperparameters, sample
 from gapsearch.spec.objectives import ObjectiveSpec
 from gapsearch.spec.study import COSTS, SINGLE_LABEL_TASKS, StudySpec
 from gapsearch.stats import summarize
+from gapsearch.storage_retry import DatabaseLost
 
 if TYPE_CHECKING:
+    import keras
+
+    from gapsearch.checkpoints import SavedTraining, TrialCheckpoint
     from gapsearch.costs import ModelCosts
     from gapsearch.data.cache import StudyData
     from gapsearch.data.dataset import VectorizedSplits
+    from gapsearch.models.metrics import ConfusionCounts
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.training import TrainingResult
 
@@ -55,20 +61,29 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         sampled = sample(trial, self.spec.search_space, self.spec.fixed)
         hp = hyperparameters(self.spec.fixed, sampled)
+        resume = TrialResume.of(trial, self.spec)
         try:
-            return self._train(trial, hp)
+            value = self._train(trial, hp, resume)
+        except DatabaseLost:
+            raise  # the worker stops; the trial's retry resumes from its checkpoint
         except (optuna.TrialPruned, UserError):
+            resume.remove()
             raise
         except TrialFailed as failure:
+            resume.remove()
             trial.set_user_attr(FAIL_REASON, failure.message)
             raise
         except Exception as error:  # noqa: BLE001 - any other error fails this trial alone
+            resume.remove()
             reason = _reason(error)
             trial.set_user_attr(FAIL_REASON, reason[:2000])
             trial.set_user_attr("fail_traceback", traceback.format_exc()[-4000:])
             raise TrialFailed(reason) from error
         finally:
+            resume.results = []  # let the models go
             _free_memory()
+        resume.remove()  # a stop signal (WorkerInterrupted) skips this: the retry resumes
+        return value
 
     def plan_runs(self, trial: optuna.Trial, hp: Hyperparameters) -> list[TrainingRun]:
         """The training runs of one trial; its value is the mean of their best values.
@@ -78,7 +93,7 @@ class Objective:
         trained in turn, and its epochs are reported to the pruner as steps ``index * epochs + epoch``,
         so that a pruner compares fold 2's epoch 3 with other trials' fold 2's epoch 3: like with like.
         """
-        seed = trial_seed(self.spec.seed, trial.number)
+        seed = trial_seed(self.spec.seed, first_attempt_number(trial))  # a retry trains as its first attempt did
         return [
             run
             for index, (name, data) in enumerate(self.data.runs(hp.max_tokens, int(hp.sequence_length)))
@@ -92,7 +107,7 @@ class Objective:
         length = self.data.info.sequence_length(self.spec.data.sequence_length_percentile)
         return hp.model_copy(update={"sequence_length": length})
 
-    def _train(self, trial: optuna.Trial, hp: Hyperparameters) -> float | tuple[float, ...]:
+    def _train(self, trial: optuna.Trial, hp: Hyperparameters, resume: TrialResume) -> float | tuple[float, ...]:
         from gapsearch.runtime import run_attributes
 
         for key, value in run_attributes().items():
@@ -103,11 +118,15 @@ class Objective:
         runs = self.plan_runs(trial, hp)
         trial.set_user_attr("seed", runs[0].seed)
         measured: dict[str, float] = {}
-        results: list[TrainingResult] = []
+        resume.restore(trial, measured, [run.name for run in runs])
+        results: list[TrainingResult] = resume.finished_results()
+        resume.results = results
         started = time.perf_counter()
         try:
-            for index, run in enumerate(runs):
-                results.append(self._fit(trial, hp, run, step_offset=index * hp.epochs, measured=measured))
+            for index in range(len(results), len(runs)):
+                results.append(self._fit(trial, hp, runs[index], index, measured=measured, resume=resume))
+                if index == 0 and len(runs) > 1:
+                    resume.keep_first_model(results[0].model)
         except optuna.TrialPruned:
             # Costs are known and bounds apply to pruned trials too; the metric is its best value so far.
             measured["train_seconds"] = (time.perf_counter() - started) / len(runs)
@@ -120,6 +139,8 @@ class Objective:
         from gapsearch.artifacts import save_trial_artifacts
 
         monitored = statistics.fmean(result.best_value for result in results)
+        if results[0].model is None:  # resumed after the first run: its model was kept in the checkpoint
+            results[0] = self._first_model(hp, runs[0], results[0], resume)
         save_trial_artifacts(trial, self.spec, self.data, hp, runs[0].data, results[0], monitored)
         values = tuple(float(measured[name]) for name in self.spec.objective_names)
         return values if self.spec.is_multi_objective else values[0]
@@ -129,13 +150,15 @@ class Objective:
         trial: optuna.Trial,
         hp: Hyperparameters,
         run: TrainingRun,
+        index: int,
         *,
-        step_offset: int,
         measured: dict[str, float],
+        resume: TrialResume,
     ) -> TrainingResult:
-        """Train one run; the first also measures the model's costs (``measured`` holds them then)."""
+        """Train run ``index``; the first also measures the model's costs (``measured`` holds them then)."""
         monitored = self.spec.monitored.metric
         multi = self.spec.is_multi_objective
+        step_offset = index * hp.epochs
 
         def report(epoch: int, value: float) -> None:
             best = measured.get(monitored)
@@ -145,15 +168,15 @@ class Objective:
             if multi:  # Optuna takes no intermediate values from a multi-objective trial
                 return
             trial.report(value, step_offset + epoch)
+            resume.reported.append([step_offset + epoch, value])
             if trial.should_prune():
                 trial.set_user_attr("epochs_run", epoch)
                 raise optuna.TrialPruned(f"pruned at epoch {epoch} of {run.name} with {monitored}={value:.4f}")
 
         def record_costs(costs: ModelCosts) -> None:
-            for key, value in costs.as_attrs().items():
+            resume.attrs.update(costs.as_attrs(), params_total=costs.params, params_embedding=costs.embedding_params)
+            for key, value in resume.attrs.items():
                 trial.set_user_attr(key, value)
-            trial.set_user_attr("params_total", costs.params)
-            trial.set_user_attr("params_embedding", costs.embedding_params)
             measured.update({key: float(value) for key, value in costs.as_attrs().items() if key in COSTS})
 
         return fit_run(
@@ -167,7 +190,28 @@ class Objective:
             report=report,
             on_costs=record_costs if step_offset == 0 else None,
             confusion=step_offset == 0,  # the first run's model is the trial's artifacts
+            checkpoint=resume.checkpoint,
+            resumed=resume.resumed_for(index),
+            checkpoint_extra=lambda: resume.extra(index, measured),
         )
+
+    def _first_model(
+        self, hp: Hyperparameters, run: TrainingRun, result: TrainingResult, resume: TrialResume
+    ) -> TrainingResult:
+        """The first run's result with its trained model, rebuilt from the weights its checkpoint kept."""
+        import dataclasses
+
+        model = build_run_model(
+            hp,
+            run,
+            n_classes=len(self.data.info.class_names),
+            task=self.data.info.task,
+            monitor=self.spec.monitored,
+            metrics=self.spec.compiled_metrics,
+            confusion=True,
+        )
+        model.load_weights(resume.first_model_weights())
+        return dataclasses.replace(result, model=model)
 
     def _metric_values(self, results: list[TrainingResult]) -> dict[str, float]:
         """Each training metric the study names, at each run's best epoch, averaged over the runs."""
@@ -238,6 +282,9 @@ def fit_run(
     metrics: Collection[str] | None = None,
     latency: bool = True,
     confusion: bool = False,
+    checkpoint: TrialCheckpoint | None = None,
+    resumed: SavedTraining | None = None,
+    checkpoint_extra: Callable[[], dict] = dict,
 ) -> TrainingResult:
     """Build ``hp``'s model with ``run``'s seed and train it on ``run``'s data.
 
@@ -245,28 +292,14 @@ def fit_run(
     epoch; ``on_costs``, when given, receives the model's costs, measured before training.
     ``metrics`` are the Keras metrics to compile besides the monitored one (default: all of the task's);
     ``latency`` says whether the costs include the timed ``latency_ms``; with ``confusion`` a
-    classifier's result holds its validation confusion counts.
+    classifier's result holds its validation confusion counts. With ``checkpoint`` each epoch's state
+    is saved there, and with ``resumed`` training goes on from a saved state (see :func:`train`).
     """
-    import keras
-
     from gapsearch.costs import measure_costs
-    from gapsearch.models.builder import build_model
-    from gapsearch.models.metrics import ConfusionCounts
     from gapsearch.training import train
 
-    # The previous run's graph; garbage is collected once per trial, when it ends (_free_memory).
-    keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(run.seed)
-    if metrics is not None:
-        metrics = {*metrics, monitor.metric.removeprefix("val_")} - {"loss"}
-    counts = ConfusionCounts(n_classes) if confusion and task in SINGLE_LABEL_TASKS else None
-    model = build_model(
-        hp,
-        vocabulary_size=run.data.vocabulary_size,
-        n_classes=n_classes,
-        task=task,
-        metrics=metrics,
-        extra_metrics=() if counts is None else (counts,),
+    model, counts = _build(
+        hp, run, n_classes=n_classes, task=task, monitor=monitor, metrics=metrics, confusion=confusion
     )
     if on_costs is not None:
         on_costs(measure_costs(model, run.data.x_validation[: hp.batch_size], latency=latency))
@@ -285,7 +318,47 @@ def fit_run(
         length_buckets=hp.length_buckets,
         seed=run.seed,
         confusion=counts,
+        checkpoint=checkpoint,
+        resumed=resumed,
+        checkpoint_extra=checkpoint_extra,
     )
+
+
+def build_run_model(hp: Hyperparameters, run: TrainingRun, **settings) -> keras.Model:
+    """The untrained model of ``run``, built and compiled as :func:`fit_run` builds it (``settings``: its own)."""
+    return _build(hp, run, **settings)[0]
+
+
+def _build(
+    hp: Hyperparameters,
+    run: TrainingRun,
+    *,
+    n_classes: int,
+    task: str,
+    monitor: ObjectiveSpec,
+    metrics: Collection[str] | None,
+    confusion: bool,
+) -> tuple[keras.Model, ConfusionCounts | None]:
+    import keras
+
+    from gapsearch.models.builder import build_model
+    from gapsearch.models.metrics import ConfusionCounts
+
+    # The previous run's graph; garbage is collected once per trial, when it ends (_free_memory).
+    keras.backend.clear_session(free_memory=False)
+    keras.utils.set_random_seed(run.seed)
+    if metrics is not None:
+        metrics = {*metrics, monitor.metric.removeprefix("val_")} - {"loss"}
+    counts = ConfusionCounts(n_classes) if confusion and task in SINGLE_LABEL_TASKS else None
+    model = build_model(
+        hp,
+        vocabulary_size=run.data.vocabulary_size,
+        n_classes=n_classes,
+        task=task,
+        metrics=metrics,
+        extra_metrics=() if counts is None else (counts,),
+    )
+    return model, counts
 
 
 def repeated(name: str, data: VectorizedSplits, seed: int, repeats: int) -> list[TrainingRun]:

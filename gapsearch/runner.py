@@ -158,6 +158,7 @@ def storage_for(spec: StudySpec, storage_url: str, *, create: bool = True) -> op
         grace_period=spec.workers.grace_period,
         max_retries=spec.workers.max_retries,
         wait_seconds=0 if create else WORKER_WAITS_FOR_DATABASE,
+        outage_window=spec.workers.outage_window,
     )
 
 
@@ -296,8 +297,8 @@ def run_study(
         max_failures=spec.max_failures,
         max_retries=spec.workers.max_retries,
         timeout=timeout if timeout is not None else spec.timeout,
-        database=f"the study database {mask_url(storage_url)}",
         orphan_seconds=2 * spec.workers.grace_period,
+        grace_period=spec.workers.grace_period,
     )
     result = work_to_budget(
         study, Objective(spec, data), settings, worker=worker, catch=(TrialFailed,), callbacks=callbacks, stop=stop

@@ -93,6 +93,7 @@ def open_storage(
     grace_period: int = GRACE_PERIOD,
     max_retries: int | None = None,
     wait_seconds: float = 0,
+    outage_window: float | None = None,
 ) -> optuna.storages.RDBStorage:
     """Open (and with ``create``, set up) the study database at ``url``.
 
@@ -100,7 +101,9 @@ def open_storage(
     ``grace_period`` seconds is failed by the next worker that looks, and with ``max_retries``
     queued again with its parameters up to that many times. With ``wait_seconds``, a database that
     cannot be reached is tried again until that many seconds have passed (a worker that starts
-    before its database, or while connections are being dropped).
+    before its database, or while connections are being dropped). Once open, every call waits
+    out an outage of up to ``outage_window`` seconds in total (default 60; see
+    :mod:`gapsearch.storage_retry`).
 
     Raises:
         StorageError: the URL is malformed, its driver is missing, or the database cannot be used
@@ -123,7 +126,7 @@ def open_storage(
     from gapsearch.workers.retry import RetryWithParameters
 
     retry = RetryWithParameters(max_retries) if max_retries is not None else None
-    from gapsearch.storage_retry import ReconnectingRDBStorage
+    from gapsearch.storage_retry import DEFAULT_OUTAGE_WINDOW, OutageWindow, ReconnectingRDBStorage
 
     deadline = time.monotonic() + wait_seconds
     while True:
@@ -136,7 +139,8 @@ def open_storage(
                 heartbeat_stale_trial_callback=retry,
                 skip_table_creation=not create,
             )
-            storage.database = f"the study database {mask_url(url)}"
+            window = DEFAULT_OUTAGE_WINDOW if outage_window is None else outage_window
+            storage.outage = OutageWindow(window, f"the study database {mask_url(url)}")
             if path is not None:
                 _use_write_ahead_log(storage)
             return storage

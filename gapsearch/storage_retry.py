@@ -1,9 +1,13 @@
-"""Optuna's RDB storage, with every database call retried while a dropped connection comes back.
+"""The one retry layer for the study database: every call, whoever makes it, waits out one outage window.
 
 A PostgreSQL or MySQL server that restarts, fails over or terminates connections, and a
-SQLite file locked for longer than its busy timeout, all surface as one failed call. Each
-call is tried again with backoff; ``pool_pre_ping`` hands the retry a fresh connection.
-If the database stays unreachable for ``reconnect_seconds`` the call raises
+SQLite file locked for longer than its busy timeout, all surface as one failed call. The call
+is tried again with backoff; ``pool_pre_ping`` hands the retry a fresh connection.
+
+An outage starts at the first failed call after a successful one and ends at the next
+successful call. All calls of a process (the worker loop's, the storage's own, the heartbeat
+thread's) share one :class:`OutageWindow`, so however many calls wait, and however they nest,
+a worker waits ``seconds`` in total for one outage. After that every call fails at once with
 :class:`DatabaseLost`, one line naming the masked URL and the reason.
 
 Most calls are idempotent. Two are not: creating a trial twice leaves an extra RUNNING trial
@@ -15,9 +19,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
+import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import optuna
 import sqlalchemy.exc
@@ -27,6 +33,10 @@ from optuna.trial import TrialState
 from gapsearch.errors import GapsearchError
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_OUTAGE_WINDOW = 60.0  # seconds; the study file's workers.outage_window
+FIRST_DELAY, LONGEST_DELAY = 0.2, 5.0  # backoff between tries, doubling
 
 RETRIED_METHODS = (
     "create_new_study",
@@ -67,32 +77,74 @@ class DatabaseLost(GapsearchError):
 
 
 def _reason(error: BaseException) -> str:
-    cause = error.__cause__ or error
+    cause = error.__cause__ or error.__context__ or error
     cause = getattr(cause, "orig", None) or cause
     return " ".join(str(cause).split())[:300] or type(cause).__name__
 
 
-class ReconnectingRDBStorage(RDBStorage):
-    """:class:`optuna.storages.RDBStorage` whose calls survive dropped connections (see the module)."""
+class OutageWindow:
+    """How long this process waits for a lost database, counted once per outage across all its calls.
 
-    reconnect_seconds: float = 60.0
-    database: str = "the study database"  # the masked URL, for messages
+    Thread-safe: the heartbeat thread and the worker loop share it.
+    """
 
-    def _retry(self, name: str, call: Callable[[], Any]) -> Any:
-        deadline = time.monotonic() + self.reconnect_seconds
-        delay = 0.2
+    def __init__(self, seconds: float = DEFAULT_OUTAGE_WINDOW, database: str = "the study database") -> None:
+        self.seconds = seconds
+        self.database = database  # the masked URL, for messages
+        self._lock = threading.Lock()
+        self._since: float | None = None  # monotonic time of the first failure of the outage in progress
+        self.last_recovery = -math.inf  # monotonic time the last outage ended
+
+    def call(self, action: Callable[[], T], what: str, transient: tuple[type[BaseException], ...] = TRANSIENT) -> T:
+        """Run ``action``; on a ``transient`` error try again with backoff while the window lasts.
+
+        Raises:
+            DatabaseLost: the outage in progress has lasted the whole window.
+        """
+        delay = FIRST_DELAY
         while True:
             try:
-                return call()
-            except TRANSIENT as error:
-                if time.monotonic() + delay > deadline:
+                value = action()
+            except transient as error:
+                now = time.monotonic()
+                with self._lock:
+                    self._since = now if self._since is None else self._since
+                    deadline = self._since + self.seconds
+                if now + delay > deadline:
                     raise DatabaseLost(
-                        f"lost the connection to {self.database} (in {name.strip('_')}), and it did not come back "
-                        f"within {self.reconnect_seconds:g}s: {_reason(error)}"
+                        f"lost the connection to {self.database} (while {what}), and it did not come back "
+                        f"within {self.seconds:g}s: {_reason(error)}"
                     ) from None
-                _log.info("database error in %s, retrying in %.1fs: %s", name, delay, _reason(error))
+                _log.info("database error while %s, retrying in %.1fs: %s", what, delay, _reason(error))
                 time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, LONGEST_DELAY)
+            else:
+                if self._since is not None:
+                    with self._lock:
+                        if self._since is not None:
+                            self._since = None
+                            self.last_recovery = time.monotonic()
+                return value
+
+    def recovered_within(self, seconds: float) -> bool:
+        """Whether an outage ended less than ``seconds`` ago (or is in progress)."""
+        return self._since is not None or time.monotonic() - self.last_recovery < seconds
+
+
+def outage_window_of(storage: Any) -> OutageWindow | None:
+    """The window of a storage that :func:`gapsearch.storage.open_storage` opened, else None.
+
+    ``_backend`` is where Optuna's in-process cache (which wraps every RDBStorage a study gets)
+    keeps the storage it wraps; Optuna has no public way to reach it.
+    """
+    backend = getattr(storage, "_backend", storage)
+    return backend.outage if isinstance(backend, ReconnectingRDBStorage) else None
+
+
+class ReconnectingRDBStorage(RDBStorage):
+    """:class:`optuna.storages.RDBStorage` whose calls wait out an outage (see the module)."""
+
+    outage: OutageWindow = OutageWindow()  # replaced per instance by open_storage
 
     def set_trial_state_values(self, trial_id: int, state: TrialState, values: Any = None) -> bool:
         attempts = 0
@@ -108,7 +160,7 @@ class ReconnectingRDBStorage(RDBStorage):
                     return True
                 raise
 
-        return self._retry("set_trial_state_values", finish)
+        return self.outage.call(finish, "calling set_trial_state_values")
 
 
 def _retried(name: str) -> Callable[..., Any]:
@@ -116,7 +168,7 @@ def _retried(name: str) -> Callable[..., Any]:
 
     @functools.wraps(method)
     def call(self: ReconnectingRDBStorage, *args: Any, **kwargs: Any) -> Any:
-        return self._retry(name, lambda: method(self, *args, **kwargs))
+        return self.outage.call(lambda: method(self, *args, **kwargs), f"calling {name.strip('_')}")
 
     return call
 

@@ -19,7 +19,7 @@ from gapsearch.batching import LengthBucketedBatches
 
 def as_tf_dataset(batches: LengthBucketedBatches) -> tf.data.Dataset:
     """The batches of ``batches``, a new epoch's draw each time the dataset is iterated."""
-    epochs = itertools.count()
+    epochs = itertools.count(batches.epoch)
     n_batches, batch_size = len(batches), batches.batch_size
 
     def plan() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -41,9 +41,12 @@ def as_tf_dataset(batches: LengthBucketedBatches) -> tf.data.Dataset:
 
     x, y = tf.constant(batches.x), tf.constant(batches.y)
 
+    full_width = batches.lengths == (batches.x.shape[1],)  # one bucket, no cut: keep the static shape
+
     def gather(rows: tf.Tensor, length: tf.Tensor, size: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         members = rows[:size]
-        return tf.gather(x, members)[:, :length], tf.gather(y, members)
+        texts = tf.gather(x, members)
+        return (texts if full_width else texts[:, :length]), tf.gather(y, members)
 
     dataset = tf.data.Dataset.range(1).flat_map(epoch_plan)
     dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -14,6 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from gapsearch.checkpoints import SavedTraining, TrialCheckpoint
 from gapsearch.errors import TrialFailed
 from gapsearch.models.metrics import ConfusionCounts
 
@@ -98,6 +99,56 @@ class _ValidationCounts(keras.callbacks.Callback):
         self.per_epoch.append(np.array(keras.ops.convert_to_numpy(self.metric.counts), dtype=int))
 
 
+class _ResumedEarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' early stopping, starting from a checkpoint's counters instead of from scratch."""
+
+    def __init__(self, resumed: SavedTraining | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.resumed = resumed
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        super().on_train_begin(logs)
+        if self.resumed is not None:
+            self.resumed.restore_early_stopping(self)
+
+
+class _Checkpointing(keras.callbacks.Callback):
+    """Saves the training state to ``checkpoint`` at the end of each epoch (after early stopping's update)."""
+
+    def __init__(
+        self,
+        checkpoint: TrialCheckpoint,
+        resumed: SavedTraining | None,
+        early_stopping: keras.callbacks.EarlyStopping | None,
+        counts: _ValidationCounts | None,
+        extra: Callable[[], dict[str, Any]],
+        started: float,
+    ) -> None:
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.history: dict[str, list[float]] = {k: list(v) for k, v in (resumed.history if resumed else {}).items()}
+        self.seconds_before = resumed.seconds if resumed else 0.0
+        self.early_stopping = early_stopping
+        self.counts = counts
+        self.extra = extra
+        self.started = started
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        if self.model.stop_training:  # the last epoch: the trial ends now, and its checkpoint with it
+            return
+        self.checkpoint.save(
+            self.model,
+            epoch=epoch + 1,
+            history=self.history,
+            early_stopping=self.early_stopping,
+            counts=self.counts.per_epoch if self.counts is not None else [],
+            seconds=self.seconds_before + time.perf_counter() - self.started,
+            extra=self.extra(),
+        )
+
+
 def train(
     model: keras.Model,
     x_train: np.ndarray,
@@ -114,6 +165,9 @@ def train(
     length_buckets: int = 0,
     seed: int = 0,
     confusion: ConfusionCounts | None = None,
+    checkpoint: TrialCheckpoint | None = None,
+    resumed: SavedTraining | None = None,
+    checkpoint_extra: Callable[[], dict[str, Any]] = dict,
 ) -> TrainingResult:
     """Fit ``model``; return the best epoch's validation ``metric``, not the last one's.
 
@@ -130,36 +184,46 @@ def train(
     callbacks: list[keras.callbacks.Callback] = [_EpochReporter(metric, report)]
     counts = _ValidationCounts(confusion) if confusion is not None else None
     if counts is not None:
+        counts.per_epoch = list(resumed.counts) if resumed is not None else []
         callbacks.append(counts)
+    early_stopping = None
     if patience > 0:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(monitor=metric, mode=mode, patience=patience, restore_best_weights=True)
+        early_stopping = _ResumedEarlyStopping(
+            resumed, monitor=metric, mode=mode, patience=patience, restore_best_weights=True
         )
+        callbacks.append(early_stopping)
     started = time.perf_counter()
     _build_optimizer(model)
-    if length_buckets > 0:
-        train_data, validation_data = _bucketed(
-            x_train, y_train, x_validation, y_validation, length_buckets, batch_size, seed
-        )
-        # shuffle=False: the batches shuffle themselves, from the seed (Keras would reorder them again).
-        history = model.fit(
-            train_data, validation_data=validation_data, epochs=epochs, shuffle=False, callbacks=callbacks, verbose=0
-        )
-    else:
-        history = model.fit(
-            x_train,
-            y_train,
-            validation_data=(x_validation, y_validation),
-            epochs=epochs,
-            batch_size=batch_size,
-            validation_batch_size=validation_batch_size(batch_size),
-            shuffle=True,
-            callbacks=callbacks,
-            verbose=0,
-        )
-    seconds = time.perf_counter() - started
+    first_epoch = 0
+    if resumed is not None:
+        resumed.restore(model)
+        first_epoch = resumed.epoch
+    if checkpoint is not None:
+        callbacks.append(_Checkpointing(checkpoint, resumed, early_stopping, counts, checkpoint_extra, started))
+    # Bucketed or not, the batches shuffle themselves from the seed and the epoch number (shuffle=False:
+    # Keras would reorder them again), so that epoch k's order does not depend on earlier epochs having run here.
+    train_data, validation_data = _batches(
+        x_train, y_train, x_validation, y_validation, length_buckets, batch_size, seed, first_epoch
+    )
+    arrays = {"validation_batch_size": validation_batch_size(batch_size)} if length_buckets == 0 else {}
+    history = model.fit(
+        train_data,
+        validation_data=validation_data,
+        epochs=epochs,
+        initial_epoch=first_epoch,
+        shuffle=False,
+        callbacks=callbacks,
+        verbose=0,
+        **arrays,
+    )
+    seconds = time.perf_counter() - started + (resumed.seconds if resumed is not None else 0.0)
     hidden = {confusion.name, f"val_{confusion.name}"} if confusion is not None else set()
-    logs = {key: [float(v) for v in values] for key, values in history.history.items() if key not in hidden}
+    before = resumed.history if resumed is not None else {}
+    logs = {
+        key: [*before.get(key, []), *(float(v) for v in values)]
+        for key, values in history.history.items()
+        if key not in hidden
+    }
     values = np.asarray(logs[metric])
     best = int(np.argmax(values) if mode == "max" else np.argmin(values))
     # EarlyStopping ends training with the best epoch's weights; without it the model is the last epoch's.
@@ -186,16 +250,26 @@ def _build_optimizer(model: keras.Model) -> None:
         model.optimizer.build(model.trainable_variables)
 
 
-def _bucketed(x_train, y_train, x_validation, y_validation, n_buckets: int, batch_size: int, seed: int):
-    """Length-bucketed train and validation batches, as ``tf.data`` (prefetching) under TensorFlow."""
+def _batches(
+    x_train, y_train, x_validation, y_validation, n_buckets: int, batch_size: int, seed: int, first_epoch: int
+):
+    """Train and validation batches, as ``tf.data`` (prefetching) under TensorFlow, from ``first_epoch``'s draw on.
+
+    With ``n_buckets`` > 0 length-bucketed; else one bucket of the full width (plain shuffled batches).
+    """
     from gapsearch.batching import LengthBucketedBatches, bucket_lengths, for_keras, text_lengths
 
-    train_lengths, validation_lengths = text_lengths(x_train), text_lengths(x_validation)
-    longest = int(max(train_lengths.max(initial=0), validation_lengths.max(initial=0)))
-    lengths = bucket_lengths(train_lengths, n_buckets, x_train.shape[1], longest=longest)
+    if n_buckets > 0:
+        train_lengths, validation_lengths = text_lengths(x_train), text_lengths(x_validation)
+        longest = int(max(train_lengths.max(initial=0), validation_lengths.max(initial=0)))
+        lengths = bucket_lengths(train_lengths, n_buckets, x_train.shape[1], longest=longest)
+    else:
+        lengths = (x_train.shape[1],)
     train_batches = LengthBucketedBatches(
-        x_train, y_train, batch_size=batch_size, lengths=lengths, shuffle=True, seed=seed
+        x_train, y_train, batch_size=batch_size, lengths=lengths, shuffle=True, seed=seed, first_epoch=first_epoch
     )
+    if n_buckets == 0:  # plain arrays validate as fit always did
+        return for_keras(train_batches), (x_validation, y_validation)
     validation_batches = LengthBucketedBatches(
         x_validation, y_validation, batch_size=validation_batch_size(batch_size), lengths=lengths, shuffle=False
     )

@@ -74,7 +74,11 @@ def describe_workers(spec: StudySpec) -> str:
     text = f"{count} (gpus {gpus}, {w.trials_per_gpu} per GPU"
     if w.gpu_memory_limit is not None:
         text += f", {w.gpu_memory_limit} MiB each"
-    return text + f"); heartbeat {w.heartbeat_interval}s, grace {w.grace_period}s, {w.max_retries} retries"
+    checkpoints = f"checkpoints in {w.checkpoints}" if w.checkpoints is not None else "no checkpoints"
+    return text + (
+        f"); heartbeat {w.heartbeat_interval}s, grace {w.grace_period}s, {w.max_retries} retries, "
+        f"outage window {w.outage_window:g}s, {checkpoints}"
+    )
 
 
 def describe_study(spec: StudySpec, storage: str) -> str:

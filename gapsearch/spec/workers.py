@@ -52,6 +52,19 @@ class WorkersSpec(Frozen):
     max_retries: int = Field(
         3, ge=0, description="Times a trial whose worker died or was stopped is queued again with its parameters."
     )
+    outage_window: float = Field(
+        60,
+        gt=0,
+        description="Seconds a worker waits in total for a lost study database (one outage, all calls together) "
+        "before it exits; its trial stays RUNNING meanwhile and is retried by the next run if the database "
+        "does not come back.",
+    )
+    checkpoints: str | None = Field(
+        ".gapsearch-checkpoints",
+        description="Folder (relative to the study file) where each running trial keeps one checkpoint of its "
+        "training state, taken at the end of every epoch, so that its retry resumes from the last epoch; "
+        "null: no checkpoints, a retry starts over.",
+    )
 
     @field_validator("gpus", mode="before")
     @classmethod

@@ -11,7 +11,12 @@ finished trials, and failed trials do not count: they are retried.
 Crash safety: every running trial sends heartbeats; before each trial a worker fails
 trials whose heartbeat stopped (their worker died) and the storage queues them again
 with their parameters. A worker told to stop (SIGINT/SIGTERM) ends its trial as FAIL and
-queues it again itself. A database error is retried until ``reconnect_seconds`` pass.
+queues it again itself. A lost database is waited for through one outage window (the
+storage's, shared by every call): the running trial stays RUNNING and goes on when the
+database is back, and a worker that saw an outage end gives heartbeats a grace period to
+resume before it takes anyone's trial for dead. If the window passes, the worker raises
+:class:`DatabaseLost` and leaves its trial RUNNING, unrecorded: not a failure of the trial,
+the next run finds it stale and retries it with its parameters.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from gapsearch.storage_retry import DatabaseLost
+from gapsearch.storage_retry import DatabaseLost, OutageWindow, outage_window_of
 from gapsearch.workers.deaths import explain_stale_trials
 from gapsearch.workers.registry import WorkerIdentity, note_worker
 from gapsearch.workers.retry import RetryWithParameters
@@ -64,10 +69,11 @@ class LoopSettings:
     max_retries: int = 3
     timeout: float | None = None
     poll_interval: float = 0.5
-    reconnect_seconds: float = 60.0
     orphan_seconds: float = 120.0  # a running trial no worker took up is put back after this long
     stale_check_seconds: float = 5.0  # how often a busy worker looks for trials whose worker died
-    database: str = "the study database"  # masked URL, for messages
+    #: The study storage's outage window, shared with the storage's own calls; see :func:`loop_window`.
+    window: OutageWindow = field(default_factory=OutageWindow)
+    grace_period: float = 30.0  # after an outage, heartbeats get this long to resume before trials look dead
 
 
 def _reason_of(error: BaseException) -> str:
@@ -78,28 +84,15 @@ def _reason_of(error: BaseException) -> str:
 
 
 def reconnecting(action: Callable[[], T], what: str, settings: LoopSettings) -> T:
-    """Run a database ``action``; on a dropped connection or a locked database, retry with backoff.
+    """Run a database ``action`` within the study storage's outage window (see :mod:`gapsearch.storage_retry`).
 
     Raises:
-        DatabaseLost: still failing after ``settings.reconnect_seconds``.
+        DatabaseLost: the database has been unreachable for the whole window.
     """
     import optuna
     import sqlalchemy.exc
 
-    deadline = time.monotonic() + settings.reconnect_seconds
-    delay = 0.2
-    while True:
-        try:
-            return action()
-        except (optuna.exceptions.StorageInternalError, sqlalchemy.exc.SQLAlchemyError) as error:
-            if time.monotonic() + delay > deadline:
-                raise DatabaseLost(
-                    f"lost the connection to {settings.database} while {what}, and it did not come back "
-                    f"within {settings.reconnect_seconds:g}s: {_reason_of(error)}"
-                ) from None
-            _log.info("retrying after a database error while %s: %s", what, _reason_of(error))
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+    return settings.window.call(action, what, (optuna.exceptions.StorageInternalError, sqlalchemy.exc.SQLAlchemyError))
 
 
 class _Heartbeat:
@@ -193,9 +186,13 @@ def work_to_budget(
     ``settings.max_failures`` failed trials in a row. An error outside ``catch`` fails its trial and
     is raised (a fatal mistake: the study cannot go on).
     """
+    import dataclasses
+
     import optuna
     from optuna.trial import TrialState
 
+    # One window for the whole process: the storage's own retries and this loop's share it.
+    settings = dataclasses.replace(settings, window=outage_window_of(study._storage) or settings.window)
     own_signals = stop is None
     stop = (stop or StopSignals()).install() if own_signals else stop
     assert stop is not None
@@ -237,7 +234,9 @@ def work_to_budget(
                 result.stopped_by = "budget"
                 break
             waiting = finished + running >= settings.budget  # running trials may still fail: wait for them
-            if waiting or time.monotonic() - last_stale_check >= settings.stale_check_seconds:
+            due = waiting or time.monotonic() - last_stale_check >= settings.stale_check_seconds
+            # Right after an outage every trial's heartbeat looks old: give the live ones time to beat again.
+            if due and not settings.window.recovered_within(settings.grace_period):
                 last_stale_check = time.monotonic()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -313,6 +312,8 @@ def _run_one(
             state = TrialState.COMPLETE
         except optuna.TrialPruned:
             state = TrialState.PRUNED
+        except DatabaseLost:
+            raise  # not the trial's failure: it stays RUNNING, and the next run finds it stale and retries it
         except WorkerInterrupted as interrupted:
             state = TrialState.FAIL
             reason = f"{STOPPED_BY} {interrupted.signal_name or stop.requested}"

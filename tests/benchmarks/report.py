@@ -181,7 +181,30 @@ def tables() -> str:
             f"Machine: {_machine(cache)}.",
             "",
         ]
+    parts += _checkpoint_table()
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _checkpoint_table() -> list[str]:
+    """(e) What a trial's per-epoch checkpoint costs (tests/benchmarks/checkpoints.py)."""
+    result = _load("checkpoints")
+    if not result:
+        return []
+    parts = [
+        "**(e) Checkpoints of running trials** (`python -m tests.benchmarks.checkpoints`): "
+        f"{result['what']}.",
+        "",
+        "| quickstart model | parameters | disk per checkpoint | writing one (median) | seconds per epoch "
+        "without / with checkpoints (median) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in result["models"].items():
+        parts.append(
+            f"| {name} ({', '.join(f'{k} {v}' for k, v in row['hyperparameters'].items())}) | {row['params']:,} "
+            f"| {row['checkpoint_bytes'] / 1e6:.2f} MB | {row['save_seconds_median']:.3f} s "
+            f"| {row['epoch_seconds_without']:.3f} / {row['epoch_seconds_with']:.3f} |"
+        )
+    return [*parts, "", f"Machine: {_machine(result)}.", ""]
 
 
 def main() -> None:

@@ -22,13 +22,24 @@ def sqlite_url(tmp_path) -> str:
 
 @pytest.fixture
 def trivial_pool(monkeypatch) -> Callable[..., PoolResult]:
-    """Run ``workers`` trivial worker processes on study ``name`` at ``url`` until they stop."""
+    """Run ``workers`` trivial worker processes on study ``name`` at ``url`` until they stop.
+
+    ``watch`` is called with each finished trial; ``lines`` collects what the workers wrote to stderr.
+    """
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
 
-    def run(url: str, name: str, workers: int, *args: str, watch: Callable[..., None] | None = None) -> PoolResult:
+    def run(
+        url: str,
+        name: str,
+        workers: int,
+        *args: str,
+        watch: Callable[..., None] | None = None,
+        lines: list[str] | None = None,
+    ) -> PoolResult:
         study = optuna.load_study(study_name=name, storage=url)
         command = [sys.executable, "-m", "tests.workers.trivial_worker", name, *args]
         callbacks = [watch] if watch is not None else []
+        write = {} if lines is None else {"write": lines.append}
         with StopSignals() as stop:
             return run_worker_processes(
                 [WorkerSlot(i, None) for i in range(workers)],
@@ -38,6 +49,7 @@ def trivial_pool(monkeypatch) -> Callable[..., PoolResult]:
                 callbacks=callbacks,
                 stop=stop,
                 poll_interval=0.2,
+                **write,
             )
 
     return run

@@ -87,6 +87,7 @@ def test_the_workers_key():
             "s.yaml: workers.gpus: [0, -1] is not a list of GPU numbers (0, 1, ...); expected for example [0, 2, 3]",
         ),
         ("workers: {count: 0}", "s.yaml: workers.count: must be >= 1, but got 0"),
+        ("workers: {outage_window: 0}", "s.yaml: workers.outage_window: must be > 0.0, but got 0"),
         ("workers: {gpu: all}", "s.yaml: workers.gpu: unknown key; did you mean 'gpus'?"),
         (
             "workers: {grace_period: 5, heartbeat_interval: 10}",
@@ -105,7 +106,13 @@ def test_validate_describes_the_workers():
     from gapsearch.spec.describe import describe_workers
 
     assert describe_workers(parse("")) == (
-        "one per GPU slot, or 1 without a GPU (gpus all, 1 per GPU); heartbeat 10s, grace 30s, 3 retries"
+        "one per GPU slot, or 1 without a GPU (gpus all, 1 per GPU); heartbeat 10s, grace 30s, 3 retries, "
+        "outage window 60s, checkpoints in .gapsearch-checkpoints"
     )
-    custom = parse("workers: {count: 4, gpus: [0, 1], trials_per_gpu: 2, gpu_memory_limit: 4000, max_retries: 1}\n")
-    assert describe_workers(custom) == ("4 (gpus 0,1, 2 per GPU, 4000 MiB each); heartbeat 10s, grace 30s, 1 retries")
+    custom = parse(
+        "workers: {count: 4, gpus: [0, 1], trials_per_gpu: 2, gpu_memory_limit: 4000, max_retries: 1, "
+        "outage_window: 5, checkpoints: null}\n"
+    )
+    assert describe_workers(custom) == (
+        "4 (gpus 0,1, 2 per GPU, 4000 MiB each); heartbeat 10s, grace 30s, 1 retries, outage window 5s, no checkpoints"
+    )

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import optuna
 
 from gapsearch.storage import STORAGE_ENV, open_storage
+from gapsearch.storage_retry import DatabaseLost
 from gapsearch.workers.loop import LoopSettings, work_to_budget
 from gapsearch.workers.registry import WorkerIdentity
 from gapsearch.workers.signals import StopSignals
@@ -41,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--gather", type=int, default=0, help="trials wait until this many workers have one")
     parser.add_argument("--heartbeat", type=int, default=1)
     parser.add_argument("--grace", type=int, default=3)
+    parser.add_argument("--window", type=float, default=60.0, help="the outage window, seconds")
+    parser.add_argument("--report-every", type=float, default=0.0, help="seconds between reports, as epochs would")
     args = parser.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     with StopSignals() as stop:
@@ -51,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             grace_period=args.grace,
             max_retries=3,
             wait_seconds=30,
+            outage_window=args.window,
         )
         worker = WorkerIdentity.current()
         study = optuna.load_study(
@@ -62,11 +66,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             deadline = time.monotonic() + 60
             while args.gather and _distinct_workers(study) < args.gather and time.monotonic() < deadline:
                 time.sleep(0.1)
-            time.sleep(args.sleep)
+            if not args.report_every:
+                time.sleep(args.sleep)
+            for step in range(int(args.sleep / args.report_every) if args.report_every else 0):
+                time.sleep(args.report_every)
+                trial.report(x, step)
             return x
 
-        settings = LoopSettings(budget=args.budget, poll_interval=0.1, orphan_seconds=2 * args.grace)
-        result = work_to_budget(study, objective, settings, worker=worker, stop=stop)
+        settings = LoopSettings(
+            budget=args.budget, poll_interval=0.1, orphan_seconds=2 * args.grace, grace_period=args.grace
+        )
+        try:
+            result = work_to_budget(study, objective, settings, worker=worker, stop=stop)
+        except DatabaseLost as lost:  # what the CLI's error boundary prints
+            print(f"error: {lost}", file=sys.stderr)
+            return 1
     print(json.dumps({"pid": os.getpid(), "trials_run": result.trials_run, "stopped_by": result.stopped_by}))
     return 0
 

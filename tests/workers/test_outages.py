@@ -1,0 +1,141 @@
+"""A study database that refuses connections, for shorter and for longer than the outage window.
+
+The database is the test's own PostgreSQL database, closed with ``ALLOW_CONNECTIONS false`` and
+its connections terminated, as a failover or a restart would leave it. Trivial workers run
+gapsearch's own storage and worker loop, so what is tested is the coordination.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import optuna
+import pytest
+import sqlalchemy
+
+from tests.workers.conftest import state_counts
+from tests.workers.trivial_worker import create
+
+pytestmark = pytest.mark.postgres
+
+ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def running_with_params(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
+    study = optuna.load_study(study_name=name, storage=url)
+    trials = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    return [t for t in trials if t.params and "pid" in t.user_attrs]
+
+
+class Outage(threading.Thread):
+    """Once ``workers`` trials are running, closes the test's database for ``seconds``, then opens it again."""
+
+    def __init__(self, url: str, name: str, seconds: float, workers: int = 2) -> None:
+        super().__init__(daemon=True)
+        self.url, self.name, self.seconds, self.workers = url, name, seconds, workers
+        self.database = sqlalchemy.engine.make_url(url).database
+        self.running: list[optuna.trial.FrozenTrial] = []
+        self.started_at = self.ended_at = 0.0
+
+    def _admin(self, sql: str) -> None:
+        engine = sqlalchemy.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text(sql))
+        engine.dispose()
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 60
+        while len(self.running) < self.workers and time.monotonic() < deadline:
+            self.running = running_with_params(self.url, self.name)
+            time.sleep(0.05)
+        self._admin(f"ALTER DATABASE {self.database} ALLOW_CONNECTIONS false")
+        self._admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{self.database}' AND pid <> pg_backend_pid()"
+        )
+        self.started_at = time.monotonic()
+        time.sleep(self.seconds)
+        self._admin(f"ALTER DATABASE {self.database} ALLOW_CONNECTIONS true")
+        self.ended_at = time.monotonic()
+
+
+def test_an_outage_shorter_than_the_window_loses_no_trial_and_spends_no_retry(postgres_url, trivial_pool):
+    create(postgres_url, "short", heartbeat=1, grace=3)
+    # Longer than the grace period: every heartbeat looks stale when the database comes back.
+    outage = Outage(postgres_url, "short", seconds=6)
+    outage.start()
+    result = trivial_pool(postgres_url, "short", 2, "--budget", "6", "--sleep", "1.5", "--window", "30")
+    outage.join()
+    assert len(outage.running) == 2, "the outage began with both workers in a trial"
+    assert result.exit_codes == {0: 0, 1: 0}
+    study = optuna.load_study(study_name="short", storage=postgres_url)
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    assert state_counts(postgres_url, "short") == {"COMPLETE": 6}
+    assert not [t for t in trials.values() if "failed_trial" in t.system_attrs], "no retry was spent"
+    for before in outage.running:  # the trials caught by the outage went on and finished
+        assert trials[before.number].state.name == "COMPLETE" and trials[before.number].params == before.params
+
+
+def test_an_outage_longer_than_the_window_ends_the_workers_and_the_next_run_retries_their_trials(
+    postgres_url, trivial_pool
+):
+    create(postgres_url, "long", heartbeat=1, grace=3)
+    outage = Outage(postgres_url, "long", seconds=9)
+    outage.start()
+    lines: list[str] = []
+    # Each trial would take 30s and reports every half second, as a trial reports each epoch.
+    arguments = ("--budget", "6", "--sleep", "30", "--report-every", "0.5", "--window", "4")
+    result = trivial_pool(postgres_url, "long", 2, *arguments, lines=lines)
+    gave_up_at = time.monotonic()
+    outage.join()
+    assert result.exit_codes == {0: 1, 1: 1}
+    # The window is one for the whole worker: both gave up before the database came back, not a window per call.
+    assert gave_up_at < outage.ended_at and gave_up_at - outage.started_at < 4 + 5, (gave_up_at, outage.started_at)
+    database = sqlalchemy.engine.make_url(postgres_url).render_as_string(hide_password=True)
+    assert len(lines) == 2, lines
+    for line in lines:
+        assert line.startswith("worker ") and "\n" not in line
+        assert f": error: lost the connection to the study database {database} (while " in line
+        assert "and it did not come back within 4s: " in line
+    # Left RUNNING, not FAIL: an outage is no failure of the trial.
+    assert state_counts(postgres_url, "long") == {"RUNNING": 2}
+
+    result = trivial_pool(postgres_url, "long", 2, "--budget", "4", "--sleep", "0.2")
+    assert result.exit_codes == {0: 0, 1: 0}
+    study = optuna.load_study(study_name="long", storage=postgres_url)
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    assert state_counts(postgres_url, "long") == {"COMPLETE": 4, "FAIL": 2}
+    for lost in outage.running:
+        assert trials[lost.number].state.name == "FAIL" and "fail_reason" not in trials[lost.number].user_attrs
+        retry = [t for t in trials.values() if t.system_attrs.get("failed_trial") == lost.number]
+        assert len(retry) == 1 and retry[0].state.name == "COMPLETE" and retry[0].params == lost.params
+
+
+@pytest.mark.mysql
+def test_sigterm_on_mariadb_stops_cleanly_and_queues_the_trial_again(mysql_url, trivial_pool):
+    create(mysql_url, "stop", heartbeat=1, grace=3)
+    stopped: list[optuna.trial.FrozenTrial] = []
+
+    def stop_the_worker() -> None:
+        deadline = time.monotonic() + 60
+        while not stopped and time.monotonic() < deadline:
+            stopped.extend(running_with_params(mysql_url, "stop"))
+            time.sleep(0.05)
+        stopped[1:] = []
+        os.kill(stopped[0].user_attrs["pid"], signal.SIGTERM)
+
+    stopper = threading.Thread(target=stop_the_worker)
+    stopper.start()
+    began = time.monotonic()
+    result = trivial_pool(mysql_url, "stop", 1, "--budget", "3", "--sleep", "20")
+    stopper.join()
+    assert result.exit_codes == {0: 0} and time.monotonic() - began < 20
+    study = optuna.load_study(study_name="stop", storage=mysql_url)
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    halted = trials[stopped[0].number]
+    assert halted.state.name == "FAIL" and halted.user_attrs["fail_reason"] == "the worker was stopped by SIGTERM"
+    retry = [t for t in trials.values() if t.system_attrs.get("failed_trial") == halted.number]
+    assert len(retry) == 1 and retry[0].state.name == "WAITING" and retry[0].params == halted.params
