@@ -73,7 +73,14 @@ TRANSIENT = (optuna.exceptions.StorageInternalError, sqlalchemy.exc.OperationalE
 
 
 class DatabaseLost(GapsearchError):
-    """The study database stayed unreachable for longer than a worker waits for it."""
+    """The study database stayed unreachable for longer than a worker waits for it.
+
+    A worker exits with ``exit_code`` 75 (``EX_TEMPFAIL``: try again later) after its one line, so that
+    the run that started it tells a lost database from a crash: the trial it held stays RUNNING for
+    the stale-trial path and its retry, and is not failed as a dead worker's.
+    """
+
+    exit_code = 75
 
 
 def _reason(error: BaseException) -> str:

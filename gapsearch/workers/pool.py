@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from gapsearch.masking import mask_secrets
 from gapsearch.storage import STORAGE_ENV
+from gapsearch.storage_retry import DatabaseLost
 from gapsearch.workers.deaths import dead_worker_line
 from gapsearch.workers.devices import WorkerSlot
 from gapsearch.workers.signals import StopSignals
@@ -133,7 +134,8 @@ def run_worker_processes(
         for index, process in processes.items():
             if index not in reported and process.poll() is not None:
                 reported.add(index)
-                if process.returncode != 0:
+                # A worker that lost the database has said so itself; its trial is no dead worker's.
+                if process.returncode not in (0, DatabaseLost.exit_code):
                     write(dead_worker_line(study, index, process.pid, process.returncode))
 
     while any(p.poll() is None for p in processes.values()):

@@ -16,6 +16,7 @@ import optuna
 import pytest
 import sqlalchemy
 
+from gapsearch.storage_retry import DatabaseLost
 from tests.workers.conftest import state_counts
 from tests.workers.trivial_worker import create
 
@@ -91,7 +92,7 @@ def test_an_outage_longer_than_the_window_ends_the_workers_and_the_next_run_retr
     result = trivial_pool(postgres_url, "long", 2, *arguments, lines=lines)
     gave_up_at = time.monotonic()
     outage.join()
-    assert result.exit_codes == {0: 1, 1: 1}
+    assert result.exit_codes == {0: DatabaseLost.exit_code, 1: DatabaseLost.exit_code}  # no dead-worker line
     # The window is one for the whole worker: both gave up before the database came back, not a window per call.
     assert gave_up_at < outage.ended_at and gave_up_at - outage.started_at < 4 + 5, (gave_up_at, outage.started_at)
     database = sqlalchemy.engine.make_url(postgres_url).render_as_string(hide_password=True)
@@ -109,7 +110,11 @@ def test_an_outage_longer_than_the_window_ends_the_workers_and_the_next_run_retr
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     assert state_counts(postgres_url, "long") == {"COMPLETE": 4, "FAIL": 2}
     for lost in outage.running:
-        assert trials[lost.number].state.name == "FAIL" and "fail_reason" not in trials[lost.number].user_attrs
+        # Failed by the stale-trial path on the next run, which says why; not as the trial's own failure.
+        assert trials[lost.number].state.name == "FAIL"
+        assert trials[lost.number].user_attrs["fail_reason"].endswith(
+            "sent no heartbeat within the grace period: it died or was cut off"
+        )
         retry = [t for t in trials.values() if t.system_attrs.get("failed_trial") == lost.number]
         assert len(retry) == 1 and retry[0].state.name == "COMPLETE" and retry[0].params == lost.params
 

@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = work_to_budget(study, objective, settings, worker=worker, stop=stop)
         except DatabaseLost as lost:  # what the CLI's error boundary prints
             print(f"error: {lost}", file=sys.stderr)
-            return 1
+            return lost.exit_code
     print(json.dumps({"pid": os.getpid(), "trials_run": result.trials_run, "stopped_by": result.stopped_by}))
     return 0
 
