@@ -16,6 +16,7 @@ from pathlib import Path
 import optuna
 import pytest
 
+from gapsearch.artifacts import model_artifacts
 from tests.conftest import TINY_STUDY, cli_env, gapsearch
 
 # Six epochs on enough data that an epoch takes a noticeable moment, so the kill lands at epoch 3.
@@ -83,3 +84,57 @@ def test_a_worker_killed_at_epoch_3_of_6_is_resumed_for_epochs_4_to_6_with_the_s
     assert [t.params for t in uninterrupted] == [trials[0].params, retry.params]
     assert [t.value for t in uninterrupted] == [trials[0].value, retry.value]
     assert uninterrupted[1].intermediate_values == retry.intermediate_values
+
+
+def test_a_stopped_trial_with_repeats_resumes_its_second_run_and_keeps_the_first(tmp_path):
+    study = (
+        TINY_STUDY.replace("epochs: 2", "epochs: 4")
+        .replace("n_trials: 3", "n_trials: 1")
+        .replace("n_examples: 240", "n_examples: 2000")
+        + "repeats: 2\n"
+    )
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    for folder in (straight, stopped):
+        folder.mkdir()
+        (folder / "tiny.yaml").write_text(study)
+    gapsearch("run", "tiny.yaml", "--no-progress", cwd=straight, check=True)
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gapsearch", "run", "tiny.yaml", "--no-progress"],
+        cwd=stopped,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    state = stopped / ".gapsearch-checkpoints" / "tiny" / "trial-0" / "current" / "state.json"
+
+    def position() -> tuple[int, int]:
+        try:
+            saved = json.loads(state.read_text())
+            return saved["extra"]["run"], saved["epoch"]
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            return 0, 0
+
+    deadline = time.monotonic() + 300
+    while position() < (1, 2) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    run, epoch = position()
+    assert run == 1 and epoch >= 2, (run, epoch)
+
+    gapsearch("run", "tiny.yaml", "--no-progress", cwd=stopped, check=True)
+    resumed_study = optuna.load_study(study_name="tiny", storage="sqlite:///" + str(stopped / "gapsearch.db"))
+    trials = resumed_study.trials
+    assert [t.state.name for t in trials] == ["FAIL", "COMPLETE"]
+    # The first run's model, rebuilt from the weights the checkpoint kept, is the trial's model artifact.
+    assert len(model_artifacts(resumed_study, trials[1])) == 1
+    retry = trials[1]
+    assert retry.user_attrs["resumed_run"] == "validation/repeat2" and retry.user_attrs["resumed_from_epoch"] == epoch
+    reference = optuna.load_study(study_name="tiny", storage="sqlite:///" + str(straight / "gapsearch.db")).trials[0]
+    assert retry.params == reference.params and retry.value == reference.value
+    assert retry.user_attrs["run_values"] == reference.user_attrs["run_values"]
+    assert retry.user_attrs["history"] == reference.user_attrs["history"]  # the first run's, from the checkpoint
+    assert not any((stopped / ".gapsearch-checkpoints" / "tiny").iterdir())
