@@ -45,8 +45,11 @@ class Objective:
     """Callable for ``study.optimize``: one trial from sampled parameters to recorded result."""
 
     def __init__(self, spec: StudySpec, data: StudyData) -> None:
+        from gapsearch.optimization import make_multi_objective_pruner
+
         self.spec = spec
         self.data = data  # train and validation only: the test split never reaches a trial
+        self.pruner = make_multi_objective_pruner(spec)  # None unless several objectives and cost_aware
         # What lives as long as the study (imported libraries, the data) moves out of the collector's
         # sight, so that the one full collection at the end of each trial only walks the trial's own
         # objects, not everything TensorFlow and Keras keep alive.
@@ -104,10 +107,11 @@ class Objective:
         trial.set_user_attr("seed", runs[0].seed)
         measured: dict[str, float] = {}
         results: list[TrainingResult] = []
+        curve: dict[int, float] = {}
         started = time.perf_counter()
         try:
             for index, run in enumerate(runs):
-                results.append(self._fit(trial, hp, run, step_offset=index * hp.epochs, measured=measured))
+                results.append(self._fit(trial, hp, run, step_offset=index * hp.epochs, measured=measured, curve=curve))
         except optuna.TrialPruned:
             # Costs are known and bounds apply to pruned trials too; the metric is its best value so far.
             measured["train_seconds"] = (time.perf_counter() - started) / len(runs)
@@ -132,8 +136,12 @@ class Objective:
         *,
         step_offset: int,
         measured: dict[str, float],
+        curve: dict[int, float],
     ) -> TrainingResult:
-        """Train one run; the first also measures the model's costs (``measured`` holds them then)."""
+        """Train one run; the first also measures the model's costs (``measured`` holds them then).
+
+        ``curve`` collects the trial's per-step values for a multi-objective pruner, across its runs.
+        """
         monitored = self.spec.monitored.metric
         multi = self.spec.is_multi_objective
 
@@ -142,9 +150,11 @@ class Objective:
             better = best is None or (value > best if self.spec.monitored.direction == "maximize" else value < best)
             if better:
                 measured[monitored] = value
-            if multi:  # Optuna takes no intermediate values from a multi-objective trial
+            step = step_offset + epoch
+            if multi:  # Optuna takes no intermediate values from a multi-objective trial: gapsearch.pruning does
+                self._prune_several_objectives(trial, curve, step, epoch, value, measured)
                 return
-            trial.report(value, step_offset + epoch)
+            trial.report(value, step)
             if trial.should_prune():
                 trial.set_user_attr("epochs_run", epoch)
                 raise optuna.TrialPruned(f"pruned at epoch {epoch} of {run.name} with {monitored}={value:.4f}")
@@ -168,6 +178,28 @@ class Objective:
             on_costs=record_costs if step_offset == 0 else None,
             confusion=step_offset == 0,  # the first run's model is the trial's artifacts
         )
+
+    def _prune_several_objectives(
+        self,
+        trial: optuna.Trial,
+        curve: dict[int, float],
+        step: int,
+        epoch: int,
+        value: float,
+        measured: dict[str, float],
+    ) -> None:
+        """Record the epoch's value where the pruner reads it, and stop the trial when the pruner says so."""
+        if self.pruner is None:
+            return
+        from gapsearch.pruning import TrialStanding, record_value
+
+        record_value(trial, curve, step, value)
+        standing = TrialStanding(trial.number, {name: measured[name] for name in self.pruner.costs}, curve)
+        reason = self.pruner.prune(trial.study, standing, step)
+        if reason is not None:
+            trial.set_user_attr("epochs_run", epoch)
+            trial.set_user_attr("prune_reason", reason)
+            raise optuna.TrialPruned(reason)
 
     def _metric_values(self, results: list[TrainingResult]) -> dict[str, float]:
         """Each training metric the study names, at each run's best epoch, averaged over the runs."""
