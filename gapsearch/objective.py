@@ -50,6 +50,7 @@ class Objective:
         self.spec = spec
         self.data = data  # train and validation only: the test split never reaches a trial
         self.pruner = make_multi_objective_pruner(spec)  # None unless several objectives and cost_aware
+        self._steps = 0  # the running trial's steps when it trains to the end (runs x epochs)
         # What lives as long as the study (imported libraries, the data) moves out of the collector's
         # sight, so that the one full collection at the end of each trial only walks the trial's own
         # objects, not everything TensorFlow and Keras keep alive.
@@ -107,11 +108,13 @@ class Objective:
         trial.set_user_attr("seed", runs[0].seed)
         measured: dict[str, float] = {}
         results: list[TrainingResult] = []
-        curve: dict[int, float] = {}
+        curve: dict[int, float] = {}  # the monitored metric per step, for a multi-objective pruner
+        self._steps = len(runs) * hp.epochs
         started = time.perf_counter()
         try:
             for index, run in enumerate(runs):
-                results.append(self._fit(trial, hp, run, step_offset=index * hp.epochs, measured=measured, curve=curve))
+                offset = index * hp.epochs
+                results.append(self._fit(trial, hp, run, step_offset=offset, measured=measured, curve=curve))
         except optuna.TrialPruned:
             # Costs are known and bounds apply to pruned trials too; the metric is its best value so far.
             measured["train_seconds"] = (time.perf_counter() - started) / len(runs)
@@ -194,7 +197,8 @@ class Objective:
         from gapsearch.pruning import TrialStanding, record_value
 
         record_value(trial, curve, step, value)
-        standing = TrialStanding(trial.number, {name: measured[name] for name in self.pruner.costs}, curve)
+        costs = {name: measured[name] for name in self.pruner.costs}
+        standing = TrialStanding(trial.number, costs, curve, last_step=self._steps)
         reason = self.pruner.prune(trial.study, standing, step)
         if reason is not None:
             trial.set_user_attr("epochs_run", epoch)

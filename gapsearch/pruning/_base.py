@@ -20,11 +20,14 @@ class TrialStanding:
         costs: Each cost the pruner compares by, as measured on the built model.
         curve: The monitored validation metric at each step reported so far (step = epoch, 1-based,
             offset by ``run index * epochs`` for folds and repeats).
+        last_step: The step the trial ends at when it trains to the end (its last run's last epoch);
+            None when unknown. Pruning there would save nothing and lose a finished trial.
     """
 
     number: int
     costs: Mapping[str, float]
     curve: Mapping[int, float]
+    last_step: int | None = None
 
 
 class MultiObjectivePruner(abc.ABC):

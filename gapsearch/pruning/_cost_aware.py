@@ -9,11 +9,14 @@ objective is at most its own and that reached epoch *e*. Each side is taken at i
 cheaper trial that is better prunes it, which is dominance at that epoch).
 
 Warm-up: nothing is pruned before the study holds ``n_startup_trials`` completed trials, before a
-trial's ``n_warmup_steps`` epochs, off the ``interval_steps`` grid, or with fewer than ``n_min_peers``
-peers. So the cheapest trials are never pruned (nothing costs less), which keeps the cheap end of the
-front. Limits: it judges by the monitored (first training) metric alone, not by a second training
-objective, and a trial whose curve would overtake its peers' after epoch *e* is lost, as with any
-pruner that judges by intermediate values.
+trial's ``n_warmup_steps`` epochs, off the ``interval_steps`` grid, at a trial's very last epoch
+(nothing is left to save), or with fewer than ``n_min_peers`` peers. So the cheapest trials are never
+pruned (nothing costs less), which keeps the cheap end of the front.
+
+Limits: it judges by the monitored (first training) metric alone, not by a second training
+objective; a trial whose curve would overtake its peers' after epoch *e* is lost, as with any pruner
+that judges by intermediate values; and peers are read from the database at each check, so a check
+costs one query of the study's finished trials.
 """
 
 from __future__ import annotations
@@ -74,6 +77,8 @@ class CostAwarePruner(MultiObjectivePruner):
 
         if step <= self.n_warmup_steps or (step - self.n_warmup_steps) % self.interval_steps != 0:
             return None
+        if trial.last_step is not None and step >= trial.last_step:
+            return None  # trained to the end already: stopping now saves nothing
         mine = best_so_far(trial.curve, step, maximize=self.maximize)
         if mine is None:
             return None

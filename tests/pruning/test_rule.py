@@ -71,6 +71,9 @@ def test_warm_up_interval_and_startup_trials_hold_pruning_back(study):
     assert pruner(n_startup_trials=3).prune(study, hopeless, 2) is None  # two completed trials so far
     assert pruner(n_min_peers=3).prune(study, hopeless, 2) is None
     assert pruner().prune(study, hopeless, 4) is None  # no peer reached epoch 4
+    last = TrialStanding(number=99, costs={"params": 1000}, curve={1: 0.0, 2: 0.0, 3: 0.0}, last_step=3)
+    assert pruner().prune(study, last, 2) is not None
+    assert pruner().prune(study, last, 3) is None  # trained to the end: pruning would only lose it
 
 
 def test_pruned_trials_are_peers_where_they_reached_and_minimizing_mirrors_the_cut():
