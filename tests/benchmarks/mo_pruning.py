@@ -123,6 +123,11 @@ def reached_by(points: list[tuple[int, float]], epochs: int) -> float:
     return max((hv for at, hv in points if at <= epochs), default=0.0)
 
 
+def epochs_to_reach(points: list[tuple[int, float]], target: float) -> int | None:
+    """The epochs a run had trained when its hypervolume first reached ``target`` (None: never)."""
+    return next((at for at, hv in points if hv >= target - 1e-12), None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
@@ -161,6 +166,8 @@ def main() -> None:
                 "hypervolume_no_pruner": full["curve"][-1][1],
                 "hypervolume_cost_aware": pruned["curve"][-1][1],
                 "hypervolume_no_pruner_at_cost_aware_epochs": reached_by(full["curve"], budget),
+                "epochs_to_final_hypervolume_no_pruner": epochs_to_reach(full["curve"], full["curve"][-1][1]),
+                "epochs_to_final_hypervolume_cost_aware": epochs_to_reach(pruned["curve"], full["curve"][-1][1]),
                 "pruned": sum(t["state"] == "PRUNED" for t in pruned["trials"]),
                 "seconds_no_pruner": full["seconds"],
                 "seconds_cost_aware": pruned["seconds"],
