@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.data_cache
 	$(PYTHON) -m tests.benchmarks.workers
 	$(PYTHON) -m tests.benchmarks.checkpoints
+	$(PYTHON) -m tests.benchmarks.mo_pruning
 	$(PYTHON) -m tests.benchmarks.report
 
 clean:

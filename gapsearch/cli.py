@@ -59,7 +59,7 @@ def _storage_url(option: str | None, spec: Any) -> str:
 
 
 @click.group(cls=_ErrorBoundary, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show tracebacks and Optuna's own log.")
+@click.option("--debug", is_flag=True, help="Show tracebacks, Optuna's own log and TensorFlow's C++ log.")
 @click.version_option(__version__, prog_name="gapsearch")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
@@ -68,7 +68,9 @@ def main(ctx: click.Context, debug: bool) -> None:
     Example: gapsearch run studies/quickstart.yaml
     """
     from gapsearch.masking import MaskingFormatter
+    from gapsearch.runtime import quiet_tensorflow_logging
 
+    quiet_tensorflow_logging(debug=debug)  # before any command imports TensorFlow
     ctx.ensure_object(dict)
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
     for handler in logging.getLogger().handlers:

@@ -51,8 +51,12 @@ class Objective:
     """Callable for ``study.optimize``: one trial from sampled parameters to recorded result."""
 
     def __init__(self, spec: StudySpec, data: StudyData) -> None:
+        from gapsearch.optimization import make_multi_objective_pruner
+
         self.spec = spec
         self.data = data  # train and validation only: the test split never reaches a trial
+        self.pruner = make_multi_objective_pruner(spec)  # None unless several objectives and cost_aware
+        self._steps = 0  # the running trial's steps when it trains to the end (runs x epochs)
         # What lives as long as the study (imported libraries, the data) moves out of the collector's
         # sight, so that the one full collection at the end of each trial only walks the trial's own
         # objects, not everything TensorFlow and Keras keep alive.
@@ -121,10 +125,16 @@ class Objective:
         resume.restore(trial, measured, [run.name for run in runs])
         results: list[TrainingResult] = resume.finished_results()
         resume.results = results
+        # The monitored metric per step, for a multi-objective pruner. A resumed trial's curve starts
+        # at its resumed step: the pruner judges it from there on.
+        curve: dict[int, float] = {}
+        self._steps = len(runs) * hp.epochs
         started = time.perf_counter()
         try:
             for index in range(len(results), len(runs)):
-                results.append(self._fit(trial, hp, runs[index], index, measured=measured, resume=resume))
+                results.append(
+                    self._fit(trial, hp, runs[index], index, measured=measured, resume=resume, curve=curve)
+                )
                 if index == 0 and len(runs) > 1:
                     resume.keep_first_model(results[0].model)
         except optuna.TrialPruned:
@@ -154,8 +164,12 @@ class Objective:
         *,
         measured: dict[str, float],
         resume: TrialResume,
+        curve: dict[int, float],
     ) -> TrainingResult:
-        """Train run ``index``; the first also measures the model's costs (``measured`` holds them then)."""
+        """Train run ``index``; the first also measures the model's costs (``measured`` holds them then).
+
+        ``curve`` collects the trial's per-step values for a multi-objective pruner, across its runs.
+        """
         monitored = self.spec.monitored.metric
         multi = self.spec.is_multi_objective
         step_offset = index * hp.epochs
@@ -165,10 +179,12 @@ class Objective:
             better = best is None or (value > best if self.spec.monitored.direction == "maximize" else value < best)
             if better:
                 measured[monitored] = value
-            if multi:  # Optuna takes no intermediate values from a multi-objective trial
+            step = step_offset + epoch
+            if multi:  # Optuna takes no intermediate values from a multi-objective trial: gapsearch.pruning does
+                self._prune_several_objectives(trial, curve, step, epoch, value, measured)
                 return
-            trial.report(value, step_offset + epoch)
-            resume.reported.append([step_offset + epoch, value])
+            trial.report(value, step)
+            resume.reported.append([step, value])
             if trial.should_prune():
                 trial.set_user_attr("epochs_run", epoch)
                 raise optuna.TrialPruned(f"pruned at epoch {epoch} of {run.name} with {monitored}={value:.4f}")
@@ -212,6 +228,29 @@ class Objective:
         )
         model.load_weights(resume.first_model_weights())
         return dataclasses.replace(result, model=model)
+
+    def _prune_several_objectives(
+        self,
+        trial: optuna.Trial,
+        curve: dict[int, float],
+        step: int,
+        epoch: int,
+        value: float,
+        measured: dict[str, float],
+    ) -> None:
+        """Record the epoch's value where the pruner reads it, and stop the trial when the pruner says so."""
+        if self.pruner is None:
+            return
+        from gapsearch.pruning import TrialStanding, record_value
+
+        record_value(trial, curve, step, value)
+        costs = {name: measured[name] for name in self.pruner.costs}
+        standing = TrialStanding(trial.number, costs, curve, last_step=self._steps)
+        reason = self.pruner.prune(trial.study, standing, step)
+        if reason is not None:
+            trial.set_user_attr("epochs_run", epoch)
+            trial.set_user_attr("prune_reason", reason)
+            raise optuna.TrialPruned(reason)
 
     def _metric_values(self, results: list[TrainingResult]) -> dict[str, float]:
         """Each training metric the study names, at each run's best epoch, averaged over the runs."""

@@ -1,4 +1,4 @@
-"""Building Optuna's sampler and pruner from the study file's sections."""
+"""Building Optuna's sampler and pruner, and gapsearch's own multi-objective pruner, from the study file."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from gapsearch.spec.study import StudySpec
 
 if TYPE_CHECKING:
     import optuna
+
+    from gapsearch.pruning import MultiObjectivePruner
 
 
 def make_sampler(spec: StudySpec, *, seed_offset: int = 0) -> optuna.samplers.BaseSampler:
@@ -45,7 +47,7 @@ def make_sampler(spec: StudySpec, *, seed_offset: int = 0) -> optuna.samplers.Ba
 
 
 def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
-    """The study's pruner."""
+    """The study's Optuna pruner (none for ``cost_aware``: the objective runs that one itself)."""
     import optuna
 
     config = spec.pruner
@@ -65,6 +67,26 @@ def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     if config.type == "wilcoxon":
         return optuna.pruners.WilcoxonPruner(p_threshold=config.p_threshold, n_startup_steps=config.n_startup_steps)
     return optuna.pruners.NopPruner()
+
+
+def make_multi_objective_pruner(spec: StudySpec) -> MultiObjectivePruner | None:
+    """The pruner a study with several objectives runs per epoch, or None when it has none."""
+    from gapsearch.pruning import CostAwarePruner
+    from gapsearch.spec.pruners import COSTS_KNOWN_BEFORE_TRAINING
+
+    config = spec.pruner
+    if config.type != "cost_aware":
+        return None
+    return CostAwarePruner(
+        metric=spec.monitored.metric,
+        maximize=spec.monitored.direction == "maximize",
+        costs=[name for name in spec.objective_names if name in COSTS_KNOWN_BEFORE_TRAINING],
+        percentile=config.percentile,
+        n_startup_trials=config.n_startup_trials,
+        n_warmup_steps=config.n_warmup_steps,
+        interval_steps=config.interval_steps,
+        n_min_peers=config.n_min_peers,
+    )
 
 
 def _most_epochs(spec: StudySpec) -> int:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
+import logging
 import os
 import platform
 import socket
@@ -33,15 +35,78 @@ def _stderr_fd_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+#: Set to 1 (or run with ``--debug``) to see TensorFlow's and XLA's C++ log lines, which gapsearch hides.
+TF_LOG_VARIABLE = "GAPSEARCH_TF_LOG"
+#: The Keras backends gapsearch trains with, and the package each needs.
+BACKEND_PACKAGES = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
+
+
+def tensorflow_log_wanted() -> bool:
+    """Whether the user asked for TensorFlow's C++ log (``GAPSEARCH_TF_LOG=1``, or ``--debug``, which sets it)."""
+    return os.environ.get(TF_LOG_VARIABLE, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def quiet_tensorflow_logging(*, debug: bool = False) -> None:
+    """Hide TensorFlow's and XLA's C++ log lines in this process and the processes it starts.
+
+    On a machine without a GPU they read as errors (``failed call to cuInit``, ``oneDNN ...``) and say
+    nothing a user can act on; failures still raise Python errors. ``TF_CPP_MIN_LOG_LEVEL`` is read once,
+    when TensorFlow's C++ library loads, so this must run before anything imports TensorFlow (the CLI
+    calls it first). ``debug`` or ``GAPSEARCH_TF_LOG=1`` keeps TensorFlow's own log level; a
+    ``TF_CPP_MIN_LOG_LEVEL`` the user set is kept as well. TensorFlow's Python loggers (``tensorflow``,
+    ``absl``) keep their errors only.
+    """
+    if debug:
+        os.environ[TF_LOG_VARIABLE] = "1"  # worker processes and later imports see it too
+    if tensorflow_log_wanted():
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # TensorFlow's Python side logs too (retracing notes, absl warnings while saving): errors only.
+    for name in ("tensorflow", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def check_backend() -> str:
+    """The configured Keras backend, once it is known to be one gapsearch trains with and installed.
+
+    Raises:
+        UserError: an unknown backend name, or one whose package is missing, in one line.
+    """
+    from gapsearch.errors import UserError
+
+    name = configured_backend()
+    if "keras" in sys.modules:
+        return name
+    where = "KERAS_BACKEND" if os.environ.get("KERAS_BACKEND") else f"backend in {_keras_json()}"
+    accepted = ", ".join(repr(b) for b in BACKEND_PACKAGES)
+    if name not in BACKEND_PACKAGES:
+        raise UserError(f"{where}: {name!r} is not a Keras backend gapsearch trains with; expected {accepted}")
+    package = BACKEND_PACKAGES[name]
+    if importlib.util.find_spec(package) is None:
+        raise UserError(
+            f"{where}: the {name!r} backend needs the {package} package, which is not installed; "
+            f"pip install {package}, or use another backend ({accepted})"
+        )
+    return name
+
+
 def import_keras() -> None:
     """Import Keras (and its backend) once, without the TensorFlow C++ start-up chatter.
 
     TensorFlow prints absl log lines while it loads, before any log level applies;
     they say nothing a gapsearch user can act on. Errors still raise normally.
+
+    Raises:
+        UserError: the configured backend is unknown or not installed (:func:`check_backend`).
     """
     if "keras" in sys.modules:
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    check_backend()
+    quiet_tensorflow_logging()
+    if tensorflow_log_wanted():
+        import keras  # noqa: F401
+
+        return
     with _stderr_fd_silenced():
         import keras  # noqa: F401
 
@@ -56,12 +121,16 @@ def configured_backend() -> str:
         return str(sys.modules["keras"].backend.backend())
     if os.environ.get("KERAS_BACKEND"):
         return os.environ["KERAS_BACKEND"]
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     try:
-        with open(os.path.join(home, "keras.json")) as file:
+        with open(_keras_json()) as file:
             return str(json.load(file).get("backend", "tensorflow"))
     except (OSError, ValueError, AttributeError):
         return "tensorflow"
+
+
+def _keras_json() -> str:
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return os.path.join(home, "keras.json")
 
 
 def device_description() -> str:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from gapsearch.spec.data import DirectoryData
 from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, INTEGER_NAMES, NUMERIC_NAMES, Hyperparameters
 from gapsearch.spec.messages import describe, did_you_mean
+from gapsearch.spec.pruners import COSTS_KNOWN_BEFORE_TRAINING
 from gapsearch.spec.space import Choice, Range
 from gapsearch.spec.study import COSTS, METRIC_DIRECTIONS, StudySpec
 
@@ -215,7 +216,9 @@ def check_objectives(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Proble
 
 def check_pruner_with_objectives(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
     count = len(spec.objectives or ())
-    if count > 1 and spec.pruner.type != "none":
+    if spec.pruner.type == "cost_aware":
+        yield from _cost_aware_problems(spec, count)
+    elif count > 1 and spec.pruner.type != "none":
         yield (
             "pruner.type",
             f"{spec.pruner.type!r} cannot prune a study with {count} objectives (Optuna prunes one objective only); "
@@ -223,6 +226,23 @@ def check_pruner_with_objectives(spec: StudySpec, raw: Mapping[str, Any]) -> Ite
         )
     if count > 1 and spec.sampler.type == "cmaes":
         yield "sampler.type", f"'cmaes' optimizes one objective, not {count}; use 'tpe', 'nsga2' or 'gp'"
+
+
+def _cost_aware_problems(spec: StudySpec, count: int) -> Iterator[Problem]:
+    if count < 2:
+        yield (
+            "pruner.type",
+            f"'cost_aware' prunes studies with several objectives, but this one has {max(count, 1)}; "
+            "use 'median', 'percentile', 'successive_halving', 'hyperband' or 'wilcoxon'",
+        )
+        return
+    known = ", ".join(COSTS_KNOWN_BEFORE_TRAINING)
+    if not any(name in COSTS_KNOWN_BEFORE_TRAINING for name in spec.objective_names):
+        yield (
+            "pruner.type",
+            "'cost_aware' compares a trial with trials that cost no more, so an objective must be a cost known "
+            f"before training ({known}), but got {', '.join(spec.objective_names)}",
+        )
 
 
 def check_constraints(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:

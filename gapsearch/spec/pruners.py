@@ -1,7 +1,8 @@
-"""The ``pruner:`` section: one class per Optuna pruner, chosen by ``type``.
+"""The ``pruner:`` section: one class per pruner, chosen by ``type``.
 
 A pruner compares a trial's per-epoch validation metric with other trials' at the
-same epoch and stops the unpromising ones early.
+same epoch and stops the unpromising ones early. Optuna's pruners judge one objective;
+``cost_aware`` (gapsearch's own, :mod:`gapsearch.pruning`) judges studies with several.
 """
 
 from __future__ import annotations
@@ -47,11 +48,40 @@ class WilcoxonPruner(Frozen):
     n_startup_steps: int = Field(2, ge=0, description="Steps before a trial may be pruned.")
 
 
+#: Costs a trial knows before it trains (measured on the built model): what ``cost_aware`` compares trials by.
+COSTS_KNOWN_BEFORE_TRAINING: tuple[str, ...] = ("params", "embedding_params", "flops", "latency_ms")
+
+
+class CostAwarePruner(Frozen):
+    """Stops a trial that trials costing no more than it already beat at the same epoch (several objectives)."""
+
+    type: Literal["cost_aware"]
+    percentile: float = Field(
+        50.0,
+        ge=0.0,
+        le=100.0,
+        description="Keep a trial while it is within this top percentage of its peers (trials that cost no more) "
+        "at the same epoch; 50 is their median, 0 prunes whatever any cheaper peer beats.",
+    )
+    n_startup_trials: int = Field(5, ge=0, description="Completed trials the study holds before any is pruned.")
+    n_warmup_steps: int = Field(1, ge=0, description="Epochs of each trial before it may be pruned.")
+    interval_steps: int = Field(1, ge=1, description="Epochs between pruning checks.")
+    n_min_peers: int = Field(2, ge=1, description="Fewest peers with a value at the epoch for a decision.")
+
+
 class NoPruner(Frozen):
     type: Literal["none"]
 
 
 PrunerSpec = Annotated[
-    Union[MedianPruner, PercentilePruner, SuccessiveHalvingPruner, HyperbandPruner, WilcoxonPruner, NoPruner],
+    Union[
+        MedianPruner,
+        PercentilePruner,
+        SuccessiveHalvingPruner,
+        HyperbandPruner,
+        WilcoxonPruner,
+        CostAwarePruner,
+        NoPruner,
+    ],
     Field(discriminator="type"),
 ]

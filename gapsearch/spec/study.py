@@ -85,7 +85,8 @@ class StudySpec(Frozen):
     sampler: SamplerSpec = Field(default_factory=lambda: TPESampler(type="tpe"), description="How trials are chosen.")
     pruner: PrunerSpec = Field(
         default_factory=lambda: MedianPruner(type="median"),
-        description="How unpromising trials are stopped early; none in a study with several objectives.",
+        description="How unpromising trials are stopped early; none (the default) or cost_aware in a study with "
+        "several objectives.",
     )
     workers: WorkersSpec = Field(
         default_factory=WorkersSpec,

@@ -205,6 +205,81 @@ def _checkpoint_table() -> list[str]:
             f"| {row['epoch_seconds_without']:.3f} / {row['epoch_seconds_with']:.3f} |"
         )
     return [*parts, "", f"Machine: {_machine(result)}.", ""]
+    parts += _mo_pruning()
+    return "\n".join(parts).rstrip() + "\n"
+
+
+MO_PRUNING_PLOT = RESULTS / "mo_pruning.png"
+
+
+def _mo_pruning() -> list[str]:
+    result = _load("mo_pruning")
+    if not result:
+        return []
+    rows = result["per_seed"]
+    parts = [
+        "**(f) Pruning two objectives** (`python -m tests.benchmarks.mo_pruning`): "
+        f"{result['what']}; seeds {', '.join(map(str, result['seeds']))}. Hypervolume: {result['hypervolume']} "
+        f"({result['reference_params']} parameters).",
+        "",
+        "| seed | epochs trained, no pruner / cost_aware | trials pruned | final hypervolume, no pruner / cost_aware "
+        "| no pruner's hypervolume at cost_aware's epochs | epochs to the no-pruner final hypervolume "
+        "(no pruner / cost_aware) | same front | seconds, no pruner / cost_aware |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        reach = " / ".join(
+            "not measured" if key not in row else "never" if row[key] is None else str(row[key])
+            for key in ("epochs_to_final_hypervolume_no_pruner", "epochs_to_final_hypervolume_cost_aware")
+        )
+        parts.append(
+            f"| {row['seed']} | {row['epochs_no_pruner']} / {row['epochs_cost_aware']} | {row['pruned']} "
+            f"| {row['hypervolume_no_pruner']:.4f} / {row['hypervolume_cost_aware']:.4f} "
+            f"| {row['hypervolume_no_pruner_at_cost_aware_epochs']:.4f} | {reach} "
+            f"| {'yes' if row['same_front'] else 'no'} "
+            f"| {row['seconds_no_pruner']:.1f} / {row['seconds_cost_aware']:.1f} |"
+        )
+    _plot_mo_pruning(result)
+    parts += [
+        "",
+        f"![hypervolume against epochs trained, per seed]({MO_PRUNING_PLOT.relative_to(ROOT)})",
+        "",
+        f"Machine: {_machine(result)}.",
+        "",
+    ]
+    return parts
+
+
+def _plot_mo_pruning(result: dict[str, Any]) -> None:
+    """Hypervolume against epochs trained, one line per side and seed, written beside the JSON."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4))
+    colors = {"no pruner": "tab:gray", "cost_aware": "tab:blue"}
+    for side, runs in result["runs"].items():
+        for index, run in enumerate(runs):
+            epochs = [0] + [at for at, _ in run["curve"]]
+            volumes = [0.0] + [hv for _, hv in run["curve"]]
+            axes.step(
+                epochs,
+                volumes,
+                where="post",
+                color=colors.get(side),
+                alpha=0.85,
+                linestyle=("-", "--", ":")[index % 3],
+                label=f"{side}, seed {run['seed']}",
+            )
+    axes.set_xlabel("epochs trained (all trials, pruned ones included)")
+    axes.set_ylabel("hypervolume of the front (normalized)")
+    axes.set_ylim(bottom=0.4)
+    axes.legend(fontsize=8, loc="lower right")
+    axes.set_title("MR, val_accuracy and params: hypervolume per epoch trained")
+    figure.tight_layout()
+    figure.savefig(MO_PRUNING_PLOT, dpi=100)
+    plt.close(figure)
 
 
 def main() -> None:
