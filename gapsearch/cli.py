@@ -139,6 +139,7 @@ def _run_workers(
                 callbacks=[display],
                 on_start=display.start,
                 on_data=None if slot else lambda data: click.echo(data_line(spec, data)),
+                on_warm_start=_echo_warm_start,
                 stop=stop,
                 debug=debug,
                 write=lambda line: tqdm.write(line, file=sys.stderr),
@@ -277,7 +278,7 @@ def create(study_file: Path, storage: str | None) -> None:
     spec = _load(study_file)
     url = _storage_url(storage, spec)
     _quiet_optuna(False)
-    study, created = create_study(spec, url)
+    study, created = create_study(spec, url, on_warm_start=_echo_warm_start)
     if created:
         click.echo(f"created study {spec.name} in {mask_url(url)}; start workers with `gapsearch worker {study_file}`")
     else:
@@ -599,6 +600,11 @@ def report(study_file: Path, storage: str | None, output: Path) -> None:
     files = write_report(load_existing_study(url, spec.name), spec, output, storage=mask_url(url))
     click.echo(files.headline.title)
     click.echo(f"report written to {files.html} with {len(files.figures)} figures")
+
+
+def _echo_warm_start(warm_start: Any) -> None:  # WarmStart, imported lazily
+    for line in (*warm_start.notes, warm_start.summary()):
+        click.echo(line)
 
 
 def _quiet_optuna(debug: bool) -> None:

@@ -77,6 +77,20 @@ def describe_workers(spec: StudySpec) -> str:
     return text + f"); heartbeat {w.heartbeat_interval}s, grace {w.grace_period}s, {w.max_retries} retries"
 
 
+def _mask(url: str) -> str:
+    from gapsearch.storage import mask_url
+
+    return mask_url(url)
+
+
+def _warm_start(spec: StudySpec) -> list[str]:
+    warm = spec.warm_start
+    if warm is None:
+        return []
+    where = _mask(warm.storage) if warm.storage else "this study's storage"
+    return [f"warm start the best {warm.top} parameter sets of study {warm.study} in {where}, queued once"]
+
+
 def describe_study(spec: StudySpec, storage: str) -> str:
     """A multi-line summary of a validated study; ``storage`` must already be masked."""
     size = space_size(spec)
@@ -91,6 +105,7 @@ def describe_study(spec: StudySpec, storage: str) -> str:
         f"sampler    {spec.sampler.type} ({_settings(spec.sampler) or 'defaults'}; seed {spec.sampler_seed})",
         f"pruner     {spec.pruner.type}" + (f" ({_settings(spec.pruner)})" if _settings(spec.pruner) else ""),
         f"workers    {describe_workers(spec)}",
+        *_warm_start(spec),
         f"data       {describe_data(spec)}",
         "fixed      " + ", ".join(f"{k}={v}" for k, v in spec.fixed.items()),
         f"search space: {size_text}",

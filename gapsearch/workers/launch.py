@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import optuna
 
     from gapsearch.data.cache import StudyData
+    from gapsearch.warm_start import WarmStart
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 
@@ -64,6 +65,7 @@ def run_workers(
     callbacks: Sequence[TrialCallback] = (),
     on_start: Callable[[optuna.Study, int, int], None] | None = None,
     on_data: Callable[[StudyData], None] | None = None,
+    on_warm_start: Callable[[WarmStart], None] | None = None,
     stop: StopSignals,
     debug: bool = False,
     write: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
@@ -92,6 +94,7 @@ def run_workers(
             callbacks=callbacks,
             on_start=on_start,
             on_data=on_data,
+            on_warm_start=on_warm_start,
             join=not create,
             worker=worker,
             stop=stop,
@@ -103,7 +106,7 @@ def run_workers(
         data = load_data(spec)
         if on_data is not None:
             on_data(data)
-        study = create_or_load_study(spec, storage_url, data)
+        study = create_or_load_study(spec, storage_url, data, on_warm_start=on_warm_start)
     else:
         study = join_study(spec, storage_url)
     before = count_finished(study)
@@ -130,10 +133,12 @@ def run_workers(
     return RunOutcome.of(spec, storage_url, study, budget=budget, before=before, stopped_by=stopped_by, since=since)
 
 
-def create_study(spec: StudySpec, storage_url: str) -> tuple[optuna.Study, bool]:
+def create_study(
+    spec: StudySpec, storage_url: str, *, on_warm_start: Callable[[WarmStart], None] | None = None
+) -> tuple[optuna.Study, bool]:
     """Create the study (data checked first) so that workers can join it; True when it is new."""
     from gapsearch.runner import storage_for
 
     data = load_data(spec)
     existing = {s.study_name for s in storage_for(spec, storage_url).get_all_studies()}
-    return create_or_load_study(spec, storage_url, data), spec.name not in existing
+    return create_or_load_study(spec, storage_url, data, on_warm_start=on_warm_start), spec.name not in existing
