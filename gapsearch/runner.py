@@ -352,6 +352,24 @@ def best_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return sorted(study.best_trials, key=lambda trial: trial.number)
 
 
+def require_best_trials(spec: StudySpec, study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """:func:`best_trials`, or a one-line error saying why there is none yet (``gapsearch best``).
+
+    Raises:
+        StorageError: no completed trial, or (with constraints) no feasible one.
+    """
+    trials = best_trials(study)
+    if trials:
+        return trials
+    completed = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if completed and spec.constraints:
+        raise StorageError(
+            f"study {spec.name!r} has no feasible trial yet: all {len(completed)} completed trials break "
+            "a bound of constraints (gapsearch trials shows them)"
+        )
+    raise StorageError(f"study {spec.name!r} has no completed trial yet")
+
+
 __all__ = [
     "RunOutcome",
     "best_trial",
@@ -361,5 +379,6 @@ __all__ = [
     "create_or_load_study",
     "join_study",
     "load_data",
+    "require_best_trials",
     "run_study",
 ]
