@@ -143,6 +143,7 @@ def _run_workers(
                 stop=stop,
                 debug=debug,
                 write=lambda line: tqdm.write(line, file=sys.stderr),
+                track=not slot,
             )
         finally:
             display.close()

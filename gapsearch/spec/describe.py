@@ -91,6 +91,14 @@ def _warm_start(spec: StudySpec) -> list[str]:
     return [f"warm start the best {warm.top} parameter sets of study {warm.study} in {where}, queued once"]
 
 
+def _tracking(spec: StudySpec) -> list[str]:
+    mlflow = spec.tracking.mlflow
+    if mlflow is None:
+        return []
+    uri = _mask(mlflow.tracking_uri) if mlflow.tracking_uri else "MLflow's default"
+    return [f"tracking   MLflow at {uri}, experiment {mlflow.experiment or spec.name} (on_error: {mlflow.on_error})"]
+
+
 def describe_study(spec: StudySpec, storage: str) -> str:
     """A multi-line summary of a validated study; ``storage`` must already be masked."""
     size = space_size(spec)
@@ -106,6 +114,7 @@ def describe_study(spec: StudySpec, storage: str) -> str:
         f"pruner     {spec.pruner.type}" + (f" ({_settings(spec.pruner)})" if _settings(spec.pruner) else ""),
         f"workers    {describe_workers(spec)}",
         *_warm_start(spec),
+        *_tracking(spec),
         f"data       {describe_data(spec)}",
         "fixed      " + ", ".join(f"{k}={v}" for k, v in spec.fixed.items()),
         f"search space: {size_text}",

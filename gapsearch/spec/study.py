@@ -15,6 +15,7 @@ from gapsearch.spec.objectives import Bound, ObjectiveSpec
 from gapsearch.spec.pruners import MedianPruner, PrunerSpec
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
 from gapsearch.spec.space import ParamSpec
+from gapsearch.spec.tracking import TrackingSpec
 from gapsearch.spec.warm_start import WarmStartSpec
 from gapsearch.spec.workers import WorkersSpec
 
@@ -106,6 +107,9 @@ class StudySpec(Frozen):
         None,
         description="Queue the best parameter sets of a finished study before sampling (once per study); "
         "sets outside this study's space are skipped.",
+    )
+    tracking: TrackingSpec = Field(
+        default_factory=TrackingSpec, description="Experiment tracking: each finished trial also recorded in MLflow."
     )
 
     _source: Path | None = PrivateAttr(None)
