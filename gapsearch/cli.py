@@ -147,9 +147,11 @@ def _run_workers(
                 callbacks=[display],
                 on_start=display.start,
                 on_data=None if slot else lambda data: click.echo(data_line(spec, data)),
+                on_warm_start=_echo_warm_start,
                 stop=stop,
                 debug=debug,
                 write=lambda line: tqdm.write(line, file=sys.stderr),
+                track=not slot,
             )
         finally:
             display.close()
@@ -285,7 +287,7 @@ def create(study_file: Path, storage: str | None) -> None:
     spec = _load(study_file)
     url = _storage_url(storage, spec)
     _quiet_optuna(False)
-    study, created = create_study(spec, url)
+    study, created = create_study(spec, url, on_warm_start=_echo_warm_start)
     if created:
         click.echo(f"created study {spec.name} in {mask_url(url)}; start workers with `gapsearch worker {study_file}`")
     else:
@@ -413,21 +415,12 @@ def best(study_file: Path, storage: str | None) -> None:
     Example: gapsearch best studies/quickstart.yaml
     """
     from gapsearch.console import best_summary, pareto_summary
-    from gapsearch.errors import StorageError
-    from gapsearch.runner import best_trials
+    from gapsearch.runner import require_best_trials
     from gapsearch.storage import load_existing_study
 
     spec = _load(study_file)
     study = load_existing_study(_storage_url(storage, spec), spec.name)
-    trials = best_trials(study)
-    if not trials:
-        completed = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-        if completed and spec.constraints:
-            raise StorageError(
-                f"study {spec.name!r} has no feasible trial yet: all {len(completed)} completed trials break "
-                "a bound of constraints (gapsearch trials shows them)"
-            )
-        raise StorageError(f"study {spec.name!r} has no completed trial yet")
+    trials = require_best_trials(spec, study)
     if len(study.directions) > 1:
         completed_count = sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False))
         click.echo(pareto_summary(trials, spec.objective_names, spec.directions, completed_count))
@@ -551,16 +544,11 @@ def export(study_file: Path, storage: str | None, which: str, output: Path, save
 
     Example: gapsearch export studies/quickstart.yaml --trial best -o model.keras
     """
-    from gapsearch.artifacts import open_artifact_store
-    from gapsearch.export import export_model
-    from gapsearch.storage import load_existing_study
+    from gapsearch.console import format_value
+    from gapsearch.export import export_study_model
 
     spec = _load(study_file)
-    study = load_existing_study(_storage_url(storage, spec), spec.name)
-    store = open_artifact_store(spec.artifacts, create=False)
-    exported = export_model(study, store, which, output, savedmodel=savedmodel)
-    from gapsearch.console import format_value
-
+    exported = export_study_model(spec, _storage_url(storage, spec), which, output, savedmodel=savedmodel)
     click.echo(
         f"trial {exported.trial_number} ({spec.metric}={format_value(exported.value)}) exported to {exported.path}"
     )
@@ -599,15 +587,17 @@ def report(study_file: Path, storage: str | None, output: Path) -> None:
 
     Example: gapsearch report studies/quickstart.yaml -o report/
     """
-    from gapsearch.masking import mask_url
-    from gapsearch.report import write_report
-    from gapsearch.storage import load_existing_study
+    from gapsearch.report import write_study_report
 
     spec = _load(study_file)
-    url = _storage_url(storage, spec)
-    files = write_report(load_existing_study(url, spec.name), spec, output, storage=mask_url(url))
+    files = write_study_report(spec, _storage_url(storage, spec), output)
     click.echo(files.headline.title)
     click.echo(f"report written to {files.html} with {len(files.figures)} figures")
+
+
+def _echo_warm_start(warm_start: Any) -> None:  # WarmStart, imported lazily
+    for line in (*warm_start.notes, warm_start.summary()):
+        click.echo(line)
 
 
 def _quiet_optuna(debug: bool) -> None:

@@ -61,3 +61,7 @@ class DatabaseUnreachable(StorageError):
 
 class TrialFailed(GapsearchError):
     """A single trial failed (NaN loss, out of memory, a bad batch); the study goes on."""
+
+
+class TrackingError(GapsearchError):
+    """The experiment tracker cannot be reached and ``tracking.mlflow.on_error`` is ``stop`` (exit 1)."""

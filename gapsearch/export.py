@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from optuna.artifacts._protocol import ArtifactStore
 
     from gapsearch.models.text_classifier import TextClassifier
+    from gapsearch.spec.study import StudySpec
 
 
 class ExportError(UserError):
@@ -60,6 +61,18 @@ class Exported:
     value: float | None
     path: Path
     savedmodel: Path | None
+
+
+def export_study_model(
+    spec: StudySpec, storage_url: str, which: str, output: Path, *, savedmodel: Path | None = None
+) -> Exported:
+    """``gapsearch export``: the model of trial ``which`` of the study ``spec`` names, from its artifact store."""
+    from gapsearch.artifacts import open_artifact_store
+    from gapsearch.storage import load_existing_study
+
+    study = load_existing_study(storage_url, spec.name)
+    store = open_artifact_store(spec.artifacts, create=False)
+    return export_model(study, store, which, output, savedmodel=savedmodel)
 
 
 def export_model(

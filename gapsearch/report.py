@@ -549,6 +549,14 @@ class ReportFiles:
     headline: Headline
 
 
+def write_study_report(spec: StudySpec, storage_url: str, output: Path) -> ReportFiles:
+    """``gapsearch report``: the report of the study ``spec`` names, read from ``storage_url``."""
+    from gapsearch.masking import mask_url
+    from gapsearch.storage import load_existing_study
+
+    return write_report(load_existing_study(storage_url, spec.name), spec, output, storage=mask_url(storage_url))
+
+
 def write_report(study: optuna.Study, spec: StudySpec, output: Path, *, storage: str) -> ReportFiles:
     """Write ``report.html`` and one PNG per figure into ``output`` (created if missing)."""
     results = collect(study, spec)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import optuna
 
     from gapsearch.data.cache import StudyData
+    from gapsearch.warm_start import WarmStart
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 WORKER_WAITS_FOR_DATABASE = 30.0  # seconds a joining worker retries a database it cannot reach
@@ -185,14 +186,27 @@ def join_study(spec: StudySpec, storage_url: str, *, seed_offset: int = 0) -> op
     return study
 
 
-def create_or_load_study(spec: StudySpec, storage_url: str, data: StudyData, *, seed_offset: int = 0) -> optuna.Study:
-    """Create the study in the database, or load it when a previous run created it; write its note."""
+def create_or_load_study(
+    spec: StudySpec,
+    storage_url: str,
+    data: StudyData,
+    *,
+    seed_offset: int = 0,
+    on_warm_start: Callable[[WarmStart], None] | None = None,
+) -> optuna.Study:
+    """Create the study in the database, or load it when a previous run created it; write its note.
+
+    With ``warm_start``, the source's best parameter sets are read first and queued once the study
+    exists (once per study); ``on_warm_start`` receives what was queued and skipped.
+    """
     import optuna
 
     from gapsearch.artifacts import open_artifact_store, save_study_note
     from gapsearch.optimization import make_pruner, make_sampler
+    from gapsearch.warm_start import plan_warm_start, queue_warm_start
 
     open_artifact_store(spec.artifacts)  # a store that cannot be made stops the run before the database
+    warm_start = plan_warm_start(spec, storage_url)  # the source is read before this study's database is touched
     storage = storage_for(spec, storage_url)
     study = optuna.create_study(
         study_name=spec.name,
@@ -213,6 +227,10 @@ def create_or_load_study(spec: StudySpec, storage_url: str, data: StudyData, *, 
     if spec.text is not None:
         study.set_user_attr("study_file", mask_secrets(spec.text, also=(storage_url,)))
     save_study_note(study, spec, data, storage_url=storage_url)
+    if warm_start is not None:
+        warm_start = queue_warm_start(study, warm_start)
+        if on_warm_start is not None:
+            on_warm_start(warm_start)
     return study
 
 
@@ -252,6 +270,7 @@ def run_study(
     callbacks: Sequence[TrialCallback] = (),
     on_start: Callable[[optuna.Study, int, int], None] | None = None,
     on_data: Callable[[StudyData], None] | None = None,
+    on_warm_start: Callable[[WarmStart], None] | None = None,
     join: bool = False,
     worker: WorkerIdentity | None = None,
     stop: StopSignals | None = None,
@@ -286,7 +305,9 @@ def run_study(
     if join:
         study = join_study(spec, storage_url, seed_offset=worker.seed_offset)
     else:
-        study = create_or_load_study(spec, storage_url, data, seed_offset=worker.seed_offset)
+        study = create_or_load_study(
+            spec, storage_url, data, seed_offset=worker.seed_offset, on_warm_start=on_warm_start
+        )
     before = count_finished(study)
     since = datetime.datetime.now()  # Optuna's clock for trial times: local, naive
     note_budget(study, budget)
@@ -334,6 +355,24 @@ def best_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return sorted(study.best_trials, key=lambda trial: trial.number)
 
 
+def require_best_trials(spec: StudySpec, study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """:func:`best_trials`, or a one-line error saying why there is none yet (``gapsearch best``).
+
+    Raises:
+        StorageError: no completed trial, or (with constraints) no feasible one.
+    """
+    trials = best_trials(study)
+    if trials:
+        return trials
+    completed = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if completed and spec.constraints:
+        raise StorageError(
+            f"study {spec.name!r} has no feasible trial yet: all {len(completed)} completed trials break "
+            "a bound of constraints (gapsearch trials shows them)"
+        )
+    raise StorageError(f"study {spec.name!r} has no completed trial yet")
+
+
 __all__ = [
     "RunOutcome",
     "best_trial",
@@ -343,5 +382,6 @@ __all__ = [
     "create_or_load_study",
     "join_study",
     "load_data",
+    "require_best_trials",
     "run_study",
 ]

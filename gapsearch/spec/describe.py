@@ -81,6 +81,28 @@ def describe_workers(spec: StudySpec) -> str:
     )
 
 
+def _mask(url: str) -> str:
+    from gapsearch.storage import mask_url
+
+    return mask_url(url)
+
+
+def _warm_start(spec: StudySpec) -> list[str]:
+    warm = spec.warm_start
+    if warm is None:
+        return []
+    where = _mask(warm.storage) if warm.storage else "this study's storage"
+    return [f"warm start the best {warm.top} parameter sets of study {warm.study} in {where}, queued once"]
+
+
+def _tracking(spec: StudySpec) -> list[str]:
+    mlflow = spec.tracking.mlflow
+    if mlflow is None:
+        return []
+    uri = _mask(mlflow.tracking_uri) if mlflow.tracking_uri else "MLflow's default"
+    return [f"tracking   MLflow at {uri}, experiment {mlflow.experiment or spec.name} (on_error: {mlflow.on_error})"]
+
+
 def describe_study(spec: StudySpec, storage: str) -> str:
     """A multi-line summary of a validated study; ``storage`` must already be masked."""
     size = space_size(spec)
@@ -95,6 +117,8 @@ def describe_study(spec: StudySpec, storage: str) -> str:
         f"sampler    {spec.sampler.type} ({_settings(spec.sampler) or 'defaults'}; seed {spec.sampler_seed})",
         f"pruner     {spec.pruner.type}" + (f" ({_settings(spec.pruner)})" if _settings(spec.pruner) else ""),
         f"workers    {describe_workers(spec)}",
+        *_warm_start(spec),
+        *_tracking(spec),
         f"data       {describe_data(spec)}",
         "fixed      " + ", ".join(f"{k}={v}" for k, v in spec.fixed.items()),
         f"search space: {size_text}",

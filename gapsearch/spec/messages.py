@@ -85,6 +85,9 @@ def locate(root: type[BaseModel], loc: Sequence[str | int]) -> tuple[list[str | 
     while index < len(loc):
         part = loc[index]
         annotation, metadata = _unwrap(node)
+        members = [a for a in typing.get_args(annotation) if a is not type(None)] if _is_union(annotation) else []
+        if len(members) == 1:  # an optional section (`X | None`): pydantic's loc names no member
+            annotation, metadata = _unwrap(members[0])
         tags = _tags(annotation, metadata) if node is not None else None
         if tags is not None and isinstance(part, str) and part in tags:
             node = tags[part]

@@ -15,6 +15,8 @@ from gapsearch.spec.objectives import Bound, ObjectiveSpec
 from gapsearch.spec.pruners import MedianPruner, PrunerSpec
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
 from gapsearch.spec.space import ParamSpec
+from gapsearch.spec.tracking import TrackingSpec
+from gapsearch.spec.warm_start import WarmStartSpec
 from gapsearch.spec.workers import WorkersSpec
 
 Metric = Literal["val_accuracy", "val_auc", "val_macro_f1", "val_mae", "val_rmse", "val_loss"]
@@ -101,6 +103,14 @@ class StudySpec(Frozen):
     )
     artifacts: ArtifactsSpec = Field(
         default_factory=ArtifactsSpec, description="Where trial artifacts go and which trained models are kept."
+    )
+    warm_start: WarmStartSpec | None = Field(
+        None,
+        description="Queue the best parameter sets of a finished study before sampling (once per study); "
+        "sets outside this study's space are skipped.",
+    )
+    tracking: TrackingSpec = Field(
+        default_factory=TrackingSpec, description="Experiment tracking: each finished trial also recorded in MLflow."
     )
 
     _source: Path | None = PrivateAttr(None)

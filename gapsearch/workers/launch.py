@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import optuna
 
     from gapsearch.data.cache import StudyData
+    from gapsearch.warm_start import WarmStart
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 
@@ -64,9 +65,11 @@ def run_workers(
     callbacks: Sequence[TrialCallback] = (),
     on_start: Callable[[optuna.Study, int, int], None] | None = None,
     on_data: Callable[[StudyData], None] | None = None,
+    on_warm_start: Callable[[WarmStart], None] | None = None,
     stop: StopSignals,
     debug: bool = False,
     write: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+    track: bool = True,
 ) -> RunOutcome:
     """Run the study's trials with ``slots`` workers on this machine until the (global) budget is met.
 
@@ -77,10 +80,52 @@ def run_workers(
         UserError: bad data, storage or options; nothing written then.
         GapsearchError: workers failed before the budget was met.
     """
-    from gapsearch.runner import run_study
+    from gapsearch.tracking import tracker_for
 
     if not create:
         join_study(spec, storage_url)  # a missing study is reported at once, before any framework loads
+    # One of `run`'s local workers is not tracked: `run` watches its trials and tracks them.
+    tracker = tracker_for(spec, write) if track else None
+    if tracker is not None:
+        callbacks = [*callbacks, tracker]
+    outcome = _run_slots(
+        spec,
+        storage_url=storage_url,
+        slots=slots,
+        create=create,
+        n_trials=n_trials,
+        timeout=timeout,
+        callbacks=callbacks,
+        on_start=on_start,
+        on_data=on_data,
+        on_warm_start=on_warm_start,
+        stop=stop,
+        debug=debug,
+        write=write,
+    )
+    if tracker is not None:
+        tracker.finish(outcome)
+    return outcome
+
+
+def _run_slots(
+    spec: StudySpec,
+    *,
+    storage_url: str,
+    slots: Sequence[WorkerSlot],
+    create: bool,
+    n_trials: int | None,
+    timeout: float | None,
+    callbacks: Sequence[TrialCallback],
+    on_start: Callable[[optuna.Study, int, int], None] | None,
+    on_data: Callable[[StudyData], None] | None,
+    on_warm_start: Callable[[WarmStart], None] | None,
+    stop: StopSignals,
+    debug: bool,
+    write: Callable[[str], None],
+) -> RunOutcome:
+    from gapsearch.runner import run_study
+
     if len(slots) == 1:
         os.environ.update({k: v for k, v in slots[0].environment().items() if k != "GAPSEARCH_WORKER_ID"})
         worker = WorkerIdentity.current(seed_offset=0 if create else None)
@@ -92,6 +137,7 @@ def run_workers(
             callbacks=callbacks,
             on_start=on_start,
             on_data=on_data,
+            on_warm_start=on_warm_start,
             join=not create,
             worker=worker,
             stop=stop,
@@ -103,7 +149,7 @@ def run_workers(
         data = load_data(spec)
         if on_data is not None:
             on_data(data)
-        study = create_or_load_study(spec, storage_url, data)
+        study = create_or_load_study(spec, storage_url, data, on_warm_start=on_warm_start)
     else:
         study = join_study(spec, storage_url)
     before = count_finished(study)
@@ -131,10 +177,12 @@ def run_workers(
     return RunOutcome.of(spec, storage_url, study, budget=budget, before=before, stopped_by=stopped_by, since=since)
 
 
-def create_study(spec: StudySpec, storage_url: str) -> tuple[optuna.Study, bool]:
+def create_study(
+    spec: StudySpec, storage_url: str, *, on_warm_start: Callable[[WarmStart], None] | None = None
+) -> tuple[optuna.Study, bool]:
     """Create the study (data checked first) so that workers can join it; True when it is new."""
     from gapsearch.runner import storage_for
 
     data = load_data(spec)
     existing = {s.study_name for s in storage_for(spec, storage_url).get_all_studies()}
-    return create_or_load_study(spec, storage_url, data), spec.name not in existing
+    return create_or_load_study(spec, storage_url, data, on_warm_start=on_warm_start), spec.name not in existing

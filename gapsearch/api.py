@@ -1,0 +1,200 @@
+"""The Python API: a study file loaded once, and the CLI's commands as typed methods.
+
+    >>> import gapsearch
+    >>> study = gapsearch.load("study.yaml")  # doctest: +SKIP
+    >>> outcome = study.run(n_trials=3)        # doctest: +SKIP
+
+Each method calls the same library function as its command (``gapsearch run``, ``best``, ``trials``,
+``export``, ``compare``, ``report``) and raises the same :class:`~gapsearch.errors.GapsearchError`
+subclasses the CLI turns into one line. Importing this module imports neither Keras, TensorFlow nor
+Optuna: the methods import what they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from gapsearch.errors import UserError
+from gapsearch.spec import load_study
+from gapsearch.spec.study import StudySpec
+
+if TYPE_CHECKING:
+    import optuna
+    import pandas
+
+    from gapsearch.compare import Comparison
+    from gapsearch.export import Exported
+    from gapsearch.report import ReportFiles
+    from gapsearch.runner import RunOutcome
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial as stored: its state, its value per objective, its parameters and what it recorded."""
+
+    number: int
+    state: str  # COMPLETE, PRUNED, FAIL, RUNNING or WAITING
+    values: dict[str, float] | None  # objective name -> value; None unless COMPLETE
+    params: dict[str, Any]
+    seconds: float | None
+    user_attrs: dict[str, Any]  # costs (params_total, flops...), epochs, history, warm_start_from...
+
+    @property
+    def value(self) -> float | None:
+        """The first objective's value."""
+        return None if self.values is None else next(iter(self.values.values()))
+
+    @classmethod
+    def of(cls, trial: optuna.trial.FrozenTrial, objectives: Sequence[str]) -> TrialRecord:
+        values = None if trial.values is None else dict(zip(objectives, trial.values, strict=True))
+        seconds = round(trial.duration.total_seconds(), 3) if trial.duration else None
+        return cls(trial.number, trial.state.name, values, dict(trial.params), seconds, dict(trial.user_attrs))
+
+
+class TrialList(list[TrialRecord]):
+    """A list of :class:`TrialRecord`; :meth:`to_dataframe` gives the table ``gapsearch trials`` prints."""
+
+    def __init__(self, records: Sequence[TrialRecord], table: list[dict[str, Any]]) -> None:
+        super().__init__(records)
+        self._table = table
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """The trials as a pandas DataFrame, one row per trial, indexed by number (needs pandas).
+
+        Raises:
+            UserError: pandas is not installed.
+        """
+        try:
+            import pandas
+        except ImportError:
+            raise UserError("to_dataframe() needs pandas; pip install pandas (the list itself needs nothing)") from None
+        return pandas.DataFrame(self._table).set_index("number")
+
+
+class Study:
+    """A study file and the database it lives in; see :func:`load`."""
+
+    def __init__(self, spec: StudySpec, storage_url: str) -> None:
+        self.spec = spec
+        self.storage_url = storage_url
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def __repr__(self) -> str:
+        from gapsearch.storage import mask_url
+
+        return f"<gapsearch.Study {self.spec.name!r} in {mask_url(self.storage_url)}>"
+
+    def run(
+        self,
+        n_trials: int | None = None,
+        *,
+        timeout: float | None = None,
+        workers: int | None = None,
+        gpus: str | None = None,
+        trials_per_gpu: int | None = None,
+        progress: bool = False,
+    ) -> RunOutcome:
+        """Run trials until the study holds ``n_trials`` (default: the file's) finished trials, as ``gapsearch run``.
+
+        Warm-start lines and the data line are printed; with ``progress`` a progress bar too.
+        """
+        from gapsearch.console import TrialProgress
+        from gapsearch.workers.launch import plan_for, run_workers
+        from gapsearch.workers.signals import StopSignals
+
+        slots = plan_for(self.spec, workers=workers, gpus=gpus, trials_per_gpu=trials_per_gpu)
+        display = TrialProgress(self.spec.objective_names, enabled=progress)
+        with StopSignals() as stop:
+            try:
+                return run_workers(
+                    self.spec,
+                    storage_url=self.storage_url,
+                    slots=slots,
+                    create=True,
+                    n_trials=n_trials,
+                    timeout=timeout,
+                    callbacks=[display] if progress else [],
+                    on_start=display.start if progress else None,
+                    on_warm_start=lambda warm: print(*warm.notes, warm.summary(), sep="\n"),
+                    stop=stop,
+                )
+            finally:
+                display.close()
+
+    def best(self) -> list[TrialRecord]:
+        """The best (feasible) trial, alone in a list; with several objectives the Pareto front (``gapsearch best``).
+
+        Raises:
+            StorageError: no completed (feasible) trial yet.
+        """
+        from gapsearch.runner import require_best_trials
+
+        trials = require_best_trials(self.spec, self._optuna_study())
+        return [TrialRecord.of(trial, self.spec.objective_names) for trial in trials]
+
+    def trials(self) -> TrialList:
+        """Every trial, by number; ``.to_dataframe()`` on the result gives a DataFrame (as ``gapsearch trials``)."""
+        from gapsearch.console import trial_records
+
+        frozen = self._optuna_study().get_trials(deepcopy=False)
+        records = [TrialRecord.of(trial, self.spec.objective_names) for trial in frozen]
+        return TrialList(records, trial_records(frozen, self.spec.objective_names))
+
+    def export(
+        self, output: str | Path, *, trial: int | str = "best", savedmodel: str | Path | None = None
+    ) -> Exported:
+        """Write a trial's model as one ``.keras`` file that takes raw strings, as ``gapsearch export``."""
+        from gapsearch.export import export_study_model
+
+        target = Path(savedmodel) if savedmodel is not None else None
+        return export_study_model(self.spec, self.storage_url, str(trial), Path(output), savedmodel=target)
+
+    def compare(
+        self,
+        param: str,
+        *,
+        n_seeds: int = 5,
+        trial: int | None = None,
+        test: Literal["t", "wilcoxon"] = "t",
+    ) -> Comparison:
+        """Train each value of ``param`` with the same seeds, the rest fixed at a trial's, as ``gapsearch compare``."""
+        from gapsearch.compare import compare
+
+        return compare(
+            self.spec, storage_url=self.storage_url, param=param, n_seeds=n_seeds, trial_number=trial, test=test
+        )
+
+    def report(self, output: str | Path) -> ReportFiles:
+        """Write ``report.html`` and its figures into the folder ``output``, as ``gapsearch report``."""
+        from gapsearch.report import write_study_report
+
+        return write_study_report(self.spec, self.storage_url, Path(output))
+
+    def _optuna_study(self) -> optuna.Study:
+        from gapsearch.storage import load_existing_study
+
+        return load_existing_study(self.storage_url, self.spec.name)
+
+
+def load(study_file: str | Path, storage: str | None = None) -> Study:
+    """Load and check a study file: the :class:`Study` it names, in ``storage``.
+
+    The storage is ``storage``, else ``$GAPSEARCH_STORAGE``, else the file's ``storage``, else
+    ``sqlite:///gapsearch.db`` in the working directory (as ``--storage`` for the CLI).
+
+    Raises:
+        StudyFileError: the file breaks a rule (the message names the key, the value and what is allowed).
+    """
+    from gapsearch.storage import resolve_storage_url
+
+    spec = load_study(Path(study_file))
+    return Study(spec, resolve_storage_url(storage, spec.storage))
+
+
+__all__ = ["Study", "TrialList", "TrialRecord", "load"]
