@@ -11,7 +11,6 @@ line and the study runs on untracked, or stops with that line (``on_error: stop`
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -30,12 +29,13 @@ STUDY_TAG = "gapsearch.study"
 PARENT_TAG = "gapsearch.parent"
 #: The per-trial user attributes logged as metrics (costs and training times).
 COST_ATTRS = ("params_total", "params_embedding", "flops", "latency_ms", "train_seconds", "seconds_per_epoch")
-_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@]*:)[^\s/?#@]+@")
 
 
 def mask_credentials(text: str) -> str:
-    """``text`` with the password of every ``scheme://user:PASSWORD@`` URL replaced by ``***``."""
-    return _URL_PASSWORD.sub(r"\1***@", text)
+    """``text`` with its passwords masked: the one masking every writer uses (:mod:`gapsearch.masking`)."""
+    from gapsearch.masking import mask_secrets
+
+    return mask_secrets(text)
 
 
 class MlflowTracker:
