@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from gapsearch.costs import ModelCosts
     from gapsearch.data.cache import StudyData
     from gapsearch.data.dataset import VectorizedSplits
+    from gapsearch.data.vectors import LookedUpVectors
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.training import TrainingResult
 
@@ -156,9 +157,15 @@ class Objective:
             trial.set_user_attr("params_embedding", costs.embedding_params)
             measured.update({key: float(value) for key, value in costs.as_attrs().items() if key in COSTS})
 
+        vectors = None
+        if hp.embedding is not None:
+            vectors = self.data.vectors(run.data.vocabulary, self.spec.base_dir / hp.embedding.vectors)
+            if step_offset == 0:
+                trial.set_user_attr("vectors_coverage", round(vectors.coverage, 4))
         return fit_run(
             hp,
             run,
+            vectors=vectors,
             n_classes=len(self.data.info.class_names),
             task=self.data.info.task,
             monitor=self.spec.monitored,
@@ -238,6 +245,7 @@ def fit_run(
     metrics: Collection[str] | None = None,
     latency: bool = True,
     confusion: bool = False,
+    vectors: LookedUpVectors | None = None,
 ) -> TrainingResult:
     """Build ``hp``'s model with ``run``'s seed and train it on ``run``'s data.
 
@@ -245,7 +253,8 @@ def fit_run(
     epoch; ``on_costs``, when given, receives the model's costs, measured before training.
     ``metrics`` are the Keras metrics to compile besides the monitored one (default: all of the task's);
     ``latency`` says whether the costs include the timed ``latency_ms``; with ``confusion`` a
-    classifier's result holds its validation confusion counts.
+    classifier's result holds its validation confusion counts; ``vectors`` start the embedding
+    (``hp.embedding``), looked up for ``run``'s vocabulary.
     """
     import keras
 
@@ -267,6 +276,7 @@ def fit_run(
         task=task,
         metrics=metrics,
         extra_metrics=() if counts is None else (counts,),
+        vectors=vectors,
     )
     if on_costs is not None:
         on_costs(measure_costs(model, run.data.x_validation[: hp.batch_size], latency=latency))

@@ -135,6 +135,7 @@ class StudyData:
         self.rebuilt_corrupt: list[str] = []
         self._runs: OrderedDict[tuple[str, int, int], VectorizedSplits] = OrderedDict()
         self._digests: dict[tuple[str, int, int], str] = {}
+        self._coverage: dict[str, tuple[int, int]] = {}
 
     @cached_property
     def splits(self) -> TextSplits:
@@ -234,10 +235,19 @@ class StudyData:
             splits = self.splits
             wanted = {token for tokens in (*splits.train_tokens, *splits.validation_tokens) for token in tokens}
             words, table = read_vectors(path, wanted)
-            return {"table": table}, {"words": words}
+            covered = len({w for w in words if w in wanted} | {w.lower() for w in words if w.lower() in wanted})
+            return {"table": table}, {"words": words, "wanted": len(wanted), "covered": covered}
 
         arrays, meta = self._entry(f"{self.key}-vectors-{digest}", build)
+        self._coverage[str(path)] = (int(meta.get("covered", 0)), int(meta.get("wanted", 0)))
         return list(meta["words"]), np.asarray(arrays["table"])
+
+    def vectors_coverage(self, path: Path) -> str:
+        """How many distinct words of the train and validation texts ``path`` has a vector for, in words."""
+        self.vectors_table(path)
+        covered, wanted = self._coverage[str(path)]
+        share = covered / wanted if wanted else 0.0
+        return f"vectors for {covered} of {wanted} distinct words of the training texts ({100 * share:.1f}%)"
 
     def _digest(self, path: Path) -> str:
         """The vectors file's content hash, computed once per file state (size and time) in this process."""
