@@ -86,6 +86,12 @@ class Objective:
             for run in repeated(name, data, seed + index, self.spec.repeats)
         ]
 
+    def vectors(self, hp: Hyperparameters, run: TrainingRun) -> LookedUpVectors | None:
+        """The pre-trained vectors of ``run``'s vocabulary with ``hp.embedding`` (from the cache), else None."""
+        if hp.embedding is None:
+            return None
+        return self.data.vectors(run.data.vocabulary, self.spec.base_dir / hp.embedding.vectors)
+
     def resolve(self, hp: Hyperparameters) -> Hyperparameters:
         """``sequence_length: auto`` becomes the percentile of the training lengths the data section names."""
         if hp.sequence_length != "auto":
@@ -157,11 +163,9 @@ class Objective:
             trial.set_user_attr("params_embedding", costs.embedding_params)
             measured.update({key: float(value) for key, value in costs.as_attrs().items() if key in COSTS})
 
-        vectors = None
-        if hp.embedding is not None:
-            vectors = self.data.vectors(run.data.vocabulary, self.spec.base_dir / hp.embedding.vectors)
-            if step_offset == 0:
-                trial.set_user_attr("vectors_coverage", round(vectors.coverage, 4))
+        vectors = self.vectors(hp, run)
+        if vectors is not None and step_offset == 0:
+            trial.set_user_attr("vectors_coverage", round(vectors.coverage, 4))
         return fit_run(
             hp,
             run,

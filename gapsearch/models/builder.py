@@ -31,6 +31,9 @@ from gapsearch.spec.hyperparameters import Hyperparameters, steps_per_execution
 if TYPE_CHECKING:
     from gapsearch.data.vectors import LookedUpVectors
 
+if TYPE_CHECKING:
+    from gapsearch.data.vectors import LookedUpVectors
+
 
 def build_model(
     hp: Hyperparameters,
@@ -55,6 +58,8 @@ def build_model(
             ``mae``, ``rmse`` for regression); the loss is always computed. Default: all of the task's.
         extra_metrics: Metric objects compiled besides those, which the caller reads itself (a
             trial's :class:`~gapsearch.models.metrics.ConfusionCounts`).
+        vectors: With ``hp.embedding``, the vocabulary's pre-trained vectors (``vocabulary_size`` rows
+            of ``hp.embedding_dim``); ids without one start as uniform noise of the vectors' variance.
         vectors: The pre-trained vectors of the vocabulary's ids (``hp.embedding``): the embedding starts
             from them, rows without a vector as uniform noise of the vectors' scale; its width is theirs.
 
@@ -66,6 +71,7 @@ def build_model(
 
     Raises:
         DataError: ``vocabulary_size < 2`` or ``n_classes < 2``.
+        ValueError: ``vectors`` missing with ``hp.embedding``, or not ``(vocabulary_size, embedding_dim)``.
     """
     if vocabulary_size < 2:
         raise DataError(
@@ -275,3 +281,15 @@ def _compile(
         steps_per_execution=steps_per_execution(hp.steps_per_execution, keras.backend.backend()),
         jit_compile=hp.jit_compile,
     )
+
+
+def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+    """The Keras optimizer ``name`` (``Hyperparameters.optimizer``) with ``learning_rate``; Keras' other defaults."""
+    optimizers = {
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "adadelta": keras.optimizers.Adadelta,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+    }
+    return optimizers[name](learning_rate)
