@@ -93,11 +93,11 @@ def test_a_study_with_the_new_options_runs_under_torch_and_compares(tmp_path):
     coverage = {t.user_attrs["vectors_coverage"] for t in study.trials}
     assert len(coverage) == 1 and 0.0 < coverage.pop() < 1.0  # half the distractors have no vector
     assert "vectors for " in run.stdout and "distinct words of the training texts" in run.stdout
-    # A frozen 5-dimensional embedding: flatten's output layer reads steps x (2 widths x 8 filters) values.
+    # Flatten's output unit reads 30 steps x (2 widths x 8 filters) values, gem's 16; gem has 16 exponents.
     params = {t.params["pooling"]: t.user_attrs["params_total"] for t in study.trials}
-    assert params["flatten"] - params["gem"] == 30 * 16 - 2 * 8 + 0 * 1 - (params["gem"] - params["mixed"])
+    assert params["flatten"] - params["gem"] == (30 * 16 - 16) - 16
 
     compared = gapsearch("compare", "study.yaml", "--param", "pooling", "--seeds", "2", cwd=tmp_path, check=True)
     rows = {line.split()[0]: line.split() for line in compared.stdout.splitlines() if line.split()[:1]}
     for pooling in ("gem", "mixed", "flatten", "attention"):
-        assert int(rows[pooling][4]) == params[pooling], (pooling, rows[pooling])
+        assert int(rows[pooling][5]) == params[pooling], (pooling, rows[pooling])  # name mean [ci] std params
