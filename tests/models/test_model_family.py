@@ -113,3 +113,22 @@ def test_vectors_start_the_embedding_and_frozen_ones_stay(trainable, tmp_path):
     model.train_on_batch(ids, labels)
     after = ops.convert_to_numpy(model.get_layer("embedding").embeddings)
     assert np.array_equal(after, start) is (not trainable)
+
+
+def test_the_new_layers_have_their_own_flops_estimates():
+    from gapsearch.costs import flops_per_example, layer_flops
+
+    def layers(pooling: str) -> dict[str, int]:
+        options = {"kernel_sizes": (3,), "calibration": "se", "se_ratio": 2, "attention_heads": 2}
+        hp = Hyperparameters(**TINY, **options, pooling=pooling)
+        model = build_model(hp, vocabulary_size=VOCABULARY_SIZE, n_classes=2)
+        assert flops_per_example(model) > 0
+        return {layer.name: layer_flops(layer) for layer in model.layers}
+
+    steps, channels = STEPS, TINY["filters"]
+    assert layers("gem")["gem_pooling_w1"] == 4 * steps * channels
+    assert layers("mixed")["mixed_pooling_w1"] == 2 * steps * channels + 3 * channels
+    assert layers("flatten")["flatten_w1"] == steps * channels
+    assert layers("average")["squeeze_excitation_w1"] == 2 * steps * channels + 4 * channels * (channels // 2)
+    attention = 2 * channels * TINY["attention_units"] + 2 * TINY["attention_units"] * 2
+    assert layers("attention")["attention_pooling_w1"] == steps * (attention + 2 * (3 + 2 * channels))
