@@ -218,6 +218,7 @@ def study_note(spec: StudySpec, study_data: StudyData, *, storage_url: str = "")
         "## Data",
         "",
         *data_statistics(study_data),
+        *_vectors_statistics(spec, study_data),
         "",
         "## Study file",
         "",
@@ -226,6 +227,17 @@ def study_note(spec: StudySpec, study_data: StudyData, *, storage_url: str = "")
         "```",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _vectors_statistics(spec: StudySpec, study_data: StudyData) -> Iterator[str]:
+    """The pre-trained vectors' coverage of the training texts' words, with ``model.embedding``."""
+    embedding = spec.model.embedding
+    if embedding is not None:
+        state = "fine-tuned" if embedding.trainable else "frozen"
+        yield ""
+        yield f"Pre-trained vectors ({state}) from `{embedding.vectors}`: " + study_data.vectors_coverage(
+            spec.base_dir / embedding.vectors
+        ) + "; the others start random."
 
 
 def data_statistics(study_data: StudyData) -> Iterator[str]:

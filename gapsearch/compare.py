@@ -231,7 +231,8 @@ def run_comparison(
 
     monitor = spec.monitored
     info = data.info
-    resolved = {value: Objective(spec, data).resolve(hp) for value, hp in plan.configurations.items()}
+    objective = Objective(spec, data)
+    resolved = {value: objective.resolve(hp) for value, hp in plan.configurations.items()}
     runs: dict[Any, list[float]] = {value: [] for value in plan.values}
     costs: dict[Any, dict[str, float]] = {}
     started = time.perf_counter()
@@ -259,6 +260,7 @@ def run_comparison(
                     monitor=monitor,
                     on_costs=None if value in costs else keep_costs,
                     metrics=(),  # the comparison reads the monitored metric alone
+                    vectors=objective.vectors(hp, run),
                 )
             except TrialFailed as failure:
                 raise GapsearchError(f"compare: {run.name} (seed {seed}) failed: {failure.message}") from None

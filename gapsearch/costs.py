@@ -21,7 +21,15 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
-from gapsearch.models.layers import AttentionPooling1D, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
+from gapsearch.models.layers import (
+    AttentionPooling1D,
+    GeneralizedMeanPooling1D,
+    MaskedFlatten,
+    MaskedGlobalAveragePooling1D,
+    MaskedGlobalMaxPooling1D,
+    MixedPooling1D,
+    SqueezeExcitation1D,
+)
 
 #: Untimed calls before latency is measured (the first traces and compiles the predict function).
 LATENCY_WARMUP = 3
@@ -107,12 +115,22 @@ def layer_flops(layer: keras.layers.Layer, steps: int | None = None) -> int:
         return _recurrent_flops(layer, _first_input_shape(layer, steps)[1])
     if isinstance(layer, AttentionPooling1D):
         _, length, features = _first_input_shape(layer, steps)
-        scorer = 2 * features * layer.units + 2 * layer.units
-        # Per step: the scorer, then exp, sum and divide of the softmax, then the weighted sum.
-        return length * (scorer + 3 + 2 * features)
-    if isinstance(layer, (MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D)):
+        scorer = 2 * features * layer.units + 2 * layer.units * layer.heads
+        # Per step and head: the scorer, then exp, sum and divide of the softmax, then the weighted sum.
+        return length * (scorer + layer.heads * (3 + 2 * features))
+    if isinstance(layer, (MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D, MaskedFlatten)):
         _, length, features = _first_input_shape(layer, steps)
-        return length * features
+        return length * features  # one read (or zeroing) per value
+    if isinstance(layer, GeneralizedMeanPooling1D):
+        _, length, features = _first_input_shape(layer, steps)
+        return 4 * length * features  # per value: divide, log, multiply, exp; the sums
+    if isinstance(layer, MixedPooling1D):
+        _, length, features = _first_input_shape(layer, steps)
+        return 2 * length * features + 3 * features  # both poolings, then the blend
+    if isinstance(layer, SqueezeExcitation1D):
+        _, length, channels = _first_input_shape(layer, steps)
+        hidden = layer.hidden.units
+        return 2 * length * channels + 4 * channels * hidden  # squeeze and scale, the two dense layers
     # Any other layer with weights: as if each weight took part in one multiply-add.
     return 2 * int(layer.count_params()) if layer.weights else 0
 

@@ -72,7 +72,15 @@ def evaluate_study(
     data = splits.vectorize_final(hp.max_tokens, int(hp.sequence_length), include_validation=include_validation)
     # A retry trains with its first attempt's seed (gapsearch.resume).
     keras.utils.set_random_seed(trial_seed(spec.seed, trial.system_attrs.get("failed_trial", trial.number)))
-    model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.class_names), task=splits.task)
+    vectors = None
+    if hp.embedding is not None:
+        from gapsearch.data.vectors import look_up, read_vectors
+
+        tokens = data.vocabulary.tokens
+        vectors = look_up(tokens, *read_vectors(spec.base_dir / hp.embedding.vectors, set(tokens)))
+    model = build_model(
+        hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.class_names), task=splits.task, vectors=vectors
+    )
     model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=hp.batch_size, shuffle=True, verbose=0)
     logs = model.evaluate(data.x_validation, data.y_validation, batch_size=256, verbose=0, return_dict=True)
     metrics = {f"test_{name}": float(value) for name, value in logs.items()}

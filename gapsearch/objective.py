@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from gapsearch.costs import ModelCosts
     from gapsearch.data.cache import StudyData
     from gapsearch.data.dataset import VectorizedSplits
+    from gapsearch.data.vectors import LookedUpVectors
     from gapsearch.models.metrics import ConfusionCounts
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.training import TrainingResult
@@ -103,6 +104,12 @@ class Objective:
             for index, (name, data) in enumerate(self.data.runs(hp.max_tokens, int(hp.sequence_length)))
             for run in repeated(name, data, seed + index, self.spec.repeats)
         ]
+
+    def vectors(self, hp: Hyperparameters, run: TrainingRun) -> LookedUpVectors | None:
+        """The pre-trained vectors of ``run``'s vocabulary with ``hp.embedding`` (from the cache), else None."""
+        if hp.embedding is None:
+            return None
+        return self.data.vectors(run.data.vocabulary, self.spec.base_dir / hp.embedding.vectors)
 
     def resolve(self, hp: Hyperparameters) -> Hyperparameters:
         """``sequence_length: auto`` becomes the percentile of the training lengths the data section names."""
@@ -195,9 +202,13 @@ class Objective:
                 trial.set_user_attr(key, value)
             measured.update({key: float(value) for key, value in costs.as_attrs().items() if key in COSTS})
 
+        vectors = self.vectors(hp, run)
+        if vectors is not None and step_offset == 0:
+            trial.set_user_attr("vectors_coverage", round(vectors.coverage, 4))
         return fit_run(
             hp,
             run,
+            vectors=vectors,
             n_classes=len(self.data.info.class_names),
             task=self.data.info.task,
             monitor=self.spec.monitored,
@@ -324,6 +335,7 @@ def fit_run(
     checkpoint: TrialCheckpoint | None = None,
     resumed: SavedTraining | None = None,
     checkpoint_extra: Callable[[], dict] = dict,
+    vectors: LookedUpVectors | None = None,
 ) -> TrainingResult:
     """Build ``hp``'s model with ``run``'s seed and train it on ``run``'s data.
 
@@ -331,14 +343,16 @@ def fit_run(
     epoch; ``on_costs``, when given, receives the model's costs, measured before training.
     ``metrics`` are the Keras metrics to compile besides the monitored one (default: all of the task's);
     ``latency`` says whether the costs include the timed ``latency_ms``; with ``confusion`` a
-    classifier's result holds its validation confusion counts. With ``checkpoint`` each epoch's state
+    classifier's result holds its validation confusion counts; ``vectors`` start the embedding
+    (``hp.embedding``), looked up for ``run``'s vocabulary. With ``checkpoint`` each epoch's state
     is saved there, and with ``resumed`` training goes on from a saved state (see :func:`train`).
     """
     from gapsearch.costs import measure_costs
     from gapsearch.training import train
 
     model, counts = _build(
-        hp, run, n_classes=n_classes, task=task, monitor=monitor, metrics=metrics, confusion=confusion
+        hp, run, n_classes=n_classes, task=task, monitor=monitor, metrics=metrics, confusion=confusion,
+        vectors=vectors,
     )
     if on_costs is not None:
         on_costs(measure_costs(model, run.data.x_validation[: hp.batch_size], latency=latency))
@@ -377,6 +391,7 @@ def _build(
     monitor: ObjectiveSpec,
     metrics: Collection[str] | None,
     confusion: bool,
+    vectors: LookedUpVectors | None = None,
 ) -> tuple[keras.Model, ConfusionCounts | None]:
     import keras
 
@@ -396,6 +411,7 @@ def _build(
         task=task,
         metrics=metrics,
         extra_metrics=() if counts is None else (counts,),
+        vectors=vectors,
     )
     return model, counts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.spec.checks import sampling_order
-from gapsearch.spec.hyperparameters import INTEGER_NAMES, Hyperparameters
+from gapsearch.spec.hyperparameters import INTEGER_NAMES, LIST_NAMES, Hyperparameters
 from gapsearch.spec.space import Choice, ParamSpec
 
 if TYPE_CHECKING:
@@ -26,7 +26,8 @@ def sample(trial: optuna.Trial, space: Mapping[str, ParamSpec], fixed: Mapping[s
         if not param.active({**fixed, **values}):
             continue
         if isinstance(param, Choice):
-            values[name] = trial.suggest_categorical(name, list(param.choices))
+            label = trial.suggest_categorical(name, [choice_label(c) for c in param.choices])
+            values[name] = from_label(name, label)
         elif name in INTEGER_NAMES:
             values[name] = trial.suggest_int(
                 name, int(param.low), int(param.high), step=int(param.step or 1), log=param.log
@@ -37,8 +38,25 @@ def sample(trial: optuna.Trial, space: Mapping[str, ParamSpec], fixed: Mapping[s
 
 
 def hyperparameters(fixed: Mapping[str, Any], sampled: Mapping[str, Any]) -> Hyperparameters:
-    """The complete hyperparameters of one trial: fixed values overridden by sampled ones."""
-    return Hyperparameters.model_validate({**fixed, **sampled})
+    """The complete hyperparameters of one trial: fixed values overridden by sampled (or stored) ones."""
+    return Hyperparameters.model_validate({**fixed, **{name: from_label(name, v) for name, v in sampled.items()}})
+
+
+def choice_label(value: Any) -> Any:
+    """A choice as Optuna stores it: a scalar as it is, a list of widths as ``"3,4,5"``.
+
+    Optuna's categorical distributions hold scalars only; the label is what the dashboard shows.
+    """
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(int(v)) for v in value)
+    return value
+
+
+def from_label(name: str, value: Any) -> Any:
+    """The value a stored parameter stands for: ``"3,4,5"`` of a list-valued hyperparameter is ``(3, 4, 5)``."""
+    if name in LIST_NAMES and isinstance(value, str):
+        return tuple(int(part) for part in value.split(","))
+    return value
 
 
 def grid(space: Mapping[str, ParamSpec]) -> dict[str, list[Any]]:
@@ -46,7 +64,7 @@ def grid(space: Mapping[str, ParamSpec]) -> dict[str, list[Any]]:
     values: dict[str, list[Any]] = {}
     for name, param in space.items():
         if isinstance(param, Choice):
-            values[name] = list(param.choices)
+            values[name] = [choice_label(c) for c in param.choices]
             continue
         is_int = name in INTEGER_NAMES
         step = param.step or 1

@@ -10,7 +10,8 @@ arrays do not match is rebuilt.
 
 There is one ``info`` entry per data fingerprint (task, class names, training lengths) and one
 entry per training run (the validation split, or a fold) and (``max_tokens``, ``sequence_length``)
-pair.
+pair. With pre-trained vectors, one entry holds the vectors of the words the texts use (keyed by the
+vectors file's contents too) and one per run and ``max_tokens`` the looked-up embedding matrix.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 from gapsearch.data.dataset import TextSplits, VectorizedSplits, load_splits
 from gapsearch.data.labels import LabelEncoding
 from gapsearch.data.text import Vocabulary
+from gapsearch.data.vectors import LookedUpVectors, file_digest, look_up, read_vectors
 from gapsearch.errors import DataError
 from gapsearch.spec.data import (
     ClassFilesData,
@@ -132,6 +134,8 @@ class StudyData:
         self.built: list[str] = []
         self.rebuilt_corrupt: list[str] = []
         self._runs: OrderedDict[tuple[str, int, int], VectorizedSplits] = OrderedDict()
+        self._digests: dict[tuple[str, int, int], str] = {}
+        self._coverage: dict[str, tuple[int, int]] = {}
 
     @cached_property
     def splits(self) -> TextSplits:
@@ -202,6 +206,56 @@ class StudyData:
             "truncation_rate": vectorized.truncation_rate,
         }
         return arrays, meta
+
+    def vectors(self, vocabulary: Vocabulary, path: Path) -> LookedUpVectors:
+        """The pre-trained vectors of ``vocabulary``'s ids, from the cache or looked up now.
+
+        The entry is keyed by the vectors file's contents and the vocabulary's tokens; reading the file
+        (the slow part) happens once per vectors file and data, for every run and ``max_tokens``.
+
+        Raises:
+            DataError: a line of the vectors file is not a word and its numbers (named by line number).
+        """
+        digest = self._digest(path)
+        tokens = hashlib.sha256("\n".join(vocabulary.tokens).encode()).hexdigest()[:16]
+
+        def build() -> tuple[dict[str, np.ndarray], dict]:
+            words, table = self.vectors_table(path, digest)
+            looked_up = look_up(vocabulary.tokens, words, table)
+            return {"matrix": looked_up.matrix, "found": looked_up.found}, {"scale": looked_up.scale}
+
+        arrays, meta = self._entry(f"{self.key}-vectors-{digest}-{tokens}", build)
+        return LookedUpVectors(np.asarray(arrays["matrix"]), np.asarray(arrays["found"]), float(meta["scale"]))
+
+    def vectors_table(self, path: Path, digest: str | None = None) -> tuple[list[str], np.ndarray]:
+        """The words of the train and validation texts that ``path`` has a vector for, and the vectors."""
+        digest = digest or self._digest(path)
+
+        def build() -> tuple[dict[str, np.ndarray], dict]:
+            splits = self.splits
+            wanted = {token for tokens in (*splits.train_tokens, *splits.validation_tokens) for token in tokens}
+            words, table = read_vectors(path, wanted)
+            covered = len({w for w in words if w in wanted} | {w.lower() for w in words if w.lower() in wanted})
+            return {"table": table}, {"words": words, "wanted": len(wanted), "covered": covered}
+
+        arrays, meta = self._entry(f"{self.key}-vectors-{digest}", build)
+        self._coverage[str(path)] = (int(meta.get("covered", 0)), int(meta.get("wanted", 0)))
+        return list(meta["words"]), np.asarray(arrays["table"])
+
+    def vectors_coverage(self, path: Path) -> str:
+        """How many distinct words of the train and validation texts ``path`` has a vector for, in words."""
+        self.vectors_table(path)
+        covered, wanted = self._coverage[str(path)]
+        share = covered / wanted if wanted else 0.0
+        return f"vectors for {covered} of {wanted} distinct words of the training texts ({100 * share:.1f}%)"
+
+    def _digest(self, path: Path) -> str:
+        """The vectors file's content hash, computed once per file state (size and time) in this process."""
+        stat = Path(path).stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        if key not in self._digests:
+            self._digests[key] = file_digest(path)
+        return self._digests[key]
 
     # The entry protocol: look without the lock; build under it; rename into place when complete.
 

@@ -40,6 +40,8 @@ def data_line(study, data: StudyData) -> str:  # noqa: ANN001 - a StudySpec
     if "auto" in searched_values(study, "sequence_length"):
         percentile = study.data.sequence_length_percentile
         line += f"; sequence_length auto = {info.sequence_length(percentile)} (p{percentile:g} of training lengths)"
+    if study.model.embedding is not None:
+        line += "; " + data.vectors_coverage(study.base_dir / study.model.embedding.vectors)
     cached = "read from" if not data.built else "built in"
     return line + f"; cache {cached} {data.root}"
 
@@ -108,6 +110,9 @@ def data_report(study) -> str:  # noqa: ANN001 - a StudySpec
                 f"out-of-vocabulary {oov:.2%} of tokens, truncated {cut:.2%} of texts"
                 + (f" (mean of {len(runs)} folds)" if len(runs) > 1 else "")
             )
+    if study.model.embedding is not None:
+        lines.append(f"vectors    {study.model.embedding.vectors}: " + data.vectors_coverage(
+            study.base_dir / study.model.embedding.vectors))
     built = len(data.built)
     lines.append(f"cache      {data.root} ({built} entr{'y' if built == 1 else 'ies'} built, the rest read)")
     return "\n".join(lines)

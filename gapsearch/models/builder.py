@@ -8,19 +8,31 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import keras
+import numpy as np
 
 from gapsearch.errors import DataError
 from gapsearch.models.layers import (
     AttentionPooling1D,
+    GeneralizedMeanPooling1D,
+    MaskedFlatten,
     MaskedGlobalAveragePooling1D,
     MaskedGlobalMaxPooling1D,
     MaskPaddedSteps,
+    MixedPooling1D,
     PaddingMask,
+    SqueezeExcitation1D,
 )
 from gapsearch.models.metrics import MacroF1, SparseMacroAUC
 from gapsearch.spec.hyperparameters import Hyperparameters, steps_per_execution
+
+if TYPE_CHECKING:
+    from gapsearch.data.vectors import LookedUpVectors
+
+if TYPE_CHECKING:
+    from gapsearch.data.vectors import LookedUpVectors
 
 
 def build_model(
@@ -31,6 +43,7 @@ def build_model(
     task: str | None = None,
     metrics: Collection[str] | None = None,
     extra_metrics: Sequence[keras.metrics.Metric] = (),
+    vectors: LookedUpVectors | None = None,
 ) -> keras.Model:
     """Build and compile the classifier (or regressor) ``hp`` describes, ready to ``fit``.
 
@@ -45,6 +58,10 @@ def build_model(
             ``mae``, ``rmse`` for regression); the loss is always computed. Default: all of the task's.
         extra_metrics: Metric objects compiled besides those, which the caller reads itself (a
             trial's :class:`~gapsearch.models.metrics.ConfusionCounts`).
+        vectors: With ``hp.embedding``, the vocabulary's pre-trained vectors (``vocabulary_size`` rows
+            of ``hp.embedding_dim``); ids without one start as uniform noise of the vectors' variance.
+        vectors: The pre-trained vectors of the vocabulary's ids (``hp.embedding``): the embedding starts
+            from them, rows without a vector as uniform noise of the vectors' scale; its width is theirs.
 
     Returns:
         A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``, or
@@ -54,6 +71,7 @@ def build_model(
 
     Raises:
         DataError: ``vocabulary_size < 2`` or ``n_classes < 2``.
+        ValueError: ``vectors`` missing with ``hp.embedding``, or not ``(vocabulary_size, embedding_dim)``.
     """
     if vocabulary_size < 2:
         raise DataError(
@@ -70,16 +88,23 @@ def build_model(
         token_ids = keras.Input(shape=(steps,), dtype="int32", name="token_ids")
         # Without the mask (an ablation), layers given mask=None treat every step as real.
         mask = PaddingMask(name="padding_mask")(token_ids) if hp.mask_padding else None
-        x = keras.layers.Embedding(vocabulary_size, hp.embedding_dim, name="embedding")(token_ids)
+        x = _embedding(vocabulary_size, hp, vectors)(token_ids)
         # Padding's own embedding must not reach a convolution's window.
         x = MaskPaddedSteps(name="embedding_masked")(x, mask=mask)
-        x = _encode(x, mask, hp)
-        x = _pool(x, mask, hp)
+        if hp.encoder == "conv1d" and hp.kernel_sizes is not None:
+            # One branch per width over the same embeddings, each calibrated and pooled, then concatenated.
+            pooled = [
+                _pool(_calibrate(_convolve(x, mask, hp, width, f"_w{w}"), mask, hp, f"_w{w}"), mask, hp, f"_w{w}")
+                for w, width in enumerate(hp.kernel_sizes, start=1)
+            ]
+            x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate(name="branches")(pooled)
+        else:
+            x = _pool(_calibrate(_encode(x, mask, hp), mask, hp), mask, hp)
         if hp.dropout > 0:
             x = keras.layers.Dropout(hp.dropout, name="dropout")(x)
         if hp.dense_units > 0:
             x = keras.layers.Dense(hp.dense_units, activation="relu", name="dense")(x)
-        model = keras.Model(token_ids, _output(x, n_classes, task), name="text_classifier")
+        model = keras.Model(token_ids, _output(x, n_classes, task, hp.max_norm), name="text_classifier")
         _compile(model, hp, n_classes, task, metrics, extra_metrics)
     return model
 
@@ -99,16 +124,56 @@ def _dtype_policy(name: str) -> Iterator[None]:
         keras.config.set_dtype_policy(previous)
 
 
+def _embedding(vocabulary_size: int, hp: Hyperparameters, vectors: LookedUpVectors | None) -> keras.layers.Layer:
+    """The token embedding: learned from random, or started from pre-trained vectors."""
+    if vectors is None:
+        return keras.layers.Embedding(vocabulary_size, hp.embedding_dim, name="embedding")
+    if vectors.matrix.shape[0] != vocabulary_size:
+        raise DataError(
+            f"The vectors hold {vectors.matrix.shape[0]} rows but the vocabulary has {vocabulary_size} ids."
+        )
+    # Seeded from NumPy's global generator, which keras.utils.set_random_seed (a run's seed) sets.
+    rng = np.random.default_rng(np.random.randint(2**31 - 1))
+    # Words without a vector start as uniform noise of the found vectors' variance (Kim, 2014).
+    bound = vectors.scale * np.sqrt(3.0)
+    start = np.where(
+        vectors.found[:, None],
+        vectors.matrix,
+        rng.uniform(-bound, bound, size=vectors.matrix.shape).astype(np.float32),
+    )
+    start[0] = 0.0
+    trainable = hp.embedding is None or hp.embedding.trainable
+    return keras.layers.Embedding(
+        vocabulary_size,
+        start.shape[1],
+        embeddings_initializer=keras.initializers.Constant(start),
+        trainable=trainable,
+        name="embedding",
+    )
+
+
+def _convolve(x, mask, hp: Hyperparameters, width: int, suffix: str = ""):
+    """``hp.conv_layers`` stacked Conv1D layers of one window width, padded steps zeroed after each."""
+    for index in range(1, hp.conv_layers + 1):
+        x = keras.layers.Conv1D(
+            hp.filters, width, padding="same", activation="relu", name=f"conv1d{suffix}_{index}"
+        )(x)
+        # relu(bias) at the padded steps would reach the next convolution's window.
+        x = MaskPaddedSteps(name=f"conv1d{suffix}_{index}_masked")(x, mask=mask)
+    return x
+
+
+def _calibrate(x, mask, hp: Hyperparameters, suffix: str = ""):
+    """Channel calibration between the encoder and the pooling: none, or Squeeze-and-Excitation."""
+    if hp.calibration == "se":
+        return SqueezeExcitation1D(hp.se_ratio, name=f"squeeze_excitation{suffix}")(x, mask=mask)
+    return x
+
+
 def _encode(x, mask, hp: Hyperparameters):
     """The encoder between the embedding and the pooling."""
     if hp.encoder == "conv1d":
-        for index in range(1, hp.conv_layers + 1):
-            x = keras.layers.Conv1D(
-                hp.filters, hp.kernel_size, padding="same", activation="relu", name=f"conv1d_{index}"
-            )(x)
-            # relu(bias) at the padded steps would reach the next convolution's window.
-            x = MaskPaddedSteps(name=f"conv1d_{index}_masked")(x, mask=mask)
-        return x
+        return _convolve(x, mask, hp, hp.kernel_size)
     if hp.encoder in ("lstm", "gru"):
         recurrent = keras.layers.LSTM if hp.encoder == "lstm" else keras.layers.GRU
         cell = recurrent(hp.rnn_units, return_sequences=True, name=hp.encoder)
@@ -118,30 +183,57 @@ def _encode(x, mask, hp: Hyperparameters):
     raise AssertionError(f"unknown encoder {hp.encoder!r}")  # Hyperparameters allows no other value
 
 
-def _pool(x, mask, hp: Hyperparameters):
-    """The global pooling over the real steps: ``(batch, steps, features)`` to ``(batch, features)``."""
+def _pool(x, mask, hp: Hyperparameters, suffix: str = ""):
+    """The pooling over the real steps: ``(batch, steps, features)`` to ``(batch, features)`` (or more)."""
     if hp.pooling == "average":
-        return MaskedGlobalAveragePooling1D(name="average_pooling")(x, mask=mask)
+        return MaskedGlobalAveragePooling1D(name=f"average_pooling{suffix}")(x, mask=mask)
     if hp.pooling == "max":
-        return MaskedGlobalMaxPooling1D(name="max_pooling")(x, mask=mask)
+        return MaskedGlobalMaxPooling1D(name=f"max_pooling{suffix}")(x, mask=mask)
     if hp.pooling == "attention":
-        return AttentionPooling1D(hp.attention_units, name="attention_pooling")(x, mask=mask)
+        return AttentionPooling1D(
+            hp.attention_units,
+            heads=hp.attention_heads,
+            null_slot=hp.attention_null,
+            temperature=hp.attention_temperature,
+            name=f"attention_pooling{suffix}",
+        )(x, mask=mask)
     if hp.pooling == "average_max":
-        average = MaskedGlobalAveragePooling1D(name="average_pooling")(x, mask=mask)
-        maximum = MaskedGlobalMaxPooling1D(name="max_pooling")(x, mask=mask)
-        return keras.layers.Concatenate(name="average_max_pooling")([average, maximum])
+        average = MaskedGlobalAveragePooling1D(name=f"average_pooling{suffix}")(x, mask=mask)
+        maximum = MaskedGlobalMaxPooling1D(name=f"max_pooling{suffix}")(x, mask=mask)
+        return keras.layers.Concatenate(name=f"average_max_pooling{suffix}")([average, maximum])
+    if hp.pooling == "gem":
+        return GeneralizedMeanPooling1D(hp.gem_p, name=f"gem_pooling{suffix}")(x, mask=mask)
+    if hp.pooling == "mixed":
+        return MixedPooling1D(name=f"mixed_pooling{suffix}")(x, mask=mask)
+    if hp.pooling == "flatten":
+        return MaskedFlatten(name=f"flatten{suffix}")(x, mask=mask)
     raise AssertionError(f"unknown pooling {hp.pooling!r}")  # Hyperparameters allows no other value
 
 
-def _output(x, n_classes: int, task: str):
+def _output(x, n_classes: int, task: str, max_norm: float | None = None):
     # float32 whatever the dtype policy, so the probabilities and the loss keep full precision.
-    if task == "regression":
-        return keras.layers.Dense(1, dtype="float32", name="output")(x)
-    if task == "binary":
-        return keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="output")(x)
-    if task == "multilabel":
-        return keras.layers.Dense(n_classes, activation="sigmoid", dtype="float32", name="output")(x)
-    return keras.layers.Dense(n_classes, activation="softmax", dtype="float32", name="output")(x)
+    # max_norm bounds each output unit's weight vector (the kernel's columns: axis 0), as Kim (2014).
+    constraint = None if max_norm is None else keras.constraints.MaxNorm(max_norm, axis=0)
+    units, activation = {
+        "regression": (1, None),
+        "binary": (1, "sigmoid"),
+        "multilabel": (n_classes, "sigmoid"),
+    }.get(task, (n_classes, "softmax"))
+    return keras.layers.Dense(
+        units, activation=activation, kernel_constraint=constraint, dtype="float32", name="output"
+    )(x)
+
+
+def _optimizer(hp: Hyperparameters) -> keras.optimizers.Optimizer:
+    """The optimizer ``hp.optimizer`` names, at ``hp.learning_rate``."""
+    optimizers = {
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "adadelta": keras.optimizers.Adadelta,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+    }
+    return optimizers[hp.optimizer](hp.learning_rate)
 
 
 def _compile(
@@ -183,9 +275,21 @@ def _compile(
             raise ValueError(f"no metric {sorted(unknown)} for a {task} model")
         metrics = [metric for metric in metrics if metric.name in wanted]
     model.compile(
-        optimizer=keras.optimizers.Adam(hp.learning_rate),
+        optimizer=_optimizer(hp),
         loss=loss,
         metrics=[*metrics, *extra],
         steps_per_execution=steps_per_execution(hp.steps_per_execution, keras.backend.backend()),
         jit_compile=hp.jit_compile,
     )
+
+
+def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+    """The Keras optimizer ``name`` (``Hyperparameters.optimizer``) with ``learning_rate``; Keras' other defaults."""
+    optimizers = {
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "adadelta": keras.optimizers.Adadelta,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+    }
+    return optimizers[name](learning_rate)

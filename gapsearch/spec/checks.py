@@ -14,8 +14,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gapsearch.errors import UserError
 from gapsearch.spec.data import DirectoryData
-from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, INTEGER_NAMES, NUMERIC_NAMES, Hyperparameters
+from gapsearch.spec.hyperparameters import (
+    FIXED_ONLY_NAMES,
+    HYPERPARAMETER_NAMES,
+    INTEGER_NAMES,
+    NUMERIC_NAMES,
+    Hyperparameters,
+)
 from gapsearch.spec.messages import describe, did_you_mean
 from gapsearch.spec.pruners import COSTS_KNOWN_BEFORE_TRAINING
 from gapsearch.spec.space import Choice, Range
@@ -51,6 +58,12 @@ def check_search_space_names(spec: StudySpec, raw: Mapping[str, Any]) -> Iterato
     for name in spec.search_space:
         if name not in HYPERPARAMETER_NAMES:
             yield f"search_space.{name}", "unknown hyperparameter; " + did_you_mean(name, HYPERPARAMETER_NAMES)
+
+
+def check_fixed_only(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    for name in spec.search_space:
+        if name in FIXED_ONLY_NAMES:
+            yield f"search_space.{name}", f"cannot be searched; set it under model.{name} (a study per choice)"
 
 
 def check_fixed_or_searched(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
@@ -289,6 +302,78 @@ def check_backend_options(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[P
         yield _choice_path("steps_per_execution", raw), f"cannot be searched under PyTorch; expected {accepted}"
 
 
+def _values(spec: StudySpec, name: str) -> list[Any]:
+    """The values ``name`` can take in the study: its choices, a range's ends, or its fixed value."""
+    param = spec.search_space.get(name)
+    if param is None:
+        return [getattr(spec.model, name)]
+    if isinstance(param, Choice):
+        return list(param.choices)
+    return [param.low, param.high]
+
+
+def _where(spec: StudySpec, name: str) -> str:
+    return f"search_space.{name}" if name in spec.search_space else f"model.{name}"
+
+
+def _given(spec: StudySpec, name: str) -> bool:
+    return name in spec.search_space or name in spec.model.model_fields_set
+
+
+def check_kernel_sizes(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    """``kernel_sizes`` replaces ``kernel_size`` and needs the conv1d encoder."""
+    if not _given(spec, "kernel_sizes"):
+        return
+    path = _where(spec, "kernel_sizes")
+    if _given(spec, "kernel_size"):
+        yield path, (
+            f"kernel_size and kernel_sizes exclude each other (both given, {_where(spec, 'kernel_size')} too); "
+            "give one width as kernel_size or several as kernel_sizes"
+        )
+    others = [encoder for encoder in _values(spec, "encoder") if encoder != "conv1d"]
+    if others:
+        yield path, f"needs encoder: conv1d, but encoder can be {others[0]!r}; widths only apply to convolutions"
+
+
+def check_flatten(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    """Flattening needs every batch at the full ``sequence_length``: its weights are per position."""
+    if "flatten" not in _values(spec, "pooling"):
+        return
+    buckets = [b for b in _values(spec, "length_buckets") if b]
+    if buckets:
+        yield _where(spec, "length_buckets"), (
+            f"{_num(buckets[0])} cannot be used with pooling: flatten, whose weights are per position and need "
+            "every batch padded to sequence_length; expected 0"
+        )
+
+
+def check_embedding(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
+    """Pre-trained vectors: the file exists, its first lines read, and embedding_dim is its dimension."""
+    embedding = spec.model.embedding
+    if embedding is None:
+        return
+    from gapsearch.data.vectors import vectors_dimension
+
+    path = spec.base_dir / embedding.vectors
+    if not path.is_file():
+        yield "model.embedding.vectors", f"no such file {embedding.vectors!r} (looked in {spec.base_dir})"
+        return
+    try:
+        dimension = vectors_dimension(path)
+    except UserError as error:
+        yield "model.embedding.vectors", str(error)
+        return
+    if "embedding_dim" in spec.search_space:
+        yield "search_space.embedding_dim", (
+            f"cannot be searched with model.embedding: the vectors in {embedding.vectors} have dimension {dimension}"
+        )
+    elif "embedding_dim" in spec.model.model_fields_set and spec.model.embedding_dim != dimension:
+        yield "model.embedding_dim", (
+            f"{spec.model.embedding_dim} disagrees with the vectors in {embedding.vectors}, which have dimension "
+            f"{dimension}; expected {dimension} or leave embedding_dim out"
+        )
+
+
 def check_data_files(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
     data = spec.data
     if not hasattr(data, "paths"):
@@ -306,6 +391,7 @@ def check_data_files(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Proble
 
 CHECKS: tuple[Callable[[StudySpec, Mapping[str, Any]], Iterator[Problem]], ...] = (
     check_search_space_names,
+    check_fixed_only,
     check_fixed_or_searched,
     check_choices,
     check_ranges,
@@ -319,6 +405,9 @@ CHECKS: tuple[Callable[[StudySpec, Mapping[str, Any]], Iterator[Problem]], ...] 
     check_sampler_packages,
     check_backend_options,
     check_data_files,
+    check_kernel_sizes,
+    check_flatten,
+    check_embedding,
 )
 
 

@@ -11,17 +11,39 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Pooling = Literal["average", "max", "attention", "average_max"]
+Pooling = Literal["average", "max", "attention", "average_max", "gem", "mixed", "flatten"]
 Encoder = Literal["conv1d", "lstm", "gru", "none"]
+Calibration = Literal["none", "se"]
+Optimizer = Literal["adam", "adamw", "adadelta", "sgd", "rmsprop"]
 Truncation = Literal["pre", "post"]
+KernelSizes = Annotated[tuple[Annotated[int, Field(ge=1)], ...], Field(min_length=1, max_length=8, strict=False)]
 
 #: Training steps per backend call with ``steps_per_execution: auto`` (TensorFlow and JAX): the same
 #: batches and updates as one step per call, with a fraction of the Python dispatch per step
 #: (``python -m tests.benchmarks.trial_overhead`` compares it with one step per call).
 AUTO_STEPS_PER_EXECUTION = 8
 
-POOLINGS: tuple[str, ...] = ("average", "max", "attention", "average_max")
+POOLINGS: tuple[str, ...] = ("average", "max", "attention", "average_max", "gem", "mixed", "flatten")
 ENCODERS: tuple[str, ...] = ("conv1d", "lstm", "gru", "none")
+OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "adadelta", "sgd", "rmsprop")
+#: Hyperparameters whose value is a list (searched as a choice of lists).
+LIST_NAMES: frozenset[str] = frozenset({"kernel_sizes"})
+#: Hyperparameters that only ``model:`` may set: their value is a mapping, not a searchable choice.
+FIXED_ONLY_NAMES: frozenset[str] = frozenset({"embedding"})
+
+
+class PretrainedEmbedding(BaseModel):
+    """Pre-trained word vectors that start the embedding (``model.embedding``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vectors: str = Field(
+        description="A word2vec text, GloVe .txt or fastText .vec file (gzipped too), relative to the study file; "
+        "embedding_dim is its dimension."
+    )
+    trainable: bool = Field(
+        True, description="Fine-tune the vectors in training (Kim's non-static); false keeps them fixed (static)."
+    )
 
 
 class Hyperparameters(BaseModel):
@@ -37,18 +59,46 @@ class Hyperparameters(BaseModel):
         "texts' lengths (data.sequence_length_percentile, 95 by default).",
     )
     # Architecture.
-    embedding_dim: int = Field(64, ge=1, description="Width of the token embedding.")
+    embedding_dim: int = Field(64, ge=1, description="Width of the token embedding (the vectors' own with embedding).")
+    embedding: PretrainedEmbedding | None = Field(
+        None, description="Pre-trained word vectors to start the embedding from; words without one start random."
+    )
     encoder: Encoder = Field("conv1d", description="What runs between the embedding and the pooling.")
-    filters: int = Field(128, ge=1, description="Convolution filters per conv1d layer.")
+    filters: int = Field(128, ge=1, description="Convolution filters per conv1d layer (per width with kernel_sizes).")
     kernel_size: int = Field(3, ge=1, description="Convolution window width, in tokens.")
-    conv_layers: int = Field(1, ge=1, le=8, description="Stacked conv1d layers.")
+    kernel_sizes: KernelSizes | None = Field(
+        None,
+        description="Several window widths side by side (Kim's CNN: [3, 4, 5]): one conv1d branch per width, each "
+        "pooled, the pooled vectors concatenated. In place of kernel_size.",
+    )
+    conv_layers: int = Field(1, ge=1, le=8, description="Stacked conv1d layers (per branch with kernel_sizes).")
     rnn_units: int = Field(64, ge=1, description="Units per direction of the bidirectional lstm/gru encoder.")
-    pooling: Pooling = Field("average", description="Global pooling over the real (unpadded) tokens.")
+    calibration: Calibration = Field(
+        "none", description="Channel calibration after the encoder: 'se' is Squeeze-and-Excitation (masked squeeze)."
+    )
+    se_ratio: int = Field(4, ge=1, description="Squeeze-and-Excitation's reduction: channels / se_ratio hidden units.")
+    pooling: Pooling = Field(
+        "average",
+        description="Pooling over the real (unpadded) tokens: average, max, attention, average_max, gem (generalized "
+        "mean), mixed (learned blend of average and max) or flatten (padding zeroed, then flattened).",
+    )
     attention_units: int = Field(64, ge=1, description="Hidden width of the attention pooling's scorer.")
+    attention_heads: int = Field(1, ge=1, le=16, description="Attention pooling heads, their outputs concatenated.")
+    attention_null: bool = Field(
+        False, description="A learned 'nothing' slot the attention may weigh instead of a real token."
+    )
+    attention_temperature: float = Field(
+        1.0, gt=0.0, le=100.0, description="Attention scores are divided by this before the softmax."
+    )
+    gem_p: float = Field(3.0, ge=1.0, le=20.0, description="Starting exponent of the gem pooling (learned).")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="Dropout rate after the pooling.")
     dense_units: int = Field(0, ge=0, description="Hidden dense layer width; 0 for none.")
     # Training.
-    learning_rate: float = Field(1e-3, gt=0.0, le=10.0, description="Adam learning rate.")
+    optimizer: Optimizer = Field("adam", description="adam, adamw, adadelta (Kim's), sgd or rmsprop.")
+    learning_rate: float = Field(1e-3, gt=0.0, le=10.0, description="The optimizer's learning rate.")
+    max_norm: float | None = Field(
+        None, gt=0.0, description="Largest L2 norm of each output unit's weight vector (Kim's 3); none: no limit."
+    )
     batch_size: int = Field(32, ge=1, description="Examples per training step.")
     epochs: int = Field(10, ge=1, description="Most epochs to train; early stopping may end sooner.")
     patience: int = Field(3, ge=0, description="Epochs without improvement before early stopping; 0 turns it off.")
@@ -87,7 +137,7 @@ INTEGER_NAMES: frozenset[str] = frozenset(
 
 #: Hyperparameters that a ``{low, high}`` range may search.
 NUMERIC_NAMES: frozenset[str] = INTEGER_NAMES | {
-    name for name, f in Hyperparameters.model_fields.items() if f.annotation is float
+    name for name, f in Hyperparameters.model_fields.items() if f.annotation is float or name == "max_norm"
 }
 
 

@@ -14,6 +14,8 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag
 from gapsearch.spec._base import Frozen
 
 Scalar = Union[bool, int, float, str]
+#: A choice's value: a scalar, or a list of integers for a list-valued hyperparameter (``kernel_sizes``).
+ChoiceValue = Union[Scalar, tuple[int, ...]]
 
 
 def _condition_values(value: Any) -> Any:
@@ -32,7 +34,9 @@ Condition = Annotated[
 class Choice(Frozen):
     """A categorical choice among listed values."""
 
-    choices: tuple[Scalar, ...] = Field(min_length=1, description="The values to choose from.")
+    choices: tuple[ChoiceValue, ...] = Field(
+        min_length=1, description="The values to choose from (lists of widths for kernel_sizes)."
+    )
     when: Condition | None = Field(None, description="Sample only when these parameters take these values.")
 
     def active(self, values: dict[str, Any]) -> bool:
@@ -73,5 +77,5 @@ def _list_to_choice(value: Any) -> Any:
 ParamSpec = Annotated[
     Union[Annotated[Choice, Tag("choice")], Annotated[Range, Tag("range")]],
     Discriminator(_param_kind),
-    BeforeValidator(_list_to_choice, json_schema_input_type=Union[list[Scalar], Choice, Range]),
+    BeforeValidator(_list_to_choice, json_schema_input_type=Union[list[ChoiceValue], Choice, Range]),
 ]

@@ -156,7 +156,9 @@ def test_pooling_layers_and_width(pooling, pooling_types, width):
     assert model.get_layer("output").input.shape == (None, width)  # two directions of 5 units, once or twice
 
 
-@pytest.mark.parametrize("pooling", POOLINGS)
+# flatten is left out by design: its weights are per position, so a model of another sequence_length is
+# another model (MaskedFlatten's own tests check that padding's content never reaches its output).
+@pytest.mark.parametrize("pooling", [pooling for pooling in POOLINGS if pooling != "flatten"])
 @pytest.mark.parametrize("encoder", ENCODERS)
 def test_padding_does_not_change_the_prediction(encoder, pooling):
     # Each text alone, with no padding at all (a model whose sequence_length is the text's length), is

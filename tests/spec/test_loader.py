@@ -106,7 +106,7 @@ def test_unknown_pooling_name(tmp_path):
     path = write(tmp_path, replace(GOOD, "[average, max, attention]", "[average, mean, attention]"))
     assert errors_of(path) == (
         f"{path}: search_space.pooling[1]: 'mean' is not allowed; "
-        "expected 'average', 'max', 'attention' or 'average_max'",
+        "expected 'average', 'max', 'attention', 'average_max', 'gem', 'mixed' or 'flatten'",
     )
 
 
@@ -115,7 +115,8 @@ def test_unknown_pooling_in_model_section(tmp_path):
     text = replace(text, "  attention_units: {low: 4, high: 16, log: true, when: {pooling: attention}}\n", "")
     path = write(tmp_path, replace(text, "model: {epochs: 1,", "model: {pooling: gap, epochs: 1,"))
     assert errors_of(path) == (
-        f"{path}: model.pooling: 'gap' is not allowed; expected 'average', 'max', 'attention' or 'average_max'",
+        f"{path}: model.pooling: 'gap' is not allowed; expected 'average', 'max', 'attention', 'average_max', "
+        "'gem', 'mixed' or 'flatten'",
     )
 
 
@@ -170,7 +171,7 @@ def test_range_on_a_categorical_hyperparameter(tmp_path):
     path = write(tmp_path, text)
     assert errors_of(path) == (
         f"{path}: search_space.pooling: a range needs a numeric hyperparameter; "
-        "give a list of choices from 'average', 'max', 'attention', 'average_max'",
+        "give a list of choices from 'average', 'max', 'attention', 'average_max', 'gem', 'mixed', 'flatten'",
     )
 
 

@@ -44,3 +44,26 @@ def lowest_finite(dtype) -> float:
     the forward and backward passes.
     """
     return float(ml_dtypes.finfo(keras.backend.standardize_dtype(dtype)).min)
+
+
+def masked_mean(inputs, real):
+    """Mean over the real steps of ``(batch, steps, features)``; 0 for a row that is all padding.
+
+    Args:
+        inputs: Features, shape ``(batch, steps, features)``.
+        real: Boolean ``(batch, steps, 1)``, as :func:`real_steps` gives.
+    """
+    # where, not a multiplication: a non-finite value at a padded step must not become NaN.
+    total = ops.sum(ops.where(real, inputs, ops.zeros_like(inputs)), axis=1)
+    count = ops.sum(ops.cast(real, inputs.dtype), axis=1)
+    # A row with no real step has total 0 and count 0; dividing by at least 1 gives 0, not NaN.
+    return total / ops.maximum(count, 1)
+
+
+def masked_max(inputs, real):
+    """Maximum over the real steps of ``(batch, steps, features)``; 0 for a row that is all padding."""
+    # The lowest finite value, not -inf, so no inf reaches the gradient.
+    filled = ops.where(real, inputs, ops.full_like(inputs, lowest_finite(inputs.dtype)))
+    highest = ops.max(filled, axis=1)
+    # A row with no real step would pool to the fill value; make it 0 like the other poolings.
+    return ops.where(ops.any(real, axis=1), highest, ops.zeros_like(highest))

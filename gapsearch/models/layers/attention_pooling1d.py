@@ -1,4 +1,4 @@
-"""Attention pooling: a learned weighted mean over the real time steps."""
+"""Attention pooling: learned weighted means over the real time steps, optionally several and with a null slot."""
 
 from __future__ import annotations
 
@@ -10,13 +10,22 @@ from gapsearch.models.layers._base import MaskedGlobalPooling1D, lowest_finite, 
 
 @keras.saving.register_keras_serializable(package="gapsearch")
 class AttentionPooling1D(MaskedGlobalPooling1D):
-    """Weighted sum of the time steps, the weights a softmax of learned scores over the real steps.
+    """Weighted sums of the time steps, the weights a softmax of learned scores over the real steps.
 
-    Each step is scored by ``Dense(1, use_bias=False)(Dense(units, activation="tanh")(step))``.
-    Padded steps get weight exactly 0.
+    Each step is scored by ``Dense(heads, use_bias=False)(Dense(units, activation="tanh")(step))``,
+    one score per head, divided by ``temperature``. Each head's weighted sum of the features is
+    concatenated (Lin et al., 2017). Padded steps get weight exactly 0.
+
+    With ``null_slot``, each head's softmax also runs over one extra slot with a learned score and a
+    value of zero: "nothing". Without it the weights over a text's real tokens always sum to 1; with
+    it a head can give part of its weight to nothing, which unmasked attention can only do by
+    attending to padding (whose amount varies with the text's length).
 
     Args:
         units: Hidden width of the scorer.
+        heads: Number of weightings; the output has ``heads * features`` values.
+        null_slot: Add the learned "nothing" slot to every head.
+        temperature: The scores are divided by it before the softmax (above 1 is flatter, below sharper).
         **kwargs: Passed to ``keras.layers.Layer``.
 
     Call arguments:
@@ -24,26 +33,37 @@ class AttentionPooling1D(MaskedGlobalPooling1D):
         mask: Boolean ``(batch, steps)``, True for real steps. None means every step is real.
 
     Returns:
-        ``(batch, features)``; zeros for a row that is all padding.
+        ``(batch, heads * features)``, head by head; zeros for a row that is all padding.
     """
 
-    def __init__(self, units: int, **kwargs):
+    def __init__(self, units: int, heads: int = 1, null_slot: bool = False, temperature: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         if units < 1:
             raise ValueError(f"AttentionPooling1D needs units >= 1, but got units={units!r}.")
+        if heads < 1:
+            raise ValueError(f"AttentionPooling1D needs heads >= 1, but got heads={heads!r}.")
+        if not temperature > 0:
+            raise ValueError(f"AttentionPooling1D needs temperature > 0, but got temperature={temperature!r}.")
         self.units = units
+        self.heads = int(heads)
+        self.null_slot = bool(null_slot)
+        self.temperature = float(temperature)
         self.hidden = keras.layers.Dense(units, activation="tanh", dtype=self.dtype_policy, name="hidden")
-        self.scorer = keras.layers.Dense(1, use_bias=False, dtype=self.dtype_policy, name="scorer")
+        self.scorer = keras.layers.Dense(self.heads, use_bias=False, dtype=self.dtype_policy, name="scorer")
 
     def build(self, input_shape):
         self.hidden.build(input_shape)
         self.scorer.build(self.hidden.compute_output_shape(input_shape))
+        if self.null_slot:
+            self.null_score = self.add_weight(shape=(self.heads,), initializer="zeros", name="null_score")
 
     def call(self, inputs, mask=None):
         real = real_steps(inputs, mask)
         # Zero the padded steps first: whatever they hold must reach neither the scores nor the gradient.
         inputs = ops.where(real, inputs, ops.zeros_like(inputs))
         scores = self.scorer(self.hidden(inputs))
+        if self.temperature != 1.0:
+            scores = scores / self.temperature
         # The softmax is written out so that it runs over the real steps only. The padded scores are
         # replaced before the exp, not just dropped after it: their exp could overflow, and the zero
         # gradient of a where times an infinite exp is NaN.
@@ -51,16 +71,33 @@ class AttentionPooling1D(MaskedGlobalPooling1D):
         zeros = ops.zeros_like(scores)
         lowest = ops.full_like(scores, lowest_finite(scores.dtype))
         highest = ops.max(ops.where(real, scores, lowest), axis=1, keepdims=True)
-        highest = ops.stop_gradient(ops.where(has_real, highest, ops.zeros_like(highest)))
+        if self.null_slot:
+            null = ops.reshape(ops.cast(self.null_score, scores.dtype), (1, 1, self.heads)) / self.temperature
+            highest = ops.stop_gradient(ops.maximum(highest, null))
+        else:
+            highest = ops.stop_gradient(ops.where(has_real, highest, ops.zeros_like(highest)))
         exps = ops.where(real, ops.exp(ops.where(real, scores - highest, zeros)), zeros)
         total = ops.sum(exps, axis=1, keepdims=True)
-        # The highest real step contributes exp(0) = 1, so total >= 1 unless the row is all padding;
-        # dividing that row by 1 keeps its weights 0. where, not maximum: torch splits maximum's
-        # gradient at a tie (total == 1, a single real step), which would bias the gradient.
-        weights = exps / ops.where(has_real, total, ops.ones_like(total))
-        return ops.sum(weights * inputs, axis=1)
+        if self.null_slot:  # noqa: SIM108 - each branch has its reason
+            # The largest of the real scores and the null's contributes exp(0) = 1, so total >= 1.
+            total = total + ops.exp(null - highest)
+        else:
+            # The highest real step contributes exp(0) = 1, so total >= 1 unless the row is all padding;
+            # dividing that row by 1 keeps its weights 0. where, not maximum: torch splits maximum's
+            # gradient at a tie (total == 1, a single real step), which would bias the gradient.
+            total = ops.where(has_real, total, ops.ones_like(total))
+        weights = exps / total
+        if self.heads == 1:
+            return ops.sum(weights * inputs, axis=1)
+        pooled = ops.einsum("bsh,bsf->bhf", weights, inputs)
+        return ops.reshape(pooled, (-1, self.heads * inputs.shape[-1]))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.heads * input_shape[-1])
 
     def get_config(self):
         config = super().get_config()
-        config["units"] = self.units
+        config.update(
+            {"units": self.units, "heads": self.heads, "null_slot": self.null_slot, "temperature": self.temperature}
+        )
         return config

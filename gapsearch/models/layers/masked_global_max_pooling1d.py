@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import keras
-from keras import ops
 
-from gapsearch.models.layers._base import MaskedGlobalPooling1D, lowest_finite, real_steps
+from gapsearch.models.layers._base import MaskedGlobalPooling1D, masked_max, real_steps
 
 
 @keras.saving.register_keras_serializable(package="gapsearch")
@@ -24,9 +23,4 @@ class MaskedGlobalMaxPooling1D(MaskedGlobalPooling1D):
     """
 
     def call(self, inputs, mask=None):
-        real = real_steps(inputs, mask)
-        # The lowest finite value, not -inf, so no inf reaches the gradient.
-        filled = ops.where(real, inputs, ops.full_like(inputs, lowest_finite(inputs.dtype)))
-        highest = ops.max(filled, axis=1)
-        # A row with no real step would pool to the fill value; make it 0 like the other poolings.
-        return ops.where(ops.any(real, axis=1), highest, ops.zeros_like(highest))
+        return masked_max(inputs, real_steps(inputs, mask))

@@ -156,3 +156,63 @@ def test_save_load_round_trip(padded_batch, pooling_model, assert_save_load_roun
     saved, restored = model.get_layer("pool").get_weights(), loaded.get_layer("pool").get_weights()
     for saved_weight, restored_weight in zip(saved, restored, strict=True):
         np.testing.assert_array_equal(saved_weight, restored_weight)
+
+
+def numpy_multihead(layer: AttentionPooling1D, features: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Heads, null slot and temperature: each head's softmax over the real steps (and the null's score)."""
+    as_numpy = lambda variable: np.asarray(ops.convert_to_numpy(variable), dtype="float64")  # noqa: E731
+    hidden_kernel, hidden_bias = as_numpy(layer.hidden.kernel), as_numpy(layer.hidden.bias)
+    score_kernel = as_numpy(layer.scorer.kernel)
+    null = as_numpy(layer.null_score) if layer.null_slot else None
+    features = features.astype("float64")
+    scores = (np.tanh(features @ hidden_kernel + hidden_bias) @ score_kernel) / layer.temperature
+    pooled = np.zeros((features.shape[0], layer.heads, features.shape[2]))
+    for row in range(features.shape[0]):
+        real = mask[row]
+        for head in range(layer.heads):
+            logits = scores[row, real, head]
+            if null is not None:
+                logits = np.append(logits, null[head] / layer.temperature)
+            if len(logits) == 0:
+                continue
+            exps = np.exp(logits - logits.max())
+            share = exps / exps.sum()
+            pooled[row, head] = share[: real.sum()] @ features[row, real]
+    return pooled.reshape(features.shape[0], -1)
+
+
+@pytest.mark.parametrize(("heads", "null_slot", "temperature"), [(2, False, 1.0), (3, True, 0.5), (1, True, 4.0)])
+def test_heads_null_slot_and_temperature_match_numpy(padded_batch, heads, null_slot, temperature):
+    features, mask = padded_batch
+    layer = AttentionPooling1D(UNITS, heads=heads, null_slot=null_slot, temperature=temperature)
+    layer.build((None, None, features.shape[2]))
+    rng = np.random.default_rng(4)
+    layer.set_weights([2.0 * rng.standard_normal(w.shape) for w in layer.get_weights()])
+
+    pooled = ops.convert_to_numpy(layer(features, mask=mask))
+
+    assert pooled.shape == (features.shape[0], heads * features.shape[2])
+    np.testing.assert_allclose(pooled, numpy_multihead(layer, features, mask), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(pooled[0], 0.0)  # all padding: zeros, never NaN
+    if null_slot:  # some weight goes to "nothing": a single real step is no longer copied whole
+        assert np.abs(pooled[2]).sum() < heads * np.abs(features[2, 4]).sum()
+
+
+def test_null_slot_gradients_are_finite(padded_batch, gradient_wrt_inputs):
+    features, mask = padded_batch
+    layer = AttentionPooling1D(UNITS, heads=2, null_slot=True)
+    upstream = np.ones((features.shape[0], 2 * features.shape[2]), dtype="float32")
+
+    gradients = [ops.convert_to_numpy(g) for g in gradient_wrt_inputs(layer, features, mask, upstream)]
+
+    assert all(np.isfinite(g).all() for g in gradients)
+    np.testing.assert_array_equal(gradients[0][~mask], 0.0)
+    assert np.abs(gradients[-1]).sum() > 0  # the null score learns
+
+
+def test_heads_and_null_slot_save_and_reload(padded_batch, pooling_model, assert_save_load_round_trip):
+    features, mask = padded_batch
+    layer = AttentionPooling1D(UNITS, heads=2, null_slot=True, temperature=2.0, name="attention")
+    loaded = assert_save_load_round_trip(pooling_model(layer), [features, mask])
+    config = loaded.get_layer("attention").get_config()
+    assert (config["heads"], config["null_slot"], config["temperature"]) == (2, True, 2.0)

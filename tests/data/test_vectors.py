@@ -1,0 +1,81 @@
+"""Pre-trained vectors: the three text formats, gzipped too, errors by line number, and the cache entry."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gapsearch.data.cache import StudyData
+from gapsearch.data.vectors import look_up, read_vectors, vectors_dimension
+from gapsearch.errors import DataError
+from tests.data.test_cache import make_data
+
+VECTORS = {"good": [0.5, -1.0, 2.0], "Film": [1.0, 1.0, 1.0], "bad": [-0.5, 0.25, 3.0], "unused": [9.0, 9.0, 9.0]}
+
+
+def write(path: Path, header: bool, gzipped: bool) -> Path:
+    lines = [f"{len(VECTORS)} 3"] if header else []
+    lines += [word + " " + " ".join(str(x) for x in vector) for word, vector in VECTORS.items()]
+    text = "\n".join(lines) + "\n"
+    if gzipped:
+        with gzip.open(path, "wt", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "header", "gzipped"),
+    [("w2v.txt", True, False), ("glove.6B.3d.txt", False, False), ("cc.vec", True, False), ("g.txt.gz", False, True)],
+)
+def test_each_format_reads_the_wanted_words(tmp_path, name, header, gzipped):
+    path = write(tmp_path / name, header, gzipped)
+
+    assert vectors_dimension(path) == 3
+    words, table = read_vectors(path, {"good", "film", "bad", "absent"})
+
+    assert words == ["good", "Film", "bad"]  # "film" matches "Film" lowercased; "unused" is not read
+    np.testing.assert_array_equal(table, np.asarray([VECTORS[w] for w in words], dtype="float32"))
+    looked_up = look_up(["<pad>", "<oov>", "good", "film", "plot"], words, table)
+    assert looked_up.found.tolist() == [False, False, True, True, False]
+    assert looked_up.describe() == "vectors for 2 of 3 words (66.7%)"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("good 1 2 3\nbad 1 two 3\n", "line 2: 'two' in the vector of 'bad' is not a number"),
+        ("3 3\ngood 1 2 3\nbad 1 2\n", "line 3: expected a word and 3 numbers separated by spaces, but got 2 field(s)"),
+        ("", "the vectors file is empty"),
+    ],
+)
+def test_a_malformed_line_is_named_by_number(tmp_path, text, message):
+    path = tmp_path / "v.txt"
+    path.write_text(text)
+    with pytest.raises(DataError, match=re.escape(message)):
+        read_vectors(path, {"good", "bad"})
+
+
+def test_the_looked_up_matrix_is_cached_by_the_file_contents(tmp_path):
+    spec = make_data(tmp_path)
+    path = write(tmp_path / "v.txt", header=False, gzipped=False)
+    data = StudyData(spec, tmp_path, 0)
+    vocabulary = data.run(data.info.run_names[0], 100, 5).vocabulary
+
+    first = data.vectors(vocabulary, path)
+    built = list(data.built)
+    again = StudyData(spec, tmp_path, 0).vectors(vocabulary, path)
+
+    assert any("vectors" in name for name in built)
+    np.testing.assert_array_equal(again.matrix, first.matrix)
+    assert first.covered == 3  # good, film (from Film), bad
+    assert "vectors for 3 of" in data.vectors_coverage(path)
+    # Other contents, another entry: the cache never serves stale vectors.
+    path.write_text("good 7 7 7\n")
+    changed = StudyData(spec, tmp_path, 0).vectors(vocabulary, path)
+    assert changed.covered == 1 and 7.0 in changed.matrix
