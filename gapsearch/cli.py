@@ -577,6 +577,28 @@ def predict(model_file: Path, texts: tuple[str, ...], input_file: str | None, fm
 
 
 @main.command()
+@click.argument("model_file", metavar="MODEL", type=click.Path(path_type=Path))
+@click.argument("texts", nargs=-1)
+@click.option("--input", "input_file", metavar="FILE", help="Read one text per line from FILE ('-' for stdin).")
+@click.option("--class", "class_name", metavar="NAME", help="The class to explain; default: each text's predicted one.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def explain(model_file: Path, texts: tuple[str, ...], input_file: str | None, class_name: str | None, fmt: str) -> None:
+    """Explain predictions: each token's contribution to a class's score (exact where the model allows).
+
+    Example: gapsearch explain model.keras "a wonderful film" --format json
+    """
+    from gapsearch.errors import UserError
+    from gapsearch.explain.texts import explain_texts, render
+    from gapsearch.export import load_text_classifier, read_texts
+
+    all_texts = list(texts) + (read_texts(input_file) if input_file is not None else [])
+    if not all_texts:
+        raise UserError('give texts to explain, or --input FILE; for example: gapsearch explain model.keras "text"')
+    model = load_text_classifier(model_file)
+    click.echo(render(explain_texts(model, all_texts, class_name), fmt))
+
+
+@main.command()
 @study_argument
 @storage_option
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), metavar="DIR", help="Folder to write.")

@@ -1,0 +1,166 @@
+"""The exact decomposition of a class's logit over the encoder steps, then over the tokens.
+
+For a model :func:`~gapsearch.explain.structure.find_structure` accepts, the logit of class ``k`` is
+``bias_k + sum over pooled channels c of w_ck * p_c``, and each pooled value ``p_c`` is a sum over
+the real steps: ``h_tc / T`` (average), ``a_t * h_tc`` (attention) or ``h_tc`` at the one step that
+wins channel ``c`` (max). So each (step, channel) gets an exact share of the logit, and the shares
+plus the bias equal the logit. Step ``t`` of a channel read the tokens of its window; its share is
+split equally over the real tokens in that window (see :data:`WINDOW_RULE`). NumPy only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gapsearch.explain.structure import Segment, Structure
+
+WINDOW_RULE = (
+    "each encoder step's share of the logit is split equally over the real (unpadded) tokens in the window of "
+    "tokens that step reads: a convolution of kernel k and dilation d with padding 'same' reads d*(k-1)//2 "
+    "tokens before the step and the rest of its d*(k-1) after it, 'causal' all of them before; stacked "
+    "convolutions add their windows; without a convolution a step is its token; padding gets nothing"
+)
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """The exact shares of one class's logit for a batch of id rows.
+
+    Attributes:
+        tokens: ``(batch, steps)``; token ``i``'s share; exactly 0 at padded positions.
+        steps: ``(batch, steps)``; each encoder step's share, summed over its channels.
+        bias: The class's bias in the head; ``tokens.sum(axis=1) + bias`` is the logit.
+        winners: For each max pooling (by layer name), ``(batch, channels)``: the step that wins each channel.
+    """
+
+    tokens: np.ndarray
+    steps: np.ndarray
+    bias: float
+    winners: dict[str, np.ndarray]
+
+
+def class_column(structure: Structure, n_outputs: int, class_index: int) -> tuple[int, float]:
+    """The head's output column and its sign for the logit of class ``class_index``.
+
+    One sigmoid unit scores the second class; the first class's logit is its negative.
+    """
+    if structure.activation == "sigmoid" and n_outputs == 1:
+        return 0, (1.0 if class_index == 1 else -1.0)
+    return class_index, 1.0
+
+
+def attention_weights(hidden_kernel, hidden_bias, scorer_kernel, features, real) -> np.ndarray:
+    """AttentionPooling1D's weights in NumPy: a softmax of ``tanh(h W + b) v`` over the real steps."""
+    x = np.where(real[..., None], features, 0.0)
+    scores = np.tanh(x @ hidden_kernel + hidden_bias) @ scorer_kernel  # (batch, steps, 1)
+    scores = np.where(real, scores[..., 0], -np.inf)
+    highest = np.max(np.where(real, scores, -np.inf), axis=1, keepdims=True)
+    highest = np.where(np.isfinite(highest), highest, 0.0)
+    exps = np.where(real, np.exp(scores - highest), 0.0)
+    total = exps.sum(axis=1, keepdims=True)
+    return exps / np.where(total > 0, total, 1.0)
+
+
+def segment_shares(
+    segment: Segment,
+    features: np.ndarray,
+    real: np.ndarray,
+    weights: np.ndarray,
+    attention: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each (step, channel)'s share of the logit through one pooling, and the max pooling's winners.
+
+    Args:
+        segment: The pooling.
+        features: Its input, ``(batch, steps, channels)``.
+        real: ``(batch, steps)`` booleans, true for real steps.
+        weights: The head's weights of this pooling's channels for the class, ``(channels,)``, sign included.
+        attention: The attention scorer's hidden kernel, hidden bias and scorer kernel.
+    """
+    features = np.where(real[..., None], features.astype(np.float64), 0.0)
+    if segment.kind == "average":
+        count = np.maximum(real.sum(axis=1), 1)[:, None, None]
+        return features * weights / count, None
+    if segment.kind == "attention":
+        assert attention is not None, "attention pooling needs its scorer's weights"
+        alpha = attention_weights(*attention, features, real)
+        return alpha[..., None] * features * weights, None
+    filled = np.where(real[..., None], features, -np.inf)
+    winners = np.argmax(filled, axis=1)  # (batch, channels); the first of equal values
+    has_real = real.any(axis=1)
+    chosen = np.zeros_like(features, dtype=bool)
+    rows, channels = np.nonzero(np.broadcast_to(has_real[:, None], winners.shape))
+    chosen[rows, winners[rows, channels], channels] = True
+    return np.where(chosen, features * weights, 0.0), winners
+
+
+def spread_to_tokens(steps: np.ndarray, real: np.ndarray, window: tuple[int, int]) -> np.ndarray:
+    """Split each step's share equally over the real tokens ``t - before .. t + after`` of its window."""
+    before, after = window
+    length = steps.shape[1]
+    count = np.zeros_like(steps)
+    for offset in range(-before, after + 1):
+        count += _shifted(real.astype(np.float64), offset, length)
+    share = np.where(real & (count > 0), steps / np.maximum(count, 1.0), 0.0)
+    tokens = np.zeros_like(steps)
+    for offset in range(-before, after + 1):
+        # token t + offset receives step t's share
+        tokens += _shifted(share, -offset, length)
+    return np.where(real, tokens, 0.0)
+
+
+def _shifted(values: np.ndarray, offset: int, length: int) -> np.ndarray:
+    """``result[:, t] = values[:, t + offset]``, 0 outside the row."""
+    result = np.zeros_like(values)
+    if offset >= 0:
+        result[:, : length - offset] = values[:, offset:]
+    else:
+        result[:, -offset:] = values[:, : length + offset]
+    return result
+
+
+def decompose(
+    structure: Structure,
+    features: dict[str, np.ndarray],
+    real: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    class_index: int,
+    attention: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> Decomposition:
+    """The exact shares of class ``class_index``'s logit.
+
+    Args:
+        structure: What :func:`~gapsearch.explain.structure.find_structure` found.
+        features: Each pooling input layer's output, by layer name.
+        real: ``(batch, steps)`` booleans from the token ids (id 0 is padding).
+        kernel: The head's kernel, ``(pooled channels, outputs)``; ``bias`` its bias (or None).
+        class_index: The class whose logit is decomposed.
+        attention: Each attention pooling's scorer weights, by layer name.
+    """
+    column, sign = class_column(structure, kernel.shape[1], class_index)
+    weights = sign * kernel[:, column].astype(np.float64)
+    steps = np.zeros(real.shape, dtype=np.float64)
+    tokens = np.zeros(real.shape, dtype=np.float64)
+    winners: dict[str, np.ndarray] = {}
+    for segment in structure.segments:
+        channels = len(segment.windows)
+        shares, won = segment_shares(
+            segment,
+            features[segment.features],
+            real,
+            weights[segment.offset : segment.offset + channels],
+            attention.get(segment.pooling),
+        )
+        if won is not None:
+            winners[segment.pooling] = won
+        windows = np.asarray(segment.windows)
+        for window in {tuple(w) for w in segment.windows}:
+            in_window = np.all(windows == window, axis=1)
+            per_step = shares[:, :, in_window].sum(axis=2)
+            steps += per_step
+            tokens += spread_to_tokens(per_step, real, (int(window[0]), int(window[1])))
+    offset_bias = 0.0 if bias is None else sign * float(bias[column])
+    return Decomposition(tokens, steps, offset_bias, winners)

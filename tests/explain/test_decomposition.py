@@ -1,0 +1,98 @@
+"""Completeness of the exact decomposition, against the real pooling layers, under TensorFlow and torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import cli_env
+
+CHECK = """
+import json, sys
+import numpy as np
+import keras
+from gapsearch.explain.explainer import Explainer
+from gapsearch.models.builder import build_model
+from gapsearch.spec.hyperparameters import Hyperparameters
+
+rng = np.random.default_rng(3)
+report = {"backend": keras.backend.backend()}
+for pooling in ("average", "attention", "max"):
+    for n_classes in (2, 3):
+        hp = Hyperparameters(embedding_dim=6, filters=5, pooling=pooling, sequence_length=16, kernel_size=3)
+        model = build_model(hp, vocabulary_size=40, n_classes=n_classes)
+        for weight in model.weights:  # random weights, biases included, so no term is zero by construction
+            weight.assign(rng.normal(0, 0.5, size=weight.shape).astype("float32"))
+        ids = rng.integers(2, 40, size=(12, 16)).astype("int32")
+        for row, length in enumerate(rng.integers(0, 17, size=12)):
+            ids[row, length:] = 0
+        explainer = Explainer(model, n_classes)
+        head_input = keras.Model(model.input, model.get_layer("output").input)
+        x = keras.ops.convert_to_numpy(head_input(ids)).astype(np.float32)
+        kernel, bias = (w.astype(np.float32) for w in model.get_layer("output").get_weights())
+        logits = x @ kernel + bias  # float32, from the real pooling layer's output
+        worst = 0.0
+        padded = 0.0
+        for cls in range(n_classes):
+            for row, item in enumerate(explainer.explain(ids, class_index=cls)):
+                logit = logits[row, 0] * (1 if cls == 1 else -1) if n_classes == 2 else logits[row, cls]
+                worst = max(worst, abs(item.bias + item.contributions.sum() - float(logit)))
+                padded = max(padded, float(np.abs(item.contributions[ids[row] == 0]).max(initial=0.0)))
+        entry = {"method": explainer.method, "completeness": worst, "padded": padded}
+        if pooling == "max":
+            features = explainer.features(ids)["conv1d_1_masked"]
+            real = ids != 0
+            winners = np.argmax(np.where(real[..., None], features, -np.inf), axis=1)
+            from gapsearch.explain.decomposition import decompose
+            found = decompose(explainer.structure, {"conv1d_1_masked": features}, real, kernel, bias, 0, {})
+            rows = real.any(axis=1)
+            entry["winners_equal"] = bool((found.winners["max_pooling"][rows] == winners[rows]).all())
+            entry["winners_real"] = bool(real[np.nonzero(rows)[0][:, None], found.winners["max_pooling"][rows]].all())
+        report[f"{pooling}/{n_classes}"] = entry
+print("RESULT " + json.dumps(report))
+"""
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "torch"])
+def test_contributions_plus_bias_equal_the_logit(backend):
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK],
+        env=cli_env({"KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": ""}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, result.stderr[-2000:]
+    report = json.loads(lines[-1].removeprefix("RESULT "))
+    assert report["backend"] == backend
+    for pooling in ("average", "attention", "max"):
+        for n_classes in (2, 3):
+            entry = report[f"{pooling}/{n_classes}"]
+            assert entry["method"] == "exact"
+            assert entry["completeness"] < 1e-4, (pooling, n_classes, entry)
+            assert entry["padded"] == 0.0
+    for n_classes in (2, 3):
+        assert report[f"max/{n_classes}"]["winners_equal"] and report[f"max/{n_classes}"]["winners_real"]
+
+
+def test_a_hidden_dense_layer_goes_to_occlusion_and_says_why():
+    from gapsearch.explain.explainer import Explainer
+    from gapsearch.models.builder import build_model
+    from gapsearch.spec.hyperparameters import Hyperparameters
+
+    model = build_model(
+        Hyperparameters(embedding_dim=4, filters=3, pooling="average", sequence_length=8, dense_units=4),
+        vocabulary_size=20,
+        n_classes=2,
+    )
+    explainer = Explainer(model, 2)
+    assert explainer.method == "occlusion"
+    assert "a hidden dense layer ('dense') sits between the encoder and the output" in explainer.rule
+    ids = np.array([[3, 4, 5, 0, 0, 0, 0, 0]], dtype="int32")
+    (item,) = explainer.explain(ids)
+    assert (item.contributions[3:] == 0).all()
