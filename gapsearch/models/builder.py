@@ -281,15 +281,3 @@ def _compile(
         steps_per_execution=steps_per_execution(hp.steps_per_execution, keras.backend.backend()),
         jit_compile=hp.jit_compile,
     )
-
-
-def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
-    """The Keras optimizer ``name`` (``Hyperparameters.optimizer``) with ``learning_rate``; Keras' other defaults."""
-    optimizers = {
-        "adam": keras.optimizers.Adam,
-        "adamw": keras.optimizers.AdamW,
-        "adadelta": keras.optimizers.Adadelta,
-        "sgd": keras.optimizers.SGD,
-        "rmsprop": keras.optimizers.RMSprop,
-    }
-    return optimizers[name](learning_rate)
