@@ -121,7 +121,7 @@ BAD_INPUTS = {
     "unknown pooling": (
         ("[average, max, attention]", "[average, maximum, attention]"),
         "{file}: search_space.pooling[1]: 'maximum' is not allowed; "
-        "expected 'average', 'max', 'attention' or 'average_max'",
+        "expected 'average', 'max', 'attention', 'average_max', 'gem', 'mixed' or 'flatten'",
     ),
     "missing data file": (
         ("data: {format: synthetic, n_examples: 240, min_length: 4, max_length: 30}", "data: {train: reviews.tsv}"),
