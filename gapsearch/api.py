@@ -133,7 +133,7 @@ class Study:
         Raises:
             StorageError: no completed (feasible) trial yet.
         """
-        from gapsearch.runner import require_best_trials
+        from gapsearch.selection import require_best_trials
 
         trials = require_best_trials(self.spec, self._optuna_study())
         return [TrialRecord.of(trial, self.spec.objective_names) for trial in trials]
@@ -147,13 +147,22 @@ class Study:
         return TrialList(records, trial_records(frozen, self.spec.objective_names))
 
     def export(
-        self, output: str | Path, *, trial: int | str = "best", savedmodel: str | Path | None = None
+        self,
+        output: str | Path,
+        *,
+        trial: int | str = "best",
+        by: str | None = None,
+        savedmodel: str | Path | None = None,
     ) -> Exported:
-        """Write a trial's model as one ``.keras`` file that takes raw strings, as ``gapsearch export``."""
+        """Write a trial's model as one ``.keras`` file that takes raw strings, as ``gapsearch export``.
+
+        ``trial`` is ``"best"`` or a number; with several objectives ``by`` names the objective in which the
+        chosen Pareto-optimal trial is best (default: the monitored metric).
+        """
         from gapsearch.export import export_study_model
 
         target = Path(savedmodel) if savedmodel is not None else None
-        return export_study_model(self.spec, self.storage_url, str(trial), Path(output), savedmodel=target)
+        return export_study_model(self.spec, self.storage_url, trial, Path(output), by=by, savedmodel=target)
 
     def compare(
         self,
@@ -161,13 +170,20 @@ class Study:
         *,
         n_seeds: int = 5,
         trial: int | None = None,
+        by: str | None = None,
         test: Literal["t", "wilcoxon"] = "t",
     ) -> Comparison:
         """Train each value of ``param`` with the same seeds, the rest fixed at a trial's, as ``gapsearch compare``."""
         from gapsearch.compare import compare
 
         return compare(
-            self.spec, storage_url=self.storage_url, param=param, n_seeds=n_seeds, trial_number=trial, test=test
+            self.spec,
+            storage_url=self.storage_url,
+            param=param,
+            n_seeds=n_seeds,
+            trial_number=trial,
+            by=by,
+            test=test,
         )
 
     def report(self, output: str | Path) -> ReportFiles:

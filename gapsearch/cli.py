@@ -44,6 +44,17 @@ storage_option = click.option(
     help="Study database URL; overrides GAPSEARCH_STORAGE and the study file's `storage`.",
 )
 study_argument = click.argument("study_file", metavar="STUDY.yaml", type=click.Path(path_type=Path))
+by_option = click.option(
+    "--by",
+    metavar="OBJECTIVE",
+    help="With several objectives: the Pareto-optimal trial best in this objective; default: the monitored metric.",
+)
+
+
+def _values(values: dict[str, float]) -> str:
+    from gapsearch.console import format_value
+
+    return ", ".join(f"{name}={format_value(value)}" for name, value in values.items())
 
 
 def _load(study_file: Path):  # noqa: ANN202 - StudySpec, imported lazily
@@ -357,8 +368,11 @@ def data(study_file: Path, clear: bool) -> None:
 @study_argument
 @storage_option
 @click.option("--trial", "trial_number", type=click.IntRange(min=0), help="Trial number; default: the best trial.")
+@by_option
 @click.option("--with-validation", is_flag=True, help="Also train on the validation split.")
-def evaluate(study_file: Path, storage: str | None, trial_number: int | None, with_validation: bool) -> None:
+def evaluate(
+    study_file: Path, storage: str | None, trial_number: int | None, by: str | None, with_validation: bool
+) -> None:
     """Train the chosen configuration again and report its metrics on the test split.
 
     The test split never chose anything: the configuration and epochs come from the search. The
@@ -372,7 +386,8 @@ def evaluate(study_file: Path, storage: str | None, trial_number: int | None, wi
     spec = _load(study_file)
     url = _storage_url(storage, spec)
     import_keras()
-    click.echo(format_result(evaluate_study(spec, url, trial_number=trial_number, include_validation=with_validation)))
+    result = evaluate_study(spec, url, trial_number=trial_number, by=by, include_validation=with_validation)
+    click.echo(format_result(result))
 
 
 @main.command()
@@ -415,7 +430,7 @@ def best(study_file: Path, storage: str | None) -> None:
     Example: gapsearch best studies/quickstart.yaml
     """
     from gapsearch.console import best_summary, pareto_summary
-    from gapsearch.runner import require_best_trials
+    from gapsearch.selection import require_best_trials
     from gapsearch.storage import load_existing_study
 
     spec = _load(study_file)
@@ -446,6 +461,7 @@ def best(study_file: Path, storage: str | None) -> None:
     type=click.IntRange(min=0),
     help="Take the other parameters from this trial (default: the best one).",
 )
+@by_option
 @click.option(
     "--test",
     type=click.Choice(["t", "wilcoxon"]),
@@ -462,6 +478,7 @@ def compare(
     param: str,
     n_seeds: int,
     trial_number: int | None,
+    by: str | None,
     test: str,
     progress: bool,
 ) -> None:
@@ -486,6 +503,7 @@ def compare(
             param=param,
             n_seeds=n_seeds,
             trial_number=trial_number,
+            by=by,
             test=test,  # type: ignore[arg-type]
             on_start=display.start,
             on_run=display,
@@ -529,6 +547,7 @@ def dashboard(study_file: Path | None, storage: str | None, artifacts: str | Non
 @study_argument
 @storage_option
 @click.option("--trial", "which", default="best", show_default=True, metavar="N|best", help="The trial to export.")
+@by_option
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="The .keras file to write.")
 @click.option(
     "--savedmodel",
@@ -536,7 +555,9 @@ def dashboard(study_file: Path | None, storage: str | None, artifacts: str | Non
     metavar="DIR",
     help="Also write a TensorFlow SavedModel directory (string input) for serving; TensorFlow backend only.",
 )
-def export(study_file: Path, storage: str | None, which: str, output: Path, savedmodel: Path | None) -> None:
+def export(
+    study_file: Path, storage: str | None, which: str, by: str | None, output: Path, savedmodel: Path | None
+) -> None:
     """Write a trial's model as one .keras file that takes raw strings.
 
     Text settings, vocabulary and padding travel inside it. It reloads with keras.saving.load_model
@@ -544,14 +565,11 @@ def export(study_file: Path, storage: str | None, which: str, output: Path, save
 
     Example: gapsearch export studies/quickstart.yaml --trial best -o model.keras
     """
-    from gapsearch.console import format_value
     from gapsearch.export import export_study_model
 
     spec = _load(study_file)
-    exported = export_study_model(spec, _storage_url(storage, spec), which, output, savedmodel=savedmodel)
-    click.echo(
-        f"trial {exported.trial_number} ({spec.metric}={format_value(exported.value)}) exported to {exported.path}"
-    )
+    exported = export_study_model(spec, _storage_url(storage, spec), which, output, by=by, savedmodel=savedmodel)
+    click.echo(f"trial {exported.trial_number} ({_values(exported.values)}) exported to {exported.path}")
     if exported.savedmodel is not None:
         click.echo(f"SavedModel written to {exported.savedmodel} (signature serving_default: texts -> scores)")
 

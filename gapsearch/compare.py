@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gapsearch.errors import GapsearchError, StorageError, TrialFailed, UserError
+from gapsearch.errors import GapsearchError, TrialFailed, UserError
 from gapsearch.space import hyperparameters
 from gapsearch.spec.messages import did_you_mean
 from gapsearch.spec.space import Choice
@@ -137,7 +137,13 @@ def _now() -> str:
 
 
 def plan_comparison(
-    spec: StudySpec, study: optuna.Study, param: str, n_seeds: int, trial_number: int | None = None
+    spec: StudySpec,
+    study: optuna.Study,
+    param: str,
+    n_seeds: int,
+    trial_number: int | None = None,
+    *,
+    by: str | None = None,
 ) -> ComparisonPlan:
     """Check ``param`` and the base trial, and work out each value's configuration.
 
@@ -158,7 +164,9 @@ def plan_comparison(
         )
     if len(spec_param.choices) < 2:
         raise UserError(f"--param: {param!r} has a single choice in {spec.source}; there is nothing to compare")
-    base = _base_trial(spec, study, trial_number)
+    from gapsearch.selection import choose_trial
+
+    base = choose_trial(spec, study, trial_number, by=by)
     others = {name: value for name, value in base.params.items() if name != param}
     if not spec_param.active({**spec.fixed, **others}):
         needs = " and ".join(f"{k} in ({', '.join(map(str, v))})" for k, v in (spec_param.when or {}).items())
@@ -184,31 +192,6 @@ def plan_comparison(
         defaults_used=defaults_used,
         base_params=others,
     )
-
-
-def _base_trial(spec: StudySpec, study: optuna.Study, trial_number: int | None) -> optuna.trial.FrozenTrial:
-    from optuna.trial import TrialState
-
-    from gapsearch.runner import best_trials
-
-    completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if trial_number is not None:
-        for trial in completed:
-            if trial.number == trial_number:
-                return trial
-        numbers = ", ".join(str(t.number) for t in completed) or "none"
-        raise UserError(
-            f"--trial: {trial_number} is not a completed trial of study {spec.name!r} (completed: {numbers})"
-        )
-    front = best_trials(study)
-    if not front:
-        raise StorageError(f"study {spec.name!r} has no completed (and feasible) trial yet; run it first")
-    if len(front) == 1:
-        return front[0]
-    # Several objectives: of the Pareto-optimal trials, the one best in the monitored metric.
-    index = spec.objective_names.index(spec.monitored.metric)
-    pick = max if spec.monitored.direction == "maximize" else min
-    return pick(front, key=lambda trial: trial.values[index])
 
 
 def run_comparison(
@@ -322,6 +305,7 @@ def compare(
     param: str,
     n_seeds: int,
     trial_number: int | None = None,
+    by: str | None = None,
     test: PairedTest = "t",
     on_start: Callable[[ComparisonPlan], None] = lambda plan: None,
     on_run: Callable[[RunRecord], None] = lambda record: None,
@@ -335,7 +319,7 @@ def compare(
     from gapsearch.storage import load_existing_study
 
     study = load_existing_study(storage_url, spec.name)
-    plan = plan_comparison(spec, study, param, n_seeds, trial_number)
+    plan = plan_comparison(spec, study, param, n_seeds, trial_number, by=by)
     data = load_data(spec)
     import_keras()
     from gapsearch.runtime import run_attributes

@@ -11,7 +11,6 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from gapsearch.errors import StorageError, UserError
 from gapsearch.spec.study import StudySpec
 
 TEST_METRICS_ATTR = "test_metrics"
@@ -30,12 +29,19 @@ class TestResult:
 
 
 def evaluate_study(
-    spec: StudySpec, storage_url: str, *, trial_number: int | None = None, include_validation: bool = False
+    spec: StudySpec,
+    storage_url: str,
+    *,
+    trial_number: int | None = None,
+    by: str | None = None,
+    include_validation: bool = False,
 ) -> TestResult:
-    """Trains trial ``trial_number``'s configuration (default: the best) and measures it on the test split.
+    """Trains trial ``trial_number``'s configuration (default: the best, see
+    :func:`gapsearch.selection.choose_trial`) and measures it on the test split.
 
     Raises:
-        StorageError: no such study or trial, or no completed trial.
+        UserError: no such trial, or it did not complete.
+        StorageError: no such study, or no completed trial.
         DataError: the data has no test split.
     """
     import keras
@@ -43,31 +49,13 @@ def evaluate_study(
     from gapsearch.data.dataset import load_splits
     from gapsearch.models.builder import build_model
     from gapsearch.objective import trial_seed
-    from gapsearch.runner import best_trial
-    from gapsearch.space import hyperparameters
+    from gapsearch.selection import choose_trial, trial_hyperparameters
     from gapsearch.storage import load_existing_study
 
     study = load_existing_study(storage_url, spec.name)
-    if trial_number is None and len(study.directions) > 1:
-        raise UserError(
-            f"study {spec.name!r} has several objectives, so no single best trial; "
-            "choose a Pareto-optimal one with --trial (gapsearch best lists them)"
-        )
-    if trial_number is None:
-        trial = best_trial(study)
-        if trial is None:
-            raise StorageError(f"study {spec.name!r} has no completed trial yet; run it first")
-    else:
-        trials = {t.number: t for t in study.get_trials(deepcopy=False)}
-        if trial_number not in trials:
-            raise StorageError(f"study {spec.name!r} has no trial {trial_number} (trials 0 to {len(trials) - 1})")
-        trial = trials[trial_number]
-        if trial.state.name != "COMPLETE":
-            raise StorageError(f"trial {trial_number} of study {spec.name!r} is {trial.state.name}, not COMPLETE")
+    trial = choose_trial(spec, study, trial_number, by=by)
     splits = load_splits(spec.data, spec.base_dir, spec.seed, with_test=True)
-    hp = hyperparameters(spec.fixed, trial.params)
-    if hp.sequence_length == "auto":
-        hp = hp.model_copy(update={"sequence_length": int(trial.user_attrs["sequence_length"])})
+    hp = trial_hyperparameters(spec, trial)
     epochs = _epochs(trial.user_attrs, hp.epochs)
     data = splits.vectorize_final(hp.max_tokens, int(hp.sequence_length), include_validation=include_validation)
     # A retry trains with its first attempt's seed (gapsearch.resume).

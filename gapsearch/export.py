@@ -29,61 +29,43 @@ class ExportError(UserError):
     """The trial asked for has no model to export, or the output cannot be written."""
 
 
-def select_trial(study: optuna.Study, which: str) -> optuna.trial.FrozenTrial:
-    """The trial ``which`` names: ``best`` or a trial number; it must have completed."""
-    from optuna.trial import TrialState
-
-    from gapsearch.runner import best_trial
-
-    best = best_trial(study)
-    if which == "best":
-        if best is None:
-            raise ExportError(f"study {study.study_name!r} has no completed trial yet; run it first")
-        return best
-    if not which.isdigit():
-        raise ExportError(f"--trial: {which!r} is not a trial number; expected 'best' or a number such as 3")
-    trials = study.get_trials(deepcopy=False)
-    number = int(which)
-    if number >= len(trials):
-        raise ExportError(
-            f"--trial: study {study.study_name!r} has no trial {number}; its trials are 0 to {len(trials) - 1}"
-        )
-    trial = trials[number]
-    if trial.state != TrialState.COMPLETE:
-        hint = f"; the best is trial {best.number}" if best is not None else ""
-        raise ExportError(f"--trial: trial {number} is {trial.state.name}; only completed trials have a model{hint}")
-    return trial
-
-
 @dataclass(frozen=True)
 class Exported:
     trial_number: int
-    value: float | None
+    values: dict[str, float]  # the trial's objective values, by objective name
     path: Path
     savedmodel: Path | None
 
 
 def export_study_model(
-    spec: StudySpec, storage_url: str, which: str, output: Path, *, savedmodel: Path | None = None
+    spec: StudySpec,
+    storage_url: str,
+    which: str | int,
+    output: Path,
+    *,
+    by: str | None = None,
+    savedmodel: Path | None = None,
 ) -> Exported:
-    """``gapsearch export``: the model of trial ``which`` of the study ``spec`` names, from its artifact store."""
+    """``gapsearch export``: the model of the trial ``which`` names (see :func:`gapsearch.selection.choose_trial`)."""
     from gapsearch.artifacts import open_artifact_store
     from gapsearch.storage import load_existing_study
 
     study = load_existing_study(storage_url, spec.name)
     store = open_artifact_store(spec.artifacts, create=False)
-    return export_model(study, store, which, output, savedmodel=savedmodel)
+    return export_model(spec, study, store, which, output, by=by, savedmodel=savedmodel)
 
 
 def export_model(
+    spec: StudySpec,
     study: optuna.Study,
     store: ArtifactStore,
-    which: str,
+    which: str | int,
     output: Path,
     *,
+    by: str | None = None,
     savedmodel: Path | None = None,
 ) -> Exported:
-    """Write the model of trial ``which`` (``best`` or a number) to ``output`` (a ``.keras`` file).
+    """Write the model of trial ``which`` (``best`` or a number; ``by`` an objective) to ``output`` (``.keras``).
 
     Raises:
         ExportError: no such completed trial, the trial saved no model or it was removed, or ``output``
@@ -98,7 +80,9 @@ def export_model(
         raise ExportError(f"-o: {str(output)!r} must end in .keras (Keras' file format), for example model.keras")
     if not output.parent.is_dir():
         raise ExportError(f"-o: the folder {output.parent} does not exist")
-    trial = select_trial(study, which)
+    from gapsearch.selection import choose_trial
+
+    trial = choose_trial(spec, study, which, by=by)
     if savedmodel is not None:
         from gapsearch.export_savedmodel import check_savedmodel_target
 
@@ -129,7 +113,7 @@ def export_model(
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
-    return Exported(trial.number, trial.value, output, savedmodel)
+    return Exported(trial.number, dict(zip(spec.objective_names, trial.values, strict=True)), output, savedmodel)
 
 
 def load_text_classifier(path: Path) -> TextClassifier:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from gapsearch.errors import GapsearchError, StorageError, UserError
 from gapsearch.masking import mask_secrets, mask_url
+from gapsearch.selection import best_trial, best_trials
 from gapsearch.spec.study import COSTS, METRIC_TASKS, StudySpec
 from gapsearch.storage import open_storage
 from gapsearch.workers.registry import WorkerIdentity, note_budget
@@ -334,54 +335,12 @@ def run_study(
     )
 
 
-def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
-    """The best completed (and feasible) trial; None when there is none, or several objectives."""
-    if len(study.directions) > 1:
-        return None
-    try:
-        return study.best_trial
-    except ValueError:
-        return None
-
-
-def best_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """The Pareto-optimal completed trials (feasible ones only when there are constraints), by number.
-
-    In a study with one objective, the best trial alone (or none).
-    """
-    if len(study.directions) == 1:
-        trial = best_trial(study)
-        return [] if trial is None else [trial]
-    return sorted(study.best_trials, key=lambda trial: trial.number)
-
-
-def require_best_trials(spec: StudySpec, study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """:func:`best_trials`, or a one-line error saying why there is none yet (``gapsearch best``).
-
-    Raises:
-        StorageError: no completed trial, or (with constraints) no feasible one.
-    """
-    trials = best_trials(study)
-    if trials:
-        return trials
-    completed = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    if completed and spec.constraints:
-        raise StorageError(
-            f"study {spec.name!r} has no feasible trial yet: all {len(completed)} completed trials break "
-            "a bound of constraints (gapsearch trials shows them)"
-        )
-    raise StorageError(f"study {spec.name!r} has no completed trial yet")
-
-
 __all__ = [
     "RunOutcome",
-    "best_trial",
-    "best_trials",
     "check_metric_fits",
     "count_finished",
     "create_or_load_study",
     "join_study",
     "load_data",
-    "require_best_trials",
     "run_study",
 ]

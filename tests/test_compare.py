@@ -92,8 +92,7 @@ def test_bad_parameters_are_one_line_each(compared):
     cases = {
         ("--param", "poling"): "error: --param: 'poling' is not searched in {file} "
         "(searched: embedding_dim, pooling, attention_units); did you mean 'pooling'?",
-        ("--param", "pooling", "--trial", "7"): "error: --trial: 7 is not a completed trial of study 'tiny' "
-        "(completed: 0)",
+        ("--param", "pooling", "--trial", "7"): "error: --trial: study 'tiny' has no trial 7; its trials are 0 to 0",
     }
     for args, message in cases.items():
         result = gapsearch("compare", "tiny.yaml", *args, cwd=folder)

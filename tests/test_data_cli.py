@@ -43,7 +43,7 @@ def test_evaluate_trains_the_best_trial_and_stores_its_test_metrics(tiny_study):
     assert 0.0 <= stored["metrics"]["test_accuracy"] <= 1.0
     missing = gapsearch("evaluate", "tiny.yaml", "--trial", "7", cwd=folder)
     assert missing.returncode == 2
-    assert missing.stderr.strip() == "error: study 'tiny' has no trial 7 (trials 0 to 0)"
+    assert missing.stderr.strip() == "error: --trial: study 'tiny' has no trial 7; its trials are 0 to 0"
 
 
 def test_validate_and_data_on_real_studies_never_import_keras(datasets):

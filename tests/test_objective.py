@@ -11,7 +11,8 @@ import pytest
 
 from gapsearch.console import trial_records
 from gapsearch.objective import trial_seed
-from gapsearch.runner import best_trials, run_study
+from gapsearch.runner import run_study
+from gapsearch.selection import best_trials
 from gapsearch.spec import load_study
 from gapsearch.stats import summarize
 from tests.conftest import TINY_STUDY, gapsearch
@@ -64,11 +65,10 @@ def test_two_objectives_give_a_pareto_front_of_distinct_sizes(tmp_path):
     assert [int(line.split()[0]) for line in best[2:]] == numbers
     rows = json.loads(gapsearch("trials", "pareto.yaml", "--format", "json", cwd=tmp_path, check=True).stdout)
     assert [(r["val_accuracy"], r["params"]) for r in rows] == [tuple(t.values) for t in study.trials]
-    evaluate = gapsearch("evaluate", "pareto.yaml", cwd=tmp_path)
-    assert evaluate.returncode == 2 and evaluate.stderr.splitlines() == [
-        "error: study 'pareto' has several objectives, so no single best trial; "
-        "choose a Pareto-optimal one with --trial (gapsearch best lists them)"
-    ]
+    # Every command that takes one trial takes the front's best in the monitored metric (gapsearch.selection).
+    chosen = max(front, key=lambda t: (t.values[0], -t.number))
+    evaluate = gapsearch("evaluate", "pareto.yaml", cwd=tmp_path, check=True)
+    assert evaluate.stdout.startswith(f"trial {chosen.number}: trained on train (")
 
 
 def test_a_constraint_marks_oversized_trials_infeasible_and_keeps_them(tmp_path):

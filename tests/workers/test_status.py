@@ -6,8 +6,8 @@ import optuna
 
 from gapsearch.console import REASON_WIDTH, clip, trial_line
 from gapsearch.spec.loader import load_study
-from gapsearch.workers.status import study_status
 from gapsearch.workers.registry import workers_seen
+from gapsearch.workers.status import study_status
 from tests.conftest import gapsearch
 from tests.workers.trivial_worker import create
 
