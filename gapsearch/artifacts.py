@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import StorageError, UserError
 from gapsearch.spec.artifacts import ArtifactsSpec
-from gapsearch.spec.study import SINGLE_LABEL_TASKS
+from gapsearch.spec.metrics import SINGLE_LABEL_TASKS
 
 if TYPE_CHECKING:
     import keras

@@ -54,7 +54,7 @@ def bucket_lengths(lengths: np.ndarray, n_buckets: int, width: int, *, longest: 
 class LengthBucketedBatches(keras.utils.PyDataset):
     """Batches of ``(x, y)`` whose texts share a length bucket, each cut to its bucket's length.
 
-    Hand it to Keras through :func:`for_keras`: under TensorFlow, Keras would fix the batches'
+    Hand it to Keras through :func:`gapsearch.training.for_keras`: under TensorFlow, Keras would fix the batches'
     shape from the first two, and a batch of another length would then fail.
 
     With ``shuffle``, every epoch draws new batches (texts shuffled within their bucket) in a new
@@ -126,16 +126,3 @@ class LengthBucketedBatches(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         self.epoch += 1
         self._batches = self.batches_of_epoch(self.epoch)
-
-
-def for_keras(batches: LengthBucketedBatches):
-    """``batches`` as ``fit`` and ``evaluate`` should get them on this Keras backend.
-
-    Under TensorFlow, a prefetching ``tf.data`` pipeline with an open length dimension
-    (:mod:`gapsearch.tf_batching`); on the other backends, the PyDataset itself.
-    """
-    if keras.backend.backend() == "tensorflow":
-        from gapsearch.tf_batching import as_tf_dataset
-
-        return as_tf_dataset(batches)
-    return batches

@@ -9,6 +9,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from gapsearch.trial_attrs import FAIL_REASON
+
 if TYPE_CHECKING:
     import optuna
     from tqdm import tqdm
@@ -65,7 +67,7 @@ def trial_line(trial: optuna.trial.FrozenTrial, metric: str | Sequence[str]) -> 
     line = (
         f"trial {trial.number:>3}  {trial.state.name:<8}  {value:<20}  {seconds:6.1f}s  {format_params(trial.params)}"
     )
-    reason = trial.user_attrs.get("fail_reason")
+    reason = trial.user_attrs.get(FAIL_REASON)
     if reason and trial.state.name == "FAIL":
         line += f"  ({clip(str(reason).splitlines()[0], REASON_WIDTH)})"
     return line

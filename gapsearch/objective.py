@@ -20,10 +20,12 @@ import optuna
 from gapsearch.errors import TrialFailed, UserError
 from gapsearch.resume import TrialResume, first_attempt_number
 from gapsearch.space import hyperparameters, sample
+from gapsearch.spec.metrics import COSTS, SINGLE_LABEL_TASKS
 from gapsearch.spec.objectives import ObjectiveSpec
-from gapsearch.spec.study import COSTS, SINGLE_LABEL_TASKS, StudySpec
+from gapsearch.spec.study import StudySpec
 from gapsearch.stats import summarize
 from gapsearch.storage_retry import DatabaseLost
+from gapsearch.trial_attrs import FAIL_REASON
 
 if TYPE_CHECKING:
     import keras
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.training import TrainingResult
 
-FAIL_REASON = "fail_reason"
 CONSTRAINTS_KEY = "constraints"  # optuna.study._constrained_optimization._CONSTRAINTS_KEY
 _SEED_STRIDE = 100_003
 _REPEAT_STRIDE = 1_000_003

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from gapsearch.errors import GapsearchError, StorageError, UserError
 from gapsearch.masking import mask_secrets, mask_url
 from gapsearch.selection import best_trial, best_trials
-from gapsearch.spec.study import COSTS, METRIC_TASKS, StudySpec
+from gapsearch.spec.metrics import COSTS, METRIC_TASKS
+from gapsearch.spec.study import StudySpec
 from gapsearch.storage import open_storage
 from gapsearch.workers.registry import WorkerIdentity, note_budget
 from gapsearch.workers.signals import StopSignals
@@ -74,7 +75,7 @@ class RunOutcome:
 
         from optuna.trial import TrialState
 
-        from gapsearch.workers.loop import FAIL_REASON, STOPPED_BY
+        from gapsearch.trial_attrs import FAIL_REASON, STOPPED_BY
 
         here = socket.gethostname()
         trials = study.get_trials(deepcopy=False)

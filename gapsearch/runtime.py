@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import importlib.util
 import json
 import logging
@@ -12,8 +13,6 @@ import socket
 import sys
 from collections.abc import Iterator
 from typing import Any
-
-import gapsearch
 
 
 @contextlib.contextmanager
@@ -183,7 +182,7 @@ def run_attributes() -> dict[str, Any]:
         "device": device_description(),
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
         "python_version": platform.python_version(),
-        "gapsearch_version": gapsearch.__version__,
+        "gapsearch_version": importlib.metadata.version("gapsearch"),
         "keras_version": keras.__version__,
         "backend": keras.backend.backend(),
         "backend_version": backend_version(),

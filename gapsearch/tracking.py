@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import TrackingError, UserError
+from gapsearch.trial_attrs import FAIL_REASON
 
 if TYPE_CHECKING:
     import optuna
@@ -114,7 +115,7 @@ class MlflowTracker:
         params = [Param(name, str(value)) for name, value in trial.params.items()]
         params.append(Param("trial_number", str(trial.number)))
         client.log_batch(run_id, metrics=metrics, params=params)
-        for key in ("fail_reason", "warm_start_from"):
+        for key in (FAIL_REASON, "warm_start_from"):
             if key in trial.user_attrs:
                 client.set_tag(run_id, f"gapsearch.{key}", str(trial.user_attrs[key])[:5000])
         self._log_artifacts(study, trial, run_id)

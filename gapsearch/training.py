@@ -9,7 +9,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -17,6 +17,9 @@ import numpy as np
 from gapsearch.checkpoints import SavedTraining, TrialCheckpoint
 from gapsearch.errors import TrialFailed
 from gapsearch.models.metrics import ConfusionCounts
+
+if TYPE_CHECKING:
+    from gapsearch.batching import LengthBucketedBatches
 
 #: Validation runs in batches this much larger than training's (at most 256 texts): no gradients,
 #: so fewer, larger steps give the same metrics sooner.
@@ -250,6 +253,19 @@ def _build_optimizer(model: keras.Model) -> None:
         model.optimizer.build(model.trainable_variables)
 
 
+def for_keras(batches: LengthBucketedBatches):
+    """``batches`` as ``fit`` and ``evaluate`` should get them on this Keras backend.
+
+    Under TensorFlow, a prefetching ``tf.data`` pipeline with an open length dimension
+    (:mod:`gapsearch.tf_batching`); on the other backends, the PyDataset itself.
+    """
+    if keras.backend.backend() == "tensorflow":
+        from gapsearch.tf_batching import as_tf_dataset
+
+        return as_tf_dataset(batches)
+    return batches
+
+
 def _batches(
     x_train, y_train, x_validation, y_validation, n_buckets: int, batch_size: int, seed: int, first_epoch: int
 ):
@@ -257,7 +273,7 @@ def _batches(
 
     With ``n_buckets`` > 0 length-bucketed; else one bucket of the full width (plain shuffled batches).
     """
-    from gapsearch.batching import LengthBucketedBatches, bucket_lengths, for_keras, text_lengths
+    from gapsearch.batching import LengthBucketedBatches, bucket_lengths, text_lengths
 
     if n_buckets > 0:
         train_lengths, validation_lengths = text_lengths(x_train), text_lengths(x_validation)

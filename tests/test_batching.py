@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import pytest
 
-from gapsearch.batching import LENGTH_MULTIPLE, LengthBucketedBatches, bucket_lengths, for_keras, text_lengths
+from gapsearch.batching import LENGTH_MULTIPLE, LengthBucketedBatches, bucket_lengths, text_lengths
 from gapsearch.models.builder import build_model
 from gapsearch.spec import Hyperparameters
-from gapsearch.training import train
+from gapsearch.training import for_keras, train
 
 WIDTH = 40
 VOCABULARY_SIZE = 60

@@ -150,7 +150,8 @@ def test_a_stopped_run_counts_only_its_own_interrupted_trials(tmp_path):
     from optuna.trial import TrialState
 
     from gapsearch.runner import RunOutcome
-    from gapsearch.workers.loop import FAIL_REASON, STOPPED_BY, requeue
+    from gapsearch.trial_attrs import FAIL_REASON, STOPPED_BY
+    from gapsearch.workers.loop import requeue
 
     spec = spec_from(tmp_path, TINY_STUDY)
     url = f"sqlite:///{tmp_path / 'g.db'}"
@@ -196,7 +197,8 @@ def test_the_stop_line_says_when_the_stopped_trial_was_not_queued_again(tmp_path
     from optuna.trial import TrialState
 
     from gapsearch.runner import RunOutcome
-    from gapsearch.workers.loop import FAIL_REASON, STOPPED_BY, requeue
+    from gapsearch.trial_attrs import FAIL_REASON, STOPPED_BY
+    from gapsearch.workers.loop import requeue
 
     spec = spec_from(tmp_path, TINY_STUDY)
     url = f"sqlite:///{tmp_path / 'g.db'}"

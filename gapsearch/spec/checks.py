@@ -24,9 +24,10 @@ from gapsearch.spec.hyperparameters import (
     Hyperparameters,
 )
 from gapsearch.spec.messages import describe, did_you_mean
+from gapsearch.spec.metrics import COSTS, METRIC_DIRECTIONS
 from gapsearch.spec.pruners import COSTS_KNOWN_BEFORE_TRAINING
 from gapsearch.spec.space import Choice, Range
-from gapsearch.spec.study import COSTS, METRIC_DIRECTIONS, StudySpec
+from gapsearch.spec.study import StudySpec
 
 Problem = tuple[str, str]
 

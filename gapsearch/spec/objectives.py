@@ -3,7 +3,7 @@
 A study names one training metric with ``metric``/``direction``, or several quantities with
 ``objectives``. Any quantity a trial measures may be an objective or be bounded: the validation
 metrics of training, and the costs :mod:`gapsearch.costs` measures the same way in every trial.
-Which names exist is :data:`gapsearch.spec.study.METRIC_DIRECTIONS`; the checks hold names to it.
+Which names exist is :data:`gapsearch.spec.metrics.METRIC_DIRECTIONS`; the checks hold names to it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from gapsearch.spec._base import Frozen
 
 
 def _quantity_enum(schema: dict[str, Any]) -> None:
-    from gapsearch.spec.study import METRIC_DIRECTIONS
+    from gapsearch.spec.metrics import METRIC_DIRECTIONS
 
     schema["enum"] = list(METRIC_DIRECTIONS)
 

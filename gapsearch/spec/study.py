@@ -12,6 +12,7 @@ from gapsearch.spec._base import Frozen
 from gapsearch.spec.artifacts import ArtifactsSpec
 from gapsearch.spec.data import DataSpec, any_of_in_schema
 from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
+from gapsearch.spec.metrics import COSTS, METRIC_DIRECTIONS, Metric
 from gapsearch.spec.objectives import Bound, ObjectiveSpec
 from gapsearch.spec.pruners import MedianPruner, PrunerSpec
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
@@ -20,30 +21,6 @@ from gapsearch.spec.tracking import TrackingSpec
 from gapsearch.spec.warm_start import WarmStartSpec
 from gapsearch.spec.workers import WorkersSpec
 
-Metric = Literal["val_accuracy", "val_auc", "val_macro_f1", "val_mae", "val_rmse", "val_loss"]
-METRIC_DIRECTIONS: dict[str, str] = {
-    "val_accuracy": "maximize",
-    "val_auc": "maximize",
-    "val_macro_f1": "maximize",
-    "val_mae": "minimize",
-    "val_rmse": "minimize",
-    "val_loss": "minimize",
-}
-# Costs measured the same way in every trial (gapsearch.costs): objectives and constraints may name them too.
-COSTS: tuple[str, ...] = ("params", "embedding_params", "flops", "train_seconds", "latency_ms")
-METRIC_DIRECTIONS.update(dict.fromkeys(COSTS, "minimize"))
-_CLASSIFICATION = ("binary", "multiclass", "multilabel")
-#: The tasks whose texts each have one class: a confusion matrix describes their errors.
-SINGLE_LABEL_TASKS: tuple[str, ...] = ("binary", "multiclass")
-#: The tasks each metric is measured for.
-METRIC_TASKS: dict[str, tuple[str, ...]] = {
-    "val_accuracy": _CLASSIFICATION,
-    "val_auc": _CLASSIFICATION,
-    "val_macro_f1": _CLASSIFICATION,
-    "val_mae": ("regression",),
-    "val_rmse": ("regression",),
-    "val_loss": (*_CLASSIFICATION, "regression"),
-}
 DEFAULT_STORAGE = "sqlite:///gapsearch.db"
 
 

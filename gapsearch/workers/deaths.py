@@ -41,7 +41,7 @@ def fail_trials_of_dead_worker(study: optuna.Study, pid: int, reason: str) -> li
     import optuna
     from optuna.trial import TrialState
 
-    from gapsearch.workers.loop import FAIL_REASON
+    from gapsearch.trial_attrs import FAIL_REASON
 
     here = socket.gethostname()
     storage = study._storage
@@ -74,7 +74,7 @@ def explain_stale_trials(study: optuna.Study) -> None:
     """
     import optuna
 
-    from gapsearch.workers.loop import FAIL_REASON
+    from gapsearch.trial_attrs import FAIL_REASON
 
     storage = study._storage
     if not hasattr(storage, "_get_stale_trial_ids"):

@@ -32,6 +32,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from gapsearch.storage_retry import DatabaseLost, OutageWindow, outage_window_of
+from gapsearch.trial_attrs import FAIL_REASON, STOPPED_BY
 from gapsearch.workers.deaths import explain_stale_trials
 from gapsearch.workers.registry import WorkerIdentity, note_worker
 from gapsearch.workers.retry import RetryWithParameters
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
-FAIL_REASON = "fail_reason"
-STOPPED_BY = "the worker was stopped by"
 _NOTE_EVERY = 10.0  # seconds between notes in the worker registry while waiting
 _log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import pytest
 
 from gapsearch.errors import StudyFileError
 from gapsearch.spec import load_study
-from gapsearch.spec.study import COSTS, METRIC_DIRECTIONS
+from gapsearch.spec.metrics import COSTS, METRIC_DIRECTIONS
 
 BASE = """\
 name: s
