@@ -18,16 +18,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import StorageError, UserError
+from gapsearch.optuna_compat import replace_dashboard_note, storage_of
 from gapsearch.spec.artifacts import ArtifactsSpec
 from gapsearch.spec.metrics import SINGLE_LABEL_TASKS
 
 if TYPE_CHECKING:
     import keras
     import optuna
-    from optuna.artifacts._protocol import ArtifactStore
 
     from gapsearch.data.cache import StudyData
     from gapsearch.data.dataset import VectorizedSplits
+    from gapsearch.optuna_compat import ArtifactStore
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.spec.study import StudySpec
     from gapsearch.training import TrainingResult
@@ -159,7 +160,7 @@ def model_artifacts(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> lis
     """The model artifacts (Optuna ``ArtifactMeta``) recorded on ``trial``."""
     from optuna.artifacts import get_all_artifact_meta
 
-    return [m for m in get_all_artifact_meta(trial, storage=study._storage) if m.filename == MODEL_FILENAME]
+    return [m for m in get_all_artifact_meta(trial, storage=storage_of(study)) if m.filename == MODEL_FILENAME]
 
 
 def remove_beaten_models(study: optuna.Study, store: ArtifactStore, value: float, by_trial: int) -> int:
@@ -193,11 +194,7 @@ def remove_beaten_models(study: optuna.Study, store: ArtifactStore, value: float
 
 def _note_on_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial, body: str) -> None:
     """Set the dashboard note of a finished trial (notes live in the study's attributes, so this is allowed)."""
-    from optuna_dashboard._note import get_note_from_system_attrs, save_note_with_version
-
-    storage = study._storage
-    note = get_note_from_system_attrs(storage.get_study_system_attrs(study._study_id), trial._trial_id)
-    save_note_with_version(storage, study._study_id, trial._trial_id, note["version"] + 1, body)
+    replace_dashboard_note(study, trial, body)
 
 
 def study_note(spec: StudySpec, study_data: StudyData, *, storage_url: str = "") -> str:

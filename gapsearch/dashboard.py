@@ -16,12 +16,13 @@ from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from gapsearch import optuna_compat
 from gapsearch.errors import UserError
 from gapsearch.masking import mask_url
 from gapsearch.spec.artifacts import DEFAULT_ARTIFACT_STORE, ArtifactsSpec
 
 if TYPE_CHECKING:
-    from optuna.artifacts._protocol import ArtifactStore
+    from gapsearch.optuna_compat import ArtifactStore
 
 
 class _ThreadedServer(ThreadingMixIn, WSGIServer):
@@ -105,7 +106,7 @@ def serve_dashboard(
     storage = open_storage(target.storage_url, create=False)
     study_id = None
     if target.study_name is not None:
-        study_id = load_existing_study(target.storage_url, target.study_name)._study_id
+        study_id = optuna_compat.study_id(load_existing_study(target.storage_url, target.study_name))
     store: ArtifactStore | None = None
     if target.artifacts is not None:
         store = open_artifact_store(target.artifacts, create=False)

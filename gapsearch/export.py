@@ -19,9 +19,9 @@ from gapsearch.errors import UserError
 
 if TYPE_CHECKING:
     import optuna
-    from optuna.artifacts._protocol import ArtifactStore
 
     from gapsearch.models.text_classifier import TextClassifier
+    from gapsearch.optuna_compat import ArtifactStore
     from gapsearch.spec.study import StudySpec
 
 

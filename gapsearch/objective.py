@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import optuna
 
 from gapsearch.errors import TrialFailed, UserError
+from gapsearch.optuna_compat import set_trial_constraints
 from gapsearch.resume import TrialResume, first_attempt_number
 from gapsearch.space import hyperparameters, sample
 from gapsearch.spec.metrics import COSTS, SINGLE_LABEL_TASKS
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.training import TrainingResult
 
-CONSTRAINTS_KEY = "constraints"  # optuna.study._constrained_optimization._CONSTRAINTS_KEY
 _SEED_STRIDE = 100_003
 _REPEAT_STRIDE = 1_000_003
 
@@ -286,7 +286,7 @@ class Objective:
             else:  # a pruned trial never measured this metric: the bound counts as kept (samplers need a value)
                 values += [0.0] * len(bound.violations(0.0))
         # Trial.set_constraint (Optuna 5) writes one key per name, which optuna-dashboard 0.21 does not read.
-        trial.storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, values)
+        set_trial_constraints(trial, values)
 
     def _record(self, trial: optuna.Trial, runs: list[TrainingRun], results: list[TrainingResult]) -> None:
         first = results[0]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gapsearch.checkpoints import SavedTraining, TrialCheckpoint, checkpoint_folder
+from gapsearch.optuna_compat import trial_id
 
 if TYPE_CHECKING:
     import keras
@@ -31,7 +32,7 @@ FIRST_MODEL = "first_run.weights.h5"  # with several runs, the first run's train
 
 def first_attempt_number(trial: optuna.Trial) -> int:
     """The number of the trial's first attempt: its own, or for a retry the failed trial's it stands for."""
-    return int(trial.storage.get_trial_system_attrs(trial._trial_id).get("failed_trial", trial.number))
+    return int(trial.storage.get_trial_system_attrs(trial_id(trial)).get("failed_trial", trial.number))
 
 
 @dataclass

@@ -73,10 +73,6 @@ def choose_trial(
     """
     if which is None:
         which = "best"
-    if isinstance(which, str) and which != "best":
-        if not which.isdigit():
-            raise UserError(f"--trial: {which!r} is not a trial number; expected 'best' or a number such as 3")
-        which = int(which)
     if by is not None and by not in spec.objective_names:
         accepted = " or ".join(repr(name) for name in spec.objective_names)
         raise UserError(f"--by: {by!r} is not an objective of study {spec.name!r}; expected {accepted}")
@@ -88,16 +84,19 @@ def choose_trial(
         index = spec.objective_names.index(metric)
         sign = 1.0 if spec.directions[index] == "maximize" else -1.0
         return max(front, key=lambda trial: (sign * trial.values[index], -trial.number))
+    if isinstance(which, str) and not which.isdigit():
+        raise UserError(f"--trial: {which!r} is not a trial number; expected 'best' or a number such as 3")
+    number = int(which)
     if by is not None:
-        raise UserError(f"--by chooses among the Pareto-optimal trials, so it goes with --trial best, not {which}")
+        raise UserError(f"--by chooses among the Pareto-optimal trials, so it goes with --trial best, not {number}")
     trials = study.get_trials(deepcopy=False)
-    if not 0 <= which < len(trials):
+    if not 0 <= number < len(trials):
         span = f"its trials are 0 to {len(trials) - 1}" if trials else "it has no trials yet"
-        raise UserError(f"--trial: study {spec.name!r} has no trial {which}; {span}")
-    trial = trials[which]
+        raise UserError(f"--trial: study {spec.name!r} has no trial {number}; {span}")
+    trial = trials[number]
     if trial.state.name != "COMPLETE":
         raise UserError(
-            f"--trial: trial {which} of study {spec.name!r} is {trial.state.name}; only completed trials can be "
+            f"--trial: trial {number} of study {spec.name!r} is {trial.state.name}; only completed trials can be "
             "chosen (gapsearch best lists the best)"
         )
     return trial

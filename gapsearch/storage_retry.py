@@ -31,6 +31,7 @@ from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
 from gapsearch.errors import GapsearchError
+from gapsearch.optuna_compat import PRIVATE_STORAGE_METHODS
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,12 +63,7 @@ RETRIED_METHODS = (
     "get_n_trials",
     "get_best_trial",
     "record_heartbeat",
-    "_get_stale_trial_ids",
-    # What Optuna's in-process cache (which wraps every RDBStorage) calls instead of the public methods.
-    "_create_new_trial",
-    "_set_trial_param",
-    "_get_best_trial_id",
-    "_get_trials",
+    *PRIVATE_STORAGE_METHODS,
 )
 TRANSIENT = (optuna.exceptions.StorageInternalError, sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import TrackingError, UserError
+from gapsearch.optuna_compat import storage_of
 from gapsearch.trial_attrs import FAIL_REASON
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class MlflowTracker:
 
         from gapsearch.artifacts import open_artifact_store
 
-        metas = get_all_artifact_meta(trial, storage=study._storage)
+        metas = get_all_artifact_meta(trial, storage=storage_of(study))
         if not metas:
             return
         store = open_artifact_store(self.spec.artifacts, create=False)

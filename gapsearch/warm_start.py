@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import UserError
+from gapsearch.optuna_compat import CONSTRAINTS_KEY
 from gapsearch.spec.checks import sampling_order
 from gapsearch.spec.hyperparameters import INTEGER_NAMES
 from gapsearch.spec.space import Choice, ParamSpec, Range
@@ -132,7 +133,7 @@ def _key(value: float, direction: optuna.study.StudyDirection) -> float:
 
 
 def _feasible(trial: optuna.trial.FrozenTrial) -> bool:
-    constraints = trial.system_attrs.get("constraints")
+    constraints = trial.system_attrs.get(CONSTRAINTS_KEY)
     return constraints is None or all(value <= 0 for value in constraints)
 
 

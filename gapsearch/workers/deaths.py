@@ -16,6 +16,8 @@ import signal
 import socket
 from typing import TYPE_CHECKING
 
+from gapsearch.optuna_compat import stale_trial_ids, storage_of, trial_id
+
 if TYPE_CHECKING:
     import optuna
 
@@ -44,7 +46,7 @@ def fail_trials_of_dead_worker(study: optuna.Study, pid: int, reason: str) -> li
     from gapsearch.trial_attrs import FAIL_REASON
 
     here = socket.gethostname()
-    storage = study._storage
+    storage = storage_of(study)
     retry = (
         storage.get_heartbeat_stale_trial_callback() if hasattr(storage, "get_heartbeat_stale_trial_callback") else None
     )
@@ -53,15 +55,15 @@ def fail_trials_of_dead_worker(study: optuna.Study, pid: int, reason: str) -> li
         if trial.user_attrs.get("pid") != pid or trial.user_attrs.get("hostname") != here:
             continue
         try:
-            storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, reason)
+            storage.set_trial_user_attr(trial_id(trial), FAIL_REASON, reason)
             if retry is None:
                 failed.append((trial.number, None))
                 continue
-            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            storage.set_trial_state_values(trial_id(trial), TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # failed as stale by a worker that looked first
         before = len(study.get_trials(deepcopy=False))
-        retry(study, storage.get_trial(trial._trial_id))
+        retry(study, storage.get_trial(trial_id(trial)))
         failed.append((trial.number, len(study.get_trials(deepcopy=False)) > before))
     return failed
 
@@ -76,20 +78,18 @@ def explain_stale_trials(study: optuna.Study) -> None:
 
     from gapsearch.trial_attrs import FAIL_REASON
 
-    storage = study._storage
-    if not hasattr(storage, "_get_stale_trial_ids"):
-        return
-    stale = set(storage._get_stale_trial_ids(study._study_id))
+    storage = storage_of(study)
+    stale = stale_trial_ids(study)
     if not stale:
         return
     for trial in study.get_trials(deepcopy=False):
-        if trial._trial_id not in stale or FAIL_REASON in trial.user_attrs:
+        if trial_id(trial) not in stale or FAIL_REASON in trial.user_attrs:
             continue
         attrs = trial.user_attrs
         worker = f"worker {attrs.get('worker_id', '?')} on {attrs.get('hostname', '?')} (pid {attrs.get('pid', '?')})"
         try:
             storage.set_trial_user_attr(
-                trial._trial_id,
+                trial_id(trial),
                 FAIL_REASON,
                 f"{worker} sent no heartbeat within the grace period: it died or was cut off",
             )

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from gapsearch.optuna_compat import begin_optimize_loop, end_optimize_loop, stop_requested, storage_of, trial_id
 from gapsearch.storage_retry import DatabaseLost, OutageWindow, outage_window_of
 from gapsearch.trial_attrs import FAIL_REASON, STOPPED_BY
 from gapsearch.workers.deaths import explain_stale_trials
@@ -40,7 +41,8 @@ from gapsearch.workers.signals import StopSignals, WorkerInterrupted
 
 if TYPE_CHECKING:
     import optuna
-    from optuna.storages._heartbeat import BaseHeartbeat
+
+    from gapsearch.optuna_compat import BaseHeartbeat
 
 T = TypeVar("T")
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
@@ -102,7 +104,7 @@ class _Heartbeat:
     """
 
     def __init__(self, study: optuna.Study, trial_id: int, interval: int, also: Callable[[], None]) -> None:
-        self._storage = cast("BaseHeartbeat", study._storage)
+        self._storage = cast("BaseHeartbeat", storage_of(study))
         self._trial_id = trial_id
         self._interval = interval
         self._also = also
@@ -157,7 +159,7 @@ def _requeue_orphans(study: optuna.Study, older_than: float) -> None:
         started = trial.datetime_start
         if "worker_id" not in trial.user_attrs and started and (now - started).total_seconds() > older_than:
             try:
-                study._storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
+                storage_of(study).set_trial_state_values(trial_id(trial), TrialState.WAITING)
             except optuna.exceptions.UpdateFinishedTrialError:  # another worker got there first
                 continue
 
@@ -191,7 +193,7 @@ def work_to_budget(
     from optuna.trial import TrialState
 
     # One window for the whole process: the storage's own retries and this loop's share it.
-    settings = dataclasses.replace(settings, window=outage_window_of(study._storage) or settings.window)
+    settings = dataclasses.replace(settings, window=outage_window_of(storage_of(study)) or settings.window)
     own_signals = stop is None
     stop = (stop or StopSignals()).install() if own_signals else stop
     assert stop is not None
@@ -211,18 +213,18 @@ def work_to_budget(
             last_note = time.monotonic()
             reconnecting(lambda: note_worker(study, worker, activity, started=started), "noting the worker", settings)
 
-    interval = study._storage.get_heartbeat_interval() if hasattr(study._storage, "get_heartbeat_interval") else None
+    storage = storage_of(study)
+    interval = storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
     # This loop is an optimize() loop: samplers may call study.stop() (GridSampler does once its grid is
     # used up), which Optuna allows only inside one and signals through the study's stop flag.
-    study._thread_local.in_optimize_loop = True
-    study._stop_flag = False
+    begin_optimize_loop(study)
     try:
         note("starting", force=True)
         while True:
             if stop.requested:
                 result.stopped_by = stop.requested
                 break
-            if study._stop_flag:
+            if stop_requested(study):
                 result.stopped_by = "sampler"
                 break
             if settings.timeout is not None and time.time() - started >= settings.timeout:
@@ -249,7 +251,7 @@ def work_to_budget(
             trial = reconnecting(study.ask, "creating a trial", settings)
             finished, running_below = reconnecting(partial(_counts, study, below=trial.number), "counting", settings)
             if finished + running_below >= settings.budget:  # another worker took the last slot first
-                put_back = partial(study._storage.set_trial_state_values, trial._trial_id, TrialState.WAITING)
+                put_back = partial(storage_of(study).set_trial_state_values, trial_id(trial), TrialState.WAITING)
                 reconnecting(put_back, "putting back a surplus trial", settings)
                 continue
             frozen = _run_one(study, trial, objective, settings, worker, catch, stop, interval, note)
@@ -271,7 +273,7 @@ def work_to_budget(
                 break
         note(f"stopped ({result.stopped_by})", force=True)
     finally:
-        study._thread_local.in_optimize_loop = False
+        end_optimize_loop(study)
         if own_signals:
             stop.restore()
     return result
@@ -298,9 +300,9 @@ def _run_one(
     heartbeat: contextlib.AbstractContextManager = contextlib.nullcontext()
     if interval:
         # The first beat before anything else: a trial that never had one can never be found stale.
-        first_beat = partial(cast("BaseHeartbeat", study._storage).record_heartbeat, trial._trial_id)
+        first_beat = partial(cast("BaseHeartbeat", storage_of(study)).record_heartbeat, trial_id(trial))
         reconnecting(first_beat, "recording a heartbeat", settings)
-        heartbeat = _Heartbeat(study, trial._trial_id, interval, note)
+        heartbeat = _Heartbeat(study, trial_id(trial), interval, note)
     with heartbeat:
         note(f"running trial {trial.number}")
         for key, attr in worker.trial_attributes().items():

@@ -15,6 +15,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gapsearch.optuna_compat import storage_of
 from gapsearch.workers.devices import WORKER_ID_ENV
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class WorkerIdentity:
 
 def note_worker(study: optuna.Study, worker: WorkerIdentity, activity: str, *, started: float) -> None:
     """Record in the study that ``worker`` is alive and what it is doing."""
-    storage = study._storage
+    storage = storage_of(study)
     study_id = storage.get_study_id_from_name(study.study_name)
     storage.set_study_system_attr(
         study_id,
@@ -77,19 +78,19 @@ def note_worker(study: optuna.Study, worker: WorkerIdentity, activity: str, *, s
 
 def workers_seen(study: optuna.Study) -> list[dict[str, Any]]:
     """Every worker that ever noted itself in the study, most recently seen first."""
-    attrs = study._storage.get_study_system_attrs(study._storage.get_study_id_from_name(study.study_name))
+    attrs = storage_of(study).get_study_system_attrs(storage_of(study).get_study_id_from_name(study.study_name))
     seen = [dict(value) for key, value in attrs.items() if key.startswith(WORKER_KEY_PREFIX)]
     return sorted(seen, key=lambda w: -float(w.get("last_seen", 0)))
 
 
 def note_budget(study: optuna.Study, budget: int) -> None:
     """Record the budget this run works to, so that ``gapsearch status`` shows it (not the file's n_trials)."""
-    storage = study._storage
+    storage = storage_of(study)
     storage.set_study_system_attr(storage.get_study_id_from_name(study.study_name), BUDGET_KEY, budget)
 
 
 def noted_budget(study: optuna.Study) -> int | None:
     """The budget of the last run or worker on ``study``; None if none noted one."""
-    attrs = study._storage.get_study_system_attrs(study._storage.get_study_id_from_name(study.study_name))
+    attrs = storage_of(study).get_study_system_attrs(storage_of(study).get_study_id_from_name(study.study_name))
     budget = attrs.get(BUDGET_KEY)
     return int(budget) if budget is not None else None

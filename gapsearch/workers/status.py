@@ -7,6 +7,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from gapsearch.masking import mask_url
+from gapsearch.optuna_compat import heartbeat_storage, stale_trial_ids, trial_id
 from gapsearch.spec.study import StudySpec
 from gapsearch.workers.registry import noted_budget, workers_seen
 
@@ -31,13 +32,10 @@ def stale_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
     Read-only: the next worker to start a trial fails them and queues them again.
     """
-    from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
-
-    storage = study._storage
-    if not isinstance(storage, BaseHeartbeat) or not is_heartbeat_enabled(storage):
+    if heartbeat_storage(study) is None:
         return []
-    stale_ids = set(storage._get_stale_trial_ids(storage.get_study_id_from_name(study.study_name)))
-    return [t for t in study.get_trials(deepcopy=False) if t._trial_id in stale_ids]
+    stale_ids = stale_trial_ids(study)
+    return [t for t in study.get_trials(deepcopy=False) if trial_id(t) in stale_ids]
 
 
 def study_status(spec: StudySpec, study: optuna.Study, storage_url: str, *, now: float | None = None) -> str:
