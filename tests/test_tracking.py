@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import ROOT, TINY_STUDY, gapsearch
 
 mlflow = pytest.importorskip("mlflow")
 
@@ -135,3 +136,48 @@ def test_on_error_stop_ends_the_run_in_one_line_before_the_study_database_is_tou
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert not (tmp_path / "gapsearch.db").exists()  # nothing half-written: no study, no database file
     assert not (tmp_path / ".gapsearch-cache").exists()
+
+
+def test_on_error_stop_with_local_workers_stops_them_when_the_server_is_lost(tmp_path: Path, monkeypatch):
+    """The server answered at the start and is gone later: the run's watcher stops its workers, then says why."""
+    from collections import Counter
+
+    from mlflow.tracking import MlflowClient
+
+    from gapsearch.errors import TrackingError
+    from gapsearch.spec import parse_study
+    from gapsearch.tracking import MlflowTracker
+    from gapsearch.workers.devices import WorkerSlot
+    from gapsearch.workers.pool import run_worker_processes
+    from gapsearch.workers.signals import StopSignals
+    from tests.workers.trivial_worker import create
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    uri = f"http://127.0.0.1:{free_port()}"
+    text = TINY_STUDY + f"tracking: {{mlflow: {{tracking_uri: '{uri}', on_error: stop}}}}\n"
+    spec = parse_study(yaml.safe_load(text), source=tmp_path / "tiny.yaml")
+    lines: list[str] = []
+    tracker = MlflowTracker(spec, spec.tracking.mlflow, lines.append)
+    # As after a successful start: an experiment and a parent run to nest under, on a server now gone.
+    tracker.client, tracker.experiment_id, tracker.parent_id = MlflowClient(tracking_uri=uri), "1", "0" * 32
+    url = f"sqlite:///{tmp_path / 'workers.db'}"
+    study = create(url, "w")
+    command = [sys.executable, "-m", "tests.workers.trivial_worker", "w", "--budget", "40", "--sleep", "0.2"]
+    with StopSignals() as stop, pytest.raises(TrackingError) as raised:
+        run_worker_processes(
+            [WorkerSlot(0, None), WorkerSlot(1, None)],
+            command,
+            storage_url=url,
+            study=study,
+            callbacks=[tracker],
+            stop=stop,
+            poll_interval=0.2,
+        )
+    assert str(raised.value).startswith(f"MLflow at {uri}: failed while recording trial ")
+    assert str(raised.value).endswith(" (tracking.mlflow.on_error: stop)") and lines == []
+    states = Counter(t.state.name for t in study.get_trials(deepcopy=False))
+    finished = states["COMPLETE"]
+    assert states["RUNNING"] == 0 and 1 <= finished < 40  # the workers were stopped, their trials not left running
+    time.sleep(1)
+    assert Counter(t.state.name for t in study.get_trials(deepcopy=False))["COMPLETE"] == finished  # none goes on
