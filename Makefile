@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip --disable-pip-version-check
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint docs bench clean
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -38,8 +38,12 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check gapsearch tests
 	$(VENV)/bin/mypy gapsearch
 
+# The documentation site (docs/mkdocs.yml, pages in docs/pages/) in build/site; make test builds it too, --strict.
+docs: $(VENV)/.installed-test
+	$(VENV)/bin/mkdocs build --strict -f docs/mkdocs.yml -d ../build/site
+
 # Speed and accuracy benchmarks (tests/benchmarks/, not part of the test suite): tens of minutes on 2 cores.
-# Each writes tests/benchmarks/results/NAME.json; the last step rewrites the README's benchmark tables.
+# Each writes tests/benchmarks/results/NAME.json; the last step rewrites the tables of docs/pages/benchmarks.md.
 bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.trial_overhead
 	$(PYTHON) -m tests.benchmarks.kerastuner_search

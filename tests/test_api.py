@@ -1,4 +1,4 @@
-"""The Python API: the README's examples run as written, and the API answers what the CLI answers."""
+"""The Python API: the examples of its documentation page run as written, and the API answers what the CLI answers."""
 
 from __future__ import annotations
 
@@ -13,21 +13,21 @@ import pytest
 
 from tests.conftest import ROOT, TINY_STUDY, cli_env, gapsearch
 
+API_PAGE = ROOT / "docs" / "pages" / "api.md"
 
-def readme_examples() -> list[str]:
-    """The Python blocks of the README's "Python API" section, in order."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split("\n## Python API\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+
+def page_examples() -> list[str]:
+    """The Python blocks of the documentation's Python API page, in order."""
+    return re.findall(r"```python\n(.*?)```", API_PAGE.read_text(), flags=re.DOTALL)
 
 
 @pytest.fixture(scope="module")
 def api_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """The README's examples, run in one fresh Python process in a folder holding a tiny study.yaml."""
+    """The page's examples, run in one fresh Python process in a folder holding a tiny study.yaml."""
     folder = tmp_path_factory.mktemp("api")
     (folder / "study.yaml").write_text(TINY_STUDY + "artifacts: {store: artifacts}\n")
-    examples = readme_examples()
-    assert len(examples) == 3, "the README's Python API section holds its three examples"
+    examples = page_examples()
+    assert len(examples) == 3, "the Python API page holds its three examples"
     result = subprocess.run(
         [sys.executable, "-c", "\n".join(examples)],
         cwd=folder,
@@ -40,7 +40,7 @@ def api_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     return folder, result
 
 
-def test_the_readme_examples_run_and_do_what_they_say(api_run):
+def test_the_api_page_examples_run_and_do_what_they_say(api_run):
     folder, result = api_run
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{folder / 'gapsearch.db'}")
     best = study.best_trial

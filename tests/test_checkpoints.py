@@ -91,7 +91,7 @@ def test_a_resumed_run_equals_an_uninterrupted_one_exactly_under_tensorflow(tmp_
 
 
 def test_a_resumed_run_equals_an_uninterrupted_one_under_torch(tmp_path):
-    """Without dropout: under torch, a resumed dropout layer draws other masks (README, resumable trials)."""
+    """Without dropout: under torch, a resumed dropout layer draws other masks (docs: workers.md, resumable trials)."""
     pytest.importorskip("torch")
     script = (
         "import json, sys; from pathlib import Path; from tests.test_checkpoints import resume_comparison; "

@@ -17,6 +17,7 @@ from optuna.trial import TrialState, create_trial
 from gapsearch.report import collect, headline
 from gapsearch.spec import parse_study
 from gapsearch.stats import difference, summarize
+from tests.browser import chromium, screenshot, visible_text
 from tests.conftest import ROOT, cli_env, gapsearch
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -83,6 +84,14 @@ def test_the_report_of_the_quickstart_study(tmp_path):
     assert f'<p class="title">{title}</p>' in page
     assert 'id="importances"' in page and 'id="filters"' in page  # the quickstart searches the filter count
     assert len({t.params["filters"] for t in study.trials}) > 1
+    # What a reader sees: the page in a real browser opens with the headline; its picture is the documentation's.
+    url = (tmp_path / "report" / "report.html").as_uri()
+    dom = chromium("--dump-dom", url=url)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    text = visible_text(dom.stdout)
+    assert text.startswith("gapsearch report: quickstart Study quickstart: pooling and embedding dimension ")
+    assert title in text
+    screenshot(url, "report.png")
 
 
 def test_reporting_never_imports_tensorflow(finished_study, tmp_path):

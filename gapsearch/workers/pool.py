@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gapsearch.errors import GapsearchError
 from gapsearch.masking import mask_secrets
 from gapsearch.storage import STORAGE_ENV
 from gapsearch.storage_retry import DatabaseLost
@@ -104,7 +105,9 @@ def run_worker_processes(
     """Start one process per slot running ``command``, show their trials as they finish, wait for all.
 
     A stop signal is passed on to every worker as SIGTERM; a worker still running
-    ``SHUTDOWN_SECONDS`` later is killed (its trial is failed after the grace period).
+    ``SHUTDOWN_SECONDS`` later is killed (its trial is failed after the grace period). A callback
+    that raises a :class:`GapsearchError` (``tracking.mlflow.on_error: stop``) stops the workers the
+    same way, and the error is raised once they have exited.
     """
     base_env = {**os.environ, STORAGE_ENV: storage_url, "PYTHONUNBUFFERED": "1"}
     finished = _FinishedTrials(study, callbacks)
@@ -129,6 +132,16 @@ def run_worker_processes(
         readers.append(reader)
     stop_deadline: float | None = None
     reported: set[int] = set()
+    failure: GapsearchError | None = None
+
+    def hand_on_finished_trials() -> None:
+        nonlocal failure
+        if failure is not None:
+            return  # the callbacks have given up: no more trials are handed to them
+        try:
+            finished.poll()
+        except GapsearchError as error:
+            failure = error
 
     def report_dead_workers() -> None:
         for index, process in processes.items():
@@ -140,7 +153,7 @@ def run_worker_processes(
 
     while any(p.poll() is None for p in processes.values()):
         report_dead_workers()
-        if stop.requested and stop_deadline is None:
+        if (stop.requested or failure is not None) and stop_deadline is None:
             result.stopped_by = stop.requested
             stop_deadline = time.monotonic() + SHUTDOWN_SECONDS
             for process in processes.values():
@@ -151,13 +164,15 @@ def run_worker_processes(
                 if process.poll() is None:
                     process.kill()
                     result.killed.append(index)
-        finished.poll()
+        hand_on_finished_trials()
         time.sleep(poll_interval)
     for reader in readers:
         reader.join(timeout=5)
     report_dead_workers()
-    finished.poll()
+    hand_on_finished_trials()
     result.exit_codes = {index: process.wait() for index, process in processes.items()}
+    if failure is not None:
+        raise failure
     if stop.requested:
         result.stopped_by = stop.requested
     return result

@@ -1,7 +1,8 @@
-"""The README's benchmark tables, from ``tests/benchmarks/results/*.json``.
+"""The documentation's benchmark tables and plot, from ``tests/benchmarks/results/*.json``.
 
-Rewrites the part of README.md between ``<!-- benchmarks:start -->`` and ``<!-- benchmarks:end -->``
-(``make bench`` runs it last); ``--print`` prints the tables instead.
+Rewrites the part of docs/pages/benchmarks.md between ``<!-- benchmarks:start -->`` and
+``<!-- benchmarks:end -->`` and draws docs/pages/images/mo_pruning.png (``make bench`` runs it last);
+``--print`` prints the tables instead and writes nothing.
 
     python -m tests.benchmarks.report [--print]
 """
@@ -17,6 +18,8 @@ from gapsearch.spec.hyperparameters import AUTO_STEPS_PER_EXECUTION
 from tests.benchmarks._common import RESULTS, ROOT
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+#: The page whose marked block holds the tables.
+PAGE = ROOT / "docs" / "pages" / "benchmarks.md"
 
 
 def _load(name: str) -> dict[str, Any] | None:
@@ -182,6 +185,7 @@ def tables() -> str:
             "",
         ]
     parts += _checkpoint_table()
+    parts += _mo_pruning()
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -205,11 +209,9 @@ def _checkpoint_table() -> list[str]:
             f"| {row['epoch_seconds_without']:.3f} / {row['epoch_seconds_with']:.3f} |"
         )
     return [*parts, "", f"Machine: {_machine(result)}.", ""]
-    parts += _mo_pruning()
-    return "\n".join(parts).rstrip() + "\n"
 
 
-MO_PRUNING_PLOT = RESULTS / "mo_pruning.png"
+MO_PRUNING_PLOT = PAGE.parent / "images" / "mo_pruning.png"
 
 
 def _mo_pruning() -> list[str]:
@@ -239,10 +241,9 @@ def _mo_pruning() -> list[str]:
             f"| {'yes' if row['same_front'] else 'no'} "
             f"| {row['seconds_no_pruner']:.1f} / {row['seconds_cost_aware']:.1f} |"
         )
-    _plot_mo_pruning(result)
     parts += [
         "",
-        f"![hypervolume against epochs trained, per seed]({MO_PRUNING_PLOT.relative_to(ROOT)})",
+        f"![hypervolume against epochs trained, per seed]({MO_PRUNING_PLOT.relative_to(PAGE.parent)})",
         "",
         f"Machine: {_machine(result)}.",
         "",
@@ -251,7 +252,7 @@ def _mo_pruning() -> list[str]:
 
 
 def _plot_mo_pruning(result: dict[str, Any]) -> None:
-    """Hypervolume against epochs trained, one line per side and seed, written beside the JSON."""
+    """Hypervolume against epochs trained, one line per side and seed, drawn for the benchmarks page."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -287,14 +288,16 @@ def main() -> None:
     if "--print" in sys.argv:
         print(text)
         return
-    readme = ROOT / "README.md"
-    content = readme.read_text()
+    content = PAGE.read_text()
     if START not in content or END not in content:
-        raise SystemExit(f"README.md has no {START} ... {END} section to fill")
+        raise SystemExit(f"{PAGE.relative_to(ROOT)} has no {START} ... {END} section to fill")
     head, rest = content.split(START, 1)
     _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{text}{END}{tail}")
-    print("README.md: benchmark tables updated")
+    PAGE.write_text(f"{head}{START}\n{text}{END}{tail}")
+    mo_pruning = _load("mo_pruning")
+    if mo_pruning:
+        _plot_mo_pruning(mo_pruning)
+    print(f"{PAGE.relative_to(ROOT)}: benchmark tables updated")
 
 
 def _shortened(text: str, limit: int = 90) -> str:

@@ -1,0 +1,117 @@
+"""The documentation: ``mkdocs build --strict`` passes (no broken page, link or anchor), the README's links
+into docs/ land on a page and an anchor that exist, and the README stays a landing page."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, require
+
+DOCS = ROOT / "docs"
+PAGES = DOCS / "pages"
+README = ROOT / "README.md"
+
+
+def mkdocs_build(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
+    """The real ``mkdocs build --strict``, in a fresh process, as ``make test`` and a writer run it."""
+    require(importlib.util.find_spec("mkdocs") is not None, "mkdocs is not installed (pip install -e '.[test]')")
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(site)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},  # no banner about a future mkdocs 2
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("site")
+    result = mkdocs_build(DOCS / "mkdocs.yml", folder / "site")
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "WARNING" not in result.stderr, result.stderr[-4000:]
+    return folder / "site"
+
+
+def anchors(site: Path, page: str) -> set[str]:
+    """The ids of the built page for ``docs/pages/PAGE`` (``index.md`` is the site's root)."""
+    built = site / ("index.html" if page == "index.md" else f"{page.removesuffix('.md')}/index.html")
+    assert built.is_file(), f"{page} was not built"
+    return set(re.findall(r'\bid="([^"]+)"', built.read_text()))
+
+
+def test_the_strict_build_makes_a_page_of_every_file_in_the_navigation(site):
+    config = yaml.safe_load((DOCS / "mkdocs.yml").read_text())
+    in_nav = [next(iter(entry.values())) for entry in config["nav"]]
+    assert sorted(in_nav) == sorted(p.name for p in PAGES.glob("*.md"))
+    assert "explain.md" in in_nav
+    for page in in_nav:
+        assert anchors(site, page), page
+
+
+def test_a_broken_anchor_fails_the_strict_build(tmp_path):
+    """The validation settings are in force: a link to a missing anchor is not let through."""
+    shutil.copytree(DOCS, tmp_path / "docs")
+    page = tmp_path / "docs" / "pages" / "api.md"
+    page.write_text(page.read_text() + "\nSee [the workers](workers.md#no-such-anchor).\n")
+    result = mkdocs_build(tmp_path / "docs" / "mkdocs.yml", tmp_path / "site")
+    assert result.returncode != 0
+    assert (
+        "Doc file 'api.md' contains a link 'workers.md#no-such-anchor', but the doc 'workers.md' does not contain "
+        "an anchor '#no-such-anchor'."
+    ) in result.stderr
+
+
+def readme_links() -> list[str]:
+    """Every link target of the README: Markdown links and images, and HTML ``href``/``src``."""
+    text = README.read_text()
+    return re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(r'\b(?:href|src)="([^"]+)"', text)
+
+
+def github_slug(heading: str) -> str:
+    text = re.sub(r"[^\w\s-]", "", heading.strip().lower())
+    return re.sub(r"\s", "-", text)
+
+
+def test_every_readme_link_into_the_docs_lands_on_a_page_and_an_anchor(site):
+    links = [link for link in readme_links() if not re.match(r"[a-z]+://", link)]
+    into_docs = [link for link in links if link.startswith("docs/")]
+    assert len(into_docs) >= 12
+    headings = {github_slug(h) for h in re.findall(r"^#+ (.+)$", README.read_text(), flags=re.M)}
+    for link in links:
+        path, _, anchor = link.partition("#")
+        if not path:  # an anchor of the README itself
+            assert anchor in headings, link
+            continue
+        assert (ROOT / path).exists(), f"README links to {path}, which does not exist"
+        if anchor:
+            assert path.startswith("docs/pages/") and path.endswith(".md"), link
+            assert anchor in anchors(site, path.removeprefix("docs/pages/")), f"README: {link}: no such anchor"
+
+
+def test_the_readme_is_a_landing_page_with_the_set_up_a_picture_and_a_map():
+    text = README.read_text()
+    assert len(text.splitlines()) <= 230
+    setup = text.split("## Set-up\n", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    assert [line.split("#")[0].strip() for line in setup.splitlines()] == ["make run", "make test"]
+    assert "docs/pages/images/report.png" in text
+    mapped = {link.removeprefix("docs/pages/").partition("#")[0] for link in readme_links()}
+    assert {p.name for p in PAGES.glob("*.md")} - {"index.md"} <= mapped
+
+
+def test_the_benchmarks_page_holds_what_the_results_json_renders_to():
+    from tests.benchmarks import report
+
+    page = report.PAGE.read_text()
+    block = page.split(report.START + "\n", 1)[1].split(report.END, 1)[0]
+    assert block == report.tables()
+    assert "**(f) Pruning two objectives**" in block and (PAGES / "images" / "mo_pruning.png").is_file()
