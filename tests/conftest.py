@@ -27,6 +27,16 @@ def require(condition: bool, why: str) -> None:
     pytest.skip(why)
 
 
+def require_module(name: str):  # noqa: ANN201 - the module
+    """Import ``name`` (an optional backend or extra); skip without it, but in CI (CI=true) fail instead."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        require(False, f"{name} cannot be imported ({error}); install the test extra: pip install -e '.[test]'")
+
+
 @pytest.fixture(scope="session")
 def datasets() -> Path:
     require(DATASETS.is_dir(), f"the shared datasets are missing at {DATASETS}")

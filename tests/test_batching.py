@@ -10,6 +10,7 @@ from gapsearch.batching import LENGTH_MULTIPLE, LengthBucketedBatches, bucket_le
 from gapsearch.models.builder import build_model
 from gapsearch.spec import Hyperparameters
 from gapsearch.training import for_keras, train
+from tests.conftest import require_module
 
 WIDTH = 40
 VOCABULARY_SIZE = 60
@@ -157,7 +158,7 @@ def test_training_on_bucketed_batches_reports_every_epoch_and_learns():
 
 
 def test_under_tensorflow_the_pipeline_gives_the_pydatasets_batches_a_new_draw_each_epoch():
-    tf = pytest.importorskip("tensorflow")
+    tf = require_module("tensorflow")
     from gapsearch.tf_batching import as_tf_dataset
 
     x, y = padded_texts(90, seed=5)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import cli_env
+from tests.conftest import cli_env, require_module
 
 
 class _Stopped(Exception):
@@ -92,7 +92,7 @@ def test_a_resumed_run_equals_an_uninterrupted_one_exactly_under_tensorflow(tmp_
 
 def test_a_resumed_run_equals_an_uninterrupted_one_under_torch(tmp_path):
     """Without dropout: under torch, a resumed dropout layer draws other masks (docs: workers.md, resumable trials)."""
-    pytest.importorskip("torch")
+    require_module("torch")
     script = (
         "import json, sys; from pathlib import Path; from tests.test_checkpoints import resume_comparison; "
         "print(json.dumps(resume_comparison(Path(sys.argv[1]), dropout=0.0)))"

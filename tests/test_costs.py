@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from gapsearch.costs import flops_per_example, latency_ms, measure_costs
 from gapsearch.models.builder import build_model
 from gapsearch.spec.hyperparameters import Hyperparameters
-from tests.conftest import IN_CI, cli_env
+from tests.conftest import cli_env, require_module
 
 STEPS, EMBED, VOCAB = 20, 8, 50
 
@@ -56,14 +57,29 @@ def test_pooling_straight_over_the_embedding_and_the_counts():
     assert set(untimed.as_attrs()) == {"params", "embedding_params", "flops"}
 
 
+class ScriptedCalls:
+    """Takes the scripted seconds on each predict_on_batch call, so the median is known."""
+
+    def __init__(self, seconds):
+        self.seconds = list(seconds)
+        self.batches = []
+
+    def predict_on_batch(self, batch):
+        self.batches.append(batch)
+        time.sleep(self.seconds.pop(0))
+
+
 def test_latency_is_the_median_of_timed_calls_after_warm_up():
-    model = model_of(filters=4)
     batch = np.ones((8, STEPS), dtype="int32")
-    assert 0 < latency_ms(model, batch, warmup=1, repeats=3) < 10_000
+    calls = ScriptedCalls([0.3, 0.01, 0.09, 0.05])  # the slow first call is the warm-up
+    assert latency_ms(calls, batch, warmup=1, repeats=3) == pytest.approx(50.0, abs=15.0)
+    assert len(calls.batches) == 4 and all(b is batch for b in calls.batches)
+    model = model_of(filters=4)  # and on a real model: a positive time, the same batch each call
+    assert latency_ms(model, batch, warmup=1, repeats=3) > 0
 
 
 def test_the_torch_backend_counts_the_same():
-    pytest.importorskip("torch") if not IN_CI else __import__("torch")
+    require_module("torch")
     probe = (
         "import json; from tests.test_costs import model_of; from gapsearch.costs import flops_per_example\n"
         "m = model_of(filters=6, conv_layers=2, pooling='attention', attention_units=4, dense_units=3)\n"

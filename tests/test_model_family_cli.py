@@ -1,14 +1,13 @@
 """The model family through the real CLI: the study file's new keys, their errors, a run under torch, compare."""
 
 import gzip
-import os
 
 import numpy as np
 import optuna
 import pytest
 
 from gapsearch.data.synthetic import synthetic_lexicon
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY, gapsearch, require_module
 
 BASE = TINY_STUDY.split("search_space:")[0].replace("n_trials: 3", "n_trials: 2").replace("epochs: 2", "epochs: 1")
 
@@ -74,7 +73,7 @@ def test_the_new_keys_are_in_the_schema(tmp_path):
 
 
 def test_a_study_with_the_new_options_runs_under_torch_and_compares(tmp_path):
-    pytest.importorskip("torch") if os.environ.get("CI", "").lower() != "true" else __import__("torch")
+    require_module("torch")
     write_vectors(tmp_path / "vectors.txt.gz")
     (tmp_path / "study.yaml").write_text(
         BASE.replace("sampler: {type: random}", "sampler: {type: grid}").replace("n_trials: 2", "n_trials: 4")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, TINY_STUDY, gapsearch
+from tests.conftest import ROOT, TINY_STUDY, gapsearch, require_module
 
-mlflow = pytest.importorskip("mlflow")
+mlflow = require_module("mlflow")
 
 
 def free_port() -> int:

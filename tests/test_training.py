@@ -95,7 +95,8 @@ def test_early_stopping_ends_training_after_patience_epochs():
     hp = Hyperparameters(embedding_dim=4, filters=4, sequence_length=12, max_tokens=50, learning_rate=1e-12)
     model = build_model(hp, vocabulary_size=50, n_classes=2)
     result = train(model, x, y, x, y, metric="val_loss", direction="minimize", epochs=10, batch_size=64, patience=2)
-    assert result.epochs_run < 10
+    # The best epoch is the first; patience 2 allows two more without improvement, then training stops.
+    assert (result.epochs_run, result.best_epoch) == (3, 1)
 
 
 @pytest.mark.parametrize("patience", [0, 2])

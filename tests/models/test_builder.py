@@ -15,6 +15,7 @@ from gapsearch.errors import DataError
 from gapsearch.models.builder import build_model
 from gapsearch.models.layers import AttentionPooling1D, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
 from gapsearch.spec.hyperparameters import ENCODERS, POOLINGS, Hyperparameters
+from tests.conftest import require_module
 
 VOCABULARY_SIZE = 40
 TINY = {"embedding_dim": 6, "filters": 5, "kernel_size": 3, "conv_layers": 2, "rnn_units": 3, "attention_units": 4}
@@ -240,7 +241,7 @@ print(json.dumps(result))
 
 
 def test_builds_and_trains_under_the_torch_backend():
-    pytest.importorskip("torch")
+    require_module("torch")
     project_root = Path(gapsearch.models.__file__).resolve().parents[2]
     env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": str(project_root), "CUDA_VISIBLE_DEVICES": ""}
 

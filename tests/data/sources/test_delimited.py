@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -6,6 +5,7 @@ import pytest
 from gapsearch.data.sources.delimited import read_delimited, read_delimited_file
 from gapsearch.errors import DataError
 from gapsearch.spec.data import DelimitedData
+from tests.conftest import require
 
 DATASETS = Path(__file__).resolve().parents[3] / ".." / "shared" / "datasets"
 
@@ -13,10 +13,7 @@ DATASETS = Path(__file__).resolve().parents[3] / ".." / "shared" / "datasets"
 @pytest.fixture
 def datasets() -> Path:
     """The shared real datasets: required in CI, skipped where they are not installed."""
-    if not DATASETS.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{DATASETS} is missing; CI must provide the shared datasets")
-        pytest.skip(f"{DATASETS} is missing")
+    require(DATASETS.is_dir(), f"{DATASETS} is missing; CI must provide the shared datasets")
     return DATASETS
 
 
