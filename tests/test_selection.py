@@ -7,11 +7,10 @@ import pytest
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
-from gapsearch.console import format_value
 from gapsearch.errors import StorageError, UserError
 from gapsearch.selection import choose_trial, trial_hyperparameters
 from gapsearch.spec import load_study
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY
 
 PARETO = TINY_STUDY.replace(
     "metric: val_accuracy\ndirection: maximize\n",
@@ -95,40 +94,3 @@ def test_the_hyperparameters_resolve_sequence_length_auto_from_what_the_trial_re
     study = _study(["maximize", "minimize"], [([0.7, 300], TrialState.COMPLETE)])
     hp = trial_hyperparameters(spec, study.trials[0])
     assert (hp.sequence_length, hp.embedding_dim, hp.filters) == (17, 4, 8)
-
-
-@pytest.fixture(scope="module")
-def pareto_study(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pareto")
-    (folder / "pareto.yaml").write_text(PARETO + "artifacts: {store: artifacts, save_models: all}\n")
-    gapsearch("run", "pareto.yaml", "--n-trials", "4", "--no-progress", cwd=folder, check=True)
-    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{folder / 'gapsearch.db'}")
-    return folder, study
-
-
-def test_export_of_a_pareto_study_takes_the_front_trial_best_in_the_monitored_metric(pareto_study):
-    folder, study = pareto_study
-    front = study.best_trials
-    chosen = max(front, key=lambda t: (t.values[0], -t.number))
-    result = gapsearch("export", "pareto.yaml", "-o", "model.keras", cwd=folder)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"trial {chosen.number} (val_accuracy=")
-    assert (folder / "model.keras").stat().st_size > 0
-    smallest = min(front, key=lambda t: (t.values[1], t.number))
-    result = gapsearch("export", "pareto.yaml", "--by", "params", "-o", "small.keras", cwd=folder, check=True)
-    assert result.stdout.startswith(f"trial {smallest.number} (val_accuracy=")
-    assert result.stdout.endswith(f", params={format_value(smallest.values[1])}) exported to small.keras\n")
-
-
-def test_export_of_any_completed_trial_of_a_pareto_study_names_both_objectives(pareto_study):
-    folder, study = pareto_study
-    trial = next(t for t in study.trials if t.state == TrialState.COMPLETE)
-    result = gapsearch("export", "pareto.yaml", "--trial", str(trial.number), "-o", "one.keras", cwd=folder)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"trial {trial.number} (val_accuracy=")
-    assert ", params=" in result.stdout
-    result = gapsearch("export", "pareto.yaml", "--by", "loss", "-o", "x.keras", cwd=folder)
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [
-        "error: --by: 'loss' is not an objective of study 'tiny'; expected 'val_accuracy' or 'params'"
-    ]
