@@ -20,6 +20,13 @@ $(VENV)/.installed-test: pyproject.toml | $(PYTHON)
 run: $(VENV)/.installed
 	$(VENV)/bin/gapsearch run studies/quickstart.yaml
 
+# The JAX backend, for the tests that train under KERAS_BACKEND=jax. It sits in its own folder, put on
+# PYTHONPATH by those tests alone, so that the rest of the suite also sees a machine without JAX (whose
+# missing backend must be one line). Its dependencies (numpy, scipy, ml_dtypes, opt_einsum) are TensorFlow's.
+JAX_SITE := $(VENV)/jax-site
+$(JAX_SITE): | $(PYTHON)
+	$(PIP) install --quiet --no-deps --target $(JAX_SITE) jax==0.10.2 jaxlib==0.10.2
+
 # The dashboard tests drive a real browser: Debian's chromium, installed where it is missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 /usr/bin/chromium:
@@ -31,7 +38,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose
 
-test: $(VENV)/.installed-test /usr/bin/chromium /usr/bin/docker-compose
+test: $(VENV)/.installed-test $(JAX_SITE) /usr/bin/chromium /usr/bin/docker-compose
 	$(PYTHON) -m pytest
 
 lint: $(VENV)/.installed-test

@@ -44,11 +44,11 @@ def evaluate_study(
         StorageError: no such study, or no completed trial.
         DataError: the data has no test split.
     """
-    import keras
 
     from gapsearch.data.dataset import load_splits
     from gapsearch.models.builder import build_model
     from gapsearch.objective import trial_seed
+    from gapsearch.runtime import set_random_seed
     from gapsearch.selection import choose_trial, trial_hyperparameters
     from gapsearch.storage import load_existing_study
 
@@ -59,7 +59,7 @@ def evaluate_study(
     epochs = _epochs(trial.user_attrs, hp.epochs)
     data = splits.vectorize_final(hp.max_tokens, int(hp.sequence_length), include_validation=include_validation)
     # A retry trains with its first attempt's seed (gapsearch.resume).
-    keras.utils.set_random_seed(trial_seed(spec.seed, trial.system_attrs.get("failed_trial", trial.number)))
+    set_random_seed(trial_seed(spec.seed, trial.system_attrs.get("failed_trial", trial.number)))
     vectors = None
     if hp.embedding is not None:
         from gapsearch.data.vectors import look_up, read_vectors

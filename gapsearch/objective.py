@@ -398,10 +398,11 @@ def _build(
 
     from gapsearch.models.builder import build_model
     from gapsearch.models.metrics import ConfusionCounts
+    from gapsearch.runtime import set_random_seed
 
     # The previous run's graph; garbage is collected once per trial, when it ends (_free_memory).
     keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(run.seed)
+    set_random_seed(run.seed)
     if metrics is not None:
         metrics = {*metrics, monitor.metric.removeprefix("val_")} - {"loss"}
     counts = ConfusionCounts(n_classes) if confusion and task in SINGLE_LABEL_TASKS else None

@@ -110,6 +110,21 @@ def import_keras() -> None:
         import keras  # noqa: F401
 
 
+def set_random_seed(seed: int) -> None:
+    """``keras.utils.set_random_seed``, quietly.
+
+    Where TensorFlow is installed, Keras imports it to seed it too, whatever the backend: under torch and
+    JAX that first import would print TensorFlow's start-up chatter in the middle of a run.
+    """
+    import keras
+
+    if "tensorflow" in sys.modules or tensorflow_log_wanted():
+        keras.utils.set_random_seed(seed)
+        return
+    with _stderr_fd_silenced():
+        keras.utils.set_random_seed(seed)
+
+
 def configured_backend() -> str:
     """The Keras backend this process will use, read the way Keras reads it, without importing Keras.
 

@@ -134,6 +134,17 @@ def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
     return full_env
 
 
+#: Where `make test` installs JAX, apart from the environment (see the Makefile's JAX_SITE).
+JAX_SITE = Path(sys.prefix) / "jax-site"
+
+
+def jax_env() -> dict[str, str]:
+    """The environment of a CLI subprocess that trains under the JAX backend (required in CI)."""
+    require((JAX_SITE / "jax").is_dir(), f"JAX is not installed in {JAX_SITE}; `make test` installs it there")
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), str(JAX_SITE), os.environ.get("PYTHONPATH", "")) if p)
+    return {"KERAS_BACKEND": "jax", "PYTHONPATH": pythonpath}
+
+
 def start_run(*args: str, cwd: Path) -> tuple[subprocess.Popen[str], str]:
     """Start ``gapsearch run ARGS --no-progress`` and wait for its first finished trial.
 

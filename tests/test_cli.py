@@ -11,7 +11,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.conftest import TINY_STUDY, cli_env, gapsearch, require_module, start_run, wait_until_training
+from tests.conftest import TINY_STUDY, cli_env, gapsearch, jax_env, require_module, start_run, wait_until_training
 
 OPTUNA_CLI = str(Path(sys.executable).with_name("optuna"))
 
@@ -224,3 +224,20 @@ def test_a_tiny_study_runs_under_the_torch_backend(tmp_path):
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
     assert {t.user_attrs["backend"] for t in study.trials} == {"torch"}
     assert all(0.0 <= t.value <= 1.0 for t in study.trials)
+
+
+def test_a_tiny_study_runs_exports_and_predicts_under_the_jax_backend(tmp_path):
+    env = jax_env()
+    (tmp_path / "study.yaml").write_text(
+        TINY_STUDY.replace("n_trials: 3", "n_trials: 1") + "artifacts: {store: artifacts}\n"
+    )
+    run = gapsearch("run", "study.yaml", "--no-progress", cwd=tmp_path, env=env, check=True)
+    assert "I0000" not in run.stderr and "oneDNN" not in run.stderr, run.stderr  # TensorFlow's chatter stays out
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{tmp_path / 'gapsearch.db'}")
+    assert [t.state.name for t in study.trials] == ["COMPLETE"]
+    assert {(t.user_attrs["backend"], t.user_attrs["device"]) for t in study.trials} == {("jax", "cpu")}
+    gapsearch("export", "study.yaml", "-o", "model.keras", cwd=tmp_path, env=env, check=True)
+    predicted = gapsearch("predict", "model.keras", "a short text", "--format", "json", cwd=tmp_path, env=env)
+    assert predicted.returncode == 0, predicted.stderr
+    (row,) = json.loads(predicted.stdout)
+    assert row["label"] in {"class_0", "class_1"} and sum(row["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)

@@ -119,7 +119,7 @@ class ConfusionCounts(keras.metrics.Metric):
         return ops.cast(ops.sum(self.counts), "float32")
 
     def reset_state(self) -> None:
-        self.counts.assign(ops.zeros_like(self.counts))
+        self.counts.assign(ops.zeros(self.counts.shape, dtype=self.counts.dtype))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "n_classes": self.n_classes, "threshold": self.threshold}
