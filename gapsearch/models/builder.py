@@ -66,7 +66,7 @@ def build_model(
     Returns:
         A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``, or
         ``(batch, any length)`` with ``hp.length_buckets`` > 0, where each batch is padded only to
-        its bucket's length. ``hp.mixed_precision`` computes in float16 (the output stays float32);
+        its bucket's length. ``hp.mixed_precision`` computes in float16 (``true``) or bfloat16 (the output stays float32);
         ``hp.mask_padding: false`` lets padding reach the encoder and the pooling (for ablations).
 
     Raises:
@@ -83,7 +83,8 @@ def build_model(
     if task != "regression" and n_classes < 2:
         raise DataError(f"A classifier needs at least 2 classes, but the labels hold n_classes={n_classes}.")
 
-    with _dtype_policy("mixed_float16" if hp.mixed_precision else "float32"):
+    precision = {True: "float16", False: None}.get(hp.mixed_precision, hp.mixed_precision)  # type: ignore[call-overload]
+    with _dtype_policy(f"mixed_{precision}" if precision else "float32"):
         steps = None if hp.length_buckets > 0 else hp.sequence_length
         token_ids = keras.Input(shape=(steps,), dtype="int32", name="token_ids")
         # Without the mask (an ablation), layers given mask=None treat every step as real.

@@ -116,7 +116,11 @@ class Hyperparameters(BaseModel):
         f"{AUTO_STEPS_PER_EXECUTION} under TensorFlow and JAX, where it saves the per-step dispatch, and 1 under "
         "PyTorch, whose Keras trainer takes no other value.",
     )
-    mixed_precision: bool = Field(False, description="Compute in float16 with float32 weights; for GPUs.")
+    mixed_precision: bool | Literal["float16", "bfloat16"] = Field(
+        False,
+        description="Compute in float16 (true or 'float16', with loss scaling) or bfloat16 ('bfloat16'), with "
+        "float32 weights and a float32 output; for GPUs.",
+    )
     jit_compile: bool | Literal["auto"] = Field(
         "auto", description="Compile the training step with XLA (torch.compile under torch); 'auto' is Keras' choice."
     )

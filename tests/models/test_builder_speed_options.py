@@ -58,6 +58,18 @@ def test_mixed_precision_computes_in_float16_keeps_a_float32_output_and_restores
     assert plain.get_layer("conv1d_1").compute_dtype == "float32"
 
 
+def test_bfloat16_mixed_precision_computes_in_bfloat16_without_loss_scaling():
+    model = build_model(hyperparameters(mixed_precision="bfloat16"), vocabulary_size=VOCABULARY_SIZE, n_classes=2)
+    assert model.get_layer("conv1d_1").compute_dtype == "bfloat16"
+    assert model.get_layer("conv1d_1").variable_dtype == "float32"
+    assert model.get_layer("output").compute_dtype == "float32"
+    assert not isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)  # bf16 has float32's range
+    x = np.array([[3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0]] * 8, dtype="int32")
+    assert np.isfinite(model.fit(x, np.ones(8, dtype="int32"), epochs=1, verbose=0).history["loss"][0])
+    same = build_model(hyperparameters(mixed_precision="float16"), vocabulary_size=VOCABULARY_SIZE, n_classes=2)
+    assert same.get_layer("conv1d_1").compute_dtype == "float16"
+
+
 def test_a_range_over_a_switch_is_answered_with_its_values(tmp_path):
     from gapsearch.errors import StudyFileError
     from gapsearch.spec import load_study
@@ -72,7 +84,7 @@ def test_a_range_over_a_switch_is_answered_with_its_values(tmp_path):
         load_study(path)
     assert caught.value.errors == (
         f"{path}: search_space.mixed_precision: a range needs a numeric hyperparameter; "
-        "give a list of choices from true, false",
+        "give a list of choices from true, false, 'float16', 'bfloat16'",
         f"{path}: search_space.jit_compile: a range needs a numeric hyperparameter; "
         "give a list of choices from true, false, 'auto'",
     )
