@@ -63,7 +63,7 @@ def _with_driver(url: str) -> str:
 def _engine_kwargs(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # Several local processes share one file: wait up to a minute for the lock instead of failing at once
-        # (SQLite's busy timeout); the worker loop retries what still fails.
+        # (SQLite's busy timeout); the storage's retry layer (gapsearch.storage_retry) retries what still fails.
         return {"connect_args": {"timeout": 60}}
     return {
         "pool_pre_ping": True,
