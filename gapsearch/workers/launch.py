@@ -90,7 +90,7 @@ def run_study(
     # A worker joins once, before any framework loads, so that a missing study is reported at once.
     study = None if create else join_study(spec, storage_url, seed_offset=seed_offset)
     tracker = _tracker(spec, write) if track else None
-    trial_callbacks = [*callbacks, *([tracker] if tracker is not None else [])]
+    trial_callbacks: list[TrialCallback] = [*callbacks, *([tracker] if tracker is not None else [])]
     if worker is not None:
         from gapsearch.runtime import import_keras
         from gapsearch.workers.gpu_memory import apply_gpu_memory_limit
