@@ -105,14 +105,14 @@ class Study:
         Warm-start lines and the data line are printed; with ``progress`` a progress bar too.
         """
         from gapsearch.console import TrialProgress
-        from gapsearch.workers.launch import plan_for, run_workers
+        from gapsearch.workers.launch import plan_for, run_study
         from gapsearch.workers.signals import StopSignals
 
         slots = plan_for(self.spec, workers=workers, gpus=gpus, trials_per_gpu=trials_per_gpu)
         display = TrialProgress(self.spec.objective_names, enabled=progress)
         with StopSignals() as stop:
             try:
-                return run_workers(
+                return run_study(
                     self.spec,
                     storage_url=self.storage_url,
                     slots=slots,

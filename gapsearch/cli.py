@@ -135,7 +135,7 @@ def _run_workers(
     from gapsearch.console import TrialProgress, best_summary
     from gapsearch.data.report import data_line
     from gapsearch.workers.devices import WorkerSlot
-    from gapsearch.workers.launch import plan_for, run_workers
+    from gapsearch.workers.launch import plan_for, run_study
     from gapsearch.workers.signals import StopSignals
 
     debug = bool(ctx.parent and ctx.parent.params.get("debug"))
@@ -148,7 +148,7 @@ def _run_workers(
         _quiet_optuna(debug)
         display = TrialProgress(spec.objective_names, enabled=progress)
         try:
-            outcome = run_workers(
+            outcome = run_study(
                 spec,
                 storage_url=url,
                 slots=slots,

@@ -293,7 +293,7 @@ def _compare(
 def store_comparison(study: optuna.Study, comparison: Comparison, where: dict[str, Any] | None = None) -> None:
     """Keep the comparison with the study, as its user attribute ``compare:PARAM`` (a rerun replaces it).
 
-    ``where`` (host, device, versions: :func:`gapsearch.runtime.run_attributes`) is stored with it.
+    ``where`` (host, device, versions: :mod:`gapsearch.runtime`) is stored with it.
     """
     study.set_user_attr(comparison.attr_key, {**comparison.as_attr(), **({"ran_on": where} if where else {})})
 
@@ -322,9 +322,9 @@ def compare(
     plan = plan_comparison(spec, study, param, n_seeds, trial_number, by=by)
     data = load_data(spec)
     import_keras()
-    from gapsearch.runtime import run_attributes
+    from gapsearch.runtime import host_attributes, run_attributes
 
-    where = run_attributes()  # also probes the device once, quietly
+    where = {**host_attributes(), **run_attributes()}  # also probes the device once, quietly
     on_start(plan)
     comparison = run_comparison(spec, data, plan, test=test, on_run=on_run)
     store_comparison(study, comparison, where)

@@ -1,25 +1,24 @@
-"""Running a study: data first, then the database, then trials until the budget is met.
+"""What a run is made of: its data checked, its study created or joined, and what it did (:class:`RunOutcome`).
 
 Everything a user can get wrong (the study file, the data, the storage URL) is
-checked before the database is touched, so a bad run writes nothing.
+checked before the database is touched, so a bad run writes nothing. The run itself,
+in this process or in worker processes, is :func:`gapsearch.workers.launch.run_study`.
 """
 
 from __future__ import annotations
 
 import datetime
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gapsearch.errors import GapsearchError, StorageError, UserError
+from gapsearch.errors import StorageError, UserError
 from gapsearch.masking import mask_secrets, mask_url
 from gapsearch.selection import best_trial, best_trials
 from gapsearch.spec.metrics import COSTS, METRIC_TASKS
 from gapsearch.spec.study import StudySpec
 from gapsearch.storage import open_storage
-from gapsearch.workers.registry import WorkerIdentity, note_budget
-from gapsearch.workers.signals import StopSignals
 
 if TYPE_CHECKING:
     import optuna
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from gapsearch.data.cache import StudyData
     from gapsearch.warm_start import WarmStart
 
-TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 WORKER_WAITS_FOR_DATABASE = 30.0  # seconds a joining worker retries a database it cannot reach
 
 
@@ -263,79 +261,6 @@ def count_finished(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=finished_states()))
 
 
-def run_study(
-    spec: StudySpec,
-    *,
-    storage_url: str,
-    n_trials: int | None = None,
-    timeout: float | None = None,
-    callbacks: Sequence[TrialCallback] = (),
-    on_start: Callable[[optuna.Study, int, int], None] | None = None,
-    on_data: Callable[[StudyData], None] | None = None,
-    on_warm_start: Callable[[WarmStart], None] | None = None,
-    join: bool = False,
-    worker: WorkerIdentity | None = None,
-    stop: StopSignals | None = None,
-) -> RunOutcome:
-    """Run trials of ``spec`` in this process until the study holds ``n_trials`` finished trials.
-
-    Other workers (processes, machines) may run trials of the same study at the same time; the
-    budget is global. With ``join`` the study must exist already (``gapsearch worker``).
-    ``on_data(data)`` runs once the data is loaded, before the database is touched;
-    ``on_start(study, finished, budget)`` once the study is open, before any trial. A stop
-    signal ends the run after the running trial is recorded as FAIL and queued again
-    (``RunOutcome.stopped_by``).
-
-    Raises:
-        UserError: bad data or storage; nothing has been written to the database then.
-        GapsearchError: ``max_failures`` trials failed in a row.
-    """
-    from gapsearch.errors import TrialFailed
-    from gapsearch.runtime import import_keras
-    from gapsearch.workers.gpu_memory import apply_gpu_memory_limit
-    from gapsearch.workers.loop import LoopSettings, work_to_budget
-
-    import_keras()
-    apply_gpu_memory_limit()
-    from gapsearch.objective import Objective
-
-    worker = worker or WorkerIdentity.current(seed_offset=0)
-    budget = n_trials if n_trials is not None else spec.n_trials
-    data = load_data(spec)
-    if on_data is not None:
-        on_data(data)
-    if join:
-        study = join_study(spec, storage_url, seed_offset=worker.seed_offset)
-    else:
-        study = create_or_load_study(
-            spec, storage_url, data, seed_offset=worker.seed_offset, on_warm_start=on_warm_start
-        )
-    before = count_finished(study)
-    since = datetime.datetime.now()  # Optuna's clock for trial times: local, naive
-    note_budget(study, budget)
-    if on_start is not None:
-        on_start(study, before, budget)
-    settings = LoopSettings(
-        budget=budget,
-        max_failures=spec.max_failures,
-        max_retries=spec.workers.max_retries,
-        timeout=timeout if timeout is not None else spec.timeout,
-        orphan_seconds=2 * spec.workers.grace_period,
-        grace_period=spec.workers.grace_period,
-    )
-    result = work_to_budget(
-        study, Objective(spec, data), settings, worker=worker, catch=(TrialFailed,), callbacks=callbacks, stop=stop
-    )
-    if result.stopped_by == "failures":
-        raise GapsearchError(
-            f"stopped after {result.failure_streak} failed trial{'s' if result.failure_streak > 1 else ''} in a row; "
-            f"the last failed because: {result.last_failure}"
-        )
-    return RunOutcome.of(
-        spec, storage_url, study, budget=budget, before=before, stopped_by=result.stopped_by, since=since
-    )
-
-
 __all__ = [
     "RunOutcome",
     "check_metric_fits",
@@ -343,5 +268,5 @@ __all__ = [
     "create_or_load_study",
     "join_study",
     "load_data",
-    "run_study",
+    "storage_for",
 ]

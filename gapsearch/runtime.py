@@ -187,15 +187,25 @@ def backend_version() -> str:
     return str(__import__(module).__version__)
 
 
-def run_attributes() -> dict[str, Any]:
-    """Host, process, device and versions, as user attributes of a trial."""
-    import keras
+def host_attributes() -> dict[str, Any]:
+    """The host, process and GPU this process runs on.
 
+    On a trial the worker loop records them, once, before the trial starts
+    (:meth:`gapsearch.workers.registry.WorkerIdentity.trial_attributes`); a comparison keeps them with its device.
+    """
     return {
         "hostname": socket.gethostname(),
         "pid": os.getpid(),
-        "device": device_description(),
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+    }
+
+
+def run_attributes() -> dict[str, Any]:
+    """The device and versions a trial trains with, as its user attributes (where it runs: :func:`host_attributes`)."""
+    import keras
+
+    return {
+        "device": device_description(),
         "python_version": platform.python_version(),
         "gapsearch_version": importlib.metadata.version("gapsearch"),
         "keras_version": keras.__version__,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +63,7 @@ def _with_driver(url: str) -> str:
 def _engine_kwargs(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # Several local processes share one file: wait up to a minute for the lock instead of failing at once
-        # (SQLite's busy timeout); the worker loop retries what still fails.
+        # (SQLite's busy timeout); the storage's retry layer (gapsearch.storage_retry) retries what still fails.
         return {"connect_args": {"timeout": 60}}
     return {
         "pool_pre_ping": True,
@@ -128,8 +127,10 @@ def open_storage(
     retry = RetryWithParameters(max_retries) if max_retries is not None else None
     from gapsearch.storage_retry import DEFAULT_OUTAGE_WINDOW, OutageWindow, ReconnectingRDBStorage
 
-    deadline = time.monotonic() + wait_seconds
-    while True:
+    window = DEFAULT_OUTAGE_WINDOW if outage_window is None else outage_window
+    database = f"the study database {mask_url(url)}"
+
+    def connect() -> optuna.storages.RDBStorage:
         try:
             storage = ReconnectingRDBStorage(
                 full_url,
@@ -139,22 +140,23 @@ def open_storage(
                 heartbeat_stale_trial_callback=retry,
                 skip_table_creation=not create,
             )
-            window = DEFAULT_OUTAGE_WINDOW if outage_window is None else outage_window
-            storage.outage = OutageWindow(window, f"the study database {mask_url(url)}")
             if path is not None:
                 _use_write_ahead_log(storage)
-            return storage
         except (
             optuna.exceptions.StorageInternalError,
             sqlalchemy.exc.OperationalError,
             sqlalchemy.exc.InterfaceError,
             sqlalchemy.exc.ProgrammingError,
         ) as error:
-            failure = unusable_database(url, error)
-            if isinstance(failure, DatabaseUnreachable) and time.monotonic() < deadline:
-                time.sleep(1.0)
-                continue
-            raise failure from None
+            raise unusable_database(url, error) from None
+        storage.outage = OutageWindow(window, database)
+        return storage
+
+    # Only an unreachable server is waited for (a missing database or table will not appear), through the
+    # same retry as every later call; once ``wait_seconds`` have passed, its own line is raised.
+    return OutageWindow(wait_seconds, database).call(
+        connect, "opening it", (DatabaseUnreachable,), give_up=lambda error: error
+    )
 
 
 # What the drivers say when the database is missing, and when it holds no Optuna tables (PostgreSQL,

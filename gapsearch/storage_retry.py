@@ -98,11 +98,19 @@ class OutageWindow:
         self._since: float | None = None  # monotonic time of the first failure of the outage in progress
         self.last_recovery = -math.inf  # monotonic time the last outage ended
 
-    def call(self, action: Callable[[], T], what: str, transient: tuple[type[BaseException], ...] = TRANSIENT) -> T:
+    def call(
+        self,
+        action: Callable[[], T],
+        what: str,
+        transient: tuple[type[BaseException], ...] = TRANSIENT,
+        *,
+        give_up: Callable[[BaseException], BaseException] | None = None,
+    ) -> T:
         """Run ``action``; on a ``transient`` error try again with backoff while the window lasts.
 
         Raises:
-            DatabaseLost: the outage in progress has lasted the whole window.
+            DatabaseLost: the outage in progress has lasted the whole window (or what ``give_up`` makes of
+                the last error, when given).
         """
         delay = FIRST_DELAY
         while True:
@@ -114,6 +122,8 @@ class OutageWindow:
                     self._since = now if self._since is None else self._since
                     deadline = self._since + self.seconds
                 if now + delay > deadline:
+                    if give_up is not None:
+                        raise give_up(error) from None
                     raise DatabaseLost(
                         f"lost the connection to {self.database} (while {what}), and it did not come back "
                         f"within {self.seconds:g}s: {_reason(error)}"

@@ -11,10 +11,10 @@ import pytest
 
 from gapsearch.console import trial_records
 from gapsearch.objective import trial_seed
-from gapsearch.runner import run_study
 from gapsearch.selection import best_trials
 from gapsearch.spec import load_study
 from gapsearch.stats import summarize
+from gapsearch.workers.launch import run_study
 from tests.conftest import TINY_STUDY, gapsearch
 
 COSTS = {"params", "embedding_params", "flops", "train_seconds", "latency_ms"}

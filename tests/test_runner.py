@@ -8,8 +8,8 @@ import optuna
 import pytest
 
 from gapsearch.errors import GapsearchError, UserError
-from gapsearch.runner import run_study
 from gapsearch.spec import load_study
+from gapsearch.workers.launch import run_study
 from tests.conftest import TINY_STUDY
 
 
@@ -213,3 +213,30 @@ def test_the_stop_line_says_when_the_stopped_trial_was_not_queued_again(tmp_path
         "stopped by SIGINT at 0/3 finished trials; the running trial was recorded as FAIL and not queued again "
         "(max_retries used up), and a rerun continues the study"
     )
+
+
+def test_a_worker_joins_its_study_once(tmp_path):
+    """`gapsearch worker`, and each worker process of `run`'s pool, opens the study database once.
+
+    Counted as SQLAlchemy pools that made their first connection: one per opening of the database.
+    """
+    import sqlalchemy
+    from sqlalchemy.pool import Pool
+
+    from gapsearch.workers.launch import create_study
+
+    spec = spec_from(tmp_path, TINY_STUDY)
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    create_study(spec, url)
+    opened: list[str] = []
+
+    def first_connect(connection, record) -> None:  # noqa: ANN001 - SQLAlchemy's pool event
+        opened.append(connection.execute("PRAGMA database_list").fetchone()[2])
+
+    sqlalchemy.event.listen(Pool, "first_connect", first_connect)
+    try:
+        outcome = run_study(spec, storage_url=url, create=False, n_trials=1)
+    finally:
+        sqlalchemy.event.remove(Pool, "first_connect", first_connect)
+    assert outcome.finished_after == 1
+    assert opened == [str(tmp_path / "g.db")]

@@ -1,28 +1,26 @@
-"""``gapsearch run`` / ``worker`` / ``create`` as library calls: plan the workers, then run them.
+"""The one way through a run: ``gapsearch run`` and ``worker``, the Python API and every worker process.
 
-One worker slot on this machine runs in the calling process; several become worker
-processes watched by :mod:`gapsearch.workers.pool`. Either way the study's budget is global.
+:func:`run_study` is the whole sequence: the study joined (a worker, once) or, after the data
+is checked, created; the tracker started; the loop run in this process (one worker slot) or in
+worker processes watched by :mod:`gapsearch.workers.pool` (several); the outcome summarized.
+Either way the study's budget is global. A worker process of a local pool is ``gapsearch
+worker --slot``, so it goes through the same function as everything else.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from gapsearch.errors import GapsearchError
-from gapsearch.runner import (
-    RunOutcome,
-    count_finished,
-    create_or_load_study,
-    join_study,
-    load_data,
-)
+from gapsearch.errors import GapsearchError, UserError
+from gapsearch.runner import RunOutcome, count_finished, create_or_load_study, join_study, load_data, storage_for
 from gapsearch.spec.study import StudySpec
 from gapsearch.spec.workers import parse_gpus
-from gapsearch.workers.devices import WorkerSlot, plan_workers
+from gapsearch.workers.devices import WORKER_ID_ENV, WorkerSlot, plan_workers
 from gapsearch.workers.registry import WorkerIdentity, note_budget
 from gapsearch.workers.signals import StopSignals
 
@@ -30,6 +28,7 @@ if TYPE_CHECKING:
     import optuna
 
     from gapsearch.data.cache import StudyData
+    from gapsearch.tracking import MlflowTracker
     from gapsearch.warm_start import WarmStart
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
@@ -39,8 +38,6 @@ def plan_for(
     spec: StudySpec, *, workers: int | None = None, gpus: str | None = None, trials_per_gpu: int | None = None
 ) -> list[WorkerSlot]:
     """The worker slots of this machine: command-line options over the study file's ``workers:``."""
-    from gapsearch.errors import UserError
-
     settings = spec.workers
     try:
         chosen = parse_gpus(gpus) if gpus is not None else settings.gpus
@@ -54,135 +51,165 @@ def plan_for(
     )
 
 
-def run_workers(
+def run_study(
     spec: StudySpec,
     *,
     storage_url: str,
-    slots: Sequence[WorkerSlot],
-    create: bool,
+    slots: Sequence[WorkerSlot] | None = None,
+    create: bool = True,
     n_trials: int | None = None,
     timeout: float | None = None,
     callbacks: Sequence[TrialCallback] = (),
     on_start: Callable[[optuna.Study, int, int], None] | None = None,
     on_data: Callable[[StudyData], None] | None = None,
     on_warm_start: Callable[[WarmStart], None] | None = None,
-    stop: StopSignals,
+    stop: StopSignals | None = None,
     debug: bool = False,
     write: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     track: bool = True,
 ) -> RunOutcome:
-    """Run the study's trials with ``slots`` workers on this machine until the (global) budget is met.
+    """Run trials of ``spec`` on this machine until the study holds ``n_trials`` (default: the file's) finished.
 
-    With ``create`` the study is created if missing (``gapsearch run``); otherwise it must exist
-    (``gapsearch worker``).
+    ``slots`` (default: one, in this process) are this machine's workers; other workers (processes,
+    machines) may run trials of the same study at the same time. With ``create`` the study is created
+    if missing (``gapsearch run``); otherwise it must exist and is joined once (``gapsearch worker``).
+    ``on_data(data)`` runs once the data is loaded, before the study is created; ``on_start(study,
+    finished, budget)`` once the study is open, before any trial; ``callbacks`` get every trial that
+    finishes, from any of this machine's workers, and so does the study's tracker unless ``track`` is
+    off (a worker of ``run``'s pool: ``run`` tracks its trials). A stop signal ends the run after the
+    running trials are recorded as FAIL and queued again (``RunOutcome.stopped_by``).
 
     Raises:
-        UserError: bad data, storage or options; nothing written then.
-        GapsearchError: workers failed before the budget was met.
+        UserError: bad data, storage or options; nothing has been written to the database then.
+        GapsearchError: ``max_failures`` trials failed in a row, or the workers failed before the budget was met.
     """
-    from gapsearch.tracking import tracker_for
-
-    if not create:
-        join_study(spec, storage_url)  # a missing study is reported at once, before any framework loads
-    # One of `run`'s local workers is not tracked: `run` watches its trials and tracks them.
-    tracker = tracker_for(spec, write) if track else None
-    if tracker is not None:
-        callbacks = [*callbacks, tracker]
-    outcome = _run_slots(
-        spec,
-        storage_url=storage_url,
-        slots=slots,
-        create=create,
-        n_trials=n_trials,
-        timeout=timeout,
-        callbacks=callbacks,
-        on_start=on_start,
-        on_data=on_data,
-        on_warm_start=on_warm_start,
-        stop=stop,
-        debug=debug,
-        write=write,
-    )
-    if tracker is not None:
-        tracker.finish(outcome)
-    return outcome
-
-
-def _run_slots(
-    spec: StudySpec,
-    *,
-    storage_url: str,
-    slots: Sequence[WorkerSlot],
-    create: bool,
-    n_trials: int | None,
-    timeout: float | None,
-    callbacks: Sequence[TrialCallback],
-    on_start: Callable[[optuna.Study, int, int], None] | None,
-    on_data: Callable[[StudyData], None] | None,
-    on_warm_start: Callable[[WarmStart], None] | None,
-    stop: StopSignals,
-    debug: bool,
-    write: Callable[[str], None],
-) -> RunOutcome:
-    from gapsearch.runner import run_study
-
-    if len(slots) == 1:
-        os.environ.update({k: v for k, v in slots[0].environment().items() if k != "GAPSEARCH_WORKER_ID"})
-        worker = WorkerIdentity.current(seed_offset=0 if create else None)
-        return run_study(
-            spec,
-            storage_url=storage_url,
-            n_trials=n_trials,
-            timeout=timeout,
-            callbacks=callbacks,
-            on_start=on_start,
-            on_data=on_data,
-            on_warm_start=on_warm_start,
-            join=not create,
-            worker=worker,
-            stop=stop,
-        )
-    from gapsearch.workers.pool import run_worker_processes, worker_command
-
+    slots = list(slots) if slots is not None else [WorkerSlot(0, None)]
     budget = n_trials if n_trials is not None else spec.n_trials
-    if create:
-        data = load_data(spec)
-        if on_data is not None:
-            on_data(data)
-        study = create_or_load_study(spec, storage_url, data, on_warm_start=on_warm_start)
-    else:
-        study = join_study(spec, storage_url)
+    worker = _become_worker(slots[0], create) if len(slots) == 1 else None
+    seed_offset = worker.seed_offset if worker is not None else 0
+    # A worker joins once, before any framework loads, so that a missing study is reported at once.
+    study = None if create else join_study(spec, storage_url, seed_offset=seed_offset)
+    tracker = _tracker(spec, write) if track else None
+    trial_callbacks: list[TrialCallback] = [*callbacks, *([tracker] if tracker is not None else [])]
+    if worker is not None:
+        from gapsearch.runtime import import_keras
+        from gapsearch.workers.gpu_memory import apply_gpu_memory_limit
+
+        import_keras()
+        apply_gpu_memory_limit()
+    data = load_data(spec) if worker is not None or create else None  # a pool's workers load their own
+    if data is not None and on_data is not None:
+        on_data(data)
+    if study is None:
+        assert data is not None
+        study = create_or_load_study(spec, storage_url, data, seed_offset=seed_offset, on_warm_start=on_warm_start)
     before = count_finished(study)
     since = datetime.datetime.now()  # Optuna's clock for trial times: local, naive
     note_budget(study, budget)
     if on_start is not None:
         on_start(study, before, budget)
-    stopped_by = "budget"
-    if before < budget:
-        assert spec.source is not None
-        result = run_worker_processes(
-            slots,
-            worker_command(spec.source, n_trials=n_trials, timeout=timeout, debug=debug),
-            storage_url=storage_url,
-            study=study,
-            callbacks=callbacks,
-            stop=stop,
-            write=write,
+    if worker is not None:
+        assert data is not None
+        stopped_by = _work_here(spec, study, data, budget, timeout, worker, trial_callbacks, stop)
+    elif before >= budget:
+        stopped_by = "budget"
+    else:
+        command = _pool_command(spec, n_trials, timeout, debug)
+        stopped_by = _work_in_processes(study, slots, command, storage_url, budget, trial_callbacks, stop, write)
+    outcome = RunOutcome.of(spec, storage_url, study, budget=budget, before=before, stopped_by=stopped_by, since=since)
+    if tracker is not None:
+        tracker.finish(outcome)
+    return outcome
+
+
+def _become_worker(slot: WorkerSlot, create: bool) -> WorkerIdentity:
+    """This process as the slot's worker: its GPU set before any framework loads.
+
+    The worker id stays the pool's (``$GAPSEARCH_WORKER_ID``) when the pool started this process.
+    ``run``'s own worker samples with the study's seed; one that joins, with its host's and id's.
+    """
+    os.environ.update({k: v for k, v in slot.environment().items() if k != WORKER_ID_ENV})
+    return WorkerIdentity.current(seed_offset=0 if create else None)
+
+
+def _tracker(spec: StudySpec, write: Callable[[str], None]) -> MlflowTracker | None:
+    from gapsearch.tracking import tracker_for
+
+    return tracker_for(spec, write)
+
+
+def _work_here(
+    spec: StudySpec,
+    study: optuna.Study,
+    data: StudyData,
+    budget: int,
+    timeout: float | None,
+    worker: WorkerIdentity,
+    callbacks: Sequence[TrialCallback],
+    stop: StopSignals | None,
+) -> str:
+    """Run the worker loop in this process; why it stopped."""
+    from gapsearch.errors import TrialFailed
+    from gapsearch.objective import Objective
+    from gapsearch.workers.loop import LoopSettings, work_to_budget
+
+    settings = LoopSettings(
+        budget=budget,
+        max_failures=spec.max_failures,
+        max_retries=spec.workers.max_retries,
+        timeout=timeout if timeout is not None else spec.timeout,
+        orphan_seconds=2 * spec.workers.grace_period,
+        grace_period=spec.workers.grace_period,
+    )
+    result = work_to_budget(
+        study, Objective(spec, data), settings, worker=worker, catch=(TrialFailed,), callbacks=callbacks, stop=stop
+    )
+    if result.stopped_by == "failures":
+        raise GapsearchError(
+            f"stopped after {result.failure_streak} failed trial{'s' if result.failure_streak > 1 else ''} in a row; "
+            f"the last failed because: {result.last_failure}"
         )
-        stopped_by = result.stopped_by or "budget"
-        after = count_finished(study)
-        if result.crashed and after < budget and result.stopped_by is None:
-            codes = ", ".join(f"worker {i} exited with {c}" for i, c in sorted(result.crashed.items()))
-            raise GapsearchError(f"the workers stopped at {after}/{budget} finished trials ({codes}); see above")
-    return RunOutcome.of(spec, storage_url, study, budget=budget, before=before, stopped_by=stopped_by, since=since)
+    return result.stopped_by
+
+
+def _pool_command(spec: StudySpec, n_trials: int | None, timeout: float | None, debug: bool) -> list[str]:
+    from gapsearch.workers.pool import worker_command
+
+    assert spec.source is not None
+    return worker_command(spec.source, n_trials=n_trials, timeout=timeout, debug=debug)
+
+
+def _work_in_processes(
+    study: optuna.Study,
+    slots: Sequence[WorkerSlot],
+    command: Sequence[str],
+    storage_url: str,
+    budget: int,
+    callbacks: Sequence[TrialCallback],
+    stop: StopSignals | None,
+    write: Callable[[str], None],
+) -> str:
+    """Run one worker process per slot (each a ``gapsearch worker --slot``) and watch them; why they stopped."""
+    from gapsearch.workers.pool import run_worker_processes
+
+    with StopSignals() if stop is None else contextlib.nullcontext(stop) as signals:
+        result = run_worker_processes(
+            slots, command, storage_url=storage_url, study=study, callbacks=callbacks, stop=signals, write=write
+        )
+    after = count_finished(study)
+    if result.crashed and after < budget and result.stopped_by is None:
+        codes = ", ".join(f"worker {i} exited with {c}" for i, c in sorted(result.crashed.items()))
+        raise GapsearchError(f"the workers stopped at {after}/{budget} finished trials ({codes}); see above")
+    return result.stopped_by or "budget"
 
 
 def create_study(
     spec: StudySpec, storage_url: str, *, on_warm_start: Callable[[WarmStart], None] | None = None
 ) -> tuple[optuna.Study, bool]:
     """Create the study (data checked first) so that workers can join it; True when it is new."""
-    from gapsearch.runner import storage_for
-
     data = load_data(spec)
     existing = {s.study_name for s in storage_for(spec, storage_url).get_all_studies()}
     return create_or_load_study(spec, storage_url, data, on_warm_start=on_warm_start), spec.name not in existing
+
+
+__all__ = ["create_study", "plan_for", "run_study"]

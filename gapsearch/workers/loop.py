@@ -28,8 +28,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, cast
 
 from gapsearch.optuna_compat import begin_optimize_loop, end_optimize_loop, stop_requested, storage_of, trial_id
 from gapsearch.storage_retry import DatabaseLost, OutageWindow, outage_window_of
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
 
     from gapsearch.optuna_compat import BaseHeartbeat
 
-T = TypeVar("T")
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 _NOTE_EVERY = 10.0  # seconds between notes in the worker registry while waiting
 _log = logging.getLogger(__name__)
@@ -72,7 +70,7 @@ class LoopSettings:
     poll_interval: float = 0.5
     orphan_seconds: float = 120.0  # a running trial no worker took up is put back after this long
     stale_check_seconds: float = 5.0  # how often a busy worker looks for trials whose worker died
-    #: The study storage's outage window, shared with the storage's own calls; see :func:`loop_window`.
+    #: The study storage's outage window (:mod:`gapsearch.storage_retry`), read to know when an outage ended.
     window: OutageWindow = field(default_factory=OutageWindow)
     grace_period: float = 30.0  # after an outage, heartbeats get this long to resume before trials look dead
 
@@ -82,18 +80,6 @@ def _reason_of(error: BaseException) -> str:
     cause = getattr(cause, "orig", None) or cause
     text = " ".join(str(cause).split()) or type(cause).__name__
     return text[:300]
-
-
-def reconnecting(action: Callable[[], T], what: str, settings: LoopSettings) -> T:
-    """Run a database ``action`` within the study storage's outage window (see :mod:`gapsearch.storage_retry`).
-
-    Raises:
-        DatabaseLost: the database has been unreachable for the whole window.
-    """
-    import optuna
-    import sqlalchemy.exc
-
-    return settings.window.call(action, what, (optuna.exceptions.StorageInternalError, sqlalchemy.exc.SQLAlchemyError))
 
 
 class _Heartbeat:
@@ -192,7 +178,7 @@ def work_to_budget(
     import optuna
     from optuna.trial import TrialState
 
-    # One window for the whole process: the storage's own retries and this loop's share it.
+    # The storage is the one retry layer: every database call below waits out an outage in its window.
     settings = dataclasses.replace(settings, window=outage_window_of(storage_of(study)) or settings.window)
     own_signals = stop is None
     stop = (stop or StopSignals()).install() if own_signals else stop
@@ -211,7 +197,7 @@ def work_to_budget(
         activity = now_doing or activity
         if force or changed or time.monotonic() - last_note >= _NOTE_EVERY:
             last_note = time.monotonic()
-            reconnecting(lambda: note_worker(study, worker, activity, started=started), "noting the worker", settings)
+            note_worker(study, worker, activity, started=started)
 
     storage = storage_of(study)
     interval = storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
@@ -230,7 +216,7 @@ def work_to_budget(
             if settings.timeout is not None and time.time() - started >= settings.timeout:
                 result.stopped_by = "timeout"
                 break
-            finished, running = reconnecting(lambda: _counts(study), "counting trials", settings)
+            finished, running = _counts(study)
             if finished >= settings.budget:
                 result.stopped_by = "budget"
                 break
@@ -241,18 +227,17 @@ def work_to_budget(
                 last_stale_check = time.monotonic()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                    reconnecting(lambda: explain_stale_trials(study), "explaining stale trials", settings)
-                    reconnecting(lambda: optuna.storages.fail_stale_trials(study), "failing stale trials", settings)
+                    explain_stale_trials(study)
+                    optuna.storages.fail_stale_trials(study)
             if waiting:
                 note("waiting for running trials")
-                reconnecting(lambda: _requeue_orphans(study, settings.orphan_seconds), "requeueing orphans", settings)
+                _requeue_orphans(study, settings.orphan_seconds)
                 time.sleep(settings.poll_interval)
                 continue
-            trial = reconnecting(study.ask, "creating a trial", settings)
-            finished, running_below = reconnecting(partial(_counts, study, below=trial.number), "counting", settings)
+            trial = study.ask()
+            finished, running_below = _counts(study, below=trial.number)
             if finished + running_below >= settings.budget:  # another worker took the last slot first
-                put_back = partial(storage_of(study).set_trial_state_values, trial_id(trial), TrialState.WAITING)
-                reconnecting(put_back, "putting back a surplus trial", settings)
+                storage_of(study).set_trial_state_values(trial_id(trial), TrialState.WAITING)
                 continue
             frozen = _run_one(study, trial, objective, settings, worker, catch, stop, interval, note)
             result.trials_run += 1
@@ -264,7 +249,7 @@ def work_to_budget(
             for callback in callbacks:
                 callback(study, frozen)
             if frozen.user_attrs.get(FAIL_REASON, "").startswith(STOPPED_BY):  # interrupted, not a failure of its own
-                if reconnecting(partial(requeue, study, frozen, settings.max_retries), "queueing", settings):
+                if requeue(study, frozen, settings.max_retries):
                     result.requeued.append(frozen.number)
                 result.stopped_by = stop.requested or "SIGTERM"
                 break
@@ -300,13 +285,12 @@ def _run_one(
     heartbeat: contextlib.AbstractContextManager = contextlib.nullcontext()
     if interval:
         # The first beat before anything else: a trial that never had one can never be found stale.
-        first_beat = partial(cast("BaseHeartbeat", storage_of(study)).record_heartbeat, trial_id(trial))
-        reconnecting(first_beat, "recording a heartbeat", settings)
+        cast("BaseHeartbeat", storage_of(study)).record_heartbeat(trial_id(trial))
         heartbeat = _Heartbeat(study, trial_id(trial), interval, note)
     with heartbeat:
         note(f"running trial {trial.number}")
         for key, attr in worker.trial_attributes().items():
-            reconnecting(partial(trial.set_user_attr, key, attr), "recording the worker", settings)
+            trial.set_user_attr(key, attr)
         try:
             with stop.interruptible():
                 value = objective(trial)
@@ -318,7 +302,7 @@ def _run_one(
         except WorkerInterrupted as interrupted:
             state = TrialState.FAIL
             reason = f"{STOPPED_BY} {interrupted.signal_name or stop.requested}"
-            reconnecting(lambda: trial.set_user_attr(FAIL_REASON, reason), "recording the stop", settings)
+            trial.set_user_attr(FAIL_REASON, reason)
         except catch:
             state = TrialState.FAIL
         except Exception as error:  # noqa: BLE001 - fatal: fail the trial, then stop the study
@@ -326,13 +310,7 @@ def _run_one(
             fatal = error
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Optuna warns when a trial's value is not a number; it becomes FAIL
-            frozen = reconnecting(
-                lambda: study.tell(
-                    trial, value if state == TrialState.COMPLETE else None, state, skip_if_finished=True
-                ),  # noqa: E501
-                f"recording trial {trial.number}",
-                settings,
-            )
+            frozen = study.tell(trial, value if state == TrialState.COMPLETE else None, state, skip_if_finished=True)
     if fatal is not None:
         raise fatal
     return frozen

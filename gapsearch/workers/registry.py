@@ -9,13 +9,13 @@ status`` reads them back. Nothing else is shared between workers.
 from __future__ import annotations
 
 import os
-import socket
 import time
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.optuna_compat import storage_of
+from gapsearch.runtime import host_attributes
 from gapsearch.workers.devices import WORKER_ID_ENV
 
 if TYPE_CHECKING:
@@ -41,17 +41,17 @@ class WorkerIdentity:
         ``$JOB_COMPLETION_INDEX``, or is ``0``. Without ``seed_offset`` the sampler's seed is offset by a
         hash of host and id, so workers on different machines never draw the same sequence."""
         worker_id = worker_id or os.environ.get(WORKER_ID_ENV) or os.environ.get("JOB_COMPLETION_INDEX") or "0"
-        hostname = socket.gethostname()
+        host = host_attributes()
         if seed_offset is None:
-            seed_offset = zlib.crc32(f"{hostname}/{worker_id}".encode()) % 1_000_000_007
-        return cls(worker_id, hostname, os.getpid(), os.environ.get("CUDA_VISIBLE_DEVICES", ""), seed_offset)
+            seed_offset = zlib.crc32(f"{host['hostname']}/{worker_id}".encode()) % 1_000_000_007
+        return cls(worker_id, host["hostname"], host["pid"], host["cuda_visible_devices"], seed_offset)
 
     @property
     def key(self) -> str:
         return f"{WORKER_KEY_PREFIX}{self.hostname}:{self.pid}"
 
     def trial_attributes(self) -> dict[str, Any]:
-        """Where a trial ran, recorded on it before it starts."""
+        """Where a trial ran, recorded on it by the worker loop before it starts: the one writer of these keys."""
         return {
             "worker_id": self.worker_id,
             "hostname": self.hostname,

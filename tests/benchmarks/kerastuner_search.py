@@ -83,7 +83,7 @@ def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
     quiet_keras()
     import optuna
 
-    from gapsearch.runner import run_study
+    from gapsearch.workers.launch import run_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     folder = Path(config["folder"])

@@ -66,8 +66,8 @@ def main() -> None:
     quiet_keras()
     import optuna
 
-    from gapsearch.runner import run_study
     from gapsearch.spec import load_study
+    from gapsearch.workers.launch import run_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     quick = "--quick" in sys.argv

@@ -112,11 +112,46 @@ def test_an_outage_longer_than_the_window_ends_the_workers_and_the_next_run_retr
     for lost in outage.running:
         # Failed by the stale-trial path on the next run, which says why; not as the trial's own failure.
         assert trials[lost.number].state.name == "FAIL"
-        assert trials[lost.number].user_attrs["fail_reason"].endswith(
-            "sent no heartbeat within the grace period: it died or was cut off"
+        assert (
+            trials[lost.number]
+            .user_attrs["fail_reason"]
+            .endswith("sent no heartbeat within the grace period: it died or was cut off")
         )
         retry = [t for t in trials.values() if t.system_attrs.get("failed_trial") == lost.number]
         assert len(retry) == 1 and retry[0].state.name == "COMPLETE" and retry[0].params == lost.params
+
+
+def test_a_worker_that_starts_while_its_database_is_closed_waits_for_it_then_gives_up_in_one_line(postgres_url):
+    from gapsearch.errors import DatabaseUnreachable
+    from gapsearch.storage import open_storage
+
+    open_storage(postgres_url).engine.dispose()  # Optuna's tables, as `gapsearch create` leaves them
+    closing = Outage(postgres_url, "opening", seconds=1.5, workers=0)
+    closing.start()
+    while not closing.started_at:
+        time.sleep(0.05)
+    storage = open_storage(postgres_url, create=False, wait_seconds=30)  # the same retry as every later call
+    assert closing.ended_at and time.monotonic() >= closing.ended_at
+    assert [s.study_name for s in storage.get_all_studies()] == []
+    storage.engine.dispose()
+    closing.join()
+
+    closing = Outage(postgres_url, "opening", seconds=3.5, workers=0)
+    closing.start()
+    while not closing.started_at:
+        time.sleep(0.05)
+    began = time.monotonic()
+    with pytest.raises(DatabaseUnreachable) as caught:
+        open_storage(postgres_url, create=False, wait_seconds=2)
+    # Tries after 0.2, 0.4 and 0.8 s of backoff; the next would end past the 2 s.
+    assert 1.2 < time.monotonic() - began < 3.5 and not closing.ended_at, "waited, and gave up before it opened"
+    database = sqlalchemy.engine.make_url(postgres_url).database
+    assert str(caught.value) == (
+        f'cannot reach the study database {postgres_url}: connection failed: connection to server at "127.0.0.1", '
+        f'port 5432 failed: FATAL: database "{database}" is not currently accepting connections'
+    )
+    assert caught.value.exit_code == 2
+    closing.join()
 
 
 @pytest.mark.mysql
