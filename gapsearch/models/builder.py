@@ -66,7 +66,8 @@ def build_model(
     Returns:
         A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``, or
         ``(batch, any length)`` with ``hp.length_buckets`` > 0, where each batch is padded only to
-        its bucket's length. ``hp.mixed_precision`` computes in float16 (``true``) or bfloat16 (the output stays float32);
+        its bucket's length. ``hp.mixed_precision`` computes in float16 (``true``) or bfloat16 (the output
+        stays float32);
         ``hp.mask_padding: false`` lets padding reach the encoder and the pooling (for ablations).
 
     Raises:
