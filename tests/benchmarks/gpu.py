@@ -13,10 +13,13 @@ GPU's utilization sampled every second by `nvidia-smi` (mean and median over the
 process's peak GPU memory (`nvidia-smi --query-compute-apps`). Results go to results/gpu.json, which the
 benchmarks page renders; until a GPU machine has run it, the page says that no GPU figure exists.
 
-On a GPU machine, from the repository root (see the docs' benchmarks page for carrying the wheels and
-the data there):
+The GPU machines reach no package index and hold neither TensorFlow nor gapsearch's other libraries
+(Keras, Optuna, optuna-dashboard, SQLAlchemy, pydantic...). Here, with network, first:
 
-    KERAS_BACKEND=torch python -m tests.benchmarks.gpu --data .gpu/imdb-train.parquet
+    python -m tests.benchmarks.gpu --prepare
+
+which downloads those libraries' wheels (the versions installed here, for the machines' Python 3.12)
+and IMDB's train split into `.gpu/` (ignored by git, about 30 MB) and prints the one command to run there.
 
 On any machine, to check that it works end to end without a GPU (tiny synthetic data, `--gpus none`,
 a few seconds a side, nothing written to results/):
@@ -157,6 +160,41 @@ def run_side(folder: Path, name: str, config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: What a GPU machine lacks of gapsearch's dependencies (its image has NumPy, SciPy, PyArrow, PyYAML,
+#: click, tqdm, matplotlib, h5py, rich and the rest); the versions are this environment's.
+CARRIED = (
+    "keras", "namex", "optree", "optuna", "alembic", "colorlog", "mako", "sqlalchemy", "optuna-dashboard",
+    "bottle", "pydantic", "pydantic-core", "annotated-types", "typing-inspection", "typing-extensions",
+)  # fmt: skip
+PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
+CARRY = ROOT / ".gpu"
+
+
+def prepare() -> str:
+    """Wheels and data for a GPU machine in ``.gpu/``; returns the command to run there."""
+    import importlib.metadata
+
+    wheels = CARRY / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    exclude = ROOT / ".git" / "info" / "exclude"
+    if exclude.parent.is_dir() and "/.gpu/" not in (exclude.read_text() if exclude.exists() else ""):
+        with exclude.open("a") as handle:
+            handle.write("/.gpu/\n")
+    pins = [f"{name}=={importlib.metadata.version(name)}" for name in CARRIED]
+    platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--python-version", "3.12", "--implementation", "cp", *platforms, "-d", str(wheels), *pins],
+        check=True,
+    )  # fmt: skip
+    shutil.copyfile(DATASETS / "imdb" / "train.parquet", CARRY / "imdb-train.parquet")
+    return (
+        "python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "
+        ".gpu/wheels/*.whl && export PYTHONPATH=/tmp/site KERAS_BACKEND=torch PYTHONUNBUFFERED=1 && "
+        "python3 -m tests.benchmarks.gpu --data .gpu/imdb-train.parquet && cp tests/benchmarks/results/gpu.json $OUT/"
+    )
+
+
 def table(results: list[dict[str, Any]]) -> str:
     rows = [
         "| side | finished trials | trials per hour | GPU utilization (mean) | peak GPU memory per worker (MiB) |",
@@ -172,9 +210,16 @@ def table(results: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="No GPU: tiny synthetic data, a few seconds a side.")
+    parser.add_argument("--prepare", action="store_true", help="Download what a GPU machine lacks into .gpu/.")
     parser.add_argument("--data", type=Path, default=DATASETS / "imdb" / "train.parquet", help="IMDB's train split.")
     parser.add_argument("--seconds", type=float, default=120.0, help="Wall time of each side's run.")
     args = parser.parse_args()
+    if args.prepare:
+        command = prepare()
+        size = sum(path.stat().st_size for path in CARRY.rglob("*") if path.is_file())
+        print(f"{CARRY.relative_to(ROOT)}/ holds {size / 2**20:.0f} MiB; on the GPU machine (carry .gpu), run:")
+        print(command)
+        return
     if args.dry_run:
         config = {
             "dry_run": True,

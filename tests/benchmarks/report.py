@@ -186,6 +186,7 @@ def tables() -> str:
         ]
     parts += _checkpoint_table()
     parts += _mo_pruning()
+    parts += _gpu()
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -209,6 +210,29 @@ def _checkpoint_table() -> list[str]:
             f"| {row['epoch_seconds_without']:.3f} / {row['epoch_seconds_with']:.3f} |"
         )
     return [*parts, "", f"Machine: {_machine(result)}.", ""]
+
+
+def _gpu() -> list[str]:
+    """(g) The GPU check (tests/benchmarks/gpu.py), or the statement that no GPU figure exists yet."""
+    result = _load("gpu")
+    title = "**(g) On a GPU** (`KERAS_BACKEND=torch python -m tests.benchmarks.gpu`)"
+    if not result:
+        return [
+            f"{title}: no GPU figure exists yet. No GPU machine has run the check; every figure above is "
+            "from CPUs. `python -m tests.benchmarks.gpu --dry-run` runs it end to end on any machine.",
+            "",
+        ]
+    from tests.benchmarks.gpu import table
+
+    return [
+        f"{title}: IMDB, {result['seconds_per_side']:.0f} s of `gapsearch run` a side; one worker against four "
+        "sharing the GPU (`--gpus 0 --trials-per-gpu 4`), float32 against `mixed_precision: bfloat16`.",
+        "",
+        table(result["sides"]),
+        "",
+        f"Machine: {_machine(result)}.",
+        "",
+    ]
 
 
 MO_PRUNING_PLOT = PAGE.parent / "images" / "mo_pruning.png"
