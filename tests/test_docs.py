@@ -115,3 +115,11 @@ def test_the_benchmarks_page_holds_what_the_results_json_renders_to():
     block = page.split(report.START + "\n", 1)[1].split(report.END, 1)[0]
     assert block == report.tables()
     assert "**(f) Pruning two objectives**" in block and (PAGES / "images" / "mo_pruning.png").is_file()
+
+
+def test_the_readmes_output_is_what_the_recorded_quickstart_run_printed():
+    from tests.benchmarks import report
+
+    block = README.read_text().split(report.QUICKSTART_START + "\n", 1)[1].split(report.QUICKSTART_END, 1)[0]
+    assert block == report.quickstart_block()
+    assert "study quickstart: 12/12 finished trials in sqlite:///gapsearch.db" in block

@@ -1,7 +1,8 @@
 """The documentation's benchmark tables and plot, from ``tests/benchmarks/results/*.json``.
 
 Rewrites the part of docs/pages/benchmarks.md between ``<!-- benchmarks:start -->`` and
-``<!-- benchmarks:end -->`` and draws docs/pages/images/mo_pruning.png (``make bench`` runs it last);
+``<!-- benchmarks:end -->``, the README's recorded quickstart output between ``<!-- quickstart:start -->`` and
+``<!-- quickstart:end -->``, and draws docs/pages/images/mo_pruning.png (``make bench`` runs it last);
 ``--print`` prints the tables instead and writes nothing.
 
     python -m tests.benchmarks.report [--print]
@@ -20,6 +21,26 @@ from tests.benchmarks._common import RESULTS, ROOT
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 #: The page whose marked block holds the tables.
 PAGE = ROOT / "docs" / "pages" / "benchmarks.md"
+#: The README's screenful of output, from results/quickstart_output.json (tests/benchmarks/quickstart_output.py).
+README = ROOT / "README.md"
+QUICKSTART_START, QUICKSTART_END = "<!-- quickstart:start -->", "<!-- quickstart:end -->"
+
+
+def quickstart_block() -> str:
+    """The README's block of `make run` output, as the last recorded run printed it."""
+    result = _load("quickstart_output")
+    if not result:
+        raise SystemExit("results/quickstart_output.json is missing: python -m tests.benchmarks.quickstart_output")
+    return f"```\n{result['output'].rstrip()}\n```\n"
+
+
+def _replace_block(path, start: str, end: str, text: str) -> None:  # noqa: ANN001 - a Path
+    content = path.read_text()
+    if start not in content or end not in content:
+        raise SystemExit(f"{path.relative_to(ROOT)} has no {start} ... {end} section to fill")
+    head, rest = content.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{text}{end}{tail}")
 
 
 def _load(name: str) -> dict[str, Any] | None:
@@ -312,16 +333,12 @@ def main() -> None:
     if "--print" in sys.argv:
         print(text)
         return
-    content = PAGE.read_text()
-    if START not in content or END not in content:
-        raise SystemExit(f"{PAGE.relative_to(ROOT)} has no {START} ... {END} section to fill")
-    head, rest = content.split(START, 1)
-    _, tail = rest.split(END, 1)
-    PAGE.write_text(f"{head}{START}\n{text}{END}{tail}")
+    _replace_block(PAGE, START, END, text)
+    _replace_block(README, QUICKSTART_START, QUICKSTART_END, quickstart_block())
     mo_pruning = _load("mo_pruning")
     if mo_pruning:
         _plot_mo_pruning(mo_pruning)
-    print(f"{PAGE.relative_to(ROOT)}: benchmark tables updated")
+    print(f"{PAGE.relative_to(ROOT)}: benchmark tables updated; README.md: the quickstart's output")
 
 
 def _shortened(text: str, limit: int = 90) -> str:
