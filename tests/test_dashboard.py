@@ -92,7 +92,14 @@ def test_the_dashboard_serves_the_study_its_trials_and_an_artifact(dashboard, fi
     trial = study.best_trial
     served = next(t for t in detail["trials"] if t["number"] == trial.number)
     names = {a["filename"] for a in served["artifacts"]}
-    assert names == {"learning_curves.png", "history.csv", "model_summary.txt", "confusion_matrix.png", "model.keras"}
+    assert names == {
+        "learning_curves.png",
+        "history.csv",
+        "model_summary.txt",
+        "confusion_matrix.png",
+        "model.keras",
+        "explanation.json",
+    }
     curves = next(
         m for m in get_all_artifact_meta(trial, storage=study._storage) if m.filename == "learning_curves.png"
     )

@@ -52,8 +52,14 @@ class Explainer:
         if self._head is not None:
             wanted.append(self._head.input)
         if self.structure is not None:
-            self._feature_names = list(dict.fromkeys(s.features for s in self.structure.segments))
+            conv_inputs = [s.conv_input for s in self.structure.segments if s.conv_input is not None]
+            self._feature_names = list(dict.fromkeys([s.features for s in self.structure.segments] + conv_inputs))
             wanted.extend(id_model.get_layer(name).output for name in self._feature_names)
+            self._conv_kernels = {
+                s.pooling: np.asarray(id_model.get_layer(s.conv).get_weights()[0], dtype=np.float64)
+                for s in self.structure.segments
+                if s.conv is not None
+            }
             self.attention = {
                 s.pooling: _attention_weights(id_model.get_layer(s.pooling))
                 for s in self.structure.segments
@@ -140,15 +146,13 @@ class Explainer:
         rows = []
         for index in sorted(set(chosen.tolist())):
             where = np.nonzero(chosen == index)[0]
-            parts = decompose(
-                self.structure,
-                {name: values[where] for name, values in features.items()},
-                real[where],
-                kernel,
-                bias,
-                index,
-                self.attention,
-            )
+            picked = {name: values[where] for name, values in features.items()}
+            convs = {
+                s.pooling: (picked[s.conv_input], self._conv_kernels[s.pooling])
+                for s in self.structure.segments
+                if s.conv_input is not None
+            }
+            parts = decompose(self.structure, picked, real[where], kernel, bias, index, self.attention, convs)
             column, sign = class_column(self.structure, kernel.shape[1], index)
             for j, row in enumerate(where):
                 logit = sign * float(logits[row, column])

@@ -43,6 +43,8 @@ def token_style(value: float, scale: float) -> str:
     """The background of a token of contribution ``value`` when ``scale`` is the text's largest magnitude."""
     red, green, blue = POSITIVE_RGB if value >= 0 else NEGATIVE_RGB
     alpha = _alpha(value, scale)
+    if alpha == 0:
+        return "background: transparent; color: #222"
     ink = "white" if alpha > 0.6 else "#222"
     return f"background: rgba({red}, {green}, {blue}, {0.08 + 0.87 * alpha:.3f}); color: {ink}"
 
@@ -75,8 +77,7 @@ def legend(class_phrase: str = "the class explained") -> str:
 
 def method_sentence(result: Mapping[str, Any]) -> str:
     """``exact decomposition`` or ``occlusion``, with the rule that gives each token its share."""
-    name = "exact decomposition" if result["method"] == "exact" else "occlusion"
-    return f"Method: {name}. {result['rule']}"
+    return f"Method: {result['rule']}."
 
 
 def _summary_line(record: Mapping[str, Any]) -> str:
