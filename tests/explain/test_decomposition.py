@@ -96,3 +96,41 @@ def test_a_hidden_dense_layer_goes_to_occlusion_and_says_why():
     ids = np.array([[3, 4, 5, 0, 0, 0, 0, 0]], dtype="int32")
     (item,) = explainer.explain(ids)
     assert (item.contributions[3:] == 0).all()
+
+
+def test_through_one_relu_convolution_each_tap_term_goes_to_the_token_it_reads():
+    """Against a loop over steps, channels and taps: active channel value = bias + one term per tap."""
+    from gapsearch.explain.explainer import Explainer
+    from gapsearch.models.builder import build_model
+    from gapsearch.spec.hyperparameters import Hyperparameters
+
+    rng = np.random.default_rng(5)
+    model = build_model(
+        Hyperparameters(embedding_dim=4, filters=3, pooling="average", sequence_length=8, kernel_size=3),
+        vocabulary_size=20,
+        n_classes=2,
+    )
+    for weight in model.weights:
+        weight.assign(rng.normal(0, 0.5, size=weight.shape).astype("float32"))
+    ids = np.array([[3, 4, 5, 6, 7, 0, 0, 0], [9, 2, 11, 12, 13, 14, 15, 16]], dtype="int32")
+    explainer = Explainer(model, 2)
+    (segment,) = explainer.structure.segments
+    assert (segment.conv, segment.conv_input, segment.conv_offsets) == ("conv1d_1", "embedding_masked", (-1, 0, 1))
+    table = model.get_layer("embedding").get_weights()[0].astype(np.float64)
+    kernel, conv_bias = (w.astype(np.float64) for w in model.get_layer("conv1d_1").get_weights())
+    head = model.get_layer("output").get_weights()[0][:, 0].astype(np.float64)  # class 1's logit
+    for row, item in zip(ids, explainer.explain(ids, class_index=1), strict=True):
+        length = int((row != 0).sum())
+        expected = np.zeros(len(row))
+        for t in range(length):
+            taps = [(j, t + o) for j, o in enumerate((-1, 0, 1)) if 0 <= t + o < length]
+            for c in range(3):
+                terms = [(u, table[row[u]] @ kernel[j, :, c]) for j, u in taps]
+                if conv_bias[c] + sum(v for _, v in terms) <= 0:
+                    continue  # relu inactive: the channel's share is 0
+                for u, value in terms:
+                    expected[u] += head[c] / length * value
+                for _, u in taps:
+                    expected[u] += head[c] / length * conv_bias[c] / len(taps)
+        np.testing.assert_allclose(item.contributions, expected, atol=1e-5)
+        assert (item.contributions[length:] == 0).all()
