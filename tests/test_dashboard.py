@@ -117,7 +117,7 @@ def test_the_dashboard_page_renders_the_study_and_its_trials_in_chromium(dashboa
     assert "4 Trials" in text
     for number in range(4):
         assert f"Trial {number} Complete" in text
-    assert "Artifacts confusion_matrix.png history.csv learning_curves.png" in text
+    assert "Artifacts confusion_matrix.png explanation.json history.csv learning_curves.png" in text
     screenshot(page, "dashboard.png")  # the documentation's picture of the dashboard
 
 
