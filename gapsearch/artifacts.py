@@ -248,9 +248,11 @@ def _vectors_statistics(spec: StudySpec, study_data: StudyData) -> Iterator[str]
     if embedding is not None:
         state = "fine-tuned" if embedding.trainable else "frozen"
         yield ""
-        yield f"Pre-trained vectors ({state}) from `{embedding.vectors}`: " + study_data.vectors_coverage(
-            spec.base_dir / embedding.vectors
-        ) + "; the others start random."
+        yield (
+            f"Pre-trained vectors ({state}) from `{embedding.vectors}`: "
+            + study_data.vectors_coverage(spec.base_dir / embedding.vectors)
+            + "; the others start random."
+        )
 
 
 def data_statistics(study_data: StudyData) -> Iterator[str]:

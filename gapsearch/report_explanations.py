@@ -39,9 +39,7 @@ class Explained:
     document: dict[str, Any]
 
 
-def find_explanations(
-    study: optuna.Study, spec: StudySpec, results: StudyResults
-) -> tuple[list[Explained], list[str]]:
+def find_explanations(study: optuna.Study, spec: StudySpec, results: StudyResults) -> tuple[list[Explained], list[str]]:
     """The best explained trial of each pooling (best pooling first), and notes on what is missing."""
     from optuna.artifacts import download_artifact, get_all_artifact_meta
     from optuna.artifacts.exceptions import ArtifactNotFound
@@ -56,7 +54,9 @@ def find_explanations(
     trials = {trial.number: trial for trial in study.get_trials(deepcopy=False)}
     ranked = sorted(results.rows, key=lambda r: -r.value if results.maximize else r.value)
     compared = stored_comparisons(study).get("pooling")
-    wanted = list(dict.fromkeys([r.pooling for r in ranked] + [str(r["value"]) for r in (compared or {}).get("results", [])]))
+    wanted = list(
+        dict.fromkeys([r.pooling for r in ranked] + [str(r["value"]) for r in (compared or {}).get("results", [])])
+    )
     found: dict[str, Explained] = {}
     with tempfile.TemporaryDirectory(prefix="gapsearch-report-") as folder:
         for row in ranked:

@@ -96,7 +96,7 @@ def segment_multipliers(
         return alpha[..., None] * weights * on_real, None
     filled = np.where(real[..., None], features, -np.inf)
     winners = np.argmax(filled, axis=1)  # (batch, channels); the first of equal values
-    has_real = real.any(axis=1)
+    has_real = np.asarray(real.any(axis=1))
     chosen = np.zeros_like(features, dtype=bool)
     rows, channels = np.nonzero(np.broadcast_to(has_real[:, None], winners.shape))
     chosen[rows, winners[rows, channels], channels] = True

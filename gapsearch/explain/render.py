@@ -68,11 +68,13 @@ def shaded_tokens(record: Mapping[str, Any]) -> str:
 
 
 def legend(class_phrase: str = "the class explained") -> str:
+    """The key to the shading: what green and red mean."""
+    for_class = f'<span class="tok" style="{token_style(1.0, 1.0)}">for</span>'
+    against = f'<span class="tok" style="{token_style(-1.0, 1.0)}">against</span>'
     return (
-        '<p class="legend">Shading: <span class="tok" style="{}">for</span> {} and '
-        '<span class="tok" style="{}">against</span> it; darker is stronger (relative to the text\'s strongest '
-        "token); hover a token for its value.</p>"
-    ).format(token_style(1.0, 1.0), html.escape(class_phrase), token_style(-1.0, 1.0))
+        f'<p class="legend">Shading: {for_class} {html.escape(class_phrase)} and {against} it; darker is stronger '
+        "(relative to the text's strongest token); hover a token for its value.</p>"
+    )
 
 
 def method_sentence(result: Mapping[str, Any]) -> str:
@@ -167,7 +169,11 @@ def render_channels(report: Mapping[str, Any], fmt: str, *, source: str) -> str:
 <h2>Channels, strongest vote first</h2><table><thead><tr><th>channel</th><th>pooling</th><th>votes for</th>
 <th>votes</th><th>top n-grams</th></tr></thead><tbody>{rows}</tbody></table></main></body></html>
 """
-    lines = [f"channels: {len(channels)}; n-grams over {source}", "", "top n-grams per class (summed share of its logit):"]
+    lines = [
+        f"channels: {len(channels)}; n-grams over {source}",
+        "",
+        "top n-grams per class (summed share of its logit):",
+    ]
     for name, grams in report["classes"].items():
         lines.append(f"  {name}: " + " | ".join(f"{g['ngram']} ({g['share']:+.3f})" for g in grams))
     lines += ["", "channel  pooling    window   votes for  votes; top n-grams (activation), strongest vote first"]

@@ -56,7 +56,9 @@ def model_explanation(
     chosen = example_rows(np.asarray(x_validation))
     rows = np.asarray(x_validation)[chosen]
     examples = []
-    for index, row, tokens, item in zip(chosen, rows, id_tokens(rows, vocabulary), explainer.explain(rows), strict=True):
+    for index, row, tokens, item in zip(
+        chosen, rows, id_tokens(rows, vocabulary), explainer.explain(rows), strict=True
+    ):
         entry = record(" ".join(tokens), tokens, row, item, names)
         entry["row"] = int(index)
         entry["label"] = names[int(np.asarray(y_validation)[index])]

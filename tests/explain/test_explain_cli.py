@@ -144,7 +144,9 @@ def test_channels_over_the_vocabulary_and_over_given_texts(cues, tmp_path):
     assert lines[0] == f"channels: {FILTERS}; n-grams over 2 given texts"
     assert lines[2] == "top n-grams per class (summed share of its logit):"
     assert lines[6] == "channel  pooling    window   votes for  votes; top n-grams (activation), strongest vote first"
-    assert re.match(r"^ +\d+  max        -1\.\.\+1   class_[01]  +class_0 [-+]\d\.\d{3} class_1 [-+]\d\.\d{3}$", lines[7])
+    assert re.match(
+        r"^ +\d+  max        -1\.\.\+1   class_[01]  +class_0 [-+]\d\.\d{3} class_1 [-+]\d\.\d{3}$", lines[7]
+    )
 
 
 def test_bad_input_is_one_line_and_an_empty_text_is_explained_as_empty(cues, tmp_path):
@@ -172,10 +174,30 @@ def test_bad_input_is_one_line_and_an_empty_text_is_explained_as_empty(cues, tmp
         f"MODEL: {str(tmp_path / 'plain.keras')!r} is a Sequential, not a gapsearch model that takes raw text; "
         "export one with gapsearch export"
     )
+    from gapsearch.explain.channels import model_channels
+    from gapsearch.models.builder import build_model
+    from gapsearch.models.text_classifier import TextClassifier
+    from gapsearch.spec.data import TextSettings
+    from gapsearch.spec.hyperparameters import Hyperparameters
+
+    hidden = build_model(
+        Hyperparameters(embedding_dim=4, filters=3, pooling="max", sequence_length=8, dense_units=4),
+        vocabulary_size=5,
+        n_classes=2,
+    )
+    occluded = TextClassifier(hidden, ["", "[UNK]", "a", "b", "c"], TextSettings().model_dump(), 8, ["no", "yes"])
+    with pytest.raises(UserError) as raised:
+        model_channels(occluded, [])
+    assert str(raised.value) == (
+        "--channels: this model's pooled channels do not feed a linear head (a hidden dense layer ('dense') sits "
+        "between the encoder and the output); explain texts instead (occlusion)"
+    )
     result = gapsearch("explain", "average.keras", "", "   ", cwd=folder, check=True)  # piped: no colour
     lines = result.stdout.splitlines()
     assert len(lines) == 5 and lines[0].startswith("method: exact decomposition of the logit (average pooling")
-    assert re.match(r"^text 1: predicted class_[01] \(\d\.\d{4}\); score of class_[01]: [-+]\d\.\d{4} = bias ", lines[1])
+    assert re.match(
+        r"^text 1: predicted class_[01] \(\d\.\d{4}\); score of class_[01]: [-+]\d\.\d{4} = bias ", lines[1]
+    )
     assert lines[3] == lines[1].replace("text 1", "text 2")  # nothing to tell two empty texts apart
     assert lines[2] == lines[4] == "  (empty: no tokens)"
     assert "\x1b[" not in result.stdout and result.stderr == ""
@@ -239,7 +261,10 @@ def test_the_html_page_shows_shaded_tokens_and_the_method_in_chromium(cues, tmp_
     seen = visible_text(dom.stdout)
     assert "Method: exact decomposition of the logit (attention pooling, linear head)" in seen
     assert "Text 1 : predicted class_1" in seen and "Text 2 : predicted" in seen and "(empty: no tokens)" in seen
-    spans = re.findall(r'<span class="tok (pos|neg)[^"]*" style="background: rgba\(([^)]*)\)[^"]*" title="([^"]+)">([^<]+)<', dom.stdout)
+    spans = re.findall(
+        r'<span class="tok (pos|neg)[^"]*" style="background: rgba\(([^)]*)\)[^"]*" title="([^"]+)">([^<]+)<',
+        dom.stdout,
+    )
     assert [token for *_, token in spans] == text.split()  # the second text has none
     strongest = max(spans, key=lambda s: abs(float(s[2])))
     assert strongest[3] in words["class_1"] and strongest[0] == "pos"
@@ -274,4 +299,6 @@ def test_the_report_shows_what_the_best_model_looks_at_side_by_side_in_chromium(
     assert columns in section
     tail = dom.stdout[dom.stdout.index('id="side-by-side"') :]
     assert tail.count("<td>") + tail.count("<td ") == 3 * 6  # six texts under three models
-    assert len(re.findall(r'class="tok (?:pos|neg)[^"]*" style="background: rgba\((?:26, 152, 80|215, 48, 39)', tail)) > 50
+    assert (
+        len(re.findall(r'class="tok (?:pos|neg)[^"]*" style="background: rgba\((?:26, 152, 80|215, 48, 39)', tail)) > 50
+    )
