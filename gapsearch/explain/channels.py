@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gapsearch.data.text import PAD_ID
-from gapsearch.explain.decomposition import class_column, segment_shares
+from gapsearch.explain.decomposition import class_column, head_features, segment_shares
 
 if TYPE_CHECKING:
     from gapsearch.explain.explainer import Explainer
@@ -72,7 +72,8 @@ def channel_report(
         real = batch != PAD_ID
         features = explainer.features(batch)
         for segment in segments:
-            values = np.where(real[..., None], features[segment.features].astype(np.float64), -np.inf)
+            pooled_input = head_features(segment, features[segment.features])
+            values = np.where(real[..., None], pooled_input.astype(np.float64), -np.inf)
             _collect_channels(segment, values, real, texts, by_channel)
             for k in range(len(class_names)):
                 weights = votes[segment.offset : segment.offset + len(segment.windows), k]

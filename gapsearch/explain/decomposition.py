@@ -57,16 +57,39 @@ def class_column(structure: Structure, n_outputs: int, class_index: int) -> tupl
     return class_index, 1.0
 
 
-def attention_weights(hidden_kernel, hidden_bias, scorer_kernel, features, real) -> np.ndarray:
-    """AttentionPooling1D's weights in NumPy: a softmax of ``tanh(h W + b) v`` over the real steps."""
+@dataclass(frozen=True)
+class AttentionParameters:
+    """An AttentionPooling1D's weights and settings, as NumPy values."""
+
+    hidden_kernel: np.ndarray
+    hidden_bias: np.ndarray
+    scorer_kernel: np.ndarray  # (units, heads)
+    temperature: float = 1.0
+    null_score: np.ndarray | None = None  # (heads,), with a null slot
+
+
+def attention_weights(parameters: AttentionParameters, features: np.ndarray, real: np.ndarray) -> np.ndarray:
+    """AttentionPooling1D's weights in NumPy, ``(batch, steps, heads)``: per head, a softmax of
+    ``tanh(h W + b) v / temperature`` over the real steps (and the null slot, whose value is zero)."""
     x = np.where(real[..., None], features, 0.0)
-    scores = np.tanh(x @ hidden_kernel + hidden_bias) @ scorer_kernel  # (batch, steps, 1)
-    scores = np.where(real, scores[..., 0], -np.inf)
-    highest = np.max(np.where(real, scores, -np.inf), axis=1, keepdims=True)
+    scores = np.tanh(x @ parameters.hidden_kernel + parameters.hidden_bias) @ parameters.scorer_kernel
+    scores = np.where(real[..., None], scores / parameters.temperature, -np.inf)  # (batch, steps, heads)
+    highest = np.max(scores, axis=1, keepdims=True)
+    null = None if parameters.null_score is None else parameters.null_score[None, None, :] / parameters.temperature
+    if null is not None:
+        highest = np.maximum(highest, null)
     highest = np.where(np.isfinite(highest), highest, 0.0)
-    exps = np.where(real, np.exp(scores - highest), 0.0)
+    exps = np.where(real[..., None], np.exp(scores - highest), 0.0)
     total = exps.sum(axis=1, keepdims=True)
+    if null is not None:
+        total = total + np.exp(null - highest)
     return exps / np.where(total > 0, total, 1.0)
+
+
+def head_features(segment: Segment, features: np.ndarray) -> np.ndarray:
+    """The pooling's input once per pooled channel: repeated head by head for multi-head attention."""
+    heads = len(segment.windows) // features.shape[2]
+    return np.tile(features, (1, 1, heads)) if heads > 1 else features
 
 
 def segment_multipliers(
@@ -74,16 +97,17 @@ def segment_multipliers(
     features: np.ndarray,
     real: np.ndarray,
     weights: np.ndarray,
-    attention: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    attention: AttentionParameters | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """``m`` such that each (step, channel)'s share of the logit is ``m * features``, and the max pooling's winners.
 
     Args:
         segment: The pooling.
-        features: Its input, ``(batch, steps, channels)``.
+        features: Its input, ``(batch, steps, channels)``; for multi-head attention, once per head
+            (:func:`head_features`).
         real: ``(batch, steps)`` booleans, true for real steps.
         weights: The head's weights of this pooling's channels for the class, ``(channels,)``, sign included.
-        attention: The attention scorer's hidden kernel, hidden bias and scorer kernel.
+        attention: The attention pooling's parameters.
     """
     features = np.where(real[..., None], features.astype(np.float64), 0.0)
     on_real = np.where(real[..., None], 1.0, 0.0)
@@ -92,8 +116,11 @@ def segment_multipliers(
         return on_real * weights / count, None
     if segment.kind == "attention":
         assert attention is not None, "attention pooling needs its scorer's weights"
-        alpha = attention_weights(*attention, features, real)
-        return alpha[..., None] * weights * on_real, None
+        heads = attention.scorer_kernel.shape[1]
+        single = features[:, :, : features.shape[2] // heads]
+        alpha = attention_weights(attention, single, real)  # (batch, steps, heads)
+        per_channel = np.repeat(alpha, single.shape[2], axis=2)  # head by head, like the pooled output
+        return per_channel * weights * on_real, None
     filled = np.where(real[..., None], features, -np.inf)
     winners = np.argmax(filled, axis=1)  # (batch, channels); the first of equal values
     has_real = np.asarray(real.any(axis=1))
@@ -108,12 +135,13 @@ def segment_shares(
     features: np.ndarray,
     real: np.ndarray,
     weights: np.ndarray,
-    attention: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    attention: AttentionParameters | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Each (step, channel)'s share of the logit through one pooling, and the max pooling's winners.
 
     Arguments as :func:`segment_multipliers`.
     """
+    features = head_features(segment, features)
     multipliers, winners = segment_multipliers(segment, features, real, weights, attention)
     return multipliers * np.where(real[..., None], features.astype(np.float64), 0.0), winners
 
@@ -134,6 +162,8 @@ def conv_to_tokens(
     equally over the window's real tokens. An inactive channel's share is 0 and gives nothing.
     """
     values = np.where(real[..., None], features.astype(np.float64), 0.0)
+    if multipliers.shape[2] != values.shape[2]:  # multi-head attention: one conv channel feeds every head
+        multipliers = multipliers.reshape(*multipliers.shape[:2], -1, values.shape[2]).sum(axis=2)
     active = np.where(values != 0.0, multipliers, 0.0)
     inputs = np.where(real[..., None], conv_input.astype(np.float64), 0.0)
     length = real.shape[1]
@@ -180,7 +210,7 @@ def decompose(
     kernel: np.ndarray,
     bias: np.ndarray | None,
     class_index: int,
-    attention: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    attention: dict[str, AttentionParameters],
     convs: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Decomposition:
     """The exact shares of class ``class_index``'s logit.
@@ -202,7 +232,8 @@ def decompose(
     winners: dict[str, np.ndarray] = {}
     for segment in structure.segments:
         channels = len(segment.windows)
-        values = features[segment.features]
+        raw = features[segment.features]
+        values = head_features(segment, raw)
         multipliers, won = segment_multipliers(
             segment,
             values,
@@ -216,7 +247,7 @@ def decompose(
         steps += shares.sum(axis=2)
         if convs is not None and segment.pooling in convs:
             conv_input, conv_kernel = convs[segment.pooling]
-            tokens += conv_to_tokens(multipliers, values, real, conv_input, conv_kernel, segment)
+            tokens += conv_to_tokens(multipliers, raw, real, conv_input, conv_kernel, segment)
             continue
         windows = np.asarray(segment.windows)
         for window in {tuple(w) for w in segment.windows}:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gapsearch.data.text import PAD_ID
-from gapsearch.explain.decomposition import WINDOW_RULE, class_column, decompose
+from gapsearch.explain.decomposition import WINDOW_RULE, AttentionParameters, class_column, decompose
 from gapsearch.explain.occlusion import OCCLUSION_RULE, occlusion
 from gapsearch.explain.structure import NotExact, Structure, find_structure
 
@@ -163,10 +163,13 @@ class Explainer:
         return [explanation for _, explanation in sorted(rows, key=lambda item: item[0])]
 
 
-def _attention_weights(layer: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _attention_weights(layer: Any) -> AttentionParameters:
     hidden_kernel, hidden_bias = (w.astype(np.float64) for w in layer.hidden.get_weights())
     (scorer_kernel,) = (w.astype(np.float64) for w in layer.scorer.get_weights())
-    return hidden_kernel, hidden_bias, scorer_kernel
+    from keras import ops
+
+    null = np.asarray(ops.convert_to_numpy(layer.null_score), dtype=np.float64) if layer.null_slot else None
+    return AttentionParameters(hidden_kernel, hidden_bias, scorer_kernel, float(layer.temperature), null)
 
 
 __all__ = ["Explainer", "RowExplanation", "class_column"]

@@ -174,7 +174,7 @@ def _walk(graph: _Graph) -> Structure:
         if len(mask) != 1 or graph.kind(mask[0]) != "PaddingMask" or set(graph.args(mask[0])) != graph.inputs:
             raise _Unknown(f"the pooling {pooling!r} is not given the padding mask of the token ids")
         (features,) = graph.args(pooling)
-        windows = _windows(graph, features)
+        windows = _windows(graph, features) * int(graph.config(pooling).get("heads", 1))  # head by head
         segments.append(Segment(kind, pooling, features, offset, windows, *_linear_conv(graph, features)))
         offset += len(windows)
     return Structure(tuple(segments), head, activation)

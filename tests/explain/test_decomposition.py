@@ -21,9 +21,13 @@ from gapsearch.spec.hyperparameters import Hyperparameters
 
 rng = np.random.default_rng(3)
 report = {"backend": keras.backend.backend()}
-for pooling in ("average", "attention", "max"):
+SETTINGS = {"attention-heads": {"attention_heads": 2, "attention_null": True, "attention_temperature": 0.5}}
+for pooling in ("average", "attention", "max", "attention-heads"):
     for n_classes in (2, 3):
-        hp = Hyperparameters(embedding_dim=6, filters=5, pooling=pooling, sequence_length=16, kernel_size=3)
+        hp = Hyperparameters(
+            embedding_dim=6, filters=5, pooling=pooling.split("-")[0], sequence_length=16, kernel_size=3,
+            **SETTINGS.get(pooling, {}),
+        )
         model = build_model(hp, vocabulary_size=40, n_classes=n_classes)
         for weight in model.weights:  # random weights, biases included, so no term is zero by construction
             weight.assign(rng.normal(0, 0.5, size=weight.shape).astype("float32"))
@@ -70,7 +74,7 @@ def test_contributions_plus_bias_equal_the_logit(backend):
     assert lines, result.stderr[-2000:]
     report = json.loads(lines[-1].removeprefix("RESULT "))
     assert report["backend"] == backend
-    for pooling in ("average", "attention", "max"):
+    for pooling in ("average", "attention", "max", "attention-heads"):  # two heads, a null slot, temperature 0.5
         for n_classes in (2, 3):
             entry = report[f"{pooling}/{n_classes}"]
             assert entry["method"] == "exact"
@@ -134,3 +138,48 @@ def test_through_one_relu_convolution_each_tap_term_goes_to_the_token_it_reads()
                     expected[u] += head[c] / length * conv_bias[c] / len(taps)
         np.testing.assert_allclose(item.contributions, expected, atol=1e-5)
         assert (item.contributions[length:] == 0).all()
+
+
+def test_every_model_of_the_family_is_explained_exactly_or_by_occlusion_saying_why():
+    """The explanation document of each pooling and encoder the builder makes: exact ones add up to the logit."""
+    from gapsearch.explain.summary import model_explanation
+    from gapsearch.models.builder import build_model
+    from gapsearch.spec.hyperparameters import Hyperparameters
+
+    rng = np.random.default_rng(11)
+    vocabulary = ["", "[UNK]"] + [f"w{i}" for i in range(28)]
+    variants = {
+        "average": ("exact", {}),
+        "average_max": ("exact", {"pooling": "average_max"}),
+        "no encoder": ("exact", {"encoder": "none"}),
+        "widths 2, 3 and 4, max": ("exact", {"kernel_sizes": (2, 3, 4), "pooling": "max"}),
+        "two stacked convolutions": ("exact", {"conv_layers": 2}),
+        "attention heads and null slot": (
+            "exact",
+            {"pooling": "attention", "attention_heads": 3, "attention_null": True},
+        ),
+        "gem": ("a GeneralizedMeanPooling1D layer ('gem_pooling') sits between", {"pooling": "gem"}),
+        "mixed": ("a MixedPooling1D layer ('mixed_pooling') sits between", {"pooling": "mixed"}),
+        "flatten": ("a MaskedFlatten layer ('flatten') sits between", {"pooling": "flatten"}),
+        "lstm": ("a Bidirectional layer ('bidirectional_lstm') whose steps", {"encoder": "lstm", "rnn_units": 3}),
+        "calibration": ("a SqueezeExcitation1D layer ('squeeze_excitation') whose steps", {"calibration": "se"}),
+        "unmasked": ("is not given the padding mask of the token ids", {"mask_padding": False}),
+    }
+    for name, (expected, settings) in variants.items():
+        hp = Hyperparameters(**{"embedding_dim": 6, "filters": 4, "sequence_length": 12, **settings})
+        model = build_model(hp, vocabulary_size=30, n_classes=3)
+        for weight in model.weights:
+            weight.assign(rng.normal(0, 0.5, size=weight.shape).astype("float32"))
+        ids = rng.integers(2, 30, size=(12, 12)).astype("int32")
+        for row, length in enumerate(rng.integers(0, 13, size=12)):
+            ids[row, length:] = 0
+        document = model_explanation(model, vocabulary, ["a", "b", "c"], ids, rng.integers(0, 3, size=12))
+        if expected == "exact":
+            assert document["method"] == "exact" and document["channels"]["available"], name
+            for example in document["examples"]:
+                total = example["bias"] + sum(t["contribution"] for t in example["tokens"])
+                assert abs(total - example["score"]) < 1e-4, (name, total, example["score"])
+        else:
+            assert document["method"] == "occlusion", name
+            assert expected in document["rule"] and expected in document["channels"]["reason"], name
+        assert document["examples"] and all(4 <= len(e["tokens"]) <= 12 for e in document["examples"]), name
