@@ -45,7 +45,7 @@ def channel_report(
     tokens: Sequence[Sequence[str]],
     class_names: Sequence[str],
     *,
-    batch_size: int = 256,
+    batch_size: int = 64,
 ) -> dict[str, Any]:
     """Each channel's votes and top n-grams over ``ids``, and each class's top n-grams.
 

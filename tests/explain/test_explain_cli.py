@@ -302,3 +302,24 @@ def test_the_report_shows_what_the_best_model_looks_at_side_by_side_in_chromium(
     assert (
         len(re.findall(r'class="tok (?:pos|neg)[^"]*" style="background: rgba\((?:26, 152, 80|215, 48, 39)', tail)) > 50
     )
+
+
+def test_poolings_of_a_comparison_without_a_kept_model_are_named_in_the_report_section(cues, tmp_path, monkeypatch):
+    import sqlite3
+
+    from gapsearch.report import collect
+    from gapsearch.report_explanations import explanation_section
+    from gapsearch.spec import load_study
+
+    with sqlite3.connect(cues["folder"] / "gapsearch.db") as source, sqlite3.connect(tmp_path / "gapsearch.db") as copy:
+        source.backup(copy)  # a copy of the study database, so the module's study keeps no comparison
+    study = optuna.load_study(study_name="cues", storage=f"sqlite:///{tmp_path / 'gapsearch.db'}")
+    study.set_user_attr("compare:pooling", {"param": "pooling", "results": [{"value": "max"}, {"value": "gem"}]})
+    spec = load_study(cues["folder"] / "cues.yaml")
+    monkeypatch.chdir(cues["folder"])  # where the artifact store is
+    section = visible_text(explanation_section(study, spec, collect(study, spec)))
+    assert section.endswith(
+        "No kept model explains pooling gem: only trials whose model was kept when they finished "
+        "(artifacts.save_models) wrote explanation.json; compare:pooling trains its models without keeping them."
+    )
+    assert section.count("pooling, val_accuracy") == 1 + 3  # the best model's line and the three columns
