@@ -621,23 +621,15 @@ def explain(
     Example: gapsearch explain model.keras "a wonderful film" --format html -o why.html
     """
     from gapsearch.errors import UserError
-    from gapsearch.explain.render import render, render_channels, terminal_supports_color
-    from gapsearch.export import load_text_classifier, read_texts
+    from gapsearch.explain.render import terminal_supports_color
+    from gapsearch.explain.texts import explain_command
+    from gapsearch.export import read_texts
 
     all_texts = list(texts) + (read_texts(input_file) if input_file is not None else [])
     if not all_texts and not channels:
         raise UserError('give texts to explain, or --input FILE; for example: gapsearch explain model.keras "text"')
-    model = load_text_classifier(model_file)
-    if channels:
-        from gapsearch.explain.channels import model_channels
-
-        found, source = model_channels(model, all_texts)
-        page = render_channels(found, fmt, source=source)
-    else:
-        from gapsearch.explain.texts import explain_texts
-
-        color = output is None and fmt == "table" and terminal_supports_color(sys.stdout)
-        page = render(explain_texts(model, all_texts, class_name), fmt, color=color)
+    color = output is None and fmt == "table" and terminal_supports_color(sys.stdout)
+    page = explain_command(model_file, all_texts, class_name=class_name, fmt=fmt, channels=channels, color=color)
     if output is None:
         click.echo(page, color=None)
         return

@@ -161,6 +161,11 @@ def test_bad_input_is_one_line_and_an_empty_text_is_explained_as_empty(cues, tmp
         2,
         "error: --class: 'class_9' is not a class of this model; its classes are class_0, class_1\n",
     )
+    result = gapsearch("explain", "average.keras", "--channels", "--class", "class_0", cwd=folder)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "error: --class does not go with --channels: the channel report shows every class's votes\n",
+    )
     import keras
 
     from gapsearch.errors import UserError
