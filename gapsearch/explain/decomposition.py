@@ -7,7 +7,7 @@ wins channel ``c`` (max). So each (step, channel) gets an exact share of the log
 plus the bias equal the logit. Step ``t`` of a channel read the tokens of its window. Through one
 relu convolution over the embeddings (the builder's usual encoder) an active channel's value is
 exactly its bias plus one term per kernel tap, so each term goes to the token its tap reads;
-otherwise the share is split equally over the real tokens in that window (see :data:`WINDOW_RULE`).
+otherwise the share is split equally over the real tokens in that window (see :func:`token_rule`).
 NumPy only.
 """
 
@@ -19,15 +19,27 @@ import numpy as np
 
 from gapsearch.explain.structure import Segment, Structure
 
-WINDOW_RULE = (
-    "through one relu (or linear) convolution over the embeddings, an active channel's value is its bias plus "
+TAP_RULE = (
+    "through the one relu (or linear) convolution over the embeddings, an active channel's value is its bias plus "
     "one term per kernel tap, so each tap's term goes to the token it reads and the bias is split equally over "
-    "the real tokens of the window; otherwise each encoder step's share of the logit is split equally over the "
-    "real (unpadded) tokens in the window of tokens that step reads: a convolution of kernel k and dilation d "
-    "with padding 'same' reads d*(k-1)//2 tokens before the step and the rest of its d*(k-1) after it, 'causal' "
-    "all of them before; stacked convolutions add their windows; without a convolution a step is its token; "
-    "padding gets nothing"
+    "the real tokens of the window; an inactive channel gives nothing; padding gets nothing"
 )
+WINDOW_RULE = (
+    "each encoder step's share of the logit is split equally over the real (unpadded) tokens in the window of "
+    "tokens that step reads: a convolution of kernel k and dilation d with padding 'same' reads d*(k-1)//2 "
+    "tokens before the step and the rest of its d*(k-1) after it, 'causal' all of them before; stacked "
+    "convolutions add their windows; without a convolution a step is its token; padding gets nothing"
+)
+
+
+def token_rule(structure: Structure) -> str:
+    """How the steps' shares reach the tokens: the tap rule, the equal split, or each where it applies."""
+    taps = [segment.conv is not None for segment in structure.segments]
+    if all(taps):
+        return TAP_RULE
+    if not any(taps):
+        return WINDOW_RULE
+    return f"for poolings after one relu convolution, {TAP_RULE}; for the others, {WINDOW_RULE}"
 
 
 @dataclass(frozen=True)

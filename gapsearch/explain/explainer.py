@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gapsearch.data.text import PAD_ID
-from gapsearch.explain.decomposition import WINDOW_RULE, AttentionParameters, class_column, decompose
+from gapsearch.explain.decomposition import AttentionParameters, class_column, decompose, token_rule
 from gapsearch.explain.occlusion import OCCLUSION_RULE, occlusion
 from gapsearch.explain.structure import NotExact, Structure, find_structure
 
@@ -74,7 +74,7 @@ class Explainer:
     @property
     def rule(self) -> str:
         if self.structure is not None:
-            return f"exact decomposition of the logit ({self.structure.description}); {WINDOW_RULE}"
+            return f"exact decomposition of the logit ({self.structure.description}); {token_rule(self.structure)}"
         return f"{OCCLUSION_RULE} (the exact decomposition does not apply: {self.reason})"
 
     def windows(self) -> list[tuple[int, int]]:

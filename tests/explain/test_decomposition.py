@@ -142,6 +142,7 @@ def test_through_one_relu_convolution_each_tap_term_goes_to_the_token_it_reads()
 
 def test_every_model_of_the_family_is_explained_exactly_or_by_occlusion_saying_why():
     """The explanation document of each pooling and encoder the builder makes: exact ones add up to the logit."""
+    from gapsearch.explain.decomposition import TAP_RULE, WINDOW_RULE
     from gapsearch.explain.summary import model_explanation
     from gapsearch.models.builder import build_model
     from gapsearch.spec.hyperparameters import Hyperparameters
@@ -176,6 +177,8 @@ def test_every_model_of_the_family_is_explained_exactly_or_by_occlusion_saying_w
         document = model_explanation(model, vocabulary, ["a", "b", "c"], ids, rng.integers(0, 3, size=12))
         if expected == "exact":
             assert document["method"] == "exact" and document["channels"]["available"], name
+            one_conv = name in ("average", "average_max", "widths 2, 3 and 4, max", "attention heads and null slot")
+            assert document["rule"].endswith(TAP_RULE if one_conv else WINDOW_RULE), name
             for example in document["examples"]:
                 total = example["bias"] + sum(t["contribution"] for t in example["tokens"])
                 assert abs(total - example["score"]) < 1e-4, (name, total, example["score"])
