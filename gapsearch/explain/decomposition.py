@@ -19,11 +19,13 @@ import numpy as np
 
 from gapsearch.explain.structure import Segment, Structure
 
-TAP_RULE = (
-    "through the one relu (or linear) convolution over the embeddings, an active channel's value is its bias plus "
-    "one term per kernel tap, so each tap's term goes to the token it reads and the bias is split equally over "
-    "the real tokens of the window; an inactive channel gives nothing; padding gets nothing"
+_TAP_TERMS = (
+    "an active channel's value is its bias plus one term per kernel tap, so each tap's term goes to the token it "
+    "reads and the bias is split equally over the real tokens of the window; an inactive channel gives nothing; "
+    "padding gets nothing"
 )
+_ONE_CONVOLUTION = "one relu (or linear) convolution over the embeddings"
+TAP_RULE = f"each pooling reads {_ONE_CONVOLUTION}: {_TAP_TERMS}"
 WINDOW_RULE = (
     "each encoder step's share of the logit is split equally over the real (unpadded) tokens in the window of "
     "tokens that step reads: a convolution of kernel k and dilation d with padding 'same' reads d*(k-1)//2 "
@@ -39,7 +41,7 @@ def token_rule(structure: Structure) -> str:
         return TAP_RULE
     if not any(taps):
         return WINDOW_RULE
-    return f"for poolings after one relu convolution, {TAP_RULE}; for the others, {WINDOW_RULE}"
+    return f"for the poolings that read {_ONE_CONVOLUTION}, {_TAP_TERMS}; for the others, {WINDOW_RULE}"
 
 
 @dataclass(frozen=True)
