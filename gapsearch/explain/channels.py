@@ -65,7 +65,7 @@ def channel_report(
     segments = explainer.structure.segments
     owners = [(segment, local) for segment in segments for local in range(len(segment.windows))]
     by_channel: list[dict[str, float]] = [{} for _ in owners]
-    by_class: list[dict[str, list[float]]] = [{} for _ in class_names]
+    by_class = _NgramTotals(len(class_names))
     for start in range(0, len(ids), batch_size):
         batch = np.asarray(ids[start : start + batch_size])
         texts = tokens[start : start + batch_size]
@@ -75,12 +75,20 @@ def channel_report(
             pooled_input = head_features(segment, features[segment.features])
             values = np.where(real[..., None], pooled_input.astype(np.float64), -np.inf)
             _collect_channels(segment, values, real, texts, by_channel)
-            for k in range(len(class_names)):
-                weights = votes[segment.offset : segment.offset + len(segment.windows), k]
-                shares, _ = segment_shares(
-                    segment, features[segment.features], real, weights, explainer.attention.get(segment.pooling)
-                )
-                _collect_class(segment, shares, real, texts, by_class[k])
+            # The multipliers are linear in the head's weights: one pass with weights 1 serves every class.
+            unit, _ = segment_shares(
+                segment,
+                features[segment.features],
+                real,
+                np.ones(len(segment.windows)),
+                explainer.attention.get(segment.pooling),
+            )
+            segment_votes = votes[segment.offset : segment.offset + len(segment.windows)]
+            windows = np.asarray(segment.windows)
+            for window in {tuple(w) for w in segment.windows}:
+                chosen = np.all(windows == window, axis=1)
+                per_step = np.einsum("btc,ck->kbt", unit[:, :, chosen], segment_votes[chosen])  # (classes, b, t)
+                by_class.add(texts, real, window, per_step)
     channels = []
     for index, ((segment, local), found) in enumerate(zip(owners, by_channel, strict=True)):
         top = sorted(found.items(), key=lambda item: -item[1])[:TOP_PER_CHANNEL]
@@ -95,13 +103,7 @@ def channel_report(
                 "top": [{"ngram": text, "activation": value} for text, value in top],
             }
         )
-    classes = {
-        name: [
-            {"ngram": text, "share": total, "count": int(count)}
-            for text, (total, count) in sorted(found.items(), key=lambda item: -item[1][0])[:TOP_PER_CLASS]
-        ]
-        for name, found in zip(class_names, by_class, strict=True)
-    }
+    classes = {name: by_class.top(k, TOP_PER_CLASS) for k, name in enumerate(class_names)}
     return {"available": True, "texts": len(ids), "channels": channels, "classes": classes}
 
 
@@ -126,18 +128,44 @@ def _collect_channels(
                 target[text] = value
 
 
-def _collect_class(
-    segment: Any, shares: np.ndarray, real: np.ndarray, texts: Sequence[Sequence[str]], found: dict[str, list[float]]
-) -> None:
-    """Add each real step's share of the class's logit to its window's n-gram (summed, and counted)."""
-    windows = np.asarray(segment.windows)
-    for window in {tuple(w) for w in segment.windows}:
-        per_step = shares[:, :, np.all(windows == window, axis=1)].sum(axis=2)
-        for row, step in zip(*np.nonzero(real), strict=True):
-            text = ngram(texts[row], int(step), window)
-            entry = found.setdefault(text, [0.0, 0])
-            entry[0] += float(per_step[row, step])
-            entry[1] += 1
+class _NgramTotals:
+    """Each n-gram's summed share of every class's logit, and how often it occurs, over batches of steps."""
+
+    def __init__(self, n_classes: int) -> None:
+        self.n_classes = n_classes
+        self.index: dict[tuple[str, ...], int] = {}
+        self.keys: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+
+    def add(
+        self, texts: Sequence[Sequence[str]], real: np.ndarray, window: Sequence[int], per_step: np.ndarray
+    ) -> None:
+        """Add each real step's share (``per_step``: ``(classes, batch, steps)``) to the n-gram of its window."""
+        before, after = int(window[0]), int(window[1])
+        rows, steps = np.nonzero(real)
+        keys = np.fromiter(
+            (
+                self.index.setdefault(tuple(texts[row][max(0, step - before) : step + after + 1]), len(self.index))
+                for row, step in zip(rows.tolist(), steps.tolist(), strict=True)
+            ),
+            dtype=np.int64,
+            count=len(rows),
+        )
+        self.keys.append(keys)
+        self.values.append(per_step[:, rows, steps])
+
+    def top(self, class_index: int, count: int) -> list[dict[str, Any]]:
+        """The ``count`` n-grams with the largest summed share of the class's logit."""
+        if not self.keys:
+            return []
+        keys = np.concatenate(self.keys)
+        totals = np.bincount(
+            keys, weights=np.concatenate([v[class_index] for v in self.values]), minlength=len(self.index)
+        )
+        seen = np.bincount(keys, minlength=len(self.index))
+        names = list(self.index)
+        best = np.argsort(-totals, kind="stable")[:count]
+        return [{"ngram": " ".join(names[i]), "share": float(totals[i]), "count": int(seen[i])} for i in best]
 
 
 def model_channels(model: Any, texts: Sequence[str]) -> tuple[dict[str, Any], str]:
