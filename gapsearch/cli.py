@@ -621,8 +621,8 @@ def explain(
     Example: gapsearch explain model.keras "a wonderful film" --format html -o why.html
     """
     from gapsearch.errors import UserError
+    from gapsearch.explain.command import explain_command
     from gapsearch.explain.render import terminal_supports_color
-    from gapsearch.explain.texts import explain_command
     from gapsearch.export import read_texts
 
     all_texts = list(texts) + (read_texts(input_file) if input_file is not None else [])

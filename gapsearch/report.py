@@ -565,9 +565,12 @@ def write_report(study: optuna.Study, spec: StudySpec, output: Path, *, storage:
     results = collect(study, spec)
     answer = headline(results)
     shown, notes = figures(results, study)
-    from gapsearch.report_explanations import explanation_section
+    from gapsearch.report_explanations import RankedTrial, explanation_section
 
-    explained = explanation_section(study, spec, results)
+    ranked = sorted(results.rows, key=lambda r: -r.value if results.maximize else r.value)
+    explained = explanation_section(
+        study, spec, [RankedTrial(r.number, r.value, r.pooling) for r in ranked], results.metric
+    )
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -23,7 +23,6 @@ from gapsearch.explain.render import CSS, legend, method_sentence, shaded_tokens
 if TYPE_CHECKING:
     import optuna
 
-    from gapsearch.report import StudyResults
     from gapsearch.spec.study import StudySpec
 
 SECTION_ID = "what-the-best-model-looks-at"
@@ -39,20 +38,31 @@ class Explained:
     document: dict[str, Any]
 
 
-def find_explanations(study: optuna.Study, spec: StudySpec, results: StudyResults) -> tuple[list[Explained], list[str]]:
-    """The best explained trial of each pooling (best pooling first), and notes on what is missing."""
+@dataclass(frozen=True)
+class RankedTrial:
+    """A completed trial as the report ranks them: its number, metric value and pooling."""
+
+    number: int
+    value: float
+    pooling: str
+
+
+def find_explanations(
+    study: optuna.Study, spec: StudySpec, ranked: Sequence[RankedTrial]
+) -> tuple[list[Explained], list[str]]:
+    """The best explained trial of each pooling (``ranked`` is best first), and notes on what is missing."""
     from optuna.artifacts import download_artifact, get_all_artifact_meta
     from optuna.artifacts.exceptions import ArtifactNotFound
 
     from gapsearch.artifacts import EXPLANATION_FILENAME, open_artifact_store
     from gapsearch.compare import stored_comparisons
+    from gapsearch.optuna_compat import storage_of
 
     try:
         store = open_artifact_store(spec.artifacts, create=False)
     except StorageError as error:
         return [], [f"No explanations: {error}."]
     trials = {trial.number: trial for trial in study.get_trials(deepcopy=False)}
-    ranked = sorted(results.rows, key=lambda r: -r.value if results.maximize else r.value)
     compared = stored_comparisons(study).get("pooling")
     wanted = list(
         dict.fromkeys([r.pooling for r in ranked] + [str(r["value"]) for r in (compared or {}).get("results", [])])
@@ -64,7 +74,7 @@ def find_explanations(study: optuna.Study, spec: StudySpec, results: StudyResult
                 continue
             metas = [
                 m
-                for m in get_all_artifact_meta(trials[row.number], storage=study._storage)
+                for m in get_all_artifact_meta(trials[row.number], storage=storage_of(study))
                 if m.filename == EXPLANATION_FILENAME
             ]
             if not metas:
@@ -158,10 +168,10 @@ def render_section(explained: Sequence[Explained], notes: Sequence[str], metric:
     return "".join(parts)
 
 
-def explanation_section(study: optuna.Study, spec: StudySpec, results: StudyResults) -> str:
-    """The section for the report of ``study`` (empty for a study that is not a classifier's)."""
+def explanation_section(study: optuna.Study, spec: StudySpec, ranked: Sequence[RankedTrial], metric: str) -> str:
+    """The section for the report of ``study``, whose completed trials are ``ranked`` best first by ``metric``."""
     from gapsearch.runner import best_trial
 
-    explained, notes = find_explanations(study, spec, results)
+    explained, notes = find_explanations(study, spec, ranked)
     best = best_trial(study)
-    return render_section(explained, notes, results.metric, None if best is None else best.number)
+    return render_section(explained, notes, metric, None if best is None else best.number)

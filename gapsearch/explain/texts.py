@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -73,21 +72,3 @@ def explain_texts(model: TextClassifier, texts: Sequence[str], class_name: str |
 def id_tokens(ids: np.ndarray, vocabulary: Sequence[str]) -> list[list[str]]:
     """The tokens of id rows (``[UNK]`` for words outside the vocabulary), padding left out."""
     return [[vocabulary[int(i)] for i in row[row != PAD_ID]] for row in np.asarray(ids)]
-
-
-def explain_command(
-    model_file: Path, texts: Sequence[str], *, class_name: str | None, fmt: str, channels: bool, color: bool
-) -> str:
-    """``gapsearch explain``: the texts' explanations, or with ``channels`` the channel report, rendered as ``fmt``."""
-    from gapsearch.explain.render import render, render_channels
-    from gapsearch.export import load_text_classifier
-
-    if channels and class_name is not None:
-        raise UserError("--class does not go with --channels: the channel report shows every class's votes")
-    model = load_text_classifier(model_file)
-    if channels:
-        from gapsearch.explain.channels import model_channels
-
-        found, source = model_channels(model, texts)
-        return render_channels(found, fmt, source=source)
-    return render(explain_texts(model, texts, class_name), fmt, color=color)

@@ -11,7 +11,6 @@ import json
 import os
 import pty
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +19,8 @@ import optuna
 import pytest
 from optuna.artifacts import FileSystemArtifactStore, download_artifact, get_all_artifact_meta
 
-from tests.conftest import cli_env, gapsearch, require
-from tests.test_dashboard import CHROMIUM, chromium, visible_text
+from tests.browser import chromium, visible_text
+from tests.conftest import cli_env, gapsearch
 
 SEED = 7
 N_EXAMPLES, MIN_LENGTH, MAX_LENGTH = 1000, 8, 60
@@ -255,7 +254,6 @@ def _shaded_pixels(png: Path) -> tuple[int, int]:
 
 
 def test_the_html_page_shows_shaded_tokens_and_the_method_in_chromium(cues, tmp_path):
-    require(Path(CHROMIUM).is_file() or shutil.which("chromium") is not None, "chromium is not installed")
     words = cue_words()
     text = " ".join([*sorted(words["class_1"]), "bazo", sorted(words["class_0"])[0]])
     page = tmp_path / "why.html"
@@ -285,7 +283,6 @@ def test_the_html_page_shows_shaded_tokens_and_the_method_in_chromium(cues, tmp_
 
 
 def test_the_report_shows_what_the_best_model_looks_at_side_by_side_in_chromium(cues, tmp_path):
-    require(Path(CHROMIUM).is_file() or shutil.which("chromium") is not None, "chromium is not installed")
     result = gapsearch("report", "cues.yaml", "-o", str(tmp_path / "report"), cwd=cues["folder"], check=True)
     assert result.stderr == ""
     dom = chromium("--dump-dom", url=(tmp_path / "report" / "report.html").as_uri())
@@ -313,7 +310,7 @@ def test_poolings_of_a_comparison_without_a_kept_model_are_named_in_the_report_s
     import sqlite3
 
     from gapsearch.report import collect
-    from gapsearch.report_explanations import explanation_section
+    from gapsearch.report_explanations import RankedTrial, explanation_section
     from gapsearch.spec import load_study
 
     with sqlite3.connect(cues["folder"] / "gapsearch.db") as source, sqlite3.connect(tmp_path / "gapsearch.db") as copy:
@@ -322,7 +319,9 @@ def test_poolings_of_a_comparison_without_a_kept_model_are_named_in_the_report_s
     study.set_user_attr("compare:pooling", {"param": "pooling", "results": [{"value": "max"}, {"value": "gem"}]})
     spec = load_study(cues["folder"] / "cues.yaml")
     monkeypatch.chdir(cues["folder"])  # where the artifact store is
-    section = visible_text(explanation_section(study, spec, collect(study, spec)))
+    results = collect(study, spec)
+    ranked = [RankedTrial(r.number, r.value, r.pooling) for r in sorted(results.rows, key=lambda r: -r.value)]
+    section = visible_text(explanation_section(study, spec, ranked, results.metric))
     assert section.endswith(
         "No kept model explains pooling gem: only trials whose model was kept when they finished "
         "(artifacts.save_models) wrote explanation.json; compare:pooling trains its models without keeping them."
