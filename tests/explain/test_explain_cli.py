@@ -66,12 +66,14 @@ def cues(tmp_path_factory: pytest.TempPathFactory) -> dict:
     gapsearch("run", "cues.yaml", "--no-progress", cwd=folder, check=True)
     study = optuna.load_study(study_name="cues", storage=f"sqlite:///{folder / 'gapsearch.db'}")
     from gapsearch.export import export_model
+    from gapsearch.spec import load_study
 
     store = FileSystemArtifactStore(folder / "artifacts")
     trials = {trial.params["pooling"]: trial for trial in study.trials}
     assert set(trials) == set(POOLINGS)
+    spec = load_study(folder / "cues.yaml")
     for pooling, trial in trials.items():
-        export_model(study, store, str(trial.number), folder / f"{pooling}.keras")
+        export_model(spec, study, store, trial.number, folder / f"{pooling}.keras")
     return {"folder": folder, "study": study, "store": store, "trials": trials}
 
 
