@@ -4,7 +4,8 @@ Each completed trial uploads its learning curves (PNG), its per-epoch history (C
 (text), the confusion matrix on the validation split (PNG; counted during training's own validation
 pass, at the epoch whose weights the model keeps) and, as ``save_models`` asks, the trained
 model as a :class:`~gapsearch.models.text_classifier.TextClassifier` (``model.keras``) that takes raw
-strings. With ``save_models: best`` a trial's model is kept only while no completed trial beats it.
+strings, with what it looks at (``explanation.json``: channels, top n-grams and explained validation
+texts; classifiers only). With ``save_models: best`` a trial's model is kept only while no completed trial beats it.
 The study gets a Markdown note with the study file and the data statistics.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ CURVES_FILENAME = "learning_curves.png"
 HISTORY_FILENAME = "history.csv"
 SUMMARY_FILENAME = "model_summary.txt"
 CONFUSION_FILENAME = "confusion_matrix.png"
+EXPLANATION_FILENAME = "explanation.json"
 
 
 def open_artifact_store(spec: ArtifactsSpec, *, create: bool = True) -> ArtifactStore:
@@ -117,8 +119,22 @@ def save_trial_artifacts(
                 model, data.vocabulary, text_settings(spec.data), int(hp.sequence_length), class_names
             ).save(path)
             upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial)
+            if classifies:
+                path = Path(folder, EXPLANATION_FILENAME)
+                path.write_text(explanation_json(model, data, class_names), encoding="utf-8")
+                upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial)
             if spec.artifacts.save_models == "best" and not spec.is_multi_objective:
                 remove_beaten_models(trial.study, store, value, by_trial=trial.number)
+
+
+def explanation_json(model: keras.Model, data: VectorizedSplits, class_names: Sequence[str]) -> str:
+    """What the kept model looks at over the validation split (:mod:`gapsearch.explain.summary`), as JSON."""
+    import json
+
+    from gapsearch.explain.summary import model_explanation
+
+    document = model_explanation(model, data.vocabulary.tokens, class_names, data.x_validation, data.y_validation)
+    return json.dumps(document, ensure_ascii=False)
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
@@ -232,9 +248,11 @@ def _vectors_statistics(spec: StudySpec, study_data: StudyData) -> Iterator[str]
     if embedding is not None:
         state = "fine-tuned" if embedding.trainable else "frozen"
         yield ""
-        yield f"Pre-trained vectors ({state}) from `{embedding.vectors}`: " + study_data.vectors_coverage(
-            spec.base_dir / embedding.vectors
-        ) + "; the others start random."
+        yield (
+            f"Pre-trained vectors ({state}) from `{embedding.vectors}`: "
+            + study_data.vectors_coverage(spec.base_dir / embedding.vectors)
+            + "; the others start random."
+        )
 
 
 def data_statistics(study_data: StudyData) -> Iterator[str]:

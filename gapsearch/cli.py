@@ -599,21 +599,45 @@ def predict(model_file: Path, texts: tuple[str, ...], input_file: str | None, fm
 @click.argument("texts", nargs=-1)
 @click.option("--input", "input_file", metavar="FILE", help="Read one text per line from FILE ('-' for stdin).")
 @click.option("--class", "class_name", metavar="NAME", help="The class to explain; default: each text's predicted one.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def explain(model_file: Path, texts: tuple[str, ...], input_file: str | None, class_name: str | None, fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), metavar="FILE", help="Write to FILE, not stdout.")
+@click.option(
+    "--channels",
+    is_flag=True,
+    help="Show which channels vote for which class and the n-grams that drive them (over the texts given, "
+    "else over the model's vocabulary).",
+)
+def explain(
+    model_file: Path,
+    texts: tuple[str, ...],
+    input_file: str | None,
+    class_name: str | None,
+    fmt: str,
+    output: Path | None,
+    channels: bool,
+) -> None:
     """Explain predictions: each token's contribution to a class's score (exact where the model allows).
 
-    Example: gapsearch explain model.keras "a wonderful film" --format json
+    Example: gapsearch explain model.keras "a wonderful film" --format html -o why.html
     """
     from gapsearch.errors import UserError
-    from gapsearch.explain.texts import explain_texts, render
-    from gapsearch.export import load_text_classifier, read_texts
+    from gapsearch.explain.command import explain_command
+    from gapsearch.explain.render import terminal_supports_color
+    from gapsearch.export import read_texts
 
     all_texts = list(texts) + (read_texts(input_file) if input_file is not None else [])
-    if not all_texts:
+    if not all_texts and not channels:
         raise UserError('give texts to explain, or --input FILE; for example: gapsearch explain model.keras "text"')
-    model = load_text_classifier(model_file)
-    click.echo(render(explain_texts(model, all_texts, class_name), fmt))
+    color = output is None and fmt == "table" and terminal_supports_color(sys.stdout)
+    page = explain_command(model_file, all_texts, class_name=class_name, fmt=fmt, channels=channels, color=color)
+    if output is None:
+        click.echo(page, color=None)
+        return
+    try:
+        output.write_text(page + "\n", encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"-o: cannot write {str(output)!r}: {error.strerror}") from None
+    click.echo(f"explanation written to {output}")
 
 
 @main.command()

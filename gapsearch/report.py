@@ -443,7 +443,9 @@ def _opt(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
-def render_html(results: StudyResults, answer: Headline, shown: list[Figure], notes: list[str], storage: str) -> str:
+def render_html(
+    results: StudyResults, answer: Headline, shown: list[Figure], notes: list[str], storage: str, explained: str = ""
+) -> str:
     """The report as one HTML document; every figure is embedded, so the file stands alone."""
     label = results.metric_label
     states = ", ".join(f"{n} {s.lower()}" for s, n in sorted(results.states.items()))
@@ -535,6 +537,7 @@ needs at least two trials.</p>
 <h3>By pooling, over all dimensions</h3>
 {pooling_table}
 {"".join(figure_html)}
+{explained}
 {notes_html}
 <p class="meta">Made by gapsearch from the study database; the per-trial curves, confusion matrices and models are
 in the dashboard (gapsearch dashboard STUDY.yaml).</p>
@@ -562,6 +565,12 @@ def write_report(study: optuna.Study, spec: StudySpec, output: Path, *, storage:
     results = collect(study, spec)
     answer = headline(results)
     shown, notes = figures(results, study)
+    from gapsearch.report_explanations import RankedTrial, explanation_section
+
+    ranked = sorted(results.rows, key=lambda r: -r.value if results.maximize else r.value)
+    explained = explanation_section(
+        study, spec, [RankedTrial(r.number, r.value, r.pooling) for r in ranked], results.metric
+    )
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -572,5 +581,5 @@ def write_report(study: optuna.Study, spec: StudySpec, output: Path, *, storage:
         path.write_bytes(item.png)
         paths.append(path)
     page = output / "report.html"
-    page.write_text(render_html(results, answer, shown, notes, storage), encoding="utf-8")
+    page.write_text(render_html(results, answer, shown, notes, storage, explained), encoding="utf-8")
     return ReportFiles(page, paths, answer)

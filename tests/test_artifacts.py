@@ -35,7 +35,7 @@ def test_every_completed_trial_has_curves_history_summary_and_confusion_matrix(f
     assert len(completed) == 4
     for trial in completed:
         metas = {m.filename: m for m in get_all_artifact_meta(trial, storage=study._storage)}
-        assert ALWAYS <= set(metas) <= ALWAYS | {"model.keras"}
+        assert ALWAYS <= set(metas) <= ALWAYS | {"model.keras", "explanation.json"}
         assert metas["learning_curves.png"].mimetype == "image/png"
         assert read(store, metas["learning_curves.png"], tmp_path).startswith(PNG)
         assert read(store, metas["confusion_matrix.png"], tmp_path).startswith(PNG)

@@ -92,7 +92,14 @@ def test_the_dashboard_serves_the_study_its_trials_and_an_artifact(dashboard, fi
     trial = study.best_trial
     served = next(t for t in detail["trials"] if t["number"] == trial.number)
     names = {a["filename"] for a in served["artifacts"]}
-    assert names == {"learning_curves.png", "history.csv", "model_summary.txt", "confusion_matrix.png", "model.keras"}
+    assert names == {
+        "learning_curves.png",
+        "history.csv",
+        "model_summary.txt",
+        "confusion_matrix.png",
+        "model.keras",
+        "explanation.json",
+    }
     curves = next(
         m for m in get_all_artifact_meta(trial, storage=study._storage) if m.filename == "learning_curves.png"
     )
@@ -110,7 +117,7 @@ def test_the_dashboard_page_renders_the_study_and_its_trials_in_chromium(dashboa
     assert "4 Trials" in text
     for number in range(4):
         assert f"Trial {number} Complete" in text
-    assert "Artifacts confusion_matrix.png history.csv learning_curves.png" in text
+    assert "Artifacts confusion_matrix.png explanation.json history.csv learning_curves.png" in text
     screenshot(page, "dashboard.png")  # the documentation's picture of the dashboard
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gapsearch.data.text import PAD_ID
-from gapsearch.explain.decomposition import WINDOW_RULE, class_column, decompose
+from gapsearch.explain.decomposition import AttentionParameters, class_column, decompose, token_rule
 from gapsearch.explain.occlusion import OCCLUSION_RULE, occlusion
 from gapsearch.explain.structure import NotExact, Structure, find_structure
 
@@ -52,8 +52,14 @@ class Explainer:
         if self._head is not None:
             wanted.append(self._head.input)
         if self.structure is not None:
-            self._feature_names = list(dict.fromkeys(s.features for s in self.structure.segments))
+            conv_inputs = [s.conv_input for s in self.structure.segments if s.conv_input is not None]
+            self._feature_names = list(dict.fromkeys([s.features for s in self.structure.segments] + conv_inputs))
             wanted.extend(id_model.get_layer(name).output for name in self._feature_names)
+            self._conv_kernels = {
+                s.pooling: np.asarray(id_model.get_layer(s.conv).get_weights()[0], dtype=np.float64)
+                for s in self.structure.segments
+                if s.conv is not None
+            }
             self.attention = {
                 s.pooling: _attention_weights(id_model.get_layer(s.pooling))
                 for s in self.structure.segments
@@ -68,7 +74,7 @@ class Explainer:
     @property
     def rule(self) -> str:
         if self.structure is not None:
-            return f"exact decomposition of the logit ({self.structure.description}); {WINDOW_RULE}"
+            return f"exact decomposition of the logit ({self.structure.description}); {token_rule(self.structure)}"
         return f"{OCCLUSION_RULE} (the exact decomposition does not apply: {self.reason})"
 
     def windows(self) -> list[tuple[int, int]]:
@@ -140,15 +146,13 @@ class Explainer:
         rows = []
         for index in sorted(set(chosen.tolist())):
             where = np.nonzero(chosen == index)[0]
-            parts = decompose(
-                self.structure,
-                {name: values[where] for name, values in features.items()},
-                real[where],
-                kernel,
-                bias,
-                index,
-                self.attention,
-            )
+            picked = {name: values[where] for name, values in features.items()}
+            convs = {
+                s.pooling: (picked[s.conv_input], self._conv_kernels[s.pooling])
+                for s in self.structure.segments
+                if s.conv_input is not None
+            }
+            parts = decompose(self.structure, picked, real[where], kernel, bias, index, self.attention, convs)
             column, sign = class_column(self.structure, kernel.shape[1], index)
             for j, row in enumerate(where):
                 logit = sign * float(logits[row, column])
@@ -159,10 +163,13 @@ class Explainer:
         return [explanation for _, explanation in sorted(rows, key=lambda item: item[0])]
 
 
-def _attention_weights(layer: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _attention_weights(layer: Any) -> AttentionParameters:
     hidden_kernel, hidden_bias = (w.astype(np.float64) for w in layer.hidden.get_weights())
     (scorer_kernel,) = (w.astype(np.float64) for w in layer.scorer.get_weights())
-    return hidden_kernel, hidden_bias, scorer_kernel
+    from keras import ops
+
+    null = np.asarray(ops.convert_to_numpy(layer.null_score), dtype=np.float64) if layer.null_slot else None
+    return AttentionParameters(hidden_kernel, hidden_bias, scorer_kernel, float(layer.temperature), null)
 
 
 __all__ = ["Explainer", "RowExplanation", "class_column"]

@@ -17,6 +17,10 @@ from typing import Any
 _STEPWISE = {"MaskPaddedSteps", "Dropout", "SpatialDropout1D", "Activation", "GaussianNoise", "GaussianDropout"}
 #: Layers between the pooling and the output that are the identity at inference.
 _IDENTITY_AT_INFERENCE = {"Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout"}
+#: Layers that leave the value of every real step as it is at inference (padded steps may become zero).
+_REAL_STEPS_KEPT = {"MaskPaddedSteps", "Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout"}
+#: Convolution activations under which an active output is exactly its bias plus one term per window token.
+_PIECEWISE_LINEAR = {"relu", "linear", None}
 POOLINGS = {
     "MaskedGlobalAveragePooling1D": "average",
     "MaskedGlobalMaxPooling1D": "max",
@@ -36,6 +40,10 @@ class Segment:
         offset: Where the pooled channels start in the head's input.
         windows: For each channel, the steps ``(before, after)`` of the tokens its step ``t`` reads:
             tokens ``t - before`` to ``t + after``.
+        conv: When every channel is one ``Conv1D`` (relu or linear) over per-token features, seen through
+            layers that keep real steps as they are: that convolution's name, else None.
+        conv_input: The layer whose output that convolution reads.
+        conv_offsets: For each kernel tap, the token it reads relative to the step.
     """
 
     kind: str
@@ -43,6 +51,9 @@ class Segment:
     features: str
     offset: int
     windows: tuple[tuple[int, int], ...]
+    conv: str | None = None
+    conv_input: str | None = None
+    conv_offsets: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,8 +174,8 @@ def _walk(graph: _Graph) -> Structure:
         if len(mask) != 1 or graph.kind(mask[0]) != "PaddingMask" or set(graph.args(mask[0])) != graph.inputs:
             raise _Unknown(f"the pooling {pooling!r} is not given the padding mask of the token ids")
         (features,) = graph.args(pooling)
-        windows = _windows(graph, features)
-        segments.append(Segment(kind, pooling, features, offset, windows))
+        windows = _windows(graph, features) * int(graph.config(pooling).get("heads", 1))  # head by head
+        segments.append(Segment(kind, pooling, features, offset, windows, *_linear_conv(graph, features)))
         offset += len(windows)
     return Structure(tuple(segments), head, activation)
 
@@ -201,3 +212,22 @@ def _windows(graph: _Graph, name: str) -> tuple[tuple[int, int], ...]:
         widest = (max(b for b, _ in inner), max(a for _, a in inner))
         return ((widest[0] + before, widest[1] + after),) * int(config["filters"])
     raise _Unknown(f"the encoder holds a {kind} layer ({name!r}) whose steps do not read a fixed window of tokens")
+
+
+def _linear_conv(graph: _Graph, name: str) -> tuple[str | None, str | None, tuple[int, ...]]:
+    """The one piecewise-linear ``Conv1D`` over per-token features that layer ``name`` passes on, if any."""
+    while graph.kind(name) in _REAL_STEPS_KEPT:
+        (name,) = graph.args(name)
+    if graph.kind(name) != "Conv1D":
+        return None, None, ()
+    config = graph.config(name)
+    if config.get("activation") not in _PIECEWISE_LINEAR or config.get("groups", 1) != 1:
+        return None, None, ()
+    (source,) = graph.args(name)
+    if any(window != (0, 0) for window in _windows(graph, source)):
+        return None, None, ()  # its input already mixes tokens: the equal split applies
+    (kernel,) = config["kernel_size"]
+    (dilation,) = config.get("dilation_rate", (1,))
+    extent = dilation * (kernel - 1)
+    before = extent // 2 if config.get("padding") == "same" else extent
+    return name, source, tuple(tap * dilation - before for tap in range(kernel))

@@ -21,9 +21,13 @@ from gapsearch.spec.hyperparameters import Hyperparameters
 
 rng = np.random.default_rng(3)
 report = {"backend": keras.backend.backend()}
-for pooling in ("average", "attention", "max"):
+SETTINGS = {"attention-heads": {"attention_heads": 2, "attention_null": True, "attention_temperature": 0.5}}
+for pooling in ("average", "attention", "max", "attention-heads"):
     for n_classes in (2, 3):
-        hp = Hyperparameters(embedding_dim=6, filters=5, pooling=pooling, sequence_length=16, kernel_size=3)
+        hp = Hyperparameters(
+            embedding_dim=6, filters=5, pooling=pooling.split("-")[0], sequence_length=16, kernel_size=3,
+            **SETTINGS.get(pooling, {}),
+        )
         model = build_model(hp, vocabulary_size=40, n_classes=n_classes)
         for weight in model.weights:  # random weights, biases included, so no term is zero by construction
             weight.assign(rng.normal(0, 0.5, size=weight.shape).astype("float32"))
@@ -70,7 +74,7 @@ def test_contributions_plus_bias_equal_the_logit(backend):
     assert lines, result.stderr[-2000:]
     report = json.loads(lines[-1].removeprefix("RESULT "))
     assert report["backend"] == backend
-    for pooling in ("average", "attention", "max"):
+    for pooling in ("average", "attention", "max", "attention-heads"):  # two heads, a null slot, temperature 0.5
         for n_classes in (2, 3):
             entry = report[f"{pooling}/{n_classes}"]
             assert entry["method"] == "exact"
@@ -96,3 +100,89 @@ def test_a_hidden_dense_layer_goes_to_occlusion_and_says_why():
     ids = np.array([[3, 4, 5, 0, 0, 0, 0, 0]], dtype="int32")
     (item,) = explainer.explain(ids)
     assert (item.contributions[3:] == 0).all()
+
+
+def test_through_one_relu_convolution_each_tap_term_goes_to_the_token_it_reads():
+    """Against a loop over steps, channels and taps: active channel value = bias + one term per tap."""
+    from gapsearch.explain.explainer import Explainer
+    from gapsearch.models.builder import build_model
+    from gapsearch.spec.hyperparameters import Hyperparameters
+
+    rng = np.random.default_rng(5)
+    model = build_model(
+        Hyperparameters(embedding_dim=4, filters=3, pooling="average", sequence_length=8, kernel_size=3),
+        vocabulary_size=20,
+        n_classes=2,
+    )
+    for weight in model.weights:
+        weight.assign(rng.normal(0, 0.5, size=weight.shape).astype("float32"))
+    ids = np.array([[3, 4, 5, 6, 7, 0, 0, 0], [9, 2, 11, 12, 13, 14, 15, 16]], dtype="int32")
+    explainer = Explainer(model, 2)
+    (segment,) = explainer.structure.segments
+    assert (segment.conv, segment.conv_input, segment.conv_offsets) == ("conv1d_1", "embedding_masked", (-1, 0, 1))
+    table = model.get_layer("embedding").get_weights()[0].astype(np.float64)
+    kernel, conv_bias = (w.astype(np.float64) for w in model.get_layer("conv1d_1").get_weights())
+    head = model.get_layer("output").get_weights()[0][:, 0].astype(np.float64)  # class 1's logit
+    for row, item in zip(ids, explainer.explain(ids, class_index=1), strict=True):
+        length = int((row != 0).sum())
+        expected = np.zeros(len(row))
+        for t in range(length):
+            taps = [(j, t + o) for j, o in enumerate((-1, 0, 1)) if 0 <= t + o < length]
+            for c in range(3):
+                terms = [(u, table[row[u]] @ kernel[j, :, c]) for j, u in taps]
+                if conv_bias[c] + sum(v for _, v in terms) <= 0:
+                    continue  # relu inactive: the channel's share is 0
+                for u, value in terms:
+                    expected[u] += head[c] / length * value
+                for _, u in taps:
+                    expected[u] += head[c] / length * conv_bias[c] / len(taps)
+        np.testing.assert_allclose(item.contributions, expected, atol=1e-5)
+        assert (item.contributions[length:] == 0).all()
+
+
+def test_every_model_of_the_family_is_explained_exactly_or_by_occlusion_saying_why():
+    """The explanation document of each pooling and encoder the builder makes: exact ones add up to the logit."""
+    from gapsearch.explain.decomposition import TAP_RULE, WINDOW_RULE
+    from gapsearch.explain.summary import model_explanation
+    from gapsearch.models.builder import build_model
+    from gapsearch.spec.hyperparameters import Hyperparameters
+
+    rng = np.random.default_rng(11)
+    vocabulary = ["", "[UNK]"] + [f"w{i}" for i in range(28)]
+    variants = {
+        "average": ("exact", {}),
+        "average_max": ("exact", {"pooling": "average_max"}),
+        "no encoder": ("exact", {"encoder": "none"}),
+        "widths 2, 3 and 4, max": ("exact", {"kernel_sizes": (2, 3, 4), "pooling": "max"}),
+        "two stacked convolutions": ("exact", {"conv_layers": 2}),
+        "attention heads and null slot": (
+            "exact",
+            {"pooling": "attention", "attention_heads": 3, "attention_null": True},
+        ),
+        "gem": ("a GeneralizedMeanPooling1D layer ('gem_pooling') sits between", {"pooling": "gem"}),
+        "mixed": ("a MixedPooling1D layer ('mixed_pooling') sits between", {"pooling": "mixed"}),
+        "flatten": ("a MaskedFlatten layer ('flatten') sits between", {"pooling": "flatten"}),
+        "lstm": ("a Bidirectional layer ('bidirectional_lstm') whose steps", {"encoder": "lstm", "rnn_units": 3}),
+        "calibration": ("a SqueezeExcitation1D layer ('squeeze_excitation') whose steps", {"calibration": "se"}),
+        "unmasked": ("is not given the padding mask of the token ids", {"mask_padding": False}),
+    }
+    for name, (expected, settings) in variants.items():
+        hp = Hyperparameters(**{"embedding_dim": 6, "filters": 4, "sequence_length": 12, **settings})
+        model = build_model(hp, vocabulary_size=30, n_classes=3)
+        for weight in model.weights:
+            weight.assign(rng.normal(0, 0.5, size=weight.shape).astype("float32"))
+        ids = rng.integers(2, 30, size=(12, 12)).astype("int32")
+        for row, length in enumerate(rng.integers(0, 13, size=12)):
+            ids[row, length:] = 0
+        document = model_explanation(model, vocabulary, ["a", "b", "c"], ids, rng.integers(0, 3, size=12))
+        if expected == "exact":
+            assert document["method"] == "exact" and document["channels"]["available"], name
+            one_conv = name in ("average", "average_max", "widths 2, 3 and 4, max", "attention heads and null slot")
+            assert document["rule"].endswith(TAP_RULE if one_conv else WINDOW_RULE), name
+            for example in document["examples"]:
+                total = example["bias"] + sum(t["contribution"] for t in example["tokens"])
+                assert abs(total - example["score"]) < 1e-4, (name, total, example["score"])
+        else:
+            assert document["method"] == "occlusion", name
+            assert expected in document["rule"] and expected in document["channels"]["reason"], name
+        assert document["examples"] and all(4 <= len(e["tokens"]) <= 12 for e in document["examples"]), name
