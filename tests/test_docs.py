@@ -123,3 +123,13 @@ def test_the_readmes_output_is_what_the_recorded_quickstart_run_printed():
     block = README.read_text().split(report.QUICKSTART_START + "\n", 1)[1].split(report.QUICKSTART_END, 1)[0]
     assert block == report.quickstart_block()
     assert "study quickstart: 12/12 finished trials in sqlite:///gapsearch.db" in block
+
+
+def test_the_explain_example_is_what_the_recorded_run_printed():
+    from tests.benchmarks import report
+
+    for path, whole in ((README, False), (report.EXPLAIN_PAGE, True)):
+        block = path.read_text().split(report.EXPLAIN_START + "\n", 1)[1].split(report.EXPLAIN_END, 1)[0]
+        assert block == report.explain_example_block(whole=whole), path
+    assert "$ gapsearch explain sst2-explain.keras" in block and "gorgeous" in block
+

@@ -34,6 +34,21 @@ def quickstart_block() -> str:
     return f"```\n{result['output'].rstrip()}\n```\n"
 
 
+EXPLAIN_PAGE = ROOT / "docs" / "pages" / "explain.md"
+EXPLAIN_START, EXPLAIN_END = "<!-- explain-example:start -->", "<!-- explain-example:end -->"
+
+
+def explain_example_block(*, whole: bool) -> str:
+    """The SST-2 explain example (results/explain_example.json): every command with what it printed
+    (``whole``, for the explain page), or the last one alone (for the README)."""
+    result = _load("explain_example")
+    if not result:
+        raise SystemExit("results/explain_example.json is missing: python -m tests.benchmarks.explain_example")
+    steps = result["steps"] if whole else result["steps"][-1:]
+    body = "\n".join(f"$ {step['command']}\n{step['output'].rstrip()}" for step in steps)
+    return f"```console\n{body}\n```\n"
+
+
 def _replace_block(path, start: str, end: str, text: str) -> None:  # noqa: ANN001 - a Path
     content = path.read_text()
     if start not in content or end not in content:
@@ -335,6 +350,8 @@ def main() -> None:
         return
     _replace_block(PAGE, START, END, text)
     _replace_block(README, QUICKSTART_START, QUICKSTART_END, quickstart_block())
+    _replace_block(README, EXPLAIN_START, EXPLAIN_END, explain_example_block(whole=False))
+    _replace_block(EXPLAIN_PAGE, EXPLAIN_START, EXPLAIN_END, explain_example_block(whole=True))
     mo_pruning = _load("mo_pruning")
     if mo_pruning:
         _plot_mo_pruning(mo_pruning)
