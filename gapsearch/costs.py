@@ -129,6 +129,7 @@ def layer_flops(layer: keras.layers.Layer, steps: int | None = None) -> int:
         return 2 * length * features + 3 * features  # both poolings, then the blend
     if isinstance(layer, SqueezeExcitation1D):
         _, length, channels = _first_input_shape(layer, steps)
+        assert layer.hidden is not None  # a built layer
         hidden = layer.hidden.units
         return 2 * length * channels + 4 * channels * hidden  # squeeze and scale, the two dense layers
     # Any other layer with weights: as if each weight took part in one multiply-add.

@@ -93,4 +93,5 @@ def _most_epochs(spec: StudySpec) -> int:
     param = spec.search_space.get("epochs")
     if param is None:
         return spec.model.epochs
-    return int(max(param.choices)) if hasattr(param, "choices") else int(param.high)
+    most = max(param.choices) if hasattr(param, "choices") else param.high
+    return int(most)  # type: ignore[arg-type]  # epochs is an integer hyperparameter (spec.checks)

@@ -119,13 +119,13 @@ def ranked_trials(source: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
     if len(source.directions) > 1:
         front = [trial for trial in source.best_trials if _feasible(trial)]
-        return sorted(front, key=lambda trial: _key(trial.values[0], source.directions[0]))
+        return sorted(front, key=lambda trial: _key(float(trial.values[0]), source.directions[0]))
     completed = [
         trial
         for trial in source.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if trial.value is not None and math.isfinite(trial.value) and _feasible(trial)
     ]
-    return sorted(completed, key=lambda trial: (_key(trial.value, source.direction), trial.number))
+    return sorted(completed, key=lambda trial: (_key(float(trial.value or 0.0), source.direction), trial.number))
 
 
 def _key(value: float, direction: optuna.study.StudyDirection) -> float:

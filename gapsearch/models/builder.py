@@ -84,7 +84,7 @@ def build_model(
     if task != "regression" and n_classes < 2:
         raise DataError(f"A classifier needs at least 2 classes, but the labels hold n_classes={n_classes}.")
 
-    precision = {True: "float16", False: None}.get(hp.mixed_precision, hp.mixed_precision)  # type: ignore[call-overload]
+    precision = "float16" if hp.mixed_precision is True else hp.mixed_precision or None
     with _dtype_policy(f"mixed_{precision}" if precision else "float32"):
         steps = None if hp.length_buckets > 0 else hp.sequence_length
         token_ids = keras.Input(shape=(steps,), dtype="int32", name="token_ids")

@@ -36,19 +36,21 @@ class SqueezeExcitation1D(keras.layers.Layer):
         self.ratio = int(ratio)
         self.input_spec = keras.layers.InputSpec(ndim=3)
         self.supports_masking = True
-        self.hidden = None
-        self.gate = None
+        self.hidden: keras.layers.Dense | None = None  # built with the input's channels
+        self.gate: keras.layers.Dense | None = None
 
     def build(self, input_shape):
         channels = int(input_shape[-1])
         self.hidden = keras.layers.Dense(
             max(1, channels // self.ratio), activation="relu", dtype=self.dtype_policy, name="hidden"
         )
-        self.gate = keras.layers.Dense(channels, activation="sigmoid", dtype=self.dtype_policy, name="gate")
+        gate = keras.layers.Dense(channels, activation="sigmoid", dtype=self.dtype_policy, name="gate")
+        self.gate = gate
         self.hidden.build((input_shape[0], channels))
-        self.gate.build((input_shape[0], self.hidden.units))
+        gate.build((input_shape[0], self.hidden.units))
 
     def call(self, inputs, mask=None):
+        assert self.hidden is not None and self.gate is not None, "call() before build()"
         real = real_steps(inputs, mask)
         gates = self.gate(self.hidden(masked_mean(inputs, real)))
         scaled = inputs * ops.expand_dims(gates, axis=1)
