@@ -4,8 +4,8 @@ Each worker is a fresh ``gapsearch worker`` process (never a fork, so TensorFlow
 forked), started with its GPU already in ``CUDA_VISIBLE_DEVICES``. The storage URL travels
 in the environment, not on the command line, so its password never shows in ``ps``. This
 process only watches: it polls the study database for the progress bar and a line per
-finished trial from any worker, forwards SIGINT/SIGTERM to the workers as SIGTERM, and
-prefixes each line a worker writes to stderr with the worker's number. A worker that dies is
+trial any of its workers finished (workers on other machines have their own), forwards
+SIGINT/SIGTERM to the workers as SIGTERM, and prefixes each line a worker writes to stderr with the worker's number. A worker that dies is
 reported in one line and its trial failed with the reason and queued again
 (:mod:`gapsearch.workers.deaths`).
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -68,16 +69,27 @@ def _forward_stderr(index: int, stream, write: Callable[[str], None]) -> None:  
             write(f"worker {index}: {mask_secrets(line.rstrip())}")
 
 
-class _FinishedTrials:
-    """Hands each trial that finished since the last look (complete, pruned or failed) to the callbacks."""
+class FinishedTrials:
+    """Hands each trial that this machine's workers finished since the last look (complete, pruned or failed)
+    to the callbacks.
 
-    def __init__(self, study: optuna.Study, callbacks: Sequence[TrialCallback]) -> None:
+    Workers on other machines run their own pools with their own callbacks (an MLflow tracker among
+    them), so a trial they finished is theirs to hand on: taking it here would record it twice. A trial is
+    this pool's when the worker loop placed it on this host, in one of ``pids`` (the workers' processes).
+    """
+
+    def __init__(self, study: optuna.Study, callbacks: Sequence[TrialCallback], pids: set[int]) -> None:
         from optuna.trial import TrialState
 
         self.study = study
         self.callbacks = callbacks
+        self.pids = pids
+        self.host = socket.gethostname()
         self.states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
         self.seen = {t.number for t in study.get_trials(deepcopy=False, states=self.states)}
+
+    def ours(self, trial: optuna.trial.FrozenTrial) -> bool:
+        return trial.user_attrs.get("hostname") == self.host and trial.user_attrs.get("pid") in self.pids
 
     def poll(self) -> None:
         try:
@@ -87,6 +99,8 @@ class _FinishedTrials:
         new = sorted((t for t in trials if t.number not in self.seen), key=lambda t: t.datetime_complete or 0)
         for trial in new:
             self.seen.add(trial.number)
+            if not self.ours(trial):
+                continue
             for callback in self.callbacks:
                 callback(self.study, trial)
 
@@ -110,8 +124,8 @@ def run_worker_processes(
     same way, and the error is raised once they have exited.
     """
     base_env = {**os.environ, STORAGE_ENV: storage_url, "PYTHONUNBUFFERED": "1"}
-    finished = _FinishedTrials(study, callbacks)
     processes: dict[int, subprocess.Popen[str]] = {}
+    finished = FinishedTrials(study, callbacks, pids=set())
     readers = []
     result = PoolResult()
     for slot in slots:
@@ -127,6 +141,7 @@ def run_worker_processes(
             start_new_session=True,  # a terminal's Ctrl-C reaches this process only; it stops the workers
         )
         processes[slot.index] = process
+        finished.pids.add(process.pid)
         reader = threading.Thread(target=_forward_stderr, args=(slot.index, process.stderr, write), daemon=True)
         reader.start()
         readers.append(reader)
