@@ -5,9 +5,9 @@ forked), started with its GPU already in ``CUDA_VISIBLE_DEVICES``. The storage U
 in the environment, not on the command line, so its password never shows in ``ps``. This
 process only watches: it polls the study database for the progress bar and a line per
 trial any of its workers finished (workers on other machines have their own), forwards
-SIGINT/SIGTERM to the workers as SIGTERM, and prefixes each line a worker writes to stderr with the worker's number. A worker that dies is
-reported in one line and its trial failed with the reason and queued again
-(:mod:`gapsearch.workers.deaths`).
+SIGINT/SIGTERM to the workers as SIGTERM, and prefixes each line a worker writes to stderr
+with the worker's number. A worker that dies is reported in one line and its trial failed
+with the reason and queued again (:mod:`gapsearch.workers.deaths`).
 """
 
 from __future__ import annotations
