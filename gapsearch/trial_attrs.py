@@ -305,6 +305,10 @@ class Failure(_Stored):
         return self.reason.startswith(STOPPED_BY)
 
 
+#: The attribute that holds :attr:`Failure.reason`, for code that must name it (Optuna's CLI, a query).
+FAIL_REASON = Failure.key("reason")
+
+
 @dataclass(frozen=True)
 class Resumed(_Stored):
     """A retry that resumed from its checkpoint: the epochs of the run in progress it did not train,
@@ -364,6 +368,7 @@ class TrialResult:
 
 
 __all__ = [
+    "FAIL_REASON",
     "STOPPED_BY",
     "Failure",
     "ModelCosts",
