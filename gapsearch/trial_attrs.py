@@ -283,6 +283,8 @@ class Pruned(_Stored):
         state = getattr(trial, "state", None)
         if state is not None and state.name != "PRUNED":
             return None
+        if TrainingOutcome.key("best_epoch") in _attrs_of(trial):  # it trained to the end
+            return None
         return super().read(trial)
 
 
