@@ -5,8 +5,9 @@ what it started from (:class:`TrialSetup`, :class:`QueuedFrom`, :class:`Resumed`
 (:class:`ModelCosts`), how training went (:class:`TrainingOutcome`), and how it ended when it ended early
 (:class:`Pruned`, :class:`Failure`). Each is stored as Optuna user attributes, one plain name per field,
 which optuna-dashboard shows as they are. Writers call ``record.write(trial)``; readers call
-``Record.read(trial)`` or :meth:`TrialResult.read` for all of them. Every attribute name lives in this
-module and nowhere else.
+``Record.read(trial)`` or :meth:`TrialResult.read` for all of them. The records' attribute names live in
+this module and nowhere else (the multi-objective pruner's per-step curve is the pruner's own:
+:mod:`gapsearch.pruning`).
 
 Databases written before these records still read: trials then stored the costs twice (``params`` beside
 ``params_total``, ``embedding_params`` beside ``params_embedding``). The second names are read-only
@@ -177,7 +178,9 @@ class ModelCosts(_Stored):
 
     @classmethod
     def _from(cls, found: dict[str, Any]) -> ModelCosts:
-        counts = {name: int(found[name]) for name in ("params", "embedding_params", "flops") if name in found}
+        counts: dict[str, int] = {
+            name: int(found[name]) for name in ("params", "embedding_params", "flops") if name in found
+        }
         return cls(**{"embedding_params": 0, "flops": 0, **found, **counts})
 
 
@@ -258,7 +261,7 @@ class TrainingOutcome(_Stored):
             for i, (name, value) in enumerate(values.items())
         )
         ci95 = outcome.value_ci95
-        return dataclasses.replace(outcome, runs=runs, value_ci95=None if ci95 is None else tuple(ci95))
+        return dataclasses.replace(outcome, runs=runs, value_ci95=None if ci95 is None else (ci95[0], ci95[1]))
 
     def epochs_to_retrain(self) -> int:
         """The epochs the search found best: the best epoch, or its mean over the runs."""

@@ -26,6 +26,8 @@ def params_of(trial: optuna.trial.FrozenTrial) -> int:
     costs = ModelCosts.read(trial)
     assert costs is not None
     return costs.params
+
+
 TWO_OBJECTIVES = (
     "objectives:\n  - {metric: val_accuracy, direction: maximize}\n  - {metric: params, direction: minimize}\n"
 )

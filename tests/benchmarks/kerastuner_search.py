@@ -84,6 +84,7 @@ def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
     import optuna
 
     from gapsearch.runner import run_study
+    from gapsearch.trial_attrs import TrialResult
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     folder = Path(config["folder"])
@@ -101,7 +102,7 @@ def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
         "best_params": outcome.best_trial.params if outcome.best_trial else None,
         "trials": len(finished),
         "pruned": sum(t.state.name == "PRUNED" for t in finished),
-        "epochs_trained": sum(int(t.user_attrs.get("epochs_run", 0)) for t in finished),
+        "epochs_trained": sum(TrialResult.read(t).epochs_run or 0 for t in finished),
         "combinations": len({tuple(sorted(t.params.items())) for t in finished}),
     }
 
