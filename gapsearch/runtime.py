@@ -173,7 +173,8 @@ def backend_version() -> str:
 
 
 def run_attributes() -> dict[str, Any]:
-    """Host, process, device and versions, as user attributes of a trial."""
+    """Host, process, device and versions: what a comparison stores as ``ran_on``; a trial keeps its
+    :class:`~gapsearch.trial_attrs.Platform` part (the worker loop records the host and process)."""
     import keras
 
     return {
