@@ -127,6 +127,10 @@ def _old_study(url: str) -> optuna.Study:
     ):
         distributions = {name: OLD_DISTRIBUTIONS[name] for name in params}
         study.add_trial(create_trial(params=params, distributions=distributions, value=value, user_attrs=attrs))
+    small = {"embedding_dim": 4, "pooling": "max"}
+    distributions = {name: OLD_DISTRIBUTIONS[name] for name in small}
+    for state, attrs in ((TrialState.PRUNED, OLD_PRUNED), (TrialState.FAIL, OLD_FAILED)):
+        study.add_trial(create_trial(state=state, params=small, distributions=distributions, user_attrs=attrs))
     return study
 
 
@@ -175,17 +179,22 @@ def test_old_pruned_and_failed_trials_read_through_optunas_frozen_trials():
 
 def test_trials_best_and_report_read_a_database_written_before_the_records(tmp_path):
     (tmp_path / "tiny.yaml").write_text(OLD_STUDY)
-    _old_study(f"sqlite:///{tmp_path / 'gapsearch.db'}")
+    url = f"sqlite:///{tmp_path / 'gapsearch.db'}"
+    study = _old_study(url)
     rows = json.loads(gapsearch("trials", "tiny.yaml", "--format", "json", cwd=tmp_path, check=True).stdout)
     # What the old code's `gapsearch trials --format json` printed for this database (less the seconds,
-    # which create_trial does not keep).
+    # which create_trial does not keep). Its `best` and `report` printed what follows: the same database
+    # read by commit 8bd27d0 and by this code gave the same lines and the same report.html (but its date).
     assert [{k: v for k, v in row.items() if k != "seconds"} for row in rows] == [
         {"number": 0, "state": "COMPLETE", "value": 0.5416666567325592, "embedding_dim": 8, "pooling": "attention",
          "attention_units": 8, "params_total": 2689, "epochs_run": 2, "best_epoch": 1, "seconds_per_epoch": 1.04},
         {"number": 1, "state": "COMPLETE", "value": 0.5208333432674408, "embedding_dim": 8, "pooling": "max",
          "attention_units": None, "params_total": 2609, "epochs_run": 2, "best_epoch": 1, "seconds_per_epoch": 0.537},
+        {"number": 2, "state": "PRUNED", "value": None, "embedding_dim": 4, "pooling": "max", "attention_units": None,
+         "params_total": 2609, "epochs_run": 1, "best_epoch": None, "seconds_per_epoch": None},
+        {"number": 3, "state": "FAIL", "value": None, "embedding_dim": 4, "pooling": "max", "attention_units": None,
+         "params_total": 2609, "epochs_run": None, "best_epoch": None, "seconds_per_epoch": None},
     ]  # fmt: skip
-    # And its `gapsearch best`, line for line.
     assert gapsearch("best", "tiny.yaml", cwd=tmp_path, check=True).stdout.splitlines() == [
         "best trial: 0  val_accuracy=0.5417",
         "  parameters: embedding_dim=8 pooling=attention attention_units=8",
@@ -202,19 +211,27 @@ def test_trials_best_and_report_read_a_database_written_before_the_records(tmp_p
         "The winner costs 2,689 parameters and 1.04 s per epoch; the runner-up 2,609 parameters and 0.54 s per "
         "epoch (the winner has 1.0× the parameters, 1.9× the time per epoch)."
     ) in page
+    # optuna-dashboard shows the attributes as they were stored, the old second names included.
+    shown = _dashboard_attrs(url, study)
+    assert shown == {trial.number: set(trial.user_attrs) for trial in study.trials} and "params" in shown[0]
 
 
-def test_a_new_trial_stores_each_quantity_once_under_the_names_the_dashboard_shows(finished_study):
+def _dashboard_attrs(url: str, study: optuna.Study) -> dict[int, set[str]]:
+    """The user attribute names optuna-dashboard's API serves for each trial of ``study``."""
     from optuna_dashboard import wsgi
 
-    url = f"sqlite:///{finished_study.folder / 'gapsearch.db'}"
-    study = optuna.load_study(study_name="tiny", storage=url)
     environ = {"PATH_INFO": f"/api/studies/{study._study_id}", "QUERY_STRING": "after=0"}
     setup_testing_defaults(environ)
     answer: list[str] = []
     body = wsgi(url)(environ, lambda status, headers, exc_info=None: answer.append(status))
     assert answer == ["200 OK"]
-    shown = {t["number"]: {a["key"] for a in t["user_attrs"]} for t in json.loads(b"".join(body))["trials"]}
+    return {t["number"]: {a["key"] for a in t["user_attrs"]} for t in json.loads(b"".join(body))["trials"]}
+
+
+def test_a_new_trial_stores_each_quantity_once_under_the_names_the_dashboard_shows(finished_study):
+    url = f"sqlite:///{finished_study.folder / 'gapsearch.db'}"
+    study = optuna.load_study(study_name="tiny", storage=url)
+    shown = _dashboard_attrs(url, study)
     expected = set(_PLACED) | set(_PLATFORM) | {"seed", "params_total", "params_embedding", "flops"}
     expected |= {"epochs_run", "best_epoch", "train_seconds", "seconds_per_epoch", "train_val_gap", "history"}
     assert shown == {trial.number: expected for trial in study.trials}
