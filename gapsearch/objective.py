@@ -62,7 +62,8 @@ class Objective:
         hp = hyperparameters(self.spec.fixed, sampled)
         resume = TrialResume.of(trial, self.spec)
         try:
-            values = self._record(trial, self._train(trial, hp, resume))  # the outcome, with its models, goes
+            # The outcome is not kept: its models go when it is stored.
+            values = self._record(trial, self._train(trial, hp, resume))
         except DatabaseLost:
             raise  # the worker stops; the trial's retry resumes from its checkpoint
         except (optuna.TrialPruned, UserError):
