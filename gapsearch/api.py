@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from gapsearch.errors import UserError
 from gapsearch.spec import load_study
 from gapsearch.spec.study import StudySpec
+from gapsearch.trial_attrs import TrialResult
 
 if TYPE_CHECKING:
     import optuna
@@ -33,14 +34,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TrialRecord:
-    """One trial as stored: its state, its value per objective, its parameters and what it recorded."""
+    """One trial as stored: its state, its value per objective, its parameters and what it recorded.
+
+    ``result`` is what gapsearch recorded, typed (costs, training, placement...: see
+    :class:`gapsearch.trial_attrs.TrialResult`), the same from databases of older releases;
+    ``user_attrs`` are the attributes as stored, which optuna-dashboard shows.
+    """
 
     number: int
     state: str  # COMPLETE, PRUNED, FAIL, RUNNING or WAITING
     values: dict[str, float] | None  # objective name -> value; None unless COMPLETE
     params: dict[str, Any]
     seconds: float | None
-    user_attrs: dict[str, Any]  # costs (params_total, flops...), epochs, history, warm_start_from...
+    user_attrs: dict[str, Any]
+    result: TrialResult
 
     @property
     def value(self) -> float | None:
@@ -51,7 +58,8 @@ class TrialRecord:
     def of(cls, trial: optuna.trial.FrozenTrial, objectives: Sequence[str]) -> TrialRecord:
         values = None if trial.values is None else dict(zip(objectives, trial.values, strict=True))
         seconds = round(trial.duration.total_seconds(), 3) if trial.duration else None
-        return cls(trial.number, trial.state.name, values, dict(trial.params), seconds, dict(trial.user_attrs))
+        attrs = dict(trial.user_attrs)
+        return cls(trial.number, trial.state.name, values, dict(trial.params), seconds, attrs, TrialResult.read(trial))
 
 
 class TrialList(list[TrialRecord]):

@@ -28,9 +28,9 @@ from gapsearch.stats import CONFIDENCE, PAIRED_TESTS, PairedTest, Summary, paire
 if TYPE_CHECKING:
     import optuna
 
-    from gapsearch.costs import ModelCosts
     from gapsearch.data.cache import StudyData
     from gapsearch.spec.hyperparameters import Hyperparameters
+    from gapsearch.trial_attrs import ModelCosts
 
 ATTR_PREFIX = "compare:"
 
@@ -210,7 +210,8 @@ def run_comparison(
     Raises:
         GapsearchError: a run failed (a NaN loss, out of memory): its pairs would be incomplete.
     """
-    from gapsearch.objective import Objective, TrainingRun, fit_run
+    from gapsearch.objective import Objective
+    from gapsearch.trial_runs import TrainingRun, fit_run
 
     monitor = spec.monitored
     info = data.info

@@ -9,14 +9,22 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from gapsearch.trial_attrs import FAIL_REASON
+from gapsearch.trial_attrs import Failure, ModelCosts, TrialResult
 
 if TYPE_CHECKING:
     import optuna
     from tqdm import tqdm
 
-# User attributes worth a column in the trials table; the rest stay in the database.
-TABLE_ATTRS = ("params_total", "epochs_run", "best_epoch", "seconds_per_epoch")
+
+def table_columns(result: TrialResult) -> dict[str, Any]:
+    """What a trial stored that is worth a column in the trials table; the rest stays in the database."""
+    costs, training = result.costs, result.training
+    return {
+        "params_total": None if costs is None else costs.params,
+        "epochs_run": result.epochs_run,
+        "best_epoch": None if training is None else training.best_epoch,
+        "seconds_per_epoch": None if training is None else training.seconds_per_epoch,
+    }
 
 
 def format_value(value: Any) -> str:
@@ -67,9 +75,9 @@ def trial_line(trial: optuna.trial.FrozenTrial, metric: str | Sequence[str]) -> 
     line = (
         f"trial {trial.number:>3}  {trial.state.name:<8}  {value:<20}  {seconds:6.1f}s  {format_params(trial.params)}"
     )
-    reason = trial.user_attrs.get(FAIL_REASON)
-    if reason and trial.state.name == "FAIL":
-        line += f"  ({clip(str(reason).splitlines()[0], REASON_WIDTH)})"
+    failure = Failure.read(trial)
+    if failure is not None and failure.reason and trial.state.name == "FAIL":
+        line += f"  ({clip(str(failure.reason).splitlines()[0], REASON_WIDTH)})"
     return line
 
 
@@ -150,7 +158,7 @@ def trial_records(
             record["feasible"] = None if feasible is None else ("yes" if feasible else "no")
         record["seconds"] = round(trial.duration.total_seconds(), 1) if trial.duration else None
         record.update({name: trial.params.get(name) for name in names})
-        record.update({attr: trial.user_attrs.get(attr) for attr in TABLE_ATTRS})
+        record.update(table_columns(TrialResult.read(trial)))
         records.append(record)
     return records
 
@@ -177,29 +185,29 @@ def render_records(records: list[dict[str, Any]], fmt: str) -> str:
 
 def best_summary(trial: optuna.trial.FrozenTrial, metric: str | Sequence[str]) -> str:
     """A few lines on the best trial: its value, parameters and what it cost."""
-    attrs = trial.user_attrs
+    result = TrialResult.read(trial)
     lines = [
         f"best trial: {trial.number}  {format_objectives(trial, metric)}",
         f"  parameters: {format_params(trial.params) or '(none searched)'}",
     ]
-    if "value_std" in attrs and "run_values" in attrs:
-        low, high = attrs.get("value_ci95") or (None, None)
+    training, costs = result.training, result.costs
+    if training is not None and training.runs and training.value_std is not None:
+        low, high = training.value_ci95 or (None, None)
         interval = f" 95% CI [{format_value(low)}, {format_value(high)}]" if low is not None else ""
-        lines.append(f"  {len(attrs['run_values'])} runs: std {format_value(attrs['value_std'])}{interval}")
-    cost = [
-        f"{k}={format_value(attrs[k])}"
-        for k in (
-            "params_total",
-            "params_embedding",
-            "flops",
-            "latency_ms",
-            "epochs_run",
-            "best_epoch",
-            "seconds_per_epoch",
-            "train_val_gap",
+        lines.append(f"  {len(training.runs)} runs: std {format_value(training.value_std)}{interval}")
+    shown: dict[str, Any] = {}
+    if costs is not None:
+        shown.update(params_total=costs.params, params_embedding=costs.embedding_params, flops=costs.flops)
+        if costs.latency_ms is not None:
+            shown["latency_ms"] = costs.latency_ms
+    if training is not None:
+        shown.update(
+            epochs_run=training.epochs_run,
+            best_epoch=training.best_epoch,
+            seconds_per_epoch=training.seconds_per_epoch,
+            train_val_gap=training.train_val_gap,
         )
-        if k in attrs
-    ]
+    cost = [f"{name}={format_value(value)}" for name, value in shown.items()]
     if cost:
         lines.append("  " + " ".join(cost))
     return "\n".join(lines)
@@ -219,9 +227,10 @@ def pareto_summary(
         del record["state"]
         rows.append(record)
     for record, trial in zip(rows, trials, strict=True):
-        for attr in ("flops", "latency_ms"):
-            if attr not in objectives and attr in trial.user_attrs:
-                record[attr] = trial.user_attrs[attr]
+        costs = ModelCosts.read(trial)
+        for name, value in ({} if costs is None else costs.values()).items():
+            if name in ("flops", "latency_ms") and name not in objectives:
+                record[name] = objective_value(name, value)
     return heading + "\n" + render_records(rows, "table")
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from dataclasses import asdict, dataclass
 
 import keras
 import numpy as np
@@ -30,32 +29,12 @@ from gapsearch.models.layers import (
     MixedPooling1D,
     SqueezeExcitation1D,
 )
+from gapsearch.trial_attrs import ModelCosts  # the record a trial stores its costs as
 
 #: Untimed calls before latency is measured (the first traces and compiles the predict function).
 LATENCY_WARMUP = 3
 #: Timed calls; latency is their median, which a single slow call (a GC pause) cannot move.
 LATENCY_REPEATS = 15
-
-
-@dataclass(frozen=True)
-class ModelCosts:
-    """What a built model costs, before any training.
-
-    Attributes:
-        params: Trainable and non-trainable parameters of the whole model.
-        embedding_params: Parameters of the token embedding.
-        flops: Estimated floating-point operations to classify one example.
-        latency_ms: Median milliseconds to classify one batch of ``latency_batch_size`` examples.
-    """
-
-    params: int
-    embedding_params: int
-    flops: int
-    latency_ms: float | None = None  # None: not timed (nothing asked for it)
-    latency_batch_size: int | None = None
-
-    def as_attrs(self) -> dict[str, float | int]:
-        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
 def measure_costs(model: keras.Model, batch: np.ndarray, *, latency: bool = True) -> ModelCosts:

@@ -8,10 +8,10 @@ test set is only measured at the end. The metrics are stored on the study as the
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 from gapsearch.spec.study import StudySpec
+from gapsearch.trial_attrs import TrainingOutcome
 
 TEST_METRICS_ATTR = "test_metrics"
 
@@ -56,7 +56,8 @@ def evaluate_study(
     trial = choose_trial(spec, study, trial_number, by=by)
     splits = load_splits(spec.data, spec.base_dir, spec.seed, with_test=True)
     hp = trial_hyperparameters(spec, trial)
-    epochs = _epochs(trial.user_attrs, hp.epochs)
+    training = TrainingOutcome.read(trial)
+    epochs = hp.epochs if training is None else training.epochs_to_retrain()
     data = splits.vectorize_final(hp.max_tokens, int(hp.sequence_length), include_validation=include_validation)
     # A retry trains with its first attempt's seed (gapsearch.resume).
     set_random_seed(trial_seed(spec.seed, trial.system_attrs.get("failed_trial", trial.number)))
@@ -83,14 +84,6 @@ def evaluate_study(
     }
     study.set_user_attr(TEST_METRICS_ATTR, stored)
     return result
-
-
-def _epochs(attrs: dict, most: int) -> int:
-    """The epochs the search found best: the trial's best epoch, or the mean over its folds."""
-    per_run = attrs.get("run_best_epochs")
-    if per_run:
-        return max(1, round(statistics.fmean(per_run)))
-    return int(attrs.get("best_epoch", most))
 
 
 def format_result(result: TestResult) -> str:

@@ -11,8 +11,7 @@ import gc
 import statistics
 import time
 import traceback
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import optuna
@@ -21,27 +20,21 @@ from gapsearch.errors import TrialFailed, UserError
 from gapsearch.optuna_compat import set_trial_constraints
 from gapsearch.resume import TrialResume, first_attempt_number
 from gapsearch.space import hyperparameters, sample
-from gapsearch.spec.metrics import COSTS, SINGLE_LABEL_TASKS
 from gapsearch.spec.objectives import ObjectiveSpec
 from gapsearch.spec.study import StudySpec
 from gapsearch.stats import summarize
 from gapsearch.storage_retry import DatabaseLost
-from gapsearch.trial_attrs import FAIL_REASON
+from gapsearch.trial_attrs import Failure, Platform, Pruned, RunResult, TrainingOutcome, TrialSetup
+from gapsearch.trial_runs import TrainingRun, build_run_model, fit_run, repeated
 
 if TYPE_CHECKING:
-    import keras
-
-    from gapsearch.checkpoints import SavedTraining, TrialCheckpoint
     from gapsearch.costs import ModelCosts
     from gapsearch.data.cache import StudyData
-    from gapsearch.data.dataset import VectorizedSplits
     from gapsearch.data.vectors import LookedUpVectors
-    from gapsearch.models.metrics import ConfusionCounts
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.training import TrainingResult
 
 _SEED_STRIDE = 100_003
-_REPEAT_STRIDE = 1_000_003
 
 
 def trial_seed(study_seed: int, trial_number: int) -> int:
@@ -69,7 +62,8 @@ class Objective:
         hp = hyperparameters(self.spec.fixed, sampled)
         resume = TrialResume.of(trial, self.spec)
         try:
-            value = self._train(trial, hp, resume)
+            # The outcome is not kept: its models go when it is stored.
+            values = self._record(trial, self._train(trial, hp, resume))
         except DatabaseLost:
             raise  # the worker stops; the trial's retry resumes from its checkpoint
         except (optuna.TrialPruned, UserError):
@@ -77,19 +71,18 @@ class Objective:
             raise
         except TrialFailed as failure:
             resume.remove()
-            trial.set_user_attr(FAIL_REASON, failure.message)
+            Failure(failure.message).write(trial)
             raise
         except Exception as error:  # noqa: BLE001 - any other error fails this trial alone
             resume.remove()
             reason = _reason(error)
-            trial.set_user_attr(FAIL_REASON, reason[:2000])
-            trial.set_user_attr("fail_traceback", traceback.format_exc()[-4000:])
+            Failure(reason[:2000], traceback.format_exc()[-4000:]).write(trial)
             raise TrialFailed(reason) from error
         finally:
             resume.results = []  # let the models go
             _free_memory()
         resume.remove()  # a stop signal (WorkerInterrupted) skips this: the retry resumes
-        return value
+        return values if self.spec.is_multi_objective else values[0]
 
     def plan_runs(self, trial: optuna.Trial, hp: Hyperparameters) -> list[TrainingRun]:
         """The training runs of one trial; its value is the mean of their best values.
@@ -119,49 +112,62 @@ class Objective:
         length = self.data.info.sequence_length(self.spec.data.sequence_length_percentile)
         return hp.model_copy(update={"sequence_length": length})
 
-    def _train(self, trial: optuna.Trial, hp: Hyperparameters, resume: TrialResume) -> float | tuple[float, ...]:
+    def _train(self, trial: optuna.Trial, hp: Hyperparameters, resume: TrialResume) -> _TrialOutcome:
+        """Train the trial's runs (the runs a retry's checkpoint holds are not trained again)."""
         from gapsearch.runtime import run_attributes
 
-        for key, value in run_attributes().items():
-            trial.set_user_attr(key, value)
-        if hp.sequence_length == "auto":
-            hp = self.resolve(hp)
-            trial.set_user_attr("sequence_length", hp.sequence_length)
+        Platform.of(run_attributes()).write(trial)
+        auto = hp.sequence_length == "auto"
+        hp = self.resolve(hp)
         runs = self.plan_runs(trial, hp)
-        trial.set_user_attr("seed", runs[0].seed)
-        measured: dict[str, float] = {}
-        resume.restore(trial, measured, [run.name for run in runs])
+        before = resume.restore(trial, [run.name for run in runs])
+        measured = _Measured(self.spec.monitored, costs=resume.costs, best=before.get(self.spec.monitored.metric))
         results: list[TrainingResult] = resume.finished_results()
         resume.results = results
-        # The monitored metric per step, for a multi-objective pruner. A resumed trial's curve starts
-        # at its resumed step: the pruner judges it from there on.
-        curve: dict[int, float] = {}
+        first_vectors = self.vectors(hp, runs[0]) if not results else None
+        coverage = None if first_vectors is None else round(first_vectors.coverage, 4)
+        TrialSetup(runs[0].seed, int(hp.sequence_length) if auto else None, coverage).write(trial)
         self._steps = len(runs) * hp.epochs
         started = time.perf_counter()
         try:
             for index in range(len(results), len(runs)):
-                results.append(
-                    self._fit(trial, hp, runs[index], index, measured=measured, resume=resume, curve=curve)
-                )
+                vectors = first_vectors if index == 0 else self.vectors(hp, runs[index])
+                results.append(self._fit(trial, hp, runs[index], index, measured, resume, vectors))
                 if index == 0 and len(runs) > 1:
                     resume.keep_first_model(results[0].model)
-        except optuna.TrialPruned:
+        except optuna.TrialPruned as pruned:
+            if isinstance(pruned, _PrunedAt):
+                Pruned(pruned.epoch, pruned.stored_reason).write(trial)
             # Costs are known and bounds apply to pruned trials too; the metric is its best value so far.
-            measured["train_seconds"] = (time.perf_counter() - started) / len(runs)
-            self._constrain(trial, measured)
+            self._constrain(trial, {**measured.values(), "train_seconds": (time.perf_counter() - started) / len(runs)})
             raise
-        self._record(trial, runs, results)
-        measured.update(self._metric_values(results))
-        measured["train_seconds"] = statistics.fmean(result.train_seconds for result in results)
-        self._constrain(trial, measured)
-        from gapsearch.artifacts import save_trial_artifacts
-
-        monitored = statistics.fmean(result.best_value for result in results)
+        values = {
+            **measured.values(),
+            **self._metric_values(results),
+            "train_seconds": statistics.fmean(result.train_seconds for result in results),
+        }
         if results[0].model is None:  # resumed after the first run: its model was kept in the checkpoint
             results[0] = self._first_model(hp, runs[0], results[0], resume)
-        save_trial_artifacts(trial, self.spec, self.data, hp, runs[0].data, results[0], monitored)
-        values = tuple(float(measured[name]) for name in self.spec.objective_names)
-        return values if self.spec.is_multi_objective else values[0]
+        return _TrialOutcome(
+            hp=hp,
+            training=self._outcome(runs, results),
+            measured=values,
+            first_run=runs[0],
+            first_result=results[0],
+            monitored=statistics.fmean(result.best_value for result in results),
+        )
+
+    def _record(self, trial: optuna.Trial, outcome: _TrialOutcome) -> tuple[float, ...]:
+        """Store a completed trial's outcome (its training record, constraint values and artifacts); its values."""
+        from gapsearch.artifacts import save_trial_artifacts
+
+        outcome.training.write(trial)
+        self._constrain(trial, outcome.measured)
+        first_data = outcome.first_run.data
+        save_trial_artifacts(
+            trial, self.spec, self.data, outcome.hp, first_data, outcome.first_result, outcome.monitored
+        )
+        return tuple(float(outcome.measured[name]) for name in self.spec.objective_names)
 
     def _fit(
         self,
@@ -169,43 +175,29 @@ class Objective:
         hp: Hyperparameters,
         run: TrainingRun,
         index: int,
-        *,
-        measured: dict[str, float],
+        measured: _Measured,
         resume: TrialResume,
-        curve: dict[int, float],
+        vectors: LookedUpVectors | None,
     ) -> TrainingResult:
-        """Train run ``index``; the first also measures the model's costs (``measured`` holds them then).
-
-        ``curve`` collects the trial's per-step values for a multi-objective pruner, across its runs.
-        """
+        """Train run ``index``; the first also measures the model's costs, and stores them at once."""
         monitored = self.spec.monitored.metric
-        multi = self.spec.is_multi_objective
         step_offset = index * hp.epochs
 
         def report(epoch: int, value: float) -> None:
-            best = measured.get(monitored)
-            better = best is None or (value > best if self.spec.monitored.direction == "maximize" else value < best)
-            if better:
-                measured[monitored] = value
+            measured.observe(value)
             step = step_offset + epoch
-            if multi:  # Optuna takes no intermediate values from a multi-objective trial: gapsearch.pruning does
-                self._prune_several_objectives(trial, curve, step, epoch, value, measured)
+            if self.spec.is_multi_objective:  # Optuna takes no intermediate values from it: gapsearch.pruning does
+                self._prune_several_objectives(trial, measured, step, epoch, value)
                 return
             trial.report(value, step)
             resume.reported.append([step, value])
             if trial.should_prune():
-                trial.set_user_attr("epochs_run", epoch)
-                raise optuna.TrialPruned(f"pruned at epoch {epoch} of {run.name} with {monitored}={value:.4f}")
+                raise _PrunedAt(f"pruned at epoch {epoch} of {run.name} with {monitored}={value:.4f}", epoch)
 
         def record_costs(costs: ModelCosts) -> None:
-            resume.attrs.update(costs.as_attrs(), params_total=costs.params, params_embedding=costs.embedding_params)
-            for key, value in resume.attrs.items():
-                trial.set_user_attr(key, value)
-            measured.update({key: float(value) for key, value in costs.as_attrs().items() if key in COSTS})
+            measured.costs = resume.costs = costs
+            costs.write(trial)  # at once: a running (or stopped) trial shows what its model costs
 
-        vectors = self.vectors(hp, run)
-        if vectors is not None and step_offset == 0:
-            trial.set_user_attr("vectors_coverage", round(vectors.coverage, 4))
         return fit_run(
             hp,
             run,
@@ -220,7 +212,7 @@ class Objective:
             confusion=step_offset == 0,  # the first run's model is the trial's artifacts
             checkpoint=resume.checkpoint,
             resumed=resume.resumed_for(index),
-            checkpoint_extra=lambda: resume.extra(index, measured),
+            checkpoint_extra=lambda: resume.extra(index, measured.values()),
         )
 
     def _first_model(
@@ -242,27 +234,20 @@ class Objective:
         return dataclasses.replace(result, model=model)
 
     def _prune_several_objectives(
-        self,
-        trial: optuna.Trial,
-        curve: dict[int, float],
-        step: int,
-        epoch: int,
-        value: float,
-        measured: dict[str, float],
+        self, trial: optuna.Trial, measured: _Measured, step: int, epoch: int, value: float
     ) -> None:
         """Record the epoch's value where the pruner reads it, and stop the trial when the pruner says so."""
         if self.pruner is None:
             return
         from gapsearch.pruning import TrialStanding, record_value
 
-        record_value(trial, curve, step, value)
-        costs = {name: measured[name] for name in self.pruner.costs}
-        standing = TrialStanding(trial.number, costs, curve, last_step=self._steps)
+        record_value(trial, measured.curve, step, value)
+        known = measured.values()
+        costs = {name: known[name] for name in self.pruner.costs}
+        standing = TrialStanding(trial.number, costs, measured.curve, last_step=self._steps)
         reason = self.pruner.prune(trial.study, standing, step)
         if reason is not None:
-            trial.set_user_attr("epochs_run", epoch)
-            trial.set_user_attr("prune_reason", reason)
-            raise optuna.TrialPruned(reason)
+            raise _PrunedAt(reason, epoch, stored_reason=reason)
 
     def _metric_values(self, results: list[TrainingResult]) -> dict[str, float]:
         """Each training metric the study names, at each run's best epoch, averaged over the runs."""
@@ -288,153 +273,84 @@ class Objective:
         # Trial.set_constraint (Optuna 5) writes one key per name, which optuna-dashboard 0.21 does not read.
         set_trial_constraints(trial, values)
 
-    def _record(self, trial: optuna.Trial, runs: list[TrainingRun], results: list[TrainingResult]) -> None:
+    def _outcome(self, runs: list[TrainingRun], results: list[TrainingResult]) -> TrainingOutcome:
+        """The training record of a completed trial: its first run's epochs and history, the mean times,
+        and with several runs each run's result and the spread of their values."""
         first = results[0]
         gap = first.generalization_gap(self.spec.monitored.metric)
-        trial.set_user_attr("epochs_run", first.epochs_run)
-        trial.set_user_attr("best_epoch", first.best_epoch)
-        trial.set_user_attr("train_seconds", round(statistics.fmean(r.train_seconds for r in results), 3))
-        trial.set_user_attr("seconds_per_epoch", round(statistics.fmean(r.seconds_per_epoch for r in results), 3))
-        trial.set_user_attr("train_val_gap", None if gap is None else round(gap, 6))
-        trial.set_user_attr("history", first.history)
-        if len(runs) < 2:
-            return
-        values = [result.best_value for result in results]
-        spread = summarize(values)
-        trial.set_user_attr("run_values", {run.name: value for run, value in zip(runs, values, strict=True)})
-        trial.set_user_attr("run_best_epochs", [result.best_epoch for result in results])
-        trial.set_user_attr("value_std", spread.std)
-        trial.set_user_attr("value_ci95", [spread.low, spread.high])
-        trial.set_user_attr(
-            "runs",
-            [
-                {
-                    "name": run.name,
-                    "seed": run.seed,
-                    "values": {m: result.value_at_best(m) for m in sorted(self.spec.measured_metrics)},
-                    "best_epoch": result.best_epoch,
-                    "epochs_run": result.epochs_run,
-                    "train_seconds": round(result.train_seconds, 3),
-                }
+        several = len(runs) > 1
+        spread = summarize([result.best_value for result in results]) if several else None
+        metrics = sorted(self.spec.measured_metrics)
+        return TrainingOutcome(
+            epochs_run=first.epochs_run,
+            best_epoch=first.best_epoch,
+            train_seconds=round(statistics.fmean(r.train_seconds for r in results), 3),
+            seconds_per_epoch=round(statistics.fmean(r.seconds_per_epoch for r in results), 3),
+            train_val_gap=None if gap is None else round(gap, 6),
+            history=first.history,
+            runs=tuple(
+                RunResult(
+                    name=run.name,
+                    seed=run.seed,
+                    value=result.best_value,
+                    values={metric: result.value_at_best(metric) for metric in metrics},
+                    best_epoch=result.best_epoch,
+                    epochs_run=result.epochs_run,
+                    train_seconds=round(result.train_seconds, 3),
+                )
                 for run, result in zip(runs, results, strict=True)
-            ],
+            )
+            if several
+            else (),
+            value_std=None if spread is None else spread.std,
+            value_ci95=None if spread is None else (spread.low, spread.high),
         )
 
 
-def fit_run(
-    hp: Hyperparameters,
-    run: TrainingRun,
-    *,
-    n_classes: int,
-    task: str,
-    monitor: ObjectiveSpec,
-    report: Callable[[int, float], None] = lambda epoch, value: None,
-    on_costs: Callable[[ModelCosts], None] | None = None,
-    metrics: Collection[str] | None = None,
-    latency: bool = True,
-    confusion: bool = False,
-    checkpoint: TrialCheckpoint | None = None,
-    resumed: SavedTraining | None = None,
-    checkpoint_extra: Callable[[], dict] = dict,
-    vectors: LookedUpVectors | None = None,
-) -> TrainingResult:
-    """Build ``hp``'s model with ``run``'s seed and train it on ``run``'s data.
+@dataclass
+class _Measured:
+    """What the trial in progress has measured: its model's costs, the monitored metric's best value so
+    far, and (for a multi-objective pruner) the monitored metric per step. A resumed trial's curve starts
+    at its resumed step: the pruner judges it from there on."""
 
-    ``monitor`` is the validation metric that early stopping follows and ``report`` receives each
-    epoch; ``on_costs``, when given, receives the model's costs, measured before training.
-    ``metrics`` are the Keras metrics to compile besides the monitored one (default: all of the task's);
-    ``latency`` says whether the costs include the timed ``latency_ms``; with ``confusion`` a
-    classifier's result holds its validation confusion counts; ``vectors`` start the embedding
-    (``hp.embedding``), looked up for ``run``'s vocabulary. With ``checkpoint`` each epoch's state
-    is saved there, and with ``resumed`` training goes on from a saved state (see :func:`train`).
-    """
-    from gapsearch.costs import measure_costs
-    from gapsearch.training import train
+    monitor: ObjectiveSpec
+    costs: ModelCosts | None = None
+    best: float | None = None
+    curve: dict[int, float] = field(default_factory=dict)
 
-    model, counts = _build(
-        hp, run, n_classes=n_classes, task=task, monitor=monitor, metrics=metrics, confusion=confusion,
-        vectors=vectors,
-    )
-    if on_costs is not None:
-        on_costs(measure_costs(model, run.data.x_validation[: hp.batch_size], latency=latency))
-    return train(
-        model,
-        run.data.x_train,
-        run.data.y_train,
-        run.data.x_validation,
-        run.data.y_validation,
-        metric=monitor.metric,
-        direction=monitor.direction,
-        epochs=hp.epochs,
-        batch_size=hp.batch_size,
-        patience=hp.patience,
-        report=report,
-        length_buckets=hp.length_buckets,
-        seed=run.seed,
-        confusion=counts,
-        checkpoint=checkpoint,
-        resumed=resumed,
-        checkpoint_extra=checkpoint_extra,
-    )
+    def observe(self, value: float) -> None:
+        maximize = self.monitor.direction == "maximize"
+        if self.best is None or (value > self.best if maximize else value < self.best):
+            self.best = value
 
-
-def build_run_model(hp: Hyperparameters, run: TrainingRun, **settings) -> keras.Model:
-    """The untrained model of ``run``, built and compiled as :func:`fit_run` builds it (``settings``: its own)."""
-    return _build(hp, run, **settings)[0]
-
-
-def _build(
-    hp: Hyperparameters,
-    run: TrainingRun,
-    *,
-    n_classes: int,
-    task: str,
-    monitor: ObjectiveSpec,
-    metrics: Collection[str] | None,
-    confusion: bool,
-    vectors: LookedUpVectors | None = None,
-) -> tuple[keras.Model, ConfusionCounts | None]:
-    import keras
-
-    from gapsearch.models.builder import build_model
-    from gapsearch.models.metrics import ConfusionCounts
-    from gapsearch.runtime import set_random_seed
-
-    # The previous run's graph; garbage is collected once per trial, when it ends (_free_memory).
-    keras.backend.clear_session(free_memory=False)
-    set_random_seed(run.seed)
-    if metrics is not None:
-        metrics = {*metrics, monitor.metric.removeprefix("val_")} - {"loss"}
-    counts = ConfusionCounts(n_classes) if confusion and task in SINGLE_LABEL_TASKS else None
-    model = build_model(
-        hp,
-        vocabulary_size=run.data.vocabulary_size,
-        n_classes=n_classes,
-        task=task,
-        metrics=metrics,
-        extra_metrics=() if counts is None else (counts,),
-        vectors=vectors,
-    )
-    return model, counts
-
-
-def repeated(name: str, data: VectorizedSplits, seed: int, repeats: int) -> list[TrainingRun]:
-    """``repeats`` runs on the same data, the first with ``seed``; names get ``/repeatN`` when there are several."""
-    if repeats == 1:
-        return [TrainingRun(name=name, seed=seed, data=data)]
-    return [
-        TrainingRun(name=f"{name}/repeat{index + 1}", seed=(seed + index * _REPEAT_STRIDE) % (2**31 - 1), data=data)
-        for index in range(repeats)
-    ]
+    def values(self) -> dict[str, float]:
+        """The costs and the monitored metric's best value, by the names a study gives them."""
+        best = {} if self.best is None else {self.monitor.metric: self.best}
+        return {**({} if self.costs is None else self.costs.values()), **best}
 
 
 @dataclass(frozen=True)
-class TrainingRun:
-    """One model trained within a trial: its name, seed, and the data it trains and validates on."""
+class _TrialOutcome:
+    """What a completed trial's training produced, before it is stored."""
 
-    name: str
-    seed: int
-    data: VectorizedSplits
+    hp: Hyperparameters  # with ``sequence_length: auto`` resolved
+    training: TrainingOutcome
+    measured: dict[str, float]  # every objective and bound by name: costs, metrics, train_seconds
+    first_run: TrainingRun
+    first_result: TrainingResult  # with its model: the trial's artifacts
+    monitored: float  # the monitored metric's best value, averaged over the runs
+
+
+class _PrunedAt(optuna.TrialPruned):
+    """The pruner stopped the trial after ``epoch``; ``stored_reason`` (the multi-objective pruner's) is recorded."""
+
+    def __init__(self, message: str, epoch: int, stored_reason: str | None = None) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.stored_reason = stored_reason
+
+    def __reduce__(self) -> tuple:
+        return type(self), (str(self), self.epoch, self.stored_reason)
 
 
 def _reason(error: Exception) -> str:

@@ -103,6 +103,7 @@ def collect(study: optuna.Study, spec: StudySpec) -> StudyResults:
     from optuna.trial import TrialState
 
     from gapsearch.plots import _ordered
+    from gapsearch.trial_attrs import ModelCosts, TrainingOutcome
 
     fixed = spec.fixed
     monitored = spec.objective_names.index(spec.monitored.metric)  # the training metric the report is about
@@ -114,7 +115,7 @@ def collect(study: optuna.Study, spec: StudySpec) -> StudyResults:
     for trial in trials:
         if trial.state != TrialState.COMPLETE or not trial.values or not math.isfinite(trial.values[monitored]):
             continue
-        attrs = trial.user_attrs
+        costs, training = ModelCosts.read(trial), TrainingOutcome.read(trial)
         filters = trial.params.get("filters", fixed.get("filters"))
         rows.append(
             TrialRow(
@@ -124,9 +125,9 @@ def collect(study: optuna.Study, spec: StudySpec) -> StudyResults:
                 pooling=str(trial.params.get("pooling", fixed.get("pooling"))),
                 embedding_dim=int(trial.params.get("embedding_dim", fixed.get("embedding_dim"))),  # type: ignore[arg-type]
                 filters=None if filters is None else int(filters),  # type: ignore[call-overload]
-                params_total=attrs.get("params_total"),
-                seconds_per_epoch=attrs.get("seconds_per_epoch"),
-                epochs_run=attrs.get("epochs_run"),
+                params_total=None if costs is None else costs.params,
+                seconds_per_epoch=None if training is None else training.seconds_per_epoch,
+                epochs_run=None if training is None else training.epochs_run,
             )
         )
     if not rows:

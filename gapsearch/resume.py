@@ -17,6 +17,7 @@ import numpy as np
 
 from gapsearch.checkpoints import SavedTraining, TrialCheckpoint, checkpoint_folder
 from gapsearch.optuna_compat import trial_id
+from gapsearch.trial_attrs import ModelCosts, Resumed
 
 if TYPE_CHECKING:
     import keras
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from gapsearch.spec.study import StudySpec
     from gapsearch.training import TrainingResult
 
-RESUMED_FROM_EPOCH = "resumed_from_epoch"  # user attribute: epochs of the run in progress the retry did not train
-RESUMED_RUN = "resumed_run"  # user attribute with several runs: the run the retry resumed
 FIRST_MODEL = "first_run.weights.h5"  # with several runs, the first run's trained model (the trial's artifacts)
 
 
@@ -42,7 +41,7 @@ class TrialResume:
     checkpoint: TrialCheckpoint | None
     saved: SavedTraining | None = None
     reported: list[list[float]] = field(default_factory=list)  # [step, value] sent to the pruner so far
-    attrs: dict[str, Any] = field(default_factory=dict)  # the costs measured by the first run
+    costs: ModelCosts | None = None  # measured by the first run
     results: list[TrainingResult] = field(default_factory=list)  # the runs finished so far, kept by the objective
 
     @classmethod
@@ -58,21 +57,22 @@ class TrialResume:
         """The run the saved state belongs to (0 when nothing was saved)."""
         return int(self.saved.extra["run"]) if self.saved is not None else 0
 
-    def restore(self, trial: optuna.Trial, measured: dict[str, float], run_names: list[str]) -> None:
-        """Give this attempt what the last one recorded: pruner steps, measured values, costs."""
+    def restore(self, trial: optuna.Trial, run_names: list[str]) -> dict[str, float]:
+        """Give this attempt what the last one recorded (pruner steps, costs); the values it had measured.
+
+        The costs and the :class:`~gapsearch.trial_attrs.Resumed` record are stored on the trial again.
+        """
         if self.saved is None:
-            return
+            return {}
         extra = self.saved.extra
         for step, value in extra["reported"]:
             trial.report(value, int(step))
         self.reported = [list(pair) for pair in extra["reported"]]
-        measured.update(extra["measured"])
-        self.attrs = dict(extra["attrs"])
-        for key, value in extra["attrs"].items():
-            trial.set_user_attr(key, value)
-        trial.set_user_attr(RESUMED_FROM_EPOCH, self.saved.epoch)
-        if len(run_names) > 1:
-            trial.set_user_attr(RESUMED_RUN, run_names[self.run_index])
+        self.costs = ModelCosts.read(extra["attrs"])  # a checkpoint of an older release: its old names too
+        if self.costs is not None:
+            self.costs.write(trial)
+        Resumed(self.saved.epoch, run_names[self.run_index] if len(run_names) > 1 else None).write(trial)
+        return dict(extra["measured"])
 
     def resumed_for(self, index: int) -> SavedTraining | None:
         """The saved state to resume run ``index`` from: the run in progress only."""
@@ -91,7 +91,7 @@ class TrialResume:
             "reported": self.reported,
             "measured": dict(measured),
             "finished": [_record_of(result) for result in self.results[:index]],
-            "attrs": self.attrs,
+            "attrs": {} if self.costs is None else self.costs.as_attrs(),
         }
 
     def keep_first_model(self, model: keras.Model) -> None:

@@ -19,6 +19,7 @@ from gapsearch.selection import best_trial, best_trials
 from gapsearch.spec.metrics import COSTS, METRIC_TASKS
 from gapsearch.spec.study import StudySpec
 from gapsearch.storage import open_storage
+from gapsearch.trial_attrs import Failure, Placement
 
 if TYPE_CHECKING:
     import optuna
@@ -73,8 +74,6 @@ class RunOutcome:
 
         from optuna.trial import TrialState
 
-        from gapsearch.trial_attrs import FAIL_REASON, STOPPED_BY
-
         here = socket.gethostname()
         trials = study.get_trials(deepcopy=False)
         # Optuna's retry callback lists the failed trials a retry stands for in its "retry_history".
@@ -83,8 +82,7 @@ class RunOutcome:
             trial
             for trial in trials
             if trial.state == TrialState.FAIL
-            and str(trial.user_attrs.get(FAIL_REASON, "")).startswith(STOPPED_BY)
-            and trial.user_attrs.get("hostname") == here
+            and _stopped_on(trial, here)
             and trial.datetime_complete is not None
             and trial.datetime_complete >= since
         ]
@@ -118,6 +116,12 @@ class RunOutcome:
             f"stopped by {self.stopped_by} at {self.finished_after}/{self.budget} finished trials; {running}, "
             "and a rerun continues the study"
         )
+
+
+def _stopped_on(trial: optuna.trial.FrozenTrial, host: str) -> bool:
+    """Whether a stop request interrupted ``trial`` while it ran on ``host``."""
+    failure, placement = Failure.read(trial), Placement.read(trial)
+    return failure is not None and failure.stopped and placement is not None and placement.hostname == host
 
 
 def load_data(spec: StudySpec) -> StudyData:

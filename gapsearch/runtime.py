@@ -191,7 +191,7 @@ def host_attributes() -> dict[str, Any]:
     """The host, process and GPU this process runs on.
 
     On a trial the worker loop records them, once, before the trial starts
-    (:meth:`gapsearch.workers.registry.WorkerIdentity.trial_attributes`); a comparison keeps them with its device.
+    (:meth:`gapsearch.workers.registry.WorkerIdentity.placement`); a comparison keeps them with its device.
     """
     return {
         "hostname": socket.gethostname(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gapsearch.errors import StorageError, UserError
+from gapsearch.trial_attrs import TrialSetup
 
 if TYPE_CHECKING:
     import optuna
@@ -107,8 +108,9 @@ def trial_hyperparameters(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> H
     from gapsearch.space import hyperparameters
 
     hp = hyperparameters(spec.fixed, trial.params)
-    if hp.sequence_length == "auto" and "sequence_length" in trial.user_attrs:
-        hp = hp.model_copy(update={"sequence_length": int(trial.user_attrs["sequence_length"])})
+    resolved = TrialSetup.read_sequence_length(trial)
+    if hp.sequence_length == "auto" and resolved is not None:
+        hp = hp.model_copy(update={"sequence_length": resolved})
     return hp
 
 

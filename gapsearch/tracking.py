@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import TrackingError, UserError
 from gapsearch.optuna_compat import storage_of
-from gapsearch.trial_attrs import FAIL_REASON
+from gapsearch.trial_attrs import Failure, QueuedFrom, TrialResult
 
 if TYPE_CHECKING:
     import optuna
@@ -29,8 +29,20 @@ if TYPE_CHECKING:
 
 STUDY_TAG = "gapsearch.study"
 PARENT_TAG = "gapsearch.parent"
-#: The per-trial user attributes logged as metrics (costs and training times).
-COST_ATTRS = ("params_total", "params_embedding", "flops", "latency_ms", "train_seconds", "seconds_per_epoch")
+
+
+def cost_metrics(result: TrialResult) -> dict[str, float]:
+    """A trial's costs and training times, logged as metrics under the names the trial stores them as."""
+    metrics: dict[str, float] = {}
+    if result.costs is not None:
+        attrs = result.costs.as_attrs()
+        attrs.pop(result.costs.key("latency_batch_size"), None)  # a setting of the timing, not a cost
+        metrics.update({key: float(value) for key, value in attrs.items()})
+    if result.training is not None:
+        training = result.training
+        times = ("train_seconds", "seconds_per_epoch")
+        metrics.update({training.key(name): float(getattr(training, name)) for name in times})
+    return metrics
 
 
 def mask_credentials(text: str) -> str:
@@ -101,24 +113,26 @@ class MlflowTracker:
         )
         run_id = run.info.run_id
         stamp = int((trial.datetime_complete or trial.datetime_start).timestamp() * 1000) if trial.datetime_start else 0
+        result = TrialResult.read(trial)
+        history = {} if result.training is None else result.training.history
         metrics = [
             Metric(name, float(value), stamp, epoch + 1)
-            for name, values in (trial.user_attrs.get("history") or {}).items()
+            for name, values in history.items()
             for epoch, value in enumerate(values)
         ]
         for name, value in zip(self.spec.objective_names, trial.values or (), strict=False):
             metrics.append(Metric(f"objective.{name}", float(value), stamp, 0))
-        metrics += [
-            Metric(key, float(trial.user_attrs[key]), stamp, 0)
-            for key in COST_ATTRS
-            if isinstance(trial.user_attrs.get(key), (int, float))
-        ]
+        metrics += [Metric(key, value, stamp, 0) for key, value in cost_metrics(result).items()]
         params = [Param(name, str(value)) for name, value in trial.params.items()]
         params.append(Param("trial_number", str(trial.number)))
         client.log_batch(run_id, metrics=metrics, params=params)
-        for key in (FAIL_REASON, "warm_start_from"):
-            if key in trial.user_attrs:
-                client.set_tag(run_id, f"gapsearch.{key}", str(trial.user_attrs[key])[:5000])
+        tags = {
+            Failure.key("reason"): None if result.failure is None else result.failure.reason,
+            QueuedFrom.key("source"): None if result.queued_from is None else result.queued_from.source,
+        }
+        for key, text in tags.items():
+            if text is not None:
+                client.set_tag(run_id, f"gapsearch.{key}", str(text)[:5000])
         self._log_artifacts(study, trial, run_id)
         client.set_terminated(run_id, "FAILED" if trial.state.name == "FAIL" else "FINISHED")
 
@@ -153,7 +167,7 @@ class MlflowTracker:
         best = outcome.best_trial
         if best is not None:
             client.set_tag(parent, "gapsearch.best_trial", str(best.number))
-            client.log_metric(parent, f"best.{self.spec.objective_names[0]}", float(best.value))
+            client.log_metric(parent, f"best.{self.spec.objective_names[0]}", float(best.values[0]))
             client.log_dict(parent, {"number": best.number, "value": best.value, "params": best.params}, "best.json")
         elif outcome.best_trials:
             front = [{"number": t.number, "values": t.values, "params": t.params} for t in outcome.best_trials]
@@ -182,4 +196,4 @@ def tracker_for(spec: StudySpec, write: Callable[[str], None]) -> MlflowTracker 
     return tracker
 
 
-__all__ = ["COST_ATTRS", "MlflowTracker", "mask_credentials", "tracker_for"]
+__all__ = ["MlflowTracker", "cost_metrics", "mask_credentials", "tracker_for"]

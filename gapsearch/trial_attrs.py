@@ -1,14 +1,389 @@
-"""The names under which gapsearch stores what happened to a trial, defined once.
+"""What a trial stored, as typed records: each written to the trial in one place and read back in one.
 
-Every writer and every reader of these user attributes takes the name from here, so that the worker loop,
-the objective, the dead-worker check, the run summary, the console and the tracker agree.
+A trial's result is a handful of frozen records: where it ran (:class:`Placement`, :class:`Platform`),
+what it started from (:class:`TrialSetup`, :class:`QueuedFrom`, :class:`Resumed`), what its model costs
+(:class:`ModelCosts`), how training went (:class:`TrainingOutcome`), and how it ended when it ended early
+(:class:`Pruned`, :class:`Failure`). Each is stored as Optuna user attributes, one plain name per field,
+which optuna-dashboard shows as they are. Writers call ``record.write(trial)``; readers call
+``Record.read(trial)`` or :meth:`TrialResult.read` for all of them. The records' attribute names live in
+this module and nowhere else (the multi-objective pruner's per-step curve is the pruner's own:
+:mod:`gapsearch.pruning`).
+
+Databases written before these records still read: trials then stored the costs twice (``params`` beside
+``params_total``, ``embedding_params`` beside ``params_embedding``). The second names are read-only
+aliases: read when the first is missing, never written.
 """
 
 from __future__ import annotations
 
-#: Why a trial failed, in one line (set by the objective, the worker loop and the dead-worker check).
-FAIL_REASON = "fail_reason"
-#: How :data:`FAIL_REASON` begins when the trial was interrupted by a stop request, not by a fault of its own.
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
+
+if TYPE_CHECKING:
+    import optuna
+
+    #: Where a record is written: a trial, or a function taking (key, value), such as a storage's
+    #: ``set_trial_user_attr`` bound to one trial id.
+    AttrTarget = Union[optuna.Trial, Callable[[str, Any], None]]
+    #: What a record is read from: a trial (frozen or running), or its user attributes.
+    AttrSource = Union[optuna.trial.FrozenTrial, optuna.Trial, Mapping[str, Any]]
+
+#: How :attr:`Failure.reason` begins when the trial was interrupted by a stop request, not by a fault of its own.
 STOPPED_BY = "the worker was stopped by"
 
-__all__ = ["FAIL_REASON", "STOPPED_BY"]
+_Record = TypeVar("_Record", bound="_Stored")
+
+
+def _setter(target: AttrTarget) -> Callable[[str, Any], None]:
+    set_user_attr = getattr(target, "set_user_attr", None)
+    return set_user_attr if set_user_attr is not None else target  # type: ignore[return-value]
+
+
+def _attrs_of(source: AttrSource) -> Mapping[str, Any]:
+    attrs = getattr(source, "user_attrs", None)
+    return attrs if attrs is not None else source  # type: ignore[return-value]
+
+
+class _Stored:
+    """A frozen dataclass stored one user attribute per field.
+
+    ``KEYS`` renames a field's attribute (default: the field's name), ``ALIASES`` lists the names older
+    databases used for it (read, never written), ``KEEP_NONE`` the fields written even when None (the
+    others are left out), and ``REQUIRED`` the fields without which the trial holds no such record.
+    """
+
+    KEYS: ClassVar[dict[str, str]] = {}
+    ALIASES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    KEEP_NONE: ClassVar[tuple[str, ...]] = ()
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def key(cls, name: str) -> str:
+        """The user attribute that holds field ``name``."""
+        return cls.KEYS.get(name, name)
+
+    def as_attrs(self) -> dict[str, Any]:
+        """The user attributes this record is stored as."""
+        attrs = {}
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
+            if value is not None or field.name in self.KEEP_NONE:
+                attrs[self.key(field.name)] = list(value) if isinstance(value, tuple) else value
+        return attrs
+
+    def write(self, trial: AttrTarget) -> None:
+        """Store the record on ``trial`` (the one place its attributes are set)."""
+        set_attr = _setter(trial)
+        for key, value in self.as_attrs().items():
+            set_attr(key, value)
+
+    @classmethod
+    def read(cls: type[_Record], trial: AttrSource) -> _Record | None:
+        """The record stored on ``trial`` (under its names or their old aliases); None if it holds none."""
+        attrs = _attrs_of(trial)
+        found: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            for key in (cls.key(field.name), *cls.ALIASES.get(field.name, ())):
+                if key in attrs:
+                    found[field.name] = attrs[key]
+                    break
+        if any(found.get(name) is None for name in cls.REQUIRED):
+            return None
+        return cls._from(found)
+
+    @classmethod
+    def _from(cls: type[_Record], found: dict[str, Any]) -> _Record:
+        return cls(**found)
+
+
+@dataclass(frozen=True)
+class Placement(_Stored):
+    """Where a trial ran: the worker, its host and process, and the GPUs it was given (written by the worker loop)."""
+
+    hostname: str
+    pid: int | None = None
+    worker_id: str | None = None
+    cuda_visible_devices: str | None = None
+
+    REQUIRED = ("hostname",)
+
+
+@dataclass(frozen=True)
+class Platform(_Stored):
+    """What ran the trial: the device Keras used, the backend and the versions (written by the objective)."""
+
+    device: str | None = None
+    python_version: str | None = None
+    gapsearch_version: str | None = None
+    keras_version: str | None = None
+    backend: str | None = None
+    backend_version: str | None = None
+
+    REQUIRED = ("backend",)
+
+    @classmethod
+    def of(cls, attributes: Mapping[str, Any]) -> Platform:
+        """The platform part of :func:`gapsearch.runtime.run_attributes`."""
+        return cls(**{field.name: attributes.get(field.name) for field in dataclasses.fields(cls)})
+
+
+@dataclass(frozen=True)
+class TrialSetup(_Stored):
+    """What a trial started from besides its parameters: the training seed of its first run, the
+    ``sequence_length`` that ``auto`` became (None when the study fixed or searched it) and the share
+    of the vocabulary the pre-trained vectors cover (None without vectors)."""
+
+    seed: int
+    sequence_length: int | None = None
+    vectors_coverage: float | None = None
+
+    REQUIRED = ("seed",)
+
+    @classmethod
+    def read_sequence_length(cls, trial: AttrSource) -> int | None:
+        """The resolved ``sequence_length``, also on a trial that stored nothing else of its setup."""
+        value = _attrs_of(trial).get(cls.key("sequence_length"))
+        return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class ModelCosts(_Stored):
+    """What a built model costs, before any training.
+
+    Attributes:
+        params: Trainable and non-trainable parameters of the whole model.
+        embedding_params: Parameters of the token embedding.
+        flops: Estimated floating-point operations to classify one example.
+        latency_ms: Median milliseconds to classify one batch of ``latency_batch_size`` examples.
+    """
+
+    params: int
+    embedding_params: int
+    flops: int
+    latency_ms: float | None = None  # None: not timed (nothing asked for it)
+    latency_batch_size: int | None = None
+
+    KEYS = {"params": "params_total", "embedding_params": "params_embedding"}
+    ALIASES = {"params": ("params",), "embedding_params": ("embedding_params",)}
+    REQUIRED = ("params",)
+
+    #: The fields that are costs a study can name as an objective or a bound (the names are the same).
+    COST_NAMES: ClassVar[tuple[str, ...]] = ("params", "embedding_params", "flops", "latency_ms")
+
+    def values(self) -> dict[str, float]:
+        """Each measured cost by the name a study gives it (``params``, ``flops``...)."""
+        return {name: float(getattr(self, name)) for name in self.COST_NAMES if getattr(self, name) is not None}
+
+    @classmethod
+    def _from(cls, found: dict[str, Any]) -> ModelCosts:
+        counts: dict[str, int] = {
+            name: int(found[name]) for name in ("params", "embedding_params", "flops") if name in found
+        }
+        return cls(**{"embedding_params": 0, "flops": 0, **found, **counts})
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One training run of a trial with several (folds, repeats): its value and what it measured."""
+
+    name: str
+    seed: int | None
+    value: float  # the monitored metric's best value
+    values: dict[str, float]  # each metric the study names, at the run's best epoch
+    best_epoch: int
+    epochs_run: int | None
+    train_seconds: float | None
+
+
+@dataclass(frozen=True)
+class TrainingOutcome(_Stored):
+    """How a completed trial trained: its first run's epochs and history, the times averaged over its
+    runs, and with several runs each run's result and the spread of their values."""
+
+    epochs_run: int
+    best_epoch: int  # 1-based
+    train_seconds: float
+    seconds_per_epoch: float
+    train_val_gap: float | None  # training minus validation monitored metric at the best epoch
+    history: dict[str, list[float]]
+    runs: tuple[RunResult, ...] = ()  # empty with one run
+    value_std: float | None = None
+    value_ci95: tuple[float | None, float | None] | None = None
+
+    KEEP_NONE = ("train_val_gap",)
+    REQUIRED = ("best_epoch",)
+
+    def as_attrs(self) -> dict[str, Any]:
+        attrs = super().as_attrs()
+        del attrs["runs"]
+        if self.runs:
+            attrs["run_values"] = {run.name: run.value for run in self.runs}
+            attrs["run_best_epochs"] = [run.best_epoch for run in self.runs]
+            attrs["runs"] = [
+                {
+                    "name": run.name,
+                    "seed": run.seed,
+                    "values": run.values,
+                    "best_epoch": run.best_epoch,
+                    "epochs_run": run.epochs_run,
+                    "train_seconds": run.train_seconds,
+                }
+                for run in self.runs
+            ]
+        return attrs
+
+    @classmethod
+    def _from(cls, found: dict[str, Any]) -> TrainingOutcome:
+        return cls(**{"epochs_run": found["best_epoch"], "train_seconds": 0.0, "seconds_per_epoch": 0.0,
+                      "train_val_gap": None, "history": {}, **found, "runs": ()})  # fmt: skip
+
+    @classmethod
+    def read(cls, trial: AttrSource) -> TrainingOutcome | None:
+        outcome = super().read(trial)
+        if outcome is None:
+            return None
+        attrs = _attrs_of(trial)
+        values = attrs.get("run_values") or {}
+        details = {run["name"]: run for run in attrs.get("runs") or ()}
+        best_epochs = list(attrs.get("run_best_epochs") or ())
+        runs = tuple(
+            RunResult(
+                name=name,
+                seed=details.get(name, {}).get("seed"),
+                value=float(value),
+                values=dict(details.get(name, {}).get("values") or {}),
+                best_epoch=int(details.get(name, {}).get("best_epoch", best_epochs[i] if i < len(best_epochs) else 0)),
+                epochs_run=details.get(name, {}).get("epochs_run"),
+                train_seconds=details.get(name, {}).get("train_seconds"),
+            )
+            for i, (name, value) in enumerate(values.items())
+        )
+        ci95 = outcome.value_ci95
+        return dataclasses.replace(outcome, runs=runs, value_ci95=None if ci95 is None else (ci95[0], ci95[1]))
+
+    def epochs_to_retrain(self) -> int:
+        """The epochs the search found best: the best epoch, or its mean over the runs."""
+        if self.runs:
+            return max(1, round(sum(run.best_epoch for run in self.runs) / len(self.runs)))
+        return self.best_epoch
+
+
+@dataclass(frozen=True)
+class Pruned(_Stored):
+    """How far a pruned trial trained, and why it was stopped (the multi-objective pruner says why)."""
+
+    epochs_run: int
+    reason: str | None = None
+
+    KEYS = {"reason": "prune_reason"}
+    REQUIRED = ("epochs_run",)
+
+    @classmethod
+    def read(cls, trial: AttrSource) -> Pruned | None:
+        """The record of a pruned trial (a completed one's ``epochs_run`` is its :class:`TrainingOutcome`'s)."""
+        state = getattr(trial, "state", None)
+        if state is not None and state.name != "PRUNED":
+            return None
+        if TrainingOutcome.key("best_epoch") in _attrs_of(trial):  # it trained to the end
+            return None
+        return super().read(trial)
+
+
+@dataclass(frozen=True)
+class Failure(_Stored):
+    """Why a trial failed, in one line, and the end of the traceback when an unexpected error failed it.
+
+    Written by the objective, the worker loop (a stop request) and the dead-worker check.
+    """
+
+    reason: str
+    traceback: str | None = None
+
+    KEYS = {"reason": "fail_reason", "traceback": "fail_traceback"}
+    REQUIRED = ("reason",)
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the trial was interrupted by a stop request, not by a fault of its own."""
+        return self.reason.startswith(STOPPED_BY)
+
+
+#: The attribute that holds :attr:`Failure.reason`, for code that must name it (Optuna's CLI, a query).
+FAIL_REASON = Failure.key("reason")
+
+
+@dataclass(frozen=True)
+class Resumed(_Stored):
+    """A retry that resumed from its checkpoint: the epochs of the run in progress it did not train,
+    and with several runs the run it resumed."""
+
+    from_epoch: int
+    run: str | None = None
+
+    KEYS = {"from_epoch": "resumed_from_epoch", "run": "resumed_run"}
+    REQUIRED = ("from_epoch",)
+
+
+@dataclass(frozen=True)
+class QueuedFrom(_Stored):
+    """A trial queued from another study's trial: which one (``"STUDY trial N ..."``)."""
+
+    source: str
+
+    KEYS = {"source": "warm_start_from"}
+    REQUIRED = ("source",)
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """Everything gapsearch stored on one trial, each part None when the trial holds none."""
+
+    placement: Placement | None
+    platform: Platform | None
+    setup: TrialSetup | None
+    costs: ModelCosts | None
+    training: TrainingOutcome | None
+    pruned: Pruned | None
+    failure: Failure | None
+    resumed: Resumed | None
+    queued_from: QueuedFrom | None
+
+    @classmethod
+    def read(cls, trial: AttrSource) -> TrialResult:
+        return cls(
+            placement=Placement.read(trial),
+            platform=Platform.read(trial),
+            setup=TrialSetup.read(trial),
+            costs=ModelCosts.read(trial),
+            training=TrainingOutcome.read(trial),
+            pruned=Pruned.read(trial),
+            failure=Failure.read(trial),
+            resumed=Resumed.read(trial),
+            queued_from=QueuedFrom.read(trial),
+        )
+
+    @property
+    def epochs_run(self) -> int | None:
+        """Epochs trained: to the end or early stopping, or until the trial was pruned."""
+        if self.training is not None:
+            return self.training.epochs_run
+        return None if self.pruned is None else self.pruned.epochs_run
+
+
+__all__ = [
+    "FAIL_REASON",
+    "STOPPED_BY",
+    "Failure",
+    "ModelCosts",
+    "Placement",
+    "Platform",
+    "Pruned",
+    "Resumed",
+    "RunResult",
+    "TrainingOutcome",
+    "TrialResult",
+    "TrialSetup",
+    "QueuedFrom",
+]

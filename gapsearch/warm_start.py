@@ -21,6 +21,7 @@ from gapsearch.spec.checks import sampling_order
 from gapsearch.spec.hyperparameters import INTEGER_NAMES
 from gapsearch.spec.space import Choice, ParamSpec, Range
 from gapsearch.storage import mask_url
+from gapsearch.trial_attrs import QueuedFrom
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from gapsearch.spec.study import StudySpec
 
 #: The user attribute of a queued trial: which study and trial its parameters come from (shown by the dashboard).
-WARM_START_FROM = "warm_start_from"
+WARM_START_FROM = QueuedFrom.key("source")
 #: The study attribute that records a warm start done, so that a rerun does not queue it again.
 WARM_START_DONE = "warm_start"
 
@@ -208,7 +209,7 @@ def queue_warm_start(study: optuna.Study, plan: WarmStart) -> WarmStart:
     if isinstance(done, dict) and done.get("study") == plan.source_study and done.get("storage") == plan.source_storage:
         return replace(plan, queued=0, already_done=True, notes=())
     for queued in plan.sets:
-        study.enqueue_trial(queued.params, user_attrs={WARM_START_FROM: queued.source})
+        study.enqueue_trial(queued.params, user_attrs=QueuedFrom(queued.source).as_attrs())
     study.set_user_attr(
         WARM_START_DONE, {"study": plan.source_study, "storage": plan.source_storage, "queued": len(plan.sets)}
     )

@@ -14,10 +14,20 @@ from gapsearch.objective import trial_seed
 from gapsearch.selection import best_trials
 from gapsearch.spec import load_study
 from gapsearch.stats import summarize
+from gapsearch.trial_attrs import ModelCosts
 from gapsearch.workers.launch import run_study
 from tests.conftest import TINY_STUDY, gapsearch
 
-COSTS = {"params", "embedding_params", "flops", "train_seconds", "latency_ms"}
+#: The costs and time every trial stores, each once (latency_ms only when a study names it).
+STORED_COSTS = {"params_total", "params_embedding", "flops", "train_seconds"}
+
+
+def params_of(trial: optuna.trial.FrozenTrial) -> int:
+    costs = ModelCosts.read(trial)
+    assert costs is not None
+    return costs.params
+
+
 TWO_OBJECTIVES = (
     "objectives:\n  - {metric: val_accuracy, direction: maximize}\n  - {metric: params, direction: minimize}\n"
 )
@@ -51,8 +61,9 @@ def test_two_objectives_give_a_pareto_front_of_distinct_sizes(tmp_path):
     for trial in study.trials:
         assert trial.state.name == "COMPLETE" and trial.intermediate_values == {}  # nothing to prune by
         # latency_ms is timed only when a study names it (the repeats test below does)
-        assert set(trial.user_attrs) >= COSTS - {"latency_ms"} and "latency_ms" not in trial.user_attrs
-        assert trial.values == [max(trial.user_attrs["history"]["val_accuracy"]), trial.user_attrs["params"]]
+        assert set(trial.user_attrs) >= STORED_COSTS and "latency_ms" not in trial.user_attrs
+        assert not {"params", "embedding_params"} & set(trial.user_attrs)  # the old duplicates are not written
+        assert trial.values == [max(trial.user_attrs["history"]["val_accuracy"]), params_of(trial)]
     front = study.best_trials
     sizes = {trial.values[1] for trial in front}
     assert len(front) >= 3 and len(sizes) == len(front), [t.values for t in study.trials]
@@ -82,10 +93,10 @@ def test_a_constraint_marks_oversized_trials_infeasible_and_keeps_them(tmp_path)
     by_dim = {t.params["embedding_dim"]: t for t in study.trials}
     small, large = by_dim[2], by_dim[32]
     assert small.state.name == large.state.name == "COMPLETE"  # infeasible trials are kept
-    assert small.user_attrs["params"] <= 1500 < large.user_attrs["params"]
+    assert params_of(small) <= 1500 < params_of(large)
     # Optuna's format (what its samplers and optuna-dashboard read): one value per bound, <= 0 when kept.
-    assert large.system_attrs["constraints"] == [large.user_attrs["params"] - 1500]
-    assert small.constraints == {"0": small.user_attrs["params"] - 1500}
+    assert large.system_attrs["constraints"] == [params_of(large) - 1500]
+    assert small.constraints == {"0": params_of(small) - 1500}
     assert study.best_trial.number == small.number and best_trials(study) == [study.best_trial]
     records = {r["number"]: r for r in trial_records(study.trials, ["val_accuracy"])}
     assert (records[small.number]["feasible"], records[large.number]["feasible"]) == ("yes", "no")

@@ -17,6 +17,7 @@ from optuna.trial import TrialState, create_trial
 from gapsearch.report import collect, headline
 from gapsearch.spec import parse_study
 from gapsearch.stats import difference, summarize
+from gapsearch.trial_attrs import ModelCosts, TrainingOutcome
 from tests.browser import chromium, screenshot, visible_text
 from tests.conftest import ROOT, cli_env, gapsearch
 
@@ -131,15 +132,20 @@ SPACE = {"pooling": CategoricalDistribution(["average", "max"]), "embedding_dim"
 
 
 def study_of(trials: list[tuple[str, int, float]]) -> optuna.Study:
-    """A real in-memory Optuna study holding completed trials with these (pooling, dim, value)."""
+    """A real in-memory Optuna study holding completed trials with these (pooling, dim, value), their
+    costs and training recorded as the objective records them."""
     study = optuna.create_study(direction="maximize")
     for pooling, dim, value in trials:
+        costs = ModelCosts(params=dim * 1000, embedding_params=dim * 500, flops=dim * 2000)
+        training = TrainingOutcome(
+            epochs_run=4, best_epoch=2, train_seconds=dim / 2, seconds_per_epoch=dim / 8, train_val_gap=None, history={}
+        )
         study.add_trial(
             create_trial(
                 params={"pooling": pooling, "embedding_dim": dim},
                 distributions=SPACE,
                 value=value,
-                user_attrs={"params_total": dim * 1000, "seconds_per_epoch": dim / 8},
+                user_attrs={**costs.as_attrs(), **training.as_attrs()},
             )
         )
     return study

@@ -150,7 +150,7 @@ def test_a_stopped_run_counts_only_its_own_interrupted_trials(tmp_path):
     from optuna.trial import TrialState
 
     from gapsearch.runner import RunOutcome
-    from gapsearch.trial_attrs import FAIL_REASON, STOPPED_BY
+    from gapsearch.trial_attrs import STOPPED_BY, Failure, Placement
     from gapsearch.workers.loop import requeue
 
     spec = spec_from(tmp_path, TINY_STUDY)
@@ -160,8 +160,8 @@ def test_a_stopped_run_counts_only_its_own_interrupted_trials(tmp_path):
     def stopped_trial(hostname: str = socket.gethostname(), max_retries: int = 3) -> None:
         """A trial stopped by a signal, then queued again as the worker loop does (up to ``max_retries``)."""
         trial = study.ask()
-        trial.set_user_attr("hostname", hostname)
-        trial.set_user_attr(FAIL_REASON, f"{STOPPED_BY} SIGTERM")
+        Placement(hostname).write(trial)  # as the worker loop records the worker, then the stop
+        Failure(f"{STOPPED_BY} SIGTERM").write(trial)
         requeue(study, study.tell(trial, state=TrialState.FAIL), max_retries)
 
     stopped_trial()  # an earlier run's
@@ -197,7 +197,7 @@ def test_the_stop_line_says_when_the_stopped_trial_was_not_queued_again(tmp_path
     from optuna.trial import TrialState
 
     from gapsearch.runner import RunOutcome
-    from gapsearch.trial_attrs import FAIL_REASON, STOPPED_BY
+    from gapsearch.trial_attrs import STOPPED_BY, Failure, Placement
     from gapsearch.workers.loop import requeue
 
     spec = spec_from(tmp_path, TINY_STUDY)
@@ -205,8 +205,8 @@ def test_the_stop_line_says_when_the_stopped_trial_was_not_queued_again(tmp_path
     study = optuna.create_study(study_name="tiny", storage=url, direction="maximize")
     since = datetime.datetime.now()
     trial = study.ask()
-    trial.set_user_attr("hostname", socket.gethostname())
-    trial.set_user_attr(FAIL_REASON, f"{STOPPED_BY} SIGINT")
+    Placement(socket.gethostname()).write(trial)
+    Failure(f"{STOPPED_BY} SIGINT").write(trial)
     assert not requeue(study, study.tell(trial, state=TrialState.FAIL), 0)
     outcome = RunOutcome.of(spec, url, study, budget=3, before=0, stopped_by="SIGINT", since=since)
     assert outcome.stop_report() == (

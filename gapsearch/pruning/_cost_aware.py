@@ -28,6 +28,7 @@ import numpy as np
 
 from gapsearch.pruning._base import MultiObjectivePruner, TrialStanding
 from gapsearch.pruning._curves import best_so_far, curve_of
+from gapsearch.trial_attrs import ModelCosts
 
 if TYPE_CHECKING:
     import optuna
@@ -105,9 +106,11 @@ class CostAwarePruner(MultiObjectivePruner):
         return None
 
     def _costs_no_more(self, peer: optuna.trial.FrozenTrial, trial: TrialStanding) -> bool:
+        stored = ModelCosts.read(peer)
+        costs = {} if stored is None else stored.values()
         for name in self.costs:
-            cost = peer.user_attrs.get(name)
-            if cost is None or float(cost) > trial.costs[name]:
+            cost = costs.get(name)
+            if cost is None or cost > trial.costs[name]:
                 return False
         return True
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import signal
 import socket
+from functools import partial
 from typing import TYPE_CHECKING
 
 from gapsearch.optuna_compat import stale_trial_ids, storage_of, trial_id
+from gapsearch.trial_attrs import Failure, Placement
 
 if TYPE_CHECKING:
     import optuna
@@ -43,8 +45,6 @@ def fail_trials_of_dead_worker(study: optuna.Study, pid: int, reason: str) -> li
     import optuna
     from optuna.trial import TrialState
 
-    from gapsearch.trial_attrs import FAIL_REASON
-
     here = socket.gethostname()
     storage = storage_of(study)
     retry = (
@@ -52,10 +52,11 @@ def fail_trials_of_dead_worker(study: optuna.Study, pid: int, reason: str) -> li
     )
     failed: list[tuple[int, bool | None]] = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if trial.user_attrs.get("pid") != pid or trial.user_attrs.get("hostname") != here:
+        placement = Placement.read(trial)
+        if placement is None or placement.pid != pid or placement.hostname != here:
             continue
         try:
-            storage.set_trial_user_attr(trial_id(trial), FAIL_REASON, reason)
+            Failure(reason).write(partial(storage.set_trial_user_attr, trial_id(trial)))
             if retry is None:
                 failed.append((trial.number, None))
                 continue
@@ -76,25 +77,25 @@ def explain_stale_trials(study: optuna.Study) -> None:
     """
     import optuna
 
-    from gapsearch.trial_attrs import FAIL_REASON
-
     storage = storage_of(study)
     stale = stale_trial_ids(study)
     if not stale:
         return
     for trial in study.get_trials(deepcopy=False):
-        if trial_id(trial) not in stale or FAIL_REASON in trial.user_attrs:
+        if trial_id(trial) not in stale or Failure.read(trial) is not None:
             continue
-        attrs = trial.user_attrs
-        worker = f"worker {attrs.get('worker_id', '?')} on {attrs.get('hostname', '?')} (pid {attrs.get('pid', '?')})"
+        worker = _worker_of(trial)
+        reason = f"{worker} sent no heartbeat within the grace period: it died or was cut off"
         try:
-            storage.set_trial_user_attr(
-                trial_id(trial),
-                FAIL_REASON,
-                f"{worker} sent no heartbeat within the grace period: it died or was cut off",
-            )
+            Failure(reason).write(partial(storage.set_trial_user_attr, trial_id(trial)))
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another worker failed it first
+
+
+def _worker_of(trial: optuna.trial.FrozenTrial) -> str:
+    """``worker 3 on HOST (pid 42)``, with ``?`` for what the trial did not record."""
+    placement = Placement.read(trial) or Placement("?")
+    return f"worker {placement.worker_id or '?'} on {placement.hostname} (pid {placement.pid or '?'})"
 
 
 def dead_worker_line(study: optuna.Study, index: int, pid: int, returncode: int) -> str:

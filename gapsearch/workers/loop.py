@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, cast
 
 from gapsearch.optuna_compat import begin_optimize_loop, end_optimize_loop, stop_requested, storage_of, trial_id
 from gapsearch.storage_retry import DatabaseLost, OutageWindow, outage_window_of
-from gapsearch.trial_attrs import FAIL_REASON, STOPPED_BY
+from gapsearch.trial_attrs import STOPPED_BY, Failure, Placement
 from gapsearch.workers.deaths import explain_stale_trials
 from gapsearch.workers.registry import WorkerIdentity, note_worker
 from gapsearch.workers.retry import RetryWithParameters
@@ -143,7 +143,9 @@ def _requeue_orphans(study: optuna.Study, older_than: float) -> None:
     now = datetime.datetime.now()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         started = trial.datetime_start
-        if "worker_id" not in trial.user_attrs and started and (now - started).total_seconds() > older_than:
+        placement = Placement.read(trial)
+        taken_up = placement is not None and placement.worker_id is not None
+        if not taken_up and started and (now - started).total_seconds() > older_than:
             try:
                 storage_of(study).set_trial_state_values(trial_id(trial), TrialState.WAITING)
             except optuna.exceptions.UpdateFinishedTrialError:  # another worker got there first
@@ -241,14 +243,15 @@ def work_to_budget(
                 continue
             frozen = _run_one(study, trial, objective, settings, worker, catch, stop, interval, note)
             result.trials_run += 1
+            failure = Failure.read(frozen)
             if frozen.state == TrialState.FAIL:
                 result.failure_streak += 1
-                result.last_failure = str(frozen.user_attrs.get(FAIL_REASON, "unknown"))
+                result.last_failure = "unknown" if failure is None else failure.reason
             else:
                 result.failure_streak = 0
             for callback in callbacks:
                 callback(study, frozen)
-            if frozen.user_attrs.get(FAIL_REASON, "").startswith(STOPPED_BY):  # interrupted, not a failure of its own
+            if failure is not None and failure.stopped:  # interrupted, not a failure of its own
                 if requeue(study, frozen, settings.max_retries):
                     result.requeued.append(frozen.number)
                 result.stopped_by = stop.requested or "SIGTERM"
@@ -289,8 +292,7 @@ def _run_one(
         heartbeat = _Heartbeat(study, trial_id(trial), interval, note)
     with heartbeat:
         note(f"running trial {trial.number}")
-        for key, attr in worker.trial_attributes().items():
-            trial.set_user_attr(key, attr)
+        worker.placement().write(trial)
         try:
             with stop.interruptible():
                 value = objective(trial)
@@ -302,7 +304,7 @@ def _run_one(
         except WorkerInterrupted as interrupted:
             state = TrialState.FAIL
             reason = f"{STOPPED_BY} {interrupted.signal_name or stop.requested}"
-            trial.set_user_attr(FAIL_REASON, reason)
+            Failure(reason).write(trial)
         except catch:
             state = TrialState.FAIL
         except Exception as error:  # noqa: BLE001 - fatal: fail the trial, then stop the study

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gapsearch.optuna_compat import storage_of
 from gapsearch.runtime import host_attributes
+from gapsearch.trial_attrs import Placement
 from gapsearch.workers.devices import WORKER_ID_ENV
 
 if TYPE_CHECKING:
@@ -50,14 +51,9 @@ class WorkerIdentity:
     def key(self) -> str:
         return f"{WORKER_KEY_PREFIX}{self.hostname}:{self.pid}"
 
-    def trial_attributes(self) -> dict[str, Any]:
-        """Where a trial ran, recorded on it by the worker loop before it starts: the one writer of these keys."""
-        return {
-            "worker_id": self.worker_id,
-            "hostname": self.hostname,
-            "pid": self.pid,
-            "cuda_visible_devices": self.cuda_visible_devices,
-        }
+    def placement(self) -> Placement:
+        """Where a trial this worker runs runs: recorded on the trial before it starts, and in the registry."""
+        return Placement(self.hostname, self.pid, self.worker_id, self.cuda_visible_devices)
 
 
 def note_worker(study: optuna.Study, worker: WorkerIdentity, activity: str, *, started: float) -> None:
@@ -68,7 +64,7 @@ def note_worker(study: optuna.Study, worker: WorkerIdentity, activity: str, *, s
         study_id,
         worker.key,
         {
-            **worker.trial_attributes(),
+            **worker.placement().as_attrs(),
             "started": started,
             "last_seen": time.time(),
             "activity": activity,

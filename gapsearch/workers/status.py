@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from gapsearch.masking import mask_url
 from gapsearch.optuna_compat import heartbeat_storage, stale_trial_ids, trial_id
 from gapsearch.spec.study import StudySpec
+from gapsearch.trial_attrs import Placement
 from gapsearch.workers.registry import noted_budget, workers_seen
 
 if TYPE_CHECKING:
@@ -53,17 +54,19 @@ def study_status(spec: StudySpec, study: optuna.Study, storage_url: str, *, now:
     recent = [w for w in workers_seen(study) if now - float(w.get("last_seen", 0)) <= RECENT_SECONDS]
     lines.append(f"workers seen in the last {RECENT_SECONDS // 60} minutes: {len(recent)}")
     for worker in recent:
-        gpu = worker.get("cuda_visible_devices") or "-"
+        placement = Placement.read(worker) or Placement("?")  # the registry notes a worker as it notes its trials
+        gpu = placement.cuda_visible_devices or "-"
         lines.append(
-            f"  worker {worker.get('worker_id')}  {worker.get('hostname')}  pid {worker.get('pid')}  gpu {gpu}  "
+            f"  worker {placement.worker_id}  {placement.hostname}  pid {placement.pid}  gpu {gpu}  "
             f"{worker.get('activity')}  (seen {_ago(now - float(worker.get('last_seen', 0)))})"
         )
     stale = stale_trials(study)
     grace = spec.workers.grace_period
     lines.append(f"stale trials (no heartbeat for more than {grace}s): {len(stale) or 'none'}")
     for trial in stale:
+        placement = Placement.read(trial) or Placement("?")
         lines.append(
-            f"  trial {trial.number}  {trial.user_attrs.get('hostname', '?')}  pid {trial.user_attrs.get('pid', '?')}  "
+            f"  trial {trial.number}  {placement.hostname}  pid {placement.pid or '?'}  "
             "(failed and queued again when a worker next starts a trial)"
         )
     return "\n".join(lines)

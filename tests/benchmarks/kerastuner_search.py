@@ -83,6 +83,7 @@ def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
     quiet_keras()
     import optuna
 
+    from gapsearch.trial_attrs import TrialResult
     from gapsearch.workers.launch import run_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -101,7 +102,7 @@ def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
         "best_params": outcome.best_trial.params if outcome.best_trial else None,
         "trials": len(finished),
         "pruned": sum(t.state.name == "PRUNED" for t in finished),
-        "epochs_trained": sum(int(t.user_attrs.get("epochs_run", 0)) for t in finished),
+        "epochs_trained": sum(TrialResult.read(t).epochs_run or 0 for t in finished),
         "combinations": len({tuple(sorted(t.params.items())) for t in finished}),
     }
 

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gapsearch.trial_attrs import TrialResult
 from tests.benchmarks._common import ROOT, load_average, prepare_mr, write_results
 from tests.benchmarks._hypervolume import hypervolume_2d
 
@@ -98,8 +99,8 @@ def run_side(folder: Path, tsv: Path, side: str, seed: int, args: argparse.Names
             "state": t.state.name,
             "params": t.params,
             "val_accuracy": t.values[0] if t.values else None,
-            "model_params": int(t.user_attrs["params"]),
-            "epochs_run": int(t.user_attrs["epochs_run"]),
+            "model_params": TrialResult.read(t).costs.params,
+            "epochs_run": TrialResult.read(t).epochs_run,
         }
         for t in sorted(study.trials, key=lambda t: t.number)
         if t.state.name in ("COMPLETE", "PRUNED")

@@ -9,6 +9,7 @@ import optuna
 import pytest
 
 from gapsearch.pruning import INTERMEDIATE_VALUES_KEY, best_so_far, curve_of
+from gapsearch.trial_attrs import ModelCosts
 from tests.conftest import gapsearch
 
 # Two widths of embedding, each at a learning rate that learns and one that barely moves: at either width
@@ -69,7 +70,7 @@ def test_it_prunes_the_dominated_trials_and_keeps_the_pareto_front(studies):
             peers = [
                 best_so_far(curve_of(p), step, maximize=True)
                 for p in pruned.trials
-                if p.state.name == "COMPLETE" and p.user_attrs["params"] <= trial.user_attrs["params"]
+                if p.state.name == "COMPLETE" and ModelCosts.read(p).params <= ModelCosts.read(trial).params
             ]
             assert peers and mine < sorted(peers)[len(peers) // 2]  # below their median
             assert trial.user_attrs["prune_reason"].startswith(f"pruned at step {step}: best val_accuracy ")
@@ -95,5 +96,6 @@ def test_every_command_that_reads_the_study_handles_the_pruned_trials(studies):
     number = next(t.number for t in pruned.trials if t.state.name == "PRUNED")
     export = gapsearch("export", "pruned.yaml", "--trial", str(number), "-o", "m.keras", cwd=folder)
     assert export.returncode == 2 and export.stderr.splitlines() == [
-        f"error: --trial: trial {number} is PRUNED; only completed trials have a model"
+        f"error: --trial: trial {number} of study 'pruned' is PRUNED; only completed trials can be chosen "
+        "(gapsearch best lists the best)"
     ]
