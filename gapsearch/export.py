@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import UserError
+from gapsearch.models.loading import load_text_classifier
 
 if TYPE_CHECKING:
     import optuna
@@ -114,30 +115,6 @@ def export_model(
         if os.path.exists(temporary):
             os.unlink(temporary)
     return Exported(trial.number, dict(zip(spec.objective_names, trial.values, strict=True)), output, savedmodel)
-
-
-def load_text_classifier(path: Path) -> TextClassifier:
-    """Load an exported model with ``keras.saving.load_model``; only gapsearch's own models are accepted."""
-    if not path.is_file():
-        raise UserError(f"MODEL: {str(path)!r} does not exist; export one with gapsearch export STUDY.yaml -o FILE")
-    from gapsearch.runtime import import_keras
-
-    import_keras()
-    import keras
-
-    from gapsearch.models.text_classifier import TextClassifier
-
-    try:
-        model = keras.saving.load_model(path)
-    except (ValueError, OSError, TypeError) as error:
-        reason = " ".join(str(error).split())[:300]
-        raise UserError(f"MODEL: {str(path)!r} is not a Keras model file: {reason}") from None
-    if not isinstance(model, TextClassifier):
-        raise UserError(
-            f"MODEL: {str(path)!r} is a {type(model).__name__}, not a gapsearch model that takes raw text; "
-            "export one with gapsearch export"
-        )
-    return model
 
 
 @dataclass(frozen=True)

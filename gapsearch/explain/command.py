@@ -13,7 +13,7 @@ def explain_command(
 ) -> str:
     """The texts' explanations, or with ``channels`` the channel report, rendered as ``fmt``."""
     from gapsearch.explain.render import render, render_channels
-    from gapsearch.export import load_text_classifier
+    from gapsearch.models.loading import load_text_classifier
 
     if channels and class_name is not None:
         raise UserError("--class does not go with --channels: the channel report shows every class's votes")

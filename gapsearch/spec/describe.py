@@ -82,7 +82,7 @@ def describe_workers(spec: StudySpec) -> str:
 
 
 def _mask(url: str) -> str:
-    from gapsearch.storage import mask_url
+    from gapsearch.masking import mask_url
 
     return mask_url(url)
 

@@ -89,7 +89,7 @@ def artifact(cues: dict, pooling: str, filename: str, tmp_path: Path) -> bytes:
 def test_the_top_token_of_a_correct_text_is_a_cue_word_of_its_class(cues, pooling):
     from gapsearch.data.synthetic import make_synthetic
     from gapsearch.explain.texts import explain_texts
-    from gapsearch.export import load_text_classifier
+    from gapsearch.models.loading import load_text_classifier
 
     texts, labels = make_synthetic(N_EXAMPLES, 2, SEED, MIN_LENGTH, MAX_LENGTH)
     result = explain_texts(load_text_classifier(cues["folder"] / f"{pooling}.keras"), texts)
@@ -170,7 +170,7 @@ def test_bad_input_is_one_line_and_an_empty_text_is_explained_as_empty(cues, tmp
     import keras
 
     from gapsearch.errors import UserError
-    from gapsearch.export import load_text_classifier
+    from gapsearch.models.loading import load_text_classifier
 
     plain = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     plain.save(tmp_path / "plain.keras")
