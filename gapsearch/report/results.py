@@ -1,6 +1,7 @@
 """Collecting: the study's completed trials, their cells and the explanation artifacts, read once.
 
-The trials are read through the typed records of :mod:`gapsearch.trial_attrs`; the explanations from
+The trials are read through the typed records of :mod:`gapsearch.trial_attrs`, the parameter importances
+through Optuna's public importance API; the explanations from
 the ``explanation.json`` artifacts the kept models wrote at training time and the poolings a stored
 ``compare:pooling`` result names. Everything the report concludes or shows comes from the
 :class:`StudyResults` made here.
