@@ -13,8 +13,9 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
+from scipy.stats import t as scipy_t
 
-from gapsearch.report import collect, headline
+from gapsearch.report import collect, conclude, headline
 from gapsearch.spec import parse_study
 from gapsearch.stats import difference, summarize
 from gapsearch.trial_attrs import ModelCosts, TrainingOutcome
@@ -152,7 +153,9 @@ def study_of(trials: list[tuple[str, int, float]]) -> optuna.Study:
 
 
 def test_the_headline_says_when_there_are_too_few_trials():
-    answer = headline(collect(study_of([("max", 16, 0.9), ("average", 8, 0.8), ("average", 8, 0.82)]), SPEC))
+    answer = headline(
+        collect(study_of([("max", 16, 0.9), ("average", 8, 0.8), ("average", 8, 0.82)]), SPEC, explanations=False)
+    )
     assert (
         answer.title
         == "Max pooling with embedding dimension 16 did best: mean validation accuracy 0.9000 over 1 trial."
@@ -169,12 +172,54 @@ def test_the_headline_says_when_there_are_too_few_trials():
 
 def test_the_headline_is_sure_only_of_a_clear_difference_with_enough_trials():
     clear = [("max", 16, v) for v in (0.90, 0.91, 0.92)] + [("average", 8, v) for v in (0.80, 0.81, 0.82)]
-    answer = headline(collect(study_of(clear), SPEC))
+    answer = headline(collect(study_of(clear), SPEC, explanations=False))
     diff = difference(summarize([0.90, 0.91, 0.92]), summarize([0.80, 0.81, 0.82]))
     assert answer.sentences[2] == (
         f"The study is fairly sure of this: the 95% interval of the difference, [{diff.low:+.4f}, "
         f"{diff.high:+.4f}], excludes zero (Welch's t interval over the trials of each)."
     )
     noisy = [("max", 16, v) for v in (0.70, 0.95, 0.90)] + [("average", 8, v) for v in (0.80, 0.90, 0.81)]
-    answer = headline(collect(study_of(noisy), SPEC))
+    answer = headline(collect(study_of(noisy), SPEC, explanations=False))
     assert answer.sentences[2].startswith("The study cannot tell these two apart yet: the 95% interval of the ")
+
+
+@pytest.mark.parametrize(
+    ("trials", "certainty"),
+    [
+        ([("max", 16, 0.9)], "single"),
+        ([("max", 16, 0.9), ("average", 8, 0.8), ("average", 8, 0.82)], "too_few"),
+        ([("max", 16, v) for v in (0.90, 0.91)] + [("average", 8, v) for v in (0.80, 0.81, 0.82)], "hint"),
+        ([("max", 16, v) for v in (0.90, 0.91, 0.92)] + [("average", 8, v) for v in (0.80, 0.81, 0.82)], "sure"),
+        ([("max", 16, v) for v in (0.70, 0.95, 0.90)] + [("average", 8, v) for v in (0.80, 0.90, 0.81)], "undecided"),
+    ],
+)
+def test_the_conclusion_is_data_checked_against_welchs_interval(trials, certainty):
+    """The headline's reasoning without its words: winner, runner-up, margin, interval and certainty."""
+    results = collect(study_of(trials), SPEC, explanations=False)
+    answer = conclude(results)
+    cells: dict[tuple[str, int], list[float]] = {}
+    for pooling, dim, value in trials:
+        cells.setdefault((pooling, dim), []).append(value)
+    ranked = sorted(cells.items(), key=lambda item: -statistics.fmean(item[1]))
+    (winner, winner_values), runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else None)
+    assert (answer.winner.pooling, answer.winner.embedding_dim) == winner
+    assert answer.winner.values == tuple(winner_values)
+    assert answer.certainty == certainty
+    best = max(range(len(trials)), key=lambda i: trials[i][2])
+    assert (answer.best_trial.number, answer.best_trial.value) == (best, trials[best][2])
+    assert answer.fixed == []
+    if runner_up is None:
+        assert (answer.runner_up, answer.margin, answer.difference) == (None, None, None)
+        return
+    assert (answer.runner_up.pooling, answer.runner_up.embedding_dim) == runner_up[0]
+    assert answer.margin == pytest.approx(statistics.fmean(winner_values) - statistics.fmean(runner_up[1]))
+    assert answer.difference == difference(summarize(winner_values), summarize(runner_up[1]))
+    if answer.difference is not None:  # the reference: Welch's t interval, by hand from the same values
+        a, b = winner_values, runner_up[1]
+        va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+        df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+        half = scipy_t.ppf(0.975, df) * (va + vb) ** 0.5
+        assert (answer.difference.low, answer.difference.high) == pytest.approx(
+            (answer.margin - half, answer.margin + half)
+        )
+    assert [p for p, _ in answer.by_pooling] == [p for (p, _), _ in ranked]

@@ -311,7 +311,7 @@ def test_poolings_of_a_comparison_without_a_kept_model_are_named_in_the_report_s
     import sqlite3
 
     from gapsearch.report import collect
-    from gapsearch.report_explanations import RankedTrial, explanation_section
+    from gapsearch.report.explanations import explanation_section
     from gapsearch.spec import load_study
 
     with sqlite3.connect(cues["folder"] / "gapsearch.db") as source, sqlite3.connect(tmp_path / "gapsearch.db") as copy:
@@ -321,8 +321,9 @@ def test_poolings_of_a_comparison_without_a_kept_model_are_named_in_the_report_s
     spec = load_study(cues["folder"] / "cues.yaml")
     monkeypatch.chdir(cues["folder"])  # where the artifact store is
     results = collect(study, spec)
-    ranked = [RankedTrial(r.number, r.value, r.pooling) for r in sorted(results.rows, key=lambda r: -r.value)]
-    section = visible_text(explanation_section(study, spec, ranked, results.metric))
+    assert results.explanations is not None
+    assert [e.pooling for e in results.explanations.explained] == list(dict.fromkeys(r.pooling for r in results.ranked))
+    section = visible_text(explanation_section(results))
     assert section.endswith(
         "No kept model explains pooling gem: only trials whose model was kept when they finished "
         "(artifacts.save_models) wrote explanation.json; compare:pooling trains its models without keeping them."
