@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     import optuna
     from tqdm import tqdm
 
+    from gapsearch.export import Exported
+    from gapsearch.runner import RunOutcome
+    from gapsearch.spec.study import StudySpec
+
 
 def table_columns(result: TrialResult) -> dict[str, Any]:
     """What a trial stored that is worth a column in the trials table; the rest stays in the database."""
@@ -323,4 +327,64 @@ def comparison_report(comparison: Any) -> str:
         "per seed: "
         + "; ".join(f"{format_value(r.value)} " + " ".join(f"{v:.4f}" for v in r.runs) for r in comparison.results)
     )
+    return "\n".join(lines)
+
+
+def run_summary(outcome: RunOutcome, spec: StudySpec, study_file: object) -> str:
+    """The lines ``gapsearch run`` and ``worker`` end with: where the study stands, then its best trial(s)."""
+    ran = outcome.finished_after - outcome.finished_before
+    if ran == 0 and outcome.finished_before >= outcome.budget:
+        lines = [
+            f"study {outcome.study_name} already holds {outcome.finished_before} finished trials "
+            f"(budget {outcome.budget}); nothing to do"
+        ]
+    else:
+        finished = f"{outcome.finished_after}/{outcome.budget} finished trials"
+        lines = [f"study {outcome.study_name}: {finished} in {outcome.storage}"]
+    if outcome.best_trial is not None:
+        lines.append(best_summary(outcome.best_trial, spec.objective_names))
+    elif spec.is_multi_objective and outcome.best_trials:
+        numbers = ", ".join(str(trial.number) for trial in outcome.best_trials)
+        lines.append(f"Pareto-optimal trials: {numbers} (gapsearch best {study_file} shows them)")
+    return "\n".join(lines)
+
+
+def create_summary(spec: StudySpec, study: optuna.Study, storage_url: str, *, created: bool, study_file: object) -> str:
+    """The line ``gapsearch create`` prints: the study made, or found with its finished trials."""
+    from gapsearch.masking import mask_url
+    from gapsearch.runner import count_finished
+
+    where = mask_url(storage_url)
+    if created:
+        return f"created study {spec.name} in {where}; start workers with `gapsearch worker {study_file}`"
+    return f"study {spec.name} already exists in {where} with {count_finished(study)} finished trials; nothing to do"
+
+
+def best_report(spec: StudySpec, study: optuna.Study) -> str:
+    """``gapsearch best``: the best trial, or with several objectives the Pareto-optimal ones (feasible only)."""
+    from gapsearch.selection import require_best_trials
+
+    trials = require_best_trials(spec, study)
+    if len(study.directions) == 1:
+        return best_summary(trials[0], spec.objective_names)
+    completed = sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False))
+    return pareto_summary(trials, spec.objective_names, spec.directions, completed)
+
+
+def validation_report(spec: StudySpec, storage_url: str) -> str:
+    """``gapsearch validate``: the study the file resolves to, its database (masked) and its task."""
+    from gapsearch.data.report import describe_task
+    from gapsearch.masking import mask_url
+    from gapsearch.spec.describe import describe_study
+
+    task = describe_task(spec.data, spec.base_dir, spec.seed)
+    return f"{describe_study(spec, mask_url(storage_url))}\ntask       {task}"
+
+
+def export_summary(exported: Exported) -> str:
+    """What ``gapsearch export`` prints: the trial, its objective values, and the files written."""
+    values = ", ".join(f"{name}={format_value(value)}" for name, value in exported.values.items())
+    lines = [f"trial {exported.trial_number} ({values}) exported to {exported.path}"]
+    if exported.savedmodel is not None:
+        lines.append(f"SavedModel written to {exported.savedmodel} (signature serving_default: texts -> scores)")
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from gapsearch.spec.artifacts import DEFAULT_ARTIFACT_STORE, ArtifactsSpec
 
 if TYPE_CHECKING:
     from gapsearch.optuna_compat import ArtifactStore
+    from gapsearch.spec.study import StudySpec
 
 
 class _ThreadedServer(ThreadingMixIn, WSGIServer):
@@ -79,6 +80,19 @@ def resolve_artifacts(option: str | None, spec_artifacts: ArtifactsSpec | None) 
     from pathlib import Path
 
     return ArtifactsSpec() if Path(DEFAULT_ARTIFACT_STORE).is_dir() else None
+
+
+def dashboard_target(spec: StudySpec | None, storage: str | None, artifacts: str | None) -> DashboardTarget:
+    """What ``gapsearch dashboard`` serves: a study file's database and store, or a ``--storage`` URL alone."""
+    from gapsearch.storage import study_storage_url
+
+    if spec is None and storage is None:
+        raise UserError("give a study file or --storage URL; for example: gapsearch dashboard study.yaml")
+    return DashboardTarget(
+        storage_url=study_storage_url(storage, spec),
+        artifacts=resolve_artifacts(artifacts, spec.artifacts if spec is not None else None),
+        study_name=spec.name if spec is not None else None,
+    )
 
 
 def serve_dashboard(

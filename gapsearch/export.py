@@ -152,6 +152,16 @@ def read_texts(path: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
+def collect_texts(
+    texts: Sequence[str], input_file: str | None, *, command: str, verb: str, required: bool = True
+) -> list[str]:
+    """The texts given to ``gapsearch COMMAND`` as arguments, then ``--input``'s (``required``: at least one)."""
+    collected = [*texts, *(read_texts(input_file) if input_file is not None else [])]
+    if required and not collected:
+        raise UserError(f'give texts to {verb}, or --input FILE; for example: gapsearch {command} model.keras "text"')
+    return collected
+
+
 def render_predictions(predictions: Sequence[Prediction], fmt: str) -> str:
     """Predictions as an aligned table (label, score, text) or as JSON (every class's probability)."""
     import json

@@ -65,6 +65,13 @@ def quiet_tensorflow_logging(*, debug: bool = False) -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def quiet_optuna_logging(*, debug: bool = False) -> None:
+    """Optuna's own log (one INFO line per trial) only with ``--debug``: the commands print their own lines."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.INFO if debug else optuna.logging.ERROR)
+
+
 def check_backend() -> str:
     """The configured Keras backend, once it is known to be one gapsearch trains with and installed.
 

@@ -19,6 +19,8 @@ from gapsearch.masking import mask_secrets, mask_url
 if TYPE_CHECKING:
     import optuna
 
+    from gapsearch.spec.study import StudySpec
+
 STORAGE_ENV = "GAPSEARCH_STORAGE"
 DEFAULT_STORAGE = "sqlite:///gapsearch.db"
 HEARTBEAT_INTERVAL = 10
@@ -35,6 +37,11 @@ _DRIVERS = {
 def resolve_storage_url(option: str | None, study_storage: str | None) -> str:
     """The storage URL in force: ``--storage``, then ``$GAPSEARCH_STORAGE``, then the study file, then the default."""
     return option or os.environ.get(STORAGE_ENV) or study_storage or DEFAULT_STORAGE
+
+
+def study_storage_url(option: str | None, spec: StudySpec | None) -> str:
+    """The storage URL in force for ``spec`` (none: no study file was given): see :func:`resolve_storage_url`."""
+    return resolve_storage_url(option, spec.storage if spec is not None else None)
 
 
 def _with_driver(url: str) -> str:

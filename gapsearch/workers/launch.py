@@ -35,9 +35,20 @@ TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 
 
 def plan_for(
-    spec: StudySpec, *, workers: int | None = None, gpus: str | None = None, trials_per_gpu: int | None = None
+    spec: StudySpec,
+    *,
+    workers: int | None = None,
+    gpus: str | None = None,
+    trials_per_gpu: int | None = None,
+    pool_worker: bool = False,
 ) -> list[WorkerSlot]:
-    """The worker slots of this machine: command-line options over the study file's ``workers:``."""
+    """The worker slots of this machine: command-line options over the study file's ``workers:``.
+
+    A ``pool_worker`` (``gapsearch worker --slot``, started by ``run``'s pool) is one slot in its own
+    process: its GPU was chosen by the pool, in its environment.
+    """
+    if pool_worker:
+        return [WorkerSlot(0, None)]
     settings = spec.workers
     try:
         chosen = parse_gpus(gpus) if gpus is not None else settings.gpus

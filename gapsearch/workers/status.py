@@ -70,3 +70,14 @@ def study_status(spec: StudySpec, study: optuna.Study, storage_url: str, *, now:
             "(failed and queued again when a worker next starts a trial)"
         )
     return "\n".join(lines)
+
+
+def status_report(spec: StudySpec, storage_url: str) -> str:
+    """``gapsearch status``: the study loaded with the workers' heartbeat settings, then :func:`study_status`.
+
+    With the same settings as the workers, "stale" means here what it means to them.
+    """
+    from gapsearch.storage import load_existing_study
+
+    heartbeat = {"heartbeat_interval": spec.workers.heartbeat_interval, "grace_period": spec.workers.grace_period}
+    return study_status(spec, load_existing_study(storage_url, spec.name, **heartbeat), storage_url)
