@@ -118,8 +118,6 @@ def test_no_module_of_gapsearch_is_part_of_an_import_cycle():
 
 #: No module of gapsearch/ grows past this many lines (issue 15: one responsibility a module).
 MAX_LINES = 400
-#: Modules still being split on another branch; each entry fails the test once it is short enough or gone.
-STILL_TOO_LONG = {"cli.py"}
 
 
 def test_no_module_of_gapsearch_is_over_400_lines():
@@ -128,4 +126,4 @@ def test_no_module_of_gapsearch_is_over_400_lines():
         for path in PACKAGE.rglob("*.py")
     }
     too_long = {name: n for name, n in lengths.items() if n > MAX_LINES}
-    assert set(too_long) == STILL_TOO_LONG, too_long
+    assert too_long == {}

@@ -59,7 +59,8 @@ def predict(model_file: Path, texts: tuple[str, ...], input_file: str | None, fm
 
     Example: gapsearch predict model.keras "a wonderful film" "dull and far too long"
     """
-    from gapsearch.export import collect_texts, load_text_classifier, predict_texts, render_predictions
+    from gapsearch.export import collect_texts, predict_texts, render_predictions
+    from gapsearch.models.loading import load_text_classifier
 
     all_texts = collect_texts(texts, input_file, command="predict", verb="classify")
     model = load_text_classifier(model_file)
