@@ -26,10 +26,10 @@ if TYPE_CHECKING:
     import optuna
     import pandas
 
-    from gapsearch.compare import Comparison
-    from gapsearch.export import Exported
-    from gapsearch.report import ReportFiles
-    from gapsearch.runner import RunOutcome
+    from gapsearch.results.compare import Comparison
+    from gapsearch.results.export import Exported
+    from gapsearch.results.report import ReportFiles
+    from gapsearch.search.runner import RunOutcome
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Study:
         return self.spec.name
 
     def __repr__(self) -> str:
-        from gapsearch.storage import mask_url
+        from gapsearch.storage.database import mask_url
 
         return f"<gapsearch.Study {self.spec.name!r} in {mask_url(self.storage_url)}>"
 
@@ -112,7 +112,7 @@ class Study:
 
         Warm-start lines and the data line are printed; with ``progress`` a progress bar too.
         """
-        from gapsearch.console import TrialProgress
+        from gapsearch.results.console import TrialProgress
         from gapsearch.workers.launch import plan_for, run_study
         from gapsearch.workers.signals import StopSignals
 
@@ -141,14 +141,14 @@ class Study:
         Raises:
             StorageError: no completed (feasible) trial yet.
         """
-        from gapsearch.selection import require_best_trials
+        from gapsearch.search.selection import require_best_trials
 
         trials = require_best_trials(self.spec, self._optuna_study())
         return [TrialRecord.of(trial, self.spec.objective_names) for trial in trials]
 
     def trials(self) -> TrialList:
         """Every trial, by number; ``.to_dataframe()`` on the result gives a DataFrame (as ``gapsearch trials``)."""
-        from gapsearch.console import trial_records
+        from gapsearch.results.console import trial_records
 
         frozen = self._optuna_study().get_trials(deepcopy=False)
         records = [TrialRecord.of(trial, self.spec.objective_names) for trial in frozen]
@@ -167,7 +167,7 @@ class Study:
         ``trial`` is ``"best"`` or a number; with several objectives ``by`` names the objective in which the
         chosen Pareto-optimal trial is best (default: the monitored metric).
         """
-        from gapsearch.export import export_study_model
+        from gapsearch.results.export import export_study_model
 
         target = Path(savedmodel) if savedmodel is not None else None
         return export_study_model(self.spec, self.storage_url, trial, Path(output), by=by, savedmodel=target)
@@ -182,7 +182,7 @@ class Study:
         test: Literal["t", "wilcoxon"] = "t",
     ) -> Comparison:
         """Train each value of ``param`` with the same seeds, the rest fixed at a trial's, as ``gapsearch compare``."""
-        from gapsearch.compare import compare
+        from gapsearch.results.compare import compare
 
         return compare(
             self.spec,
@@ -196,12 +196,12 @@ class Study:
 
     def report(self, output: str | Path) -> ReportFiles:
         """Write ``report.html`` and its figures into the folder ``output``, as ``gapsearch report``."""
-        from gapsearch.report import write_study_report
+        from gapsearch.results.report import write_study_report
 
         return write_study_report(self.spec, self.storage_url, Path(output))
 
     def _optuna_study(self) -> optuna.Study:
-        from gapsearch.storage import load_existing_study
+        from gapsearch.storage.database import load_existing_study
 
         return load_existing_study(self.storage_url, self.spec.name)
 
@@ -215,7 +215,7 @@ def load(study_file: str | Path, storage: str | None = None) -> Study:
     Raises:
         StudyFileError: the file breaks a rule (the message names the key, the value and what is allowed).
     """
-    from gapsearch.storage import resolve_storage_url
+    from gapsearch.storage.database import resolve_storage_url
 
     spec = load_study(Path(study_file))
     return Study(spec, resolve_storage_url(storage, spec.storage))

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 #: returns: too late for a pruned trial and for constraints on costs measured before training.
 CONSTRAINTS_KEY = "constraints"
 
-#: Private storage methods the database retry layer (:mod:`gapsearch.storage_retry`) must wrap as well as the
+#: Private storage methods the database retry layer (:mod:`gapsearch.storage.retry`) must wrap as well as the
 #: public ones: Optuna's in-process cache, which wraps every RDBStorage, calls these instead of the public
 #: methods, so a retry on the public name alone would miss the database call.
 PRIVATE_STORAGE_METHODS: tuple[str, ...] = (

@@ -7,7 +7,7 @@ what it started from (:class:`TrialSetup`, :class:`QueuedFrom`, :class:`Resumed`
 which optuna-dashboard shows as they are. Writers call ``record.write(trial)``; readers call
 ``Record.read(trial)`` or :meth:`TrialResult.read` for all of them. The records' attribute names live in
 this module and nowhere else (the multi-objective pruner's per-step curve is the pruner's own:
-:mod:`gapsearch.pruning`).
+:mod:`gapsearch.search.pruning`).
 
 Databases written before these records still read: trials then stored the costs twice (``params`` beside
 ``params_total``, ``embedding_params`` beside ``params_embedding``). The second names are read-only

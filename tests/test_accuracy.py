@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gapsearch.data.dataset import load_splits
-from gapsearch.space import hyperparameters
+from gapsearch.search.space import hyperparameters
 from gapsearch.spec import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def _train_and_measure(study: str, chosen: dict, *, on_test: bool, epochs: int |
     import keras
 
     from gapsearch.models.builder import build_model
-    from gapsearch.training import train
+    from gapsearch.training.fit import train
 
     spec = load_study(ROOT / "studies" / study)
     hp = hyperparameters(spec.fixed, chosen)

@@ -92,8 +92,8 @@ def test_the_study_note_holds_the_study_file_and_the_data_statistics(finished_st
 
 
 def test_the_study_note_masks_every_password_of_the_study_file_and_of_the_url_in_force(tmp_path):
-    from gapsearch.artifacts import study_note
     from gapsearch.data.cache import StudyData
+    from gapsearch.search.artifacts import study_note
     from gapsearch.spec import load_study
 
     text = (

@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import pytest
 
-from gapsearch.batching import LENGTH_MULTIPLE, LengthBucketedBatches, bucket_lengths, text_lengths
 from gapsearch.models.builder import build_model
 from gapsearch.spec import Hyperparameters
-from gapsearch.training import for_keras, train
+from gapsearch.training.batching import LENGTH_MULTIPLE, LengthBucketedBatches, bucket_lengths, text_lengths
+from gapsearch.training.fit import for_keras, train
 from tests.conftest import require_module
 
 WIDTH = 40
@@ -159,7 +159,7 @@ def test_training_on_bucketed_batches_reports_every_epoch_and_learns():
 
 def test_under_tensorflow_the_pipeline_gives_the_pydatasets_batches_a_new_draw_each_epoch():
     tf = require_module("tensorflow")
-    from gapsearch.tf_batching import as_tf_dataset
+    from gapsearch.training.tf_batching import as_tf_dataset
 
     x, y = padded_texts(90, seed=5)
     lengths = bucket_lengths(text_lengths(x), 3, WIDTH)

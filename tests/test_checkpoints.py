@@ -21,10 +21,10 @@ def resume_comparison(folder: Path, dropout: float = 0.3) -> dict:
     """Train 6 epochs straight; then 3 epochs, stop, and resume from the checkpoint in a fresh model."""
     import keras
 
-    from gapsearch.checkpoints import TrialCheckpoint
     from gapsearch.models.builder import build_model
     from gapsearch.spec import Hyperparameters
-    from gapsearch.training import train
+    from gapsearch.training.checkpoints import TrialCheckpoint
+    from gapsearch.training.fit import train
 
     rng = np.random.default_rng(0)
     x = rng.integers(1, 50, size=(96, 12)).astype("int32")

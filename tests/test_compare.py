@@ -10,9 +10,9 @@ import pytest
 from optuna.distributions import CategoricalDistribution, IntDistribution
 from scipy import stats
 
-from gapsearch.compare import compare_seeds, plan_comparison
 from gapsearch.errors import UserError
-from gapsearch.objective import trial_seed
+from gapsearch.results.compare import compare_seeds, plan_comparison
+from gapsearch.search.objective import trial_seed
 from gapsearch.spec import load_study
 from tests.conftest import TINY_STUDY, gapsearch
 

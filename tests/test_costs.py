@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from gapsearch.costs import flops_per_example, latency_ms, measure_costs
 from gapsearch.models.builder import build_model
+from gapsearch.models.costs import flops_per_example, latency_ms, measure_costs
 from gapsearch.spec.hyperparameters import Hyperparameters
 from tests.conftest import cli_env, require_module
 
@@ -82,7 +82,7 @@ def test_latency_is_the_median_of_timed_calls_after_warm_up():
 def test_the_torch_backend_counts_the_same():
     require_module("torch")
     probe = (
-        "import json; from tests.test_costs import model_of; from gapsearch.costs import flops_per_example\n"
+        "import json; from tests.test_costs import model_of; from gapsearch.models.costs import flops_per_example\n"
         "m = model_of(filters=6, conv_layers=2, pooling='attention', attention_units=4, dense_units=3)\n"
         "print(json.dumps([flops_per_example(m), m.count_params()]))\n"
     )

@@ -120,8 +120,9 @@ def test_the_benchmarks_page_holds_what_the_results_json_renders_to():
 def test_the_readmes_output_is_what_the_recorded_quickstart_run_printed():
     from tests.benchmarks import report
 
-    block = README.read_text().split(report.QUICKSTART_START + "\n", 1)[1].split(report.QUICKSTART_END, 1)[0]
-    assert block == report.quickstart_block()
+    for path in (README, PAGES / "index.md"):
+        block = path.read_text().split(report.QUICKSTART_START + "\n", 1)[1].split(report.QUICKSTART_END, 1)[0]
+        assert block == report.quickstart_block(), path
     assert "study quickstart: 12/12 finished trials in sqlite:///gapsearch.db" in block
 
 
@@ -133,3 +134,15 @@ def test_the_explain_example_is_what_the_recorded_run_printed():
         assert block == report.explain_example_block(whole=whole), path
     assert "$ gapsearch explain sst2-explain.keras" in block and "gorgeous" in block
 
+
+
+def test_the_architecture_page_lists_every_module_and_package_at_the_top_of_the_package():
+    page = (PAGES / "architecture.md").read_text()
+    tree = page.split("## The tree\n", 1)[1].split("```\n", 2)[1]
+    listed = set(tree.split()) - {"gapsearch/"}
+    package = ROOT / "gapsearch"
+    modules = {p.name for p in package.glob("*.py")}
+    actual = modules | {f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").is_file()}
+    assert listed == actual
+    for name in sorted(n.rstrip("/") for n in actual if n.endswith("/")):
+        assert f"`gapsearch.{name}`" in page, f"the layer table does not name gapsearch.{name}"

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from gapsearch.cli import main
-from gapsearch.console import format_value
+from gapsearch.results.console import format_value
 
 OBJECTIVES = {
     "one objective": "metric: val_accuracy\ndirection: maximize\n",

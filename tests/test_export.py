@@ -13,8 +13,8 @@ import optuna
 import pytest
 from optuna.artifacts import FileSystemArtifactStore, download_artifact, get_all_artifact_meta
 
-from gapsearch.console import format_value
 from gapsearch.data import load_splits
+from gapsearch.results.console import format_value
 from gapsearch.spec import load_study
 from tests.conftest import cli_env, gapsearch
 

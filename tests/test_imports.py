@@ -106,7 +106,7 @@ def test_the_walk_sees_lazy_relative_and_from_package_imports(tmp_path, monkeypa
     assert cycles(graph) == [["gapsearch.sub.a", "gapsearch.sub.b"]]
 
 
-@pytest.mark.parametrize("module", ["gapsearch.cli", "gapsearch.objective", "gapsearch.workers.loop"])
+@pytest.mark.parametrize("module", ["gapsearch.cli", "gapsearch.search.objective", "gapsearch.workers.loop"])
 def test_the_graph_covers_the_package(module):
     graph = import_graph()
     assert module in graph and graph[module], module
@@ -127,3 +127,69 @@ def test_no_module_of_gapsearch_is_over_400_lines():
     }
     too_long = {name: n for name, n in lengths.items() if n > MAX_LINES}
     assert too_long == {}
+
+
+#: The layers, lowest first. A module may import (anywhere in its body, lazily too) only modules of its
+#: own layer or of a lower one; docs/pages/architecture.md describes them.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "foundation",
+        (
+            "gapsearch.errors",
+            "gapsearch.masking",
+            "gapsearch.runtime",
+            "gapsearch.optuna_compat",
+            "gapsearch.trial_attrs",
+            "gapsearch.plots",
+            "gapsearch.stats",
+        ),
+    ),
+    ("study file", ("gapsearch.spec",)),
+    ("database", ("gapsearch.storage",)),
+    ("data", ("gapsearch.data",)),
+    ("models", ("gapsearch.models",)),
+    ("explanations", ("gapsearch.explain",)),
+    ("training", ("gapsearch.training",)),
+    ("search", ("gapsearch.search",)),
+    ("workers", ("gapsearch.workers",)),
+    ("results", ("gapsearch.results",)),
+    ("interfaces", ("gapsearch", "gapsearch.__main__", "gapsearch.api", "gapsearch.cli")),
+)
+#: Imports against the order, each with its reason.
+EXCEPTIONS = {
+    # The study file's check reads the header of the vectors file it names (a dimension that disagrees
+    # with embedding_dim is a study-file error); gapsearch.data.vectors imports nothing of gapsearch but errors.
+    ("gapsearch.spec.checks.model", "gapsearch.data.vectors"),
+    ("gapsearch.spec.study", "gapsearch.data.vectors"),
+}
+
+
+def layer_of(module: str) -> int:
+    best, rank = -1, None
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            matches = module == prefix or (prefix != "gapsearch" and module.startswith(prefix + "."))
+            if matches and len(prefix) > best:
+                best, rank = len(prefix), index
+    assert rank is not None, f"{module} is in no layer of LAYERS"
+    return rank
+
+
+def test_every_module_imports_only_its_own_layer_or_lower_ones():
+    graph = import_graph()
+    against = sorted(
+        f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+        for module, targets in graph.items()
+        for target in targets
+        if layer_of(target) > layer_of(module) and (module, target) not in EXCEPTIONS
+    )
+    assert against == []
+
+
+def test_every_package_says_what_it_owns_and_what_it_may_import():
+    for path in sorted(PACKAGE.rglob("__init__.py")):
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        if path.parent.parent == PACKAGE or path.parent == PACKAGE:
+            assert len(doc) > 80, f"{path.relative_to(PACKAGE.parent)} has no docstring saying what it owns"
+        if path.parent.parent == PACKAGE:
+            assert "May import" in doc, f"{path.relative_to(PACKAGE.parent)}'s docstring says nothing of its imports"

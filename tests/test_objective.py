@@ -9,9 +9,9 @@ from pathlib import Path
 import optuna
 import pytest
 
-from gapsearch.console import trial_records
-from gapsearch.objective import trial_seed
-from gapsearch.selection import best_trials
+from gapsearch.results.console import trial_records
+from gapsearch.search.objective import trial_seed
+from gapsearch.search.selection import best_trials
 from gapsearch.spec import load_study
 from gapsearch.stats import summarize
 from gapsearch.trial_attrs import ModelCosts
@@ -76,7 +76,7 @@ def test_two_objectives_give_a_pareto_front_of_distinct_sizes(tmp_path):
     assert [int(line.split()[0]) for line in best[2:]] == numbers
     rows = json.loads(gapsearch("trials", "pareto.yaml", "--format", "json", cwd=tmp_path, check=True).stdout)
     assert [(r["val_accuracy"], r["params"]) for r in rows] == [tuple(t.values) for t in study.trials]
-    # Every command that takes one trial takes the front's best in the monitored metric (gapsearch.selection).
+    # Every command that takes one trial takes the front's best in the monitored metric (gapsearch.search.selection).
     chosen = max(front, key=lambda t: (t.values[0], -t.number))
     evaluate = gapsearch("evaluate", "pareto.yaml", cwd=tmp_path, check=True)
     assert evaluate.stdout.startswith(f"trial {chosen.number}: trained on train (")
@@ -152,7 +152,7 @@ def test_a_pruner_with_two_objectives_is_rejected_before_anything_runs(tmp_path)
 
 
 def test_a_pruned_trial_is_judged_by_what_it_measured(tmp_path):
-    from gapsearch.objective import Objective
+    from gapsearch.search.objective import Objective
 
     text = TINY_STUDY + "constraints: {params: {max: 1500}, val_loss: {max: 0.5}, val_accuracy: {min: 0.6}}\n"
     objective = Objective(spec_from(tmp_path, text), data=None)  # type: ignore[arg-type]
@@ -168,8 +168,8 @@ def test_each_trial_frees_its_models_and_the_study_heap_is_frozen(tmp_path, monk
 
     import keras
 
-    from gapsearch.objective import Objective
-    from gapsearch.runner import create_or_load_study, load_data
+    from gapsearch.search.objective import Objective
+    from gapsearch.search.runner import create_or_load_study, load_data
 
     monkeypatch.chdir(tmp_path)
     spec = spec_from(tmp_path, TINY_STUDY)

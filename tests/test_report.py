@@ -15,7 +15,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 from scipy.stats import t as scipy_t
 
-from gapsearch.report import collect, conclude, headline
+from gapsearch.results.report import collect, conclude, headline
 from gapsearch.spec import parse_study
 from gapsearch.stats import difference, summarize
 from gapsearch.trial_attrs import ModelCosts, TrainingOutcome

@@ -149,7 +149,7 @@ def test_a_stopped_run_counts_only_its_own_interrupted_trials(tmp_path):
 
     from optuna.trial import TrialState
 
-    from gapsearch.runner import RunOutcome
+    from gapsearch.search.runner import RunOutcome
     from gapsearch.trial_attrs import STOPPED_BY, Failure, Placement
     from gapsearch.workers.loop import requeue
 
@@ -196,7 +196,7 @@ def test_the_stop_line_says_when_the_stopped_trial_was_not_queued_again(tmp_path
 
     from optuna.trial import TrialState
 
-    from gapsearch.runner import RunOutcome
+    from gapsearch.search.runner import RunOutcome
     from gapsearch.trial_attrs import STOPPED_BY, Failure, Placement
     from gapsearch.workers.loop import requeue
 

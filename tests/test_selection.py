@@ -8,7 +8,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
 from gapsearch.errors import StorageError, UserError
-from gapsearch.selection import choose_trial, trial_hyperparameters
+from gapsearch.search.selection import choose_trial, trial_hyperparameters
 from gapsearch.spec import load_study
 from tests.conftest import TINY_STUDY
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gapsearch.errors import StorageError
-from gapsearch.storage import load_existing_study, mask_url, open_storage, resolve_storage_url
+from gapsearch.storage.database import load_existing_study, mask_url, open_storage, resolve_storage_url
 
 
 def test_storage_precedence(monkeypatch):

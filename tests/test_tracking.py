@@ -145,8 +145,8 @@ def test_on_error_stop_with_local_workers_stops_them_when_the_server_is_lost(tmp
     from mlflow.tracking import MlflowClient
 
     from gapsearch.errors import TrackingError
+    from gapsearch.search.tracking import MlflowTracker
     from gapsearch.spec import parse_study
-    from gapsearch.tracking import MlflowTracker
     from gapsearch.workers.devices import WorkerSlot
     from gapsearch.workers.pool import run_worker_processes
     from gapsearch.workers.signals import StopSignals

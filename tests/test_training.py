@@ -9,7 +9,7 @@ import pytest
 from gapsearch.errors import TrialFailed
 from gapsearch.models.builder import build_model
 from gapsearch.spec import Hyperparameters
-from gapsearch.training import train
+from gapsearch.training.fit import train
 
 
 def tiny_data(seed: int = 0):

@@ -13,6 +13,8 @@ This module holds the click group ``main`` (the entry point, ``--debug``, loggin
 boundary, which turns every :class:`~gapsearch.errors.GapsearchError` into one line per problem and
 its exit code. Nothing here decides, computes or formats a result: that is the library's. Heavy
 libraries (Keras, TensorFlow) are imported only by the commands that train or load a model, inside them.
+
+May import: every layer (it is the top one, with the Python API); it holds no domain logic.
 """
 
 from __future__ import annotations

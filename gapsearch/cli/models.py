@@ -41,8 +41,8 @@ def export(
 
     Example: gapsearch export studies/quickstart.yaml --trial best -o model.keras
     """
-    from gapsearch.console import export_summary
-    from gapsearch.export import export_study_model
+    from gapsearch.results.console import export_summary
+    from gapsearch.results.export import export_study_model
 
     spec = load(study_file)
     exported = export_study_model(spec, storage_url(storage, spec), which, output, by=by, savedmodel=savedmodel)
@@ -59,8 +59,8 @@ def predict(model_file: Path, texts: tuple[str, ...], input_file: str | None, fm
 
     Example: gapsearch predict model.keras "a wonderful film" "dull and far too long"
     """
-    from gapsearch.export import collect_texts, predict_texts, render_predictions
     from gapsearch.models.loading import load_text_classifier
+    from gapsearch.results.export import collect_texts, predict_texts, render_predictions
 
     all_texts = collect_texts(texts, input_file, command="predict", verb="classify")
     model = load_text_classifier(model_file)
@@ -94,7 +94,7 @@ def explain(
     Example: gapsearch explain model.keras "a wonderful film" --format html -o why.html
     """
     from gapsearch.explain.command import explain_to
-    from gapsearch.export import collect_texts
+    from gapsearch.results.export import collect_texts
 
     all_texts = collect_texts(texts, input_file, command="explain", verb="explain", required=not channels)
     shown = explain_to(

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from gapsearch.search.warm_start import WarmStart
     from gapsearch.spec.study import StudySpec
-    from gapsearch.warm_start import WarmStart
 
 storage_option = click.option(
     "--storage",
@@ -38,7 +38,7 @@ def load(study_file: Path) -> StudySpec:
 
 
 def storage_url(option: str | None, spec: StudySpec) -> str:
-    from gapsearch.storage import study_storage_url
+    from gapsearch.storage.database import study_storage_url
 
     return study_storage_url(option, spec)
 

@@ -26,8 +26,8 @@ def trials(study_file: Path, storage: str | None, fmt: str) -> None:
 
     Example: gapsearch trials studies/quickstart.yaml --format csv
     """
-    from gapsearch.console import render_records, trial_records
-    from gapsearch.storage import load_existing_study
+    from gapsearch.results.console import render_records, trial_records
+    from gapsearch.storage.database import load_existing_study
 
     spec = load(study_file)
     study = load_existing_study(storage_url(storage, spec), spec.name)
@@ -45,8 +45,8 @@ def best(study_file: Path, storage: str | None) -> None:
 
     Example: gapsearch best studies/quickstart.yaml
     """
-    from gapsearch.console import best_report
-    from gapsearch.storage import load_existing_study
+    from gapsearch.results.console import best_report
+    from gapsearch.storage.database import load_existing_study
 
     spec = load(study_file)
     click.echo(best_report(spec, load_existing_study(storage_url(storage, spec), spec.name)))
@@ -98,8 +98,8 @@ def compare(
 
     Example: gapsearch compare studies/mr-compare.yaml --param pooling --seeds 5
     """
-    from gapsearch.compare import compare as run_compare
-    from gapsearch.console import CompareProgress, comparison_report
+    from gapsearch.results.compare import compare as run_compare
+    from gapsearch.results.console import CompareProgress, comparison_report
     from gapsearch.runtime import quiet_optuna_logging
 
     spec = load(study_file)
@@ -140,7 +140,7 @@ def evaluate(
 
     Example: gapsearch evaluate studies/sst2.yaml --trial 3
     """
-    from gapsearch.evaluation import evaluate_study, format_result
+    from gapsearch.results.evaluation import evaluate_study, format_result
     from gapsearch.runtime import import_keras
 
     spec = load(study_file)
@@ -161,7 +161,7 @@ def report(study_file: Path, storage: str | None, output: Path) -> None:
 
     Example: gapsearch report studies/quickstart.yaml -o report/
     """
-    from gapsearch.report import write_study_report
+    from gapsearch.results.report import write_study_report
 
     spec = load(study_file)
     files = write_study_report(spec, storage_url(storage, spec), output)
@@ -182,7 +182,7 @@ def dashboard(study_file: Path | None, storage: str | None, artifacts: str | Non
 
     Example: gapsearch dashboard studies/quickstart.yaml --port 8080
     """
-    from gapsearch.dashboard import dashboard_target, serve_dashboard
+    from gapsearch.results.dashboard import dashboard_target, serve_dashboard
     from gapsearch.runtime import quiet_optuna_logging
 
     target = dashboard_target(load(study_file) if study_file is not None else None, storage, artifacts)

@@ -72,8 +72,8 @@ def _run_workers(
     """What ``run`` and ``worker`` share: run the study's workers with one merged display, then report."""
     from tqdm import tqdm
 
-    from gapsearch.console import TrialProgress, run_summary
     from gapsearch.data.report import data_line
+    from gapsearch.results.console import TrialProgress, run_summary
     from gapsearch.runtime import quiet_optuna_logging
     from gapsearch.workers.launch import plan_for, run_study
     from gapsearch.workers.signals import StopSignals
@@ -200,7 +200,7 @@ def create(study_file: Path, storage: str | None) -> None:
 
     Example: gapsearch create studies/quickstart.yaml --storage postgresql://gapsearch@db/studies
     """
-    from gapsearch.console import create_summary
+    from gapsearch.results.console import create_summary
     from gapsearch.runtime import quiet_optuna_logging
     from gapsearch.workers.launch import create_study
 
@@ -233,7 +233,7 @@ def validate(study_file: Path, storage: str | None) -> None:
 
     Example: gapsearch validate studies/quickstart.yaml
     """
-    from gapsearch.console import validation_report
+    from gapsearch.results.console import validation_report
 
     spec = load(study_file)
     click.echo(validation_report(spec, storage_url(storage, spec)))

@@ -11,6 +11,8 @@
 NumPy and plain Python only (and pyarrow for Parquet): nothing here imports Keras or TensorFlow,
 except the Keras built-in sets' download, so every Keras backend trains on the same ids and
 ``gapsearch validate`` stays fast.
+
+May import: the foundation, ``gapsearch.spec`` and ``gapsearch.storage``; never models or training.
 """
 
 from gapsearch.data.dataset import (

@@ -1,6 +1,10 @@
 """The study file: typed, frozen sections, loaded and checked once.
 
 Nothing here imports Keras or TensorFlow.
+
+May import: the foundation (``gapsearch.errors``, ``masking``, ``runtime``...) only, and, for the check
+of a vectors file's dimension, ``gapsearch.data.vectors``, which itself imports nothing of gapsearch but
+the errors.
 """
 
 from gapsearch.spec.data import (

@@ -16,7 +16,7 @@ METRIC_DIRECTIONS: dict[str, str] = {
     "val_rmse": "minimize",
     "val_loss": "minimize",
 }
-# Costs measured the same way in every trial (gapsearch.costs): objectives and constraints may name them too.
+# Costs measured the same way in every trial (gapsearch.models.costs): objectives and constraints may name them too.
 COSTS: tuple[str, ...] = ("params", "embedding_params", "flops", "train_seconds", "latency_ms")
 METRIC_DIRECTIONS.update(dict.fromkeys(COSTS, "minimize"))
 _CLASSIFICATION = ("binary", "multiclass", "multilabel")

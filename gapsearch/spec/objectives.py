@@ -2,7 +2,7 @@
 
 A study names one training metric with ``metric``/``direction``, or several quantities with
 ``objectives``. Any quantity a trial measures may be an objective or be bounded: the validation
-metrics of training, and the costs :mod:`gapsearch.costs` measures the same way in every trial.
+metrics of training, and the costs :mod:`gapsearch.models.costs` measures the same way in every trial.
 Which names exist is :data:`gapsearch.spec.metrics.METRIC_DIRECTIONS`; the checks hold names to it.
 """
 

@@ -2,7 +2,7 @@
 
 A pruner compares a trial's per-epoch validation metric with other trials' at the
 same epoch and stops the unpromising ones early. Optuna's pruners judge one objective;
-``cost_aware`` (gapsearch's own, :mod:`gapsearch.pruning`) judges studies with several.
+``cost_aware`` (gapsearch's own, :mod:`gapsearch.search.pruning`) judges studies with several.
 """
 
 from __future__ import annotations

@@ -5,4 +5,9 @@ stop, ``loop`` runs trials until the study holds its budget (exactly, with any n
 of workers), ``registry`` records which workers were seen, ``pool`` starts local worker
 processes and merges their progress, ``status`` summarizes a study for ``gapsearch status``.
 Nothing here imports Keras or TensorFlow.
+
+``launch`` is the one run sequence (``gapsearch run``, ``worker`` and the Python API go through it).
+
+May import: the foundation, ``gapsearch.spec``, ``gapsearch.storage``, ``gapsearch.data`` and
+``gapsearch.search``; never the results, the command line or the Python API.
 """

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from gapsearch.errors import GapsearchError, UserError
-from gapsearch.runner import RunOutcome, count_finished, create_or_load_study, join_study, load_data, storage_for
+from gapsearch.search.runner import RunOutcome, count_finished, create_or_load_study, join_study, load_data, storage_for
 from gapsearch.spec.study import StudySpec
 from gapsearch.spec.workers import parse_gpus
 from gapsearch.workers.devices import WORKER_ID_ENV, WorkerSlot, plan_workers
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     import optuna
 
     from gapsearch.data.cache import StudyData
-    from gapsearch.tracking import MlflowTracker
-    from gapsearch.warm_start import WarmStart
+    from gapsearch.search.tracking import MlflowTracker
+    from gapsearch.search.warm_start import WarmStart
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 
@@ -144,7 +144,7 @@ def _become_worker(slot: WorkerSlot, create: bool) -> WorkerIdentity:
 
 
 def _tracker(spec: StudySpec, write: Callable[[str], None]) -> MlflowTracker | None:
-    from gapsearch.tracking import tracker_for
+    from gapsearch.search.tracking import tracker_for
 
     return tracker_for(spec, write)
 
@@ -161,7 +161,7 @@ def _work_here(
 ) -> str:
     """Run the worker loop in this process; why it stopped."""
     from gapsearch.errors import TrialFailed
-    from gapsearch.objective import Objective
+    from gapsearch.search.objective import Objective
     from gapsearch.workers.loop import LoopSettings, work_to_budget
 
     settings = LoopSettings(

@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from gapsearch.optuna_compat import begin_optimize_loop, end_optimize_loop, stop_requested, storage_of, trial_id
-from gapsearch.storage_retry import DatabaseLost, OutageWindow, outage_window_of
+from gapsearch.storage.requeue import RetryWithParameters
+from gapsearch.storage.retry import DatabaseLost, OutageWindow, outage_window_of
 from gapsearch.trial_attrs import STOPPED_BY, Failure, Placement
 from gapsearch.workers.deaths import explain_stale_trials
 from gapsearch.workers.registry import WorkerIdentity, note_worker
-from gapsearch.workers.retry import RetryWithParameters
 from gapsearch.workers.signals import StopSignals, WorkerInterrupted
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class LoopSettings:
     poll_interval: float = 0.5
     orphan_seconds: float = 120.0  # a running trial no worker took up is put back after this long
     stale_check_seconds: float = 5.0  # how often a busy worker looks for trials whose worker died
-    #: The study storage's outage window (:mod:`gapsearch.storage_retry`), read to know when an outage ended.
+    #: The study storage's outage window (:mod:`gapsearch.storage.retry`), read to know when an outage ended.
     window: OutageWindow = field(default_factory=OutageWindow)
     grace_period: float = 30.0  # after an outage, heartbeats get this long to resume before trials look dead
 

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 from gapsearch.errors import GapsearchError
 from gapsearch.masking import mask_secrets
-from gapsearch.storage import STORAGE_ENV
-from gapsearch.storage_retry import DatabaseLost
+from gapsearch.storage.database import STORAGE_ENV
+from gapsearch.storage.retry import DatabaseLost
 from gapsearch.workers.deaths import dead_worker_line
 from gapsearch.workers.devices import WorkerSlot
 from gapsearch.workers.signals import StopSignals

@@ -77,7 +77,7 @@ def status_report(spec: StudySpec, storage_url: str) -> str:
 
     With the same settings as the workers, "stale" means here what it means to them.
     """
-    from gapsearch.storage import load_existing_study
+    from gapsearch.storage.database import load_existing_study
 
     heartbeat = {"heartbeat_interval": spec.workers.heartbeat_interval, "grace_period": spec.workers.grace_period}
     return study_status(spec, load_existing_study(storage_url, spec.name, **heartbeat), storage_url)

@@ -26,13 +26,13 @@ def main() -> None:
     import keras
     import optuna
 
-    from gapsearch.artifacts import save_trial_artifacts
     from gapsearch.models.builder import build_model
     from gapsearch.models.metrics import ConfusionCounts
-    from gapsearch.runner import load_data
-    from gapsearch.space import hyperparameters
+    from gapsearch.search.artifacts import save_trial_artifacts
+    from gapsearch.search.runner import load_data
+    from gapsearch.search.space import hyperparameters
     from gapsearch.spec import load_study
-    from gapsearch.training import train
+    from gapsearch.training.fit import train
 
     spec = load_study(Path(__file__).resolve().parents[2] / "studies" / "quickstart.yaml")
     splits = load_data(spec)

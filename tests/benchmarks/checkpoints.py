@@ -32,11 +32,11 @@ def main() -> None:
 
     quiet_keras()
     load_before = load_average()
-    from gapsearch.checkpoints import TrialCheckpoint
-    from gapsearch.runner import load_data
-    from gapsearch.space import hyperparameters
+    from gapsearch.search.runner import load_data
+    from gapsearch.search.runs import TrainingRun, fit_run
+    from gapsearch.search.space import hyperparameters
     from gapsearch.spec import load_study
-    from gapsearch.trial_runs import TrainingRun, fit_run
+    from gapsearch.training.checkpoints import TrialCheckpoint
 
     spec = load_study(Path(__file__).resolve().parents[2] / "studies" / "quickstart.yaml")
     splits = load_data(spec)

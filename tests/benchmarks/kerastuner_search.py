@@ -116,7 +116,7 @@ def side_kerastuner(config: dict[str, Any]) -> dict[str, Any]:
     import keras_tuner
 
     from gapsearch.models.builder import build_model
-    from gapsearch.runner import load_data
+    from gapsearch.search.runner import load_data
     from gapsearch.spec import Hyperparameters
 
     folder = Path(config["folder"])

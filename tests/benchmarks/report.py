@@ -350,6 +350,7 @@ def main() -> None:
         return
     _replace_block(PAGE, START, END, text)
     _replace_block(README, QUICKSTART_START, QUICKSTART_END, quickstart_block())
+    _replace_block(ROOT / "docs" / "pages" / "index.md", QUICKSTART_START, QUICKSTART_END, quickstart_block())
     _replace_block(README, EXPLAIN_START, EXPLAIN_END, explain_example_block(whole=False))
     _replace_block(EXPLAIN_PAGE, EXPLAIN_START, EXPLAIN_END, explain_example_block(whole=True))
     mo_pruning = _load("mo_pruning")

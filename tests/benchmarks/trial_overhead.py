@@ -88,8 +88,8 @@ def gapsearch_trials(folder: Path, options: dict[str, Any], tag: str) -> Callabl
     """One gapsearch trial per call, on its own SQLite study: its wall time, the part outside fit, its value."""
     import optuna
 
-    from gapsearch.objective import Objective
-    from gapsearch.runner import create_or_load_study, load_data
+    from gapsearch.search.objective import Objective
+    from gapsearch.search.runner import create_or_load_study, load_data
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     spec = _spec(folder, {**MODEL, **options}, f"{tag}.yaml")
@@ -118,8 +118,8 @@ def bare_trainer(folder: Path) -> Callable[[], dict[str, float]]:
     import keras
 
     from gapsearch.models.builder import build_model
-    from gapsearch.objective import trial_seed
-    from gapsearch.runner import load_data
+    from gapsearch.search.objective import trial_seed
+    from gapsearch.search.runner import load_data
 
     spec = _spec(folder, MODEL, "bare.yaml")
     hp = spec.model

@@ -65,7 +65,7 @@ def cues(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (folder / "cues.yaml").write_text(CUES_STUDY)
     gapsearch("run", "cues.yaml", "--no-progress", cwd=folder, check=True)
     study = optuna.load_study(study_name="cues", storage=f"sqlite:///{folder / 'gapsearch.db'}")
-    from gapsearch.export import export_model
+    from gapsearch.results.export import export_model
     from gapsearch.spec import load_study
 
     store = FileSystemArtifactStore(folder / "artifacts")
@@ -310,8 +310,8 @@ def test_the_report_shows_what_the_best_model_looks_at_side_by_side_in_chromium(
 def test_poolings_of_a_comparison_without_a_kept_model_are_named_in_the_report_section(cues, tmp_path, monkeypatch):
     import sqlite3
 
-    from gapsearch.report import collect
-    from gapsearch.report.explanations import explanation_section
+    from gapsearch.results.report import collect
+    from gapsearch.results.report.explanations import explanation_section
     from gapsearch.spec import load_study
 
     with sqlite3.connect(cues["folder"] / "gapsearch.db") as source, sqlite3.connect(tmp_path / "gapsearch.db") as copy:

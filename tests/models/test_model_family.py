@@ -116,7 +116,7 @@ def test_vectors_start_the_embedding_and_frozen_ones_stay(trainable, tmp_path):
 
 
 def test_the_new_layers_have_their_own_flops_estimates():
-    from gapsearch.costs import flops_per_example, layer_flops
+    from gapsearch.models.costs import flops_per_example, layer_flops
 
     def layers(pooling: str) -> dict[str, int]:
         options = {"kernel_sizes": (3,), "calibration": "se", "se_ratio": 2, "attention_heads": 2}

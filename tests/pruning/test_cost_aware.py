@@ -8,7 +8,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from gapsearch.pruning import INTERMEDIATE_VALUES_KEY, best_so_far, curve_of
+from gapsearch.search.pruning import INTERMEDIATE_VALUES_KEY, best_so_far, curve_of
 from gapsearch.trial_attrs import ModelCosts
 from tests.conftest import gapsearch
 

@@ -6,8 +6,8 @@ import numpy as np
 import optuna
 import pytest
 
-from gapsearch.pruning import CostAwarePruner, TrialStanding, best_so_far, curve_of
-from gapsearch.pruning._curves import INTERMEDIATE_VALUES_KEY
+from gapsearch.search.pruning import CostAwarePruner, TrialStanding, best_so_far, curve_of
+from gapsearch.search.pruning._curves import INTERMEDIATE_VALUES_KEY
 
 
 def stored(study: optuna.Study, params: int, curve: list[float], state: str = "COMPLETE") -> None:

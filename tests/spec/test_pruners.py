@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gapsearch.optimization import make_multi_objective_pruner, make_pruner
+from gapsearch.search.algorithms import make_multi_objective_pruner, make_pruner
 from tests.conftest import gapsearch
 from tests.spec.test_objectives import TWO, errors, load
 

@@ -16,7 +16,7 @@ import optuna
 import pytest
 import sqlalchemy
 
-from gapsearch.storage_retry import DatabaseLost
+from gapsearch.storage.retry import DatabaseLost
 from tests.workers.conftest import state_counts
 from tests.workers.trivial_worker import create
 
@@ -123,7 +123,7 @@ def test_an_outage_longer_than_the_window_ends_the_workers_and_the_next_run_retr
 
 def test_a_worker_that_starts_while_its_database_is_closed_waits_for_it_then_gives_up_in_one_line(postgres_url):
     from gapsearch.errors import DatabaseUnreachable
-    from gapsearch.storage import open_storage
+    from gapsearch.storage.database import open_storage
 
     open_storage(postgres_url).engine.dispose()  # Optuna's tables, as `gapsearch create` leaves them
     closing = Outage(postgres_url, "opening", seconds=1.5, workers=0)

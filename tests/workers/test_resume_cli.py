@@ -16,7 +16,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from gapsearch.artifacts import model_artifacts
+from gapsearch.search.artifacts import model_artifacts
 from tests.conftest import TINY_STUDY, cli_env, gapsearch
 
 # Six epochs on enough data that an epoch takes a noticeable moment, so the kill lands at epoch 3.

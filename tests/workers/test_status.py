@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import optuna
 
-from gapsearch.console import REASON_WIDTH, clip, trial_line
+from gapsearch.results.console import REASON_WIDTH, clip, trial_line
 from gapsearch.spec.loader import load_study
 from gapsearch.workers.registry import workers_seen
 from gapsearch.workers.status import study_status

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 import optuna
 
-from gapsearch.storage import STORAGE_ENV, open_storage
-from gapsearch.storage_retry import DatabaseLost
+from gapsearch.storage.database import STORAGE_ENV, open_storage
+from gapsearch.storage.retry import DatabaseLost
 from gapsearch.workers.loop import LoopSettings, work_to_budget
 from gapsearch.workers.registry import WorkerIdentity
 from gapsearch.workers.signals import StopSignals

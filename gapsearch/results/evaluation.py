@@ -1,0 +1,95 @@
+"""The held-out test: train the chosen configuration once more and measure it on the test split.
+
+The test split chooses nothing: the configuration and the number of epochs come from the search
+(the trial's best epoch, averaged over folds), training runs without early stopping, and the
+test set is only measured at the end. The metrics are stored on the study as the user attribute
+``test_metrics`` (a mapping from trial number to its measurement).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gapsearch.spec.study import StudySpec
+from gapsearch.trial_attrs import TrainingOutcome
+
+TEST_METRICS_ATTR = "test_metrics"
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The test metrics of one trial's configuration."""
+
+    trial_number: int
+    epochs: int
+    include_validation: bool
+    n_train: int
+    n_test: int
+    metrics: dict[str, float]
+
+
+def evaluate_study(
+    spec: StudySpec,
+    storage_url: str,
+    *,
+    trial_number: int | None = None,
+    by: str | None = None,
+    include_validation: bool = False,
+) -> TestResult:
+    """Trains trial ``trial_number``'s configuration (default: the best, see
+    :func:`gapsearch.search.selection.choose_trial`) and measures it on the test split.
+
+    Raises:
+        UserError: no such trial, or it did not complete.
+        StorageError: no such study, or no completed trial.
+        DataError: the data has no test split.
+    """
+
+    from gapsearch.data.dataset import load_splits
+    from gapsearch.models.builder import build_model
+    from gapsearch.runtime import set_random_seed
+    from gapsearch.search.objective import trial_seed
+    from gapsearch.search.selection import choose_trial, trial_hyperparameters
+    from gapsearch.storage.database import load_existing_study
+
+    study = load_existing_study(storage_url, spec.name)
+    trial = choose_trial(spec, study, trial_number, by=by)
+    splits = load_splits(spec.data, spec.base_dir, spec.seed, with_test=True)
+    hp = trial_hyperparameters(spec, trial)
+    training = TrainingOutcome.read(trial)
+    epochs = hp.epochs if training is None else training.epochs_to_retrain()
+    data = splits.vectorize_final(hp.max_tokens, int(hp.sequence_length), include_validation=include_validation)
+    # A retry trains with its first attempt's seed (gapsearch.search.resume).
+    set_random_seed(trial_seed(spec.seed, trial.system_attrs.get("failed_trial", trial.number)))
+    vectors = None
+    if hp.embedding is not None:
+        from gapsearch.data.vectors import look_up, read_vectors
+
+        tokens = data.vocabulary.tokens
+        vectors = look_up(tokens, *read_vectors(spec.base_dir / hp.embedding.vectors, set(tokens)))
+    model = build_model(
+        hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.class_names), task=splits.task, vectors=vectors
+    )
+    model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=hp.batch_size, shuffle=True, verbose=0)
+    logs = model.evaluate(data.x_validation, data.y_validation, batch_size=256, verbose=0, return_dict=True)
+    metrics = {f"test_{name}": float(value) for name, value in logs.items()}
+    result = TestResult(trial.number, epochs, include_validation, len(data.x_train), len(data.x_validation), metrics)
+    stored = dict(study.user_attrs.get(TEST_METRICS_ATTR, {}))
+    stored[str(trial.number)] = {
+        "metrics": metrics,
+        "epochs": epochs,
+        "include_validation": include_validation,
+        "n_train": result.n_train,
+        "n_test": result.n_test,
+    }
+    study.set_user_attr(TEST_METRICS_ATTR, stored)
+    return result
+
+
+def format_result(result: TestResult) -> str:
+    trained = "train + validation" if result.include_validation else "train"
+    values = "  ".join(f"{name}={value:.4f}" for name, value in result.metrics.items())
+    return (
+        f"trial {result.trial_number}: trained on {trained} ({result.n_train} examples) for {result.epochs} "
+        f"epochs, tested on {result.n_test} examples\n  {values}"
+    )

@@ -1,0 +1,117 @@
+"""Choosing a trial, once for every command, and resolving its complete hyperparameters.
+
+``best``, ``export``, ``evaluate``, ``compare``, ``report`` and the Python API all call :func:`choose_trial`:
+``best`` (in a study with several objectives: the Pareto-optimal trial best in one objective, the monitored
+metric unless ``by`` names another), or a trial number. :func:`trial_hyperparameters` is the one place that
+turns a trial's parameters and what it recorded (``sequence_length: auto``) into the values that built it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gapsearch.errors import StorageError, UserError
+from gapsearch.trial_attrs import TrialSetup
+
+if TYPE_CHECKING:
+    import optuna
+
+    from gapsearch.search.space import Hyperparameters
+    from gapsearch.spec.study import StudySpec
+
+
+def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
+    """The best completed (and feasible) trial; None when there is none, or several objectives."""
+    if len(study.directions) > 1:
+        return None
+    try:
+        return study.best_trial
+    except ValueError:
+        return None
+
+
+def best_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The Pareto-optimal completed trials (feasible ones only when there are constraints), by number.
+
+    In a study with one objective, the best trial alone (or none).
+    """
+    if len(study.directions) == 1:
+        trial = best_trial(study)
+        return [] if trial is None else [trial]
+    return sorted(study.best_trials, key=lambda trial: trial.number)
+
+
+def require_best_trials(spec: StudySpec, study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """:func:`best_trials`, or a one-line error saying why there is none yet.
+
+    Raises:
+        StorageError: no completed trial, or (with constraints) no feasible one.
+    """
+    trials = best_trials(study)
+    if trials:
+        return trials
+    completed = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if completed and spec.constraints:
+        raise StorageError(
+            f"study {spec.name!r} has no feasible trial yet: all {len(completed)} completed trials break "
+            "a bound of constraints (gapsearch trials shows them)"
+        )
+    raise StorageError(f"study {spec.name!r} has no completed trial yet; run it first")
+
+
+def choose_trial(
+    spec: StudySpec, study: optuna.Study, which: str | int | None = "best", *, by: str | None = None
+) -> optuna.trial.FrozenTrial:
+    """The completed trial that ``which`` names: ``best`` (or None) or a trial number.
+
+    With several objectives, ``best`` is the Pareto-optimal trial best in the objective ``by``
+    (default: the monitored metric, ``spec.monitored.metric``); ties go to the lower trial number.
+
+    Raises:
+        UserError: ``which`` is neither ``best`` nor a number, there is no such trial, it did not complete,
+            ``by`` is not an objective, or ``by`` is given with a trial number.
+        StorageError: the study has no completed (feasible) trial yet.
+    """
+    if which is None:
+        which = "best"
+    if by is not None and by not in spec.objective_names:
+        accepted = " or ".join(repr(name) for name in spec.objective_names)
+        raise UserError(f"--by: {by!r} is not an objective of study {spec.name!r}; expected {accepted}")
+    if which == "best":
+        front = require_best_trials(spec, study)
+        if len(front) == 1:
+            return front[0]
+        metric = by or spec.monitored.metric
+        index = spec.objective_names.index(metric)
+        sign = 1.0 if spec.directions[index] == "maximize" else -1.0
+        return max(front, key=lambda trial: (sign * trial.values[index], -trial.number))
+    if isinstance(which, str) and not which.isdigit():
+        raise UserError(f"--trial: {which!r} is not a trial number; expected 'best' or a number such as 3")
+    number = int(which)
+    if by is not None:
+        raise UserError(f"--by chooses among the Pareto-optimal trials, so it goes with --trial best, not {number}")
+    trials = study.get_trials(deepcopy=False)
+    if not 0 <= number < len(trials):
+        span = f"its trials are 0 to {len(trials) - 1}" if trials else "it has no trials yet"
+        raise UserError(f"--trial: study {spec.name!r} has no trial {number}; {span}")
+    trial = trials[number]
+    if trial.state.name != "COMPLETE":
+        raise UserError(
+            f"--trial: trial {number} of study {spec.name!r} is {trial.state.name}; only completed trials can be "
+            "chosen (gapsearch best lists the best)"
+        )
+    return trial
+
+
+def trial_hyperparameters(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> Hyperparameters:
+    """Every hyperparameter of ``trial``: the study's fixed values, its sampled ones, and what it resolved."""
+    from gapsearch.search.space import hyperparameters
+
+    hp = hyperparameters(spec.fixed, trial.params)
+    resolved = TrialSetup.read_sequence_length(trial)
+    if hp.sequence_length == "auto" and resolved is not None:
+        hp = hp.model_copy(update={"sequence_length": resolved})
+    return hp
+
+
+__all__ = ["best_trial", "best_trials", "choose_trial", "require_best_trials", "trial_hyperparameters"]

@@ -1,0 +1,7 @@
+"""The study database: opening it from a URL (``database``: SQLite, PostgreSQL, MySQL/MariaDB, with
+one-line errors and masked passwords), its one retry layer for outages (``retry``: every storage call
+retried within the study's outage window), and requeueing failed trials with their parameters
+(``requeue``).
+
+May import: the foundation and ``gapsearch.spec``; nothing that trains.
+"""

@@ -1,0 +1,292 @@
+"""Training one model: early stopping, per-epoch reports for the pruner, NaN detection.
+
+Backend-agnostic: only Keras' public API and NumPy.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import keras
+import numpy as np
+
+from gapsearch.errors import TrialFailed
+from gapsearch.models.metrics import ConfusionCounts
+from gapsearch.training.checkpoints import SavedTraining, TrialCheckpoint
+
+if TYPE_CHECKING:
+    from gapsearch.training.batching import LengthBucketedBatches
+
+#: Validation runs in batches this much larger than training's (at most 256 texts): no gradients,
+#: so fewer, larger steps give the same metrics sooner.
+VALIDATION_BATCH_FACTOR = 8
+
+
+def validation_batch_size(batch_size: int) -> int:
+    return max(batch_size, min(256, VALIDATION_BATCH_FACTOR * batch_size))
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What one training run measured."""
+
+    best_value: float
+    best_epoch: int  # 1-based
+    epochs_run: int
+    train_seconds: float
+    history: dict[str, list[float]]
+    model: keras.Model | None = field(default=None, repr=False, compare=False)  # the trained model
+    #: Validation examples per (true, predicted) class, from the validation pass of the epoch whose
+    #: weights ``model`` holds (``confusion_epoch``, 1-based); None unless ``train`` was asked to count.
+    confusion: np.ndarray | None = field(default=None, repr=False, compare=False)
+    confusion_epoch: int | None = None
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.train_seconds / max(self.epochs_run, 1)
+
+    def value_at_best(self, metric: str) -> float:
+        """``metric``'s value at the best epoch (the monitored metric's best value, or another's beside it)."""
+        if metric not in self.history:
+            there = ", ".join(sorted(self.history))
+            raise TrialFailed(f"metric {metric!r} is not in the training logs (there: {there})")
+        return float(self.history[metric][self.best_epoch - 1])
+
+    def generalization_gap(self, metric: str) -> float | None:
+        """Training minus validation value of ``metric``'s base metric at the best epoch."""
+        base = metric.removeprefix("val_")
+        train = self.history.get(base)
+        if train is None:
+            return None
+        return float(train[self.best_epoch - 1] - self.history[metric][self.best_epoch - 1])
+
+
+class _EpochReporter(keras.callbacks.Callback):
+    """Hands each epoch's validation metric to ``report`` and fails fast on a NaN loss.
+
+    A metric missing from the logs fails the trial loudly rather than silently
+    turning pruning off.
+    """
+
+    def __init__(self, metric: str, report: Callable[[int, float], None]) -> None:
+        super().__init__()
+        self.metric = metric
+        self.report = report
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        loss = logs.get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrialFailed(f"the training loss became {float(loss)} at epoch {epoch + 1}")
+        if self.metric not in logs:
+            raise TrialFailed(f"metric {self.metric!r} is not in the training logs (there: {', '.join(sorted(logs))})")
+        value = float(logs[self.metric])
+        if not math.isfinite(value):
+            raise TrialFailed(f"{self.metric} became {value} at epoch {epoch + 1}")
+        self.report(epoch + 1, value)
+
+
+class _ValidationCounts(keras.callbacks.Callback):
+    """Copies a :class:`ConfusionCounts` metric's counts at each epoch's end, when they are the validation pass's."""
+
+    def __init__(self, metric: ConfusionCounts) -> None:
+        super().__init__()
+        self.metric = metric
+        self.per_epoch: list[np.ndarray] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.per_epoch.append(np.array(keras.ops.convert_to_numpy(self.metric.counts), dtype=int))
+
+
+class _ResumedEarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' early stopping, starting from a checkpoint's counters instead of from scratch."""
+
+    def __init__(self, resumed: SavedTraining | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.resumed = resumed
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        super().on_train_begin(logs)
+        if self.resumed is not None:
+            self.resumed.restore_early_stopping(self)
+
+
+class _Checkpointing(keras.callbacks.Callback):
+    """Saves the training state to ``checkpoint`` at the end of each epoch (after early stopping's update)."""
+
+    def __init__(
+        self,
+        checkpoint: TrialCheckpoint,
+        resumed: SavedTraining | None,
+        early_stopping: keras.callbacks.EarlyStopping | None,
+        counts: _ValidationCounts | None,
+        extra: Callable[[], dict[str, Any]],
+        started: float,
+    ) -> None:
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.history: dict[str, list[float]] = {k: list(v) for k, v in (resumed.history if resumed else {}).items()}
+        self.seconds_before = resumed.seconds if resumed else 0.0
+        self.early_stopping = early_stopping
+        self.counts = counts
+        self.extra = extra
+        self.started = started
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        if self.model.stop_training:  # the last epoch: the trial ends now, and its checkpoint with it
+            return
+        self.checkpoint.save(
+            self.model,
+            epoch=epoch + 1,
+            history=self.history,
+            early_stopping=self.early_stopping,
+            counts=self.counts.per_epoch if self.counts is not None else [],
+            seconds=self.seconds_before + time.perf_counter() - self.started,
+            extra=self.extra(),
+        )
+
+
+def train(
+    model: keras.Model,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_validation: np.ndarray,
+    y_validation: np.ndarray,
+    *,
+    metric: str,
+    direction: str,
+    epochs: int,
+    batch_size: int,
+    patience: int,
+    report: Callable[[int, float], None] = lambda epoch, value: None,
+    length_buckets: int = 0,
+    seed: int = 0,
+    confusion: ConfusionCounts | None = None,
+    checkpoint: TrialCheckpoint | None = None,
+    resumed: SavedTraining | None = None,
+    checkpoint_extra: Callable[[], dict[str, Any]] = dict,
+) -> TrainingResult:
+    """Fit ``model``; return the best epoch's validation ``metric``, not the last one's.
+
+    ``report(epoch, value)`` runs after every epoch (1-based) and may raise to stop the
+    trial (Optuna's TrialPruned). With ``patience`` > 0, training stops after that many
+    epochs without improvement and the best epoch's weights are restored. With ``length_buckets``
+    > 0, batches hold texts of similar length padded only to their bucket's length (see
+    :mod:`gapsearch.training.batching`; the model must accept any length), shuffled from ``seed``.
+    ``confusion``, a metric compiled into ``model``, gives the result's validation confusion counts,
+    taken from the validation passes ``fit`` runs anyway (no pass of their own); it stays out of the
+    history.
+    """
+    mode = "max" if direction == "maximize" else "min"
+    callbacks: list[keras.callbacks.Callback] = [_EpochReporter(metric, report)]
+    counts = _ValidationCounts(confusion) if confusion is not None else None
+    if counts is not None:
+        counts.per_epoch = list(resumed.counts) if resumed is not None else []
+        callbacks.append(counts)
+    early_stopping = None
+    if patience > 0:
+        early_stopping = _ResumedEarlyStopping(
+            resumed, monitor=metric, mode=mode, patience=patience, restore_best_weights=True
+        )
+        callbacks.append(early_stopping)
+    started = time.perf_counter()
+    _build_optimizer(model)
+    first_epoch = 0
+    if resumed is not None:
+        resumed.restore(model)
+        first_epoch = resumed.epoch
+    if checkpoint is not None:
+        callbacks.append(_Checkpointing(checkpoint, resumed, early_stopping, counts, checkpoint_extra, started))
+    # Bucketed or not, the batches shuffle themselves from the seed and the epoch number (shuffle=False:
+    # Keras would reorder them again), so that epoch k's order does not depend on earlier epochs having run here.
+    train_data, validation_data = _batches(
+        x_train, y_train, x_validation, y_validation, length_buckets, batch_size, seed, first_epoch
+    )
+    arrays = {"validation_batch_size": validation_batch_size(batch_size)} if length_buckets == 0 else {}
+    history = model.fit(
+        train_data,
+        validation_data=validation_data,
+        epochs=epochs,
+        initial_epoch=first_epoch,
+        shuffle=False,
+        callbacks=callbacks,
+        verbose=0,
+        **arrays,
+    )
+    seconds = time.perf_counter() - started + (resumed.seconds if resumed is not None else 0.0)
+    hidden = {confusion.name, f"val_{confusion.name}"} if confusion is not None else set()
+    before = resumed.history if resumed is not None else {}
+    logs = {
+        key: [*before.get(key, []), *(float(v) for v in values)]
+        for key, values in history.history.items()
+        if key not in hidden
+    }
+    values = np.asarray(logs[metric])
+    best = int(np.argmax(values) if mode == "max" else np.argmin(values))
+    # EarlyStopping ends training with the best epoch's weights; without it the model is the last epoch's.
+    kept = best if patience > 0 else len(values) - 1
+    return TrainingResult(
+        best_value=float(values[best]),
+        best_epoch=best + 1,
+        epochs_run=len(values),
+        train_seconds=seconds,
+        history=logs,
+        model=model,
+        confusion=counts.per_epoch[kept] if counts is not None else None,
+        confusion_epoch=kept + 1 if counts is not None else None,
+    )
+
+
+def _build_optimizer(model: keras.Model) -> None:
+    """Create the optimizer's slot variables now, before ``fit`` traces its training step.
+
+    Left to ``fit``, under TensorFlow they are created while the step is traced, and a ``tf.function``
+    that creates variables is traced twice: each trial would trace its training step twice.
+    """
+    if model.built and model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+
+
+def for_keras(batches: LengthBucketedBatches):
+    """``batches`` as ``fit`` and ``evaluate`` should get them on this Keras backend.
+
+    Under TensorFlow, a prefetching ``tf.data`` pipeline with an open length dimension
+    (:mod:`gapsearch.training.tf_batching`); on the other backends, the PyDataset itself.
+    """
+    if keras.backend.backend() == "tensorflow":
+        from gapsearch.training.tf_batching import as_tf_dataset
+
+        return as_tf_dataset(batches)
+    return batches
+
+
+def _batches(
+    x_train, y_train, x_validation, y_validation, n_buckets: int, batch_size: int, seed: int, first_epoch: int
+):
+    """Train and validation batches, as ``tf.data`` (prefetching) under TensorFlow, from ``first_epoch``'s draw on.
+
+    With ``n_buckets`` > 0 length-bucketed; else one bucket of the full width (plain shuffled batches).
+    """
+    from gapsearch.training.batching import LengthBucketedBatches, bucket_lengths, text_lengths
+
+    if n_buckets > 0:
+        train_lengths, validation_lengths = text_lengths(x_train), text_lengths(x_validation)
+        longest = int(max(train_lengths.max(initial=0), validation_lengths.max(initial=0)))
+        lengths = bucket_lengths(train_lengths, n_buckets, x_train.shape[1], longest=longest)
+    else:
+        lengths = (x_train.shape[1],)
+    train_batches = LengthBucketedBatches(
+        x_train, y_train, batch_size=batch_size, lengths=lengths, shuffle=True, seed=seed, first_epoch=first_epoch
+    )
+    if n_buckets == 0:  # plain arrays validate as fit always did
+        return for_keras(train_batches), (x_validation, y_validation)
+    validation_batches = LengthBucketedBatches(
+        x_validation, y_validation, batch_size=validation_batch_size(batch_size), lengths=lengths, shuffle=False
+    )
+    return for_keras(train_batches), for_keras(validation_batches)
