@@ -345,7 +345,8 @@ def run_summary(outcome: RunOutcome, spec: StudySpec, study_file: object) -> str
         lines.append(best_summary(outcome.best_trial, spec.objective_names))
     elif spec.is_multi_objective and outcome.best_trials:
         numbers = ", ".join(str(trial.number) for trial in outcome.best_trials)
-        lines.append(f"Pareto-optimal trials: {numbers} (gapsearch best {study_file} shows them)")
+        which = "trial" if len(outcome.best_trials) == 1 else "trials"
+        lines.append(f"Pareto front: {which} {numbers} (gapsearch best {study_file} shows them)")
     return "\n".join(lines)
 
 
