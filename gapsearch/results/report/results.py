@@ -218,10 +218,12 @@ def find_explanations(study: optuna.Study, spec: StudySpec, ranked: Sequence[Tri
     from gapsearch.optuna_compat import storage_of
     from gapsearch.results.compare import stored_comparisons
     from gapsearch.search.artifacts import EXPLANATION_FILENAME, open_artifact_store
-    from gapsearch.search.runner import best_trial
+    from gapsearch.search.selection import choose_trial
 
-    best = best_trial(study)
-    best_number = None if best is None else best.number
+    try:  # the trial export and evaluate take: with several objectives, the front's best in the monitored metric
+        best_number: int | None = choose_trial(spec, study).number
+    except StorageError:
+        best_number = None
     try:
         store = open_artifact_store(spec.artifacts, create=False)
     except StorageError as error:
