@@ -8,7 +8,7 @@ default) under KERAS_BACKEND=torch (the GPU machines have PyTorch and JAX, not T
 - 1 worker, bfloat16          the same, with `mixed_precision: bfloat16`
 - 4 workers on GPU 0, bfloat16
 
-For each: finished trials per hour (complete or pruned, as the study database recorded them), the
+For each: finished trials per hour of the run's wall time (complete or pruned, start-up included), the
 GPU's utilization sampled every second by `nvidia-smi` (mean and median over the side), and each worker
 process's peak GPU memory (`nvidia-smi --query-compute-apps`). Results go to results/gpu.json, which the
 benchmarks page renders; until a GPU machine has run it, the page says that no GPU figure exists.
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -42,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks._common import DATASETS, ROOT, load_average, write_results
+from tests.benchmarks._common import DATASETS, ROOT, cli_env, load_average, write_results
 
 SIDES = {
     "1 worker, float32": (1, False),
@@ -135,7 +134,7 @@ def run_side(folder: Path, name: str, config: dict[str, Any]) -> dict[str, Any]:
         placement = ["--gpus", "0", "--trials-per-gpu", str(workers)]
     timeout = ["--timeout", str(config["seconds"])]
     command = [sys.executable, "-m", "gapsearch", "run", "study.yaml", "--no-progress", *timeout, *placement]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = cli_env()
     started = time.monotonic()
     with GpuSampler() as sampler:
         done = subprocess.run(command, cwd=side, env=env, capture_output=True, text=True)
@@ -152,7 +151,8 @@ def run_side(folder: Path, name: str, config: dict[str, Any]) -> dict[str, Any]:
         "seconds": config["seconds"],
         "wall_seconds": round(wall, 1),
         "finished_trials": len(finished),
-        "trials_per_hour": round(len(finished) / config["seconds"] * 3600, 1),
+        # Over the run's whole wall time: trials still running at --timeout finish after it, and start-up counts.
+        "trials_per_hour": round(len(finished) / wall * 3600, 1),
         "best_val_accuracy": best,
         "backends": sorted({str(t.user_attrs.get("backend")) for t in finished}),
         "devices": sorted({str(t.user_attrs.get("device")) for t in finished}),
