@@ -51,6 +51,14 @@ def prepare_imdb(folder: Path, split: str = "train") -> Path:
     return out
 
 
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of a `gapsearch` subprocess: this checkout first on the path (before any path the
+    caller already has, such as a GPU machine's carried wheels), no inherited storage override, no C++ log."""
+    env = {key: value for key, value in os.environ.items() if key != "GAPSEARCH_STORAGE"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**env, "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
+
+
 def run_side(
     module: str, side: str, config: dict[str, Any], *, env: dict[str, str] | None = None, root: Path = ROOT
 ) -> dict[str, Any]:

@@ -16,14 +16,13 @@ tests.benchmarks.report` puts them between ``<!-- explain-example:start -->`` an
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks._common import DATASETS, ROOT, load_average, write_results
+from tests.benchmarks._common import DATASETS, ROOT, cli_env, load_average, write_results
 
 TEXTS = ("a gorgeous , witty , seductive movie .", "the plot is dull and far too long")
 COMMANDS = (
@@ -47,8 +46,7 @@ def main() -> None:
         studies.mkdir()
         text = (ROOT / "studies" / "sst2-explain.yaml").read_text()
         (studies / "sst2-explain.yaml").write_text(text.replace("../../shared/datasets", str(DATASETS)))
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "NO_COLOR": "1"}
-        env.pop("GAPSEARCH_STORAGE", None)
+        env = cli_env(NO_COLOR="1")
         for args in COMMANDS:
             started = time.perf_counter()
             done = subprocess.run(

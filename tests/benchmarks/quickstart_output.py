@@ -10,7 +10,6 @@ place), and writes what it printed to results/quickstart_output.json, the clone'
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks._common import ROOT, load_average, write_results
+from tests.benchmarks._common import ROOT, cli_env, load_average, write_results
 
 
 def main() -> None:
@@ -27,8 +26,7 @@ def main() -> None:
         clone = Path(folder) / "gapsearch"
         (clone / "studies").mkdir(parents=True)
         shutil.copyfile(ROOT / "studies" / "quickstart.yaml", clone / "studies" / "quickstart.yaml")
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-        env.pop("GAPSEARCH_STORAGE", None)
+        env = cli_env()
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "gapsearch", "run", "studies/quickstart.yaml", "--no-progress"],

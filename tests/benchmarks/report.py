@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
 from gapsearch.spec.hyperparameters import AUTO_STEPS_PER_EXECUTION
@@ -49,7 +50,7 @@ def explain_example_block(*, whole: bool) -> str:
     return f"```console\n{body}\n```\n"
 
 
-def _replace_block(path, start: str, end: str, text: str) -> None:  # noqa: ANN001 - a Path
+def _replace_block(path: Path, start: str, end: str, text: str) -> None:
     content = path.read_text()
     if start not in content or end not in content:
         raise SystemExit(f"{path.relative_to(ROOT)} has no {start} ... {end} section to fill")
