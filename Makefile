@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.mo_pruning
 	$(PYTHON) -m tests.benchmarks.quickstart_output
 	$(PYTHON) -m tests.benchmarks.explain_example
+	$(PYTHON) -m tests.benchmarks.accuracy
 	$(PYTHON) -m tests.benchmarks.report
 
 clean:

@@ -126,6 +126,15 @@ def test_the_readmes_output_is_what_the_recorded_quickstart_run_printed():
     assert "study quickstart: 12/12 finished trials in sqlite:///gapsearch.db" in block
 
 
+def test_the_accuracy_tables_are_what_the_accuracy_benchmark_measured():
+    from tests.benchmarks import report
+
+    for path in report.ACCURACY_PAGES:
+        block = path.read_text().split(report.ACCURACY_START + "\n", 1)[1].split(report.ACCURACY_END, 1)[0]
+        assert block == report.accuracy_block(), path
+    assert "| mr | `studies/mr.yaml`" in block and "10-fold cross-validated accuracy" in block
+
+
 def test_the_explain_example_is_what_the_recorded_run_printed():
     from tests.benchmarks import report
 
@@ -133,7 +142,6 @@ def test_the_explain_example_is_what_the_recorded_run_printed():
         block = path.read_text().split(report.EXPLAIN_START + "\n", 1)[1].split(report.EXPLAIN_END, 1)[0]
         assert block == report.explain_example_block(whole=whole), path
     assert "$ gapsearch explain sst2-explain.keras" in block and "gorgeous" in block
-
 
 
 def test_the_architecture_page_lists_every_module_and_package_at_the_top_of_the_package():

@@ -133,3 +133,52 @@ def test_confusion_counts_come_from_the_validation_pass_of_the_kept_weights(pati
     expected = np.zeros((2, 2), dtype=int)
     np.add.at(expected, (y_validation.astype(int), predicted), 1)
     np.testing.assert_array_equal(result.confusion, expected)
+
+
+@pytest.mark.parametrize("length_buckets", [0, 2])
+def test_a_held_out_fold_is_scored_at_the_epoch_its_inner_split_chose(length_buckets):
+    """The inner split chooses the epochs (reports, early stopping, the best epoch); the fold only reports."""
+    from gapsearch.models.metrics import ConfusionCounts
+
+    x, y = tiny_data()
+    x_inner, y_inner = tiny_data(seed=1)
+    x_fold, y_fold = tiny_data(seed=2)
+    hp = Hyperparameters(embedding_dim=4, filters=4, sequence_length=12, max_tokens=50, learning_rate=0.05)
+    counts = ConfusionCounts(2)
+    model = build_model(hp, vocabulary_size=50, n_classes=2, metrics=["accuracy"], extra_metrics=[counts])
+    reports: list[float] = []
+    result = train(
+        model,
+        x,
+        y,
+        x_inner,
+        y_inner,
+        metric="val_loss",
+        direction="minimize",
+        epochs=5,
+        batch_size=16,
+        patience=2,
+        report=lambda epoch, value: reports.append(value),
+        length_buckets=length_buckets,
+        confusion=counts,
+        held_out=(x_fold, y_fold),
+    )
+    assert set(result.history) == {
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "inner_val_loss",
+        "inner_val_accuracy",
+    }
+    assert reports == result.history["inner_val_loss"]  # the pruner sees the inner split only
+    inner = result.history["inner_val_loss"]
+    assert result.best_epoch == 1 + inner.index(min(inner))
+    assert result.best_value == result.history["val_loss"][result.best_epoch - 1]
+    # The kept weights are the chosen epoch's: scoring the fold again gives the reported values.
+    again = model.evaluate(x_fold, y_fold, verbose=0, return_dict=True)
+    assert again["loss"] == pytest.approx(result.best_value, rel=1e-4)
+    assert again["accuracy"] == pytest.approx(result.history["val_accuracy"][result.best_epoch - 1], abs=1e-6)
+    # The confusion counts are the fold's, at the kept epoch.
+    assert result.confusion is not None and result.confusion.sum() == len(y_fold)
+    assert np.trace(result.confusion) / len(y_fold) == pytest.approx(again["accuracy"], abs=1e-6)

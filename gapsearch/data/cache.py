@@ -186,6 +186,8 @@ class StudyData:
             vocabulary=Vocabulary(tuple(meta["vocabulary"])),
             oov_rate=meta["oov_rate"],
             truncation_rate=meta["truncation_rate"],
+            x_held_out=arrays.get("x_held_out"),
+            y_held_out=arrays.get("y_held_out"),
         )
         self._runs[key] = result
         if len(self._runs) > _IN_MEMORY:
@@ -200,6 +202,8 @@ class StudyData:
             "x_validation": vectorized.x_validation,
             "y_validation": vectorized.y_validation,
         }
+        if vectorized.x_held_out is not None and vectorized.y_held_out is not None:
+            arrays |= {"x_held_out": vectorized.x_held_out, "y_held_out": vectorized.y_held_out}
         meta = {
             "vocabulary": list(vectorized.vocabulary.tokens),
             "oov_rate": vectorized.oov_rate,

@@ -9,6 +9,7 @@ The test split is read only when asked for (``gapsearch evaluate``, ``gapsearch 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,10 @@ class VectorizedSplits:
     :class:`~gapsearch.data.labels.LabelEncoding` makes them. The arrays may be read-only memory
     maps shared by every trial and process: do not modify them.
 
+    With an inner validation split (``data.inner_validation_split``, folds only), ``x_validation`` is
+    that split of the fold's training rows, which chooses the epochs, and ``x_held_out`` the fold
+    itself, which the run reports at the chosen epoch; without one ``x_held_out`` is None.
+
     Attributes:
         vocabulary: Built from this run's training rows only.
         oov_rate: Share of the training rows' tokens outside the vocabulary (cut by ``max_tokens``).
@@ -76,6 +81,8 @@ class VectorizedSplits:
     vocabulary: Vocabulary
     oov_rate: float
     truncation_rate: float
+    x_held_out: np.ndarray | None = None
+    y_held_out: np.ndarray | None = None
 
     @property
     def vocabulary_size(self) -> int:
@@ -87,7 +94,9 @@ class VectorizedSplits:
 class TextSplits:
     """The texts of a study, split for the search, with the task and the text settings that apply.
 
-    With folds, ``validation`` is None and ``folds[i]`` is the fold of ``train``'s example ``i``.
+    With folds, ``validation`` is None and ``folds[i]`` is the fold of ``train``'s example ``i``;
+    with ``inner_validation_split`` as well, each fold's training rows give up that share (stratified,
+    seeded from ``seed`` and the fold) as the run's validation rows, and the fold is held out.
     ``class_names`` are the train split's labels, sorted (numerically when all look like numbers);
     a label's class id is its index there. ``dropped`` counts the examples left out per split
     because the study set ``drop_empty``.
@@ -100,6 +109,8 @@ class TextSplits:
     settings: TextSettings
     folds: tuple[int, ...] | None = None
     dropped: tuple[tuple[str, int], ...] = ()
+    inner_validation_split: float | None = None
+    seed: int = 0
     _memo: OrderedDict[tuple, VectorizedSplits] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
     )
@@ -189,21 +200,36 @@ class TextSplits:
                 sequence_length,
             )
         else:
-            fold = int(run.removeprefix("fold_")) - 1
-            held = np.asarray(self.folds) == fold
-            tokens = self.train_tokens
-            result = self._vectorize_rows(
-                [tokens[i] for i in np.flatnonzero(~held)],
-                self.y_train[~held],
-                [tokens[i] for i in np.flatnonzero(held)],
-                self.y_train[held],
-                max_tokens,
-                sequence_length,
-            )
+            result = self._vectorize_fold(int(run.removeprefix("fold_")) - 1, max_tokens, sequence_length)
         self._memo[key] = result
         if len(self._memo) > VECTORIZED_CACHE_SIZE:
             self._memo.popitem(last=False)
         return result
+
+    def _vectorize_fold(self, fold: int, max_tokens: int, sequence_length: int) -> VectorizedSplits:
+        """Fold ``fold``'s arrays: trained on the other folds (less the inner split), validated on the
+        fold, or on the inner split with the fold held out."""
+        held = np.asarray(self.folds) == fold
+        tokens = self.train_tokens
+        rest, fold_rows = np.flatnonzero(~held), np.flatnonzero(held)
+        if self.inner_validation_split is None:
+            train_rows, validation_rows = rest, fold_rows
+        else:
+            keys = self.encoding.stratification_keys(self.y_train[rest])
+            kept, inner = stratified_split(keys, self.inner_validation_split, self.seed + 7919 * (fold + 1))
+            train_rows, validation_rows = rest[kept], rest[inner]
+        result = self._vectorize_rows(
+            [tokens[i] for i in train_rows],
+            self.y_train[train_rows],
+            [tokens[i] for i in validation_rows],
+            self.y_train[validation_rows],
+            max_tokens,
+            sequence_length,
+        )
+        if self.inner_validation_split is None:
+            return result
+        x_fold = vectorize([tokens[i] for i in fold_rows], result.vocabulary, sequence_length, self.settings.truncation)
+        return dataclasses.replace(result, x_held_out=x_fold, y_held_out=self.y_train[fold_rows])
 
     def vectorize_final(self, max_tokens: int, sequence_length: int, *, include_validation: bool) -> VectorizedSplits:
         """Train (and validation, if asked) against the test split, for ``gapsearch evaluate``.
@@ -295,7 +321,8 @@ def load_splits(spec: DataSpec, base_dir: Path, seed: int, *, with_test: bool = 
         for name, examples in (("train", raw.train), ("validation", raw.validation), ("test", raw.test))
         if examples is not None and examples.dropped
     )
-    return TextSplits(train, validation, test, encoding, text_settings(spec), folds, dropped)
+    inner = spec.inner_validation_split if folds is not None else None
+    return TextSplits(train, validation, test, encoding, text_settings(spec), folds, dropped, inner, seed)
 
 
 def _check_fold_sizes(train: Examples, keys: list[str], folds: int, encoding: LabelEncoding) -> None:

@@ -33,6 +33,8 @@ def data_line(study, data: StudyData) -> str:  # noqa: ANN001 - a StudySpec
     info = data.info
     sizes = " / ".join(f"{count} {split}" for split, count in info.counts.items())
     runs = f"{len(info.run_names)} folds" if len(info.run_names) > 1 else "one validation split"
+    if len(info.run_names) > 1 and study.data.inner_validation_split is not None:
+        runs += f", each choosing its epochs on {study.data.inner_validation_split:g} of its training rows"
     line = f"data: {info.encoding.describe()}; {sizes}; {runs}"
     dropped = ", ".join(f"{count} in {split}" for split, count in info.dropped.items())
     if dropped:
@@ -89,6 +91,11 @@ def data_report(study) -> str:  # noqa: ANN001 - a StudySpec
             lines.append(f"  {split:<10}{cells}  {len(texts):>8}")
     if full.folds is not None:
         lines.append(f"folds      {full.n_folds} (stratified, seed {study.seed}); the test split is never among them")
+        if full.inner_validation_split is not None:
+            lines.append(
+                f"inner      {full.inner_validation_split:g} of each fold's training rows choose its epochs; "
+                "the fold is scored at the chosen epoch"
+            )
     for split, count in full.dropped:
         lines.append(f"dropped    {count} empty text{'s' if count != 1 else ''} in {split} (drop_empty: true)")
     lengths = info.training_lengths
@@ -111,8 +118,10 @@ def data_report(study) -> str:  # noqa: ANN001 - a StudySpec
                 + (f" (mean of {len(runs)} folds)" if len(runs) > 1 else "")
             )
     if study.model.embedding is not None:
-        lines.append(f"vectors    {study.model.embedding.vectors}: " + data.vectors_coverage(
-            study.base_dir / study.model.embedding.vectors))
+        lines.append(
+            f"vectors    {study.model.embedding.vectors}: "
+            + data.vectors_coverage(study.base_dir / study.model.embedding.vectors)
+        )
     built = len(data.built)
     lines.append(f"cache      {data.root} ({built} entr{'y' if built == 1 else 'ies'} built, the rest read)")
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from gapsearch.spec.metrics import SINGLE_LABEL_TASKS
 
 if TYPE_CHECKING:
     import keras
+    import numpy as np
 
     from gapsearch.data.dataset import VectorizedSplits
     from gapsearch.data.vectors import LookedUpVectors
@@ -87,7 +88,15 @@ def fit_run(
         checkpoint=checkpoint,
         resumed=resumed,
         checkpoint_extra=checkpoint_extra,
+        held_out=_held_out(run.data),
     )
+
+
+def _held_out(data: VectorizedSplits) -> tuple[np.ndarray, np.ndarray] | None:
+    """The fold a run reports when an inner split of its training rows chooses its epochs, else None."""
+    if data.x_held_out is None or data.y_held_out is None:
+        return None
+    return data.x_held_out, data.y_held_out
 
 
 def build_run_model(hp: Hyperparameters, run: TrainingRun, **settings) -> keras.Model:

@@ -64,6 +64,14 @@ class SourceSettings(TextSettings):
         le=100,
         description="k-fold cross-validation on train (stratified, seeded): a trial's value is the mean over folds.",
     )
+    inner_validation_split: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="With folds: share of each fold's training rows held out (stratified, seeded) to choose its "
+        "epochs (early stopping and the pruner follow it); the fold is then scored at the chosen epoch, so it "
+        "chooses nothing.",
+    )
     drop_empty: bool = Field(
         False, description="Drop examples whose text is empty (counted and printed) instead of stopping."
     )
@@ -83,6 +91,11 @@ class SourceSettings(TextSettings):
     def _check_split_settings(self) -> SourceSettings:
         if self.folds is not None and getattr(self, "validation", None) is not None:
             raise ValueError("folds and a validation file exclude each other; drop one of them")
+        if self.inner_validation_split is not None and self.folds is None:
+            raise ValueError(
+                f"inner_validation_split: {self.inner_validation_split} needs folds (it splits each fold's "
+                "training rows); set data.folds or drop it"
+            )
         if self.label_separator == "":
             raise ValueError("label_separator must not be empty; leave it out or give a character such as '|'")
         return self

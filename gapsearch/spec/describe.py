@@ -45,6 +45,8 @@ def describe_data(spec: StudySpec) -> str:
     if hasattr(data, "encoding"):
         text += f" encoding={data.encoding}"
     held_out = f"{data.folds}-fold cross-validation" if data.folds else None
+    if held_out and data.inner_validation_split is not None:
+        held_out += f", each fold's epochs chosen on {data.inner_validation_split:g} of its training rows"
     if held_out is None and getattr(data, "validation", None) is None:
         held_out = f"validation_split {data.validation_split:g}"
     return text + (f"; {held_out}" if held_out else "")

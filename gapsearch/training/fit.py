@@ -102,6 +102,44 @@ class _ValidationCounts(keras.callbacks.Callback):
         self.per_epoch.append(np.array(keras.ops.convert_to_numpy(self.metric.counts), dtype=int))
 
 
+#: The logs' prefix of the held-out fold's metrics while ``fit`` runs; ``train`` renames them afterwards.
+_HELD_OUT = "held_out_"
+#: With a held-out fold, the history's prefix of the inner validation split's metrics (``inner_val_accuracy``).
+INNER = "inner_"
+
+
+class _HeldOutScores(keras.callbacks.Callback):
+    """Scores the held-out fold at each epoch's end, into the logs as ``held_out_val_<metric>``.
+
+    It runs before the other callbacks: a confusion metric's counts are then the held-out fold's.
+    """
+
+    def __init__(self, data: Any, batch_size: int | None) -> None:
+        super().__init__()
+        self.data = data
+        self.batch_size = batch_size
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is None:
+            return
+        x, y = self.data if isinstance(self.data, tuple) else (self.data, None)
+        scores = self.model.evaluate(x, y, batch_size=self.batch_size, verbose=0, return_dict=True)
+        logs.update({f"{_HELD_OUT}val_{name}": float(value) for name, value in scores.items()})
+
+
+def _rename_held_out(logs: dict[str, list[float]]) -> dict[str, list[float]]:
+    """``val_*`` (the inner split) become ``inner_val_*``, and ``held_out_val_*`` (the fold) ``val_*``."""
+    renamed = {}
+    for key, values in logs.items():
+        if key.startswith(_HELD_OUT):
+            renamed[key.removeprefix(_HELD_OUT)] = values
+        elif key.startswith("val_"):
+            renamed[INNER + key] = values
+        else:
+            renamed[key] = values
+    return renamed
+
+
 class _ResumedEarlyStopping(keras.callbacks.EarlyStopping):
     """Keras' early stopping, starting from a checkpoint's counters instead of from scratch."""
 
@@ -171,6 +209,7 @@ def train(
     checkpoint: TrialCheckpoint | None = None,
     resumed: SavedTraining | None = None,
     checkpoint_extra: Callable[[], dict[str, Any]] = dict,
+    held_out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> TrainingResult:
     """Fit ``model``; return the best epoch's validation ``metric``, not the last one's.
 
@@ -182,9 +221,22 @@ def train(
     ``confusion``, a metric compiled into ``model``, gives the result's validation confusion counts,
     taken from the validation passes ``fit`` runs anyway (no pass of their own); it stays out of the
     history.
+
+    With ``held_out`` (a cross-validation fold whose ``x_validation`` is the inner split of its training
+    rows), the validation rows choose the epochs (early stopping, ``report``, the best epoch) and the
+    held-out rows are scored at each epoch's end: the result's ``val_*`` history and ``best_value`` are
+    theirs, at the epoch the validation rows chose, whose own history becomes ``inner_val_*``.
     """
     mode = "max" if direction == "maximize" else "min"
-    callbacks: list[keras.callbacks.Callback] = [_EpochReporter(metric, report)]
+    first_epoch = resumed.epoch if resumed is not None else 0
+    train_data, validation_data, held_out_data = _batches(
+        x_train, y_train, x_validation, y_validation, length_buckets, batch_size, seed, first_epoch, held_out
+    )
+    callbacks: list[keras.callbacks.Callback] = []
+    if held_out_data is not None:  # first: the confusion counts read after it are the held-out fold's
+        arrays_batch = validation_batch_size(batch_size) if length_buckets == 0 else None
+        callbacks.append(_HeldOutScores(held_out_data, arrays_batch))
+    callbacks.append(_EpochReporter(metric, report))
     counts = _ValidationCounts(confusion) if confusion is not None else None
     if counts is not None:
         counts.per_epoch = list(resumed.counts) if resumed is not None else []
@@ -197,17 +249,10 @@ def train(
         callbacks.append(early_stopping)
     started = time.perf_counter()
     _build_optimizer(model)
-    first_epoch = 0
     if resumed is not None:
         resumed.restore(model)
-        first_epoch = resumed.epoch
     if checkpoint is not None:
         callbacks.append(_Checkpointing(checkpoint, resumed, early_stopping, counts, checkpoint_extra, started))
-    # Bucketed or not, the batches shuffle themselves from the seed and the epoch number (shuffle=False:
-    # Keras would reorder them again), so that epoch k's order does not depend on earlier epochs having run here.
-    train_data, validation_data = _batches(
-        x_train, y_train, x_validation, y_validation, length_buckets, batch_size, seed, first_epoch
-    )
     arrays = {"validation_batch_size": validation_batch_size(batch_size)} if length_buckets == 0 else {}
     history = model.fit(
         train_data,
@@ -225,14 +270,18 @@ def train(
     logs = {
         key: [*before.get(key, []), *(float(v) for v in values)]
         for key, values in history.history.items()
-        if key not in hidden
+        if key not in hidden and key.removeprefix(_HELD_OUT) not in hidden
     }
-    values = np.asarray(logs[metric])
+    chosen_by = metric
+    if held_out is not None:
+        logs = _rename_held_out(logs)
+        chosen_by = INNER + metric
+    values = np.asarray(logs[chosen_by])
     best = int(np.argmax(values) if mode == "max" else np.argmin(values))
     # EarlyStopping ends training with the best epoch's weights; without it the model is the last epoch's.
     kept = best if patience > 0 else len(values) - 1
     return TrainingResult(
-        best_value=float(values[best]),
+        best_value=float(logs[metric][best]),
         best_epoch=best + 1,
         epochs_run=len(values),
         train_seconds=seconds,
@@ -267,17 +316,30 @@ def for_keras(batches: LengthBucketedBatches):
 
 
 def _batches(
-    x_train, y_train, x_validation, y_validation, n_buckets: int, batch_size: int, seed: int, first_epoch: int
+    x_train,
+    y_train,
+    x_validation,
+    y_validation,
+    n_buckets: int,
+    batch_size: int,
+    seed: int,
+    first_epoch: int,
+    held_out: tuple[np.ndarray, np.ndarray] | None = None,
 ):
-    """Train and validation batches, as ``tf.data`` (prefetching) under TensorFlow, from ``first_epoch``'s draw on.
+    """Train, validation and held-out batches, as ``tf.data`` (prefetching) under TensorFlow, from
+    ``first_epoch``'s draw on (held-out: None without ``held_out``).
 
     With ``n_buckets`` > 0 length-bucketed; else one bucket of the full width (plain shuffled batches).
+    Bucketed or not, the training batches shuffle themselves from the seed and the epoch number (``fit``
+    gets shuffle=False: Keras would reorder them again), so that epoch k's order does not depend on
+    earlier epochs having run here.
     """
     from gapsearch.training.batching import LengthBucketedBatches, bucket_lengths, text_lengths
 
+    scored = [(x_validation, y_validation), *([held_out] if held_out is not None else [])]
     if n_buckets > 0:
-        train_lengths, validation_lengths = text_lengths(x_train), text_lengths(x_validation)
-        longest = int(max(train_lengths.max(initial=0), validation_lengths.max(initial=0)))
+        train_lengths = text_lengths(x_train)
+        longest = max(int(text_lengths(x).max(initial=0)) for x, _ in [(x_train, None), *scored])
         lengths = bucket_lengths(train_lengths, n_buckets, x_train.shape[1], longest=longest)
     else:
         lengths = (x_train.shape[1],)
@@ -285,8 +347,11 @@ def _batches(
         x_train, y_train, batch_size=batch_size, lengths=lengths, shuffle=True, seed=seed, first_epoch=first_epoch
     )
     if n_buckets == 0:  # plain arrays validate as fit always did
-        return for_keras(train_batches), (x_validation, y_validation)
-    validation_batches = LengthBucketedBatches(
-        x_validation, y_validation, batch_size=validation_batch_size(batch_size), lengths=lengths, shuffle=False
+        return for_keras(train_batches), (x_validation, y_validation), held_out
+    validation_batches, *held_out_batches = (
+        for_keras(
+            LengthBucketedBatches(x, y, batch_size=validation_batch_size(batch_size), lengths=lengths, shuffle=False)
+        )
+        for x, y in scored
     )
-    return for_keras(train_batches), for_keras(validation_batches)
+    return for_keras(train_batches), validation_batches, (held_out_batches[0] if held_out_batches else None)

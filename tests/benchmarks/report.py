@@ -50,6 +50,41 @@ def explain_example_block(*, whole: bool) -> str:
     return f"```console\n{body}\n```\n"
 
 
+ACCURACY_START, ACCURACY_END = "<!-- accuracy:start -->", "<!-- accuracy:end -->"
+#: The pages that show the accuracy table (results/accuracy.json, tests/benchmarks/accuracy.py).
+ACCURACY_PAGES = (README, ROOT / "docs" / "pages" / "data.md")
+
+
+def accuracy_block() -> str:
+    """The shipped studies' accuracy against Kim's CNN-rand, as the last accuracy benchmark measured it."""
+    result = _load("accuracy")
+    if not result:
+        raise SystemExit("results/accuracy.json is missing: python -m tests.benchmarks.accuracy")
+    lines = [
+        "| set | study, searched parameters pinned to | measured | accuracy | 95% interval | reference | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in result["rows"]:
+        pinned = ", ".join(f"{key} {value}" for key, value in row["pinned"].items())
+        interval = f"{row['ci95'][0]:.1f} to {row['ci95'][1]:.1f}" if "ci95" in row else "one run"
+        verdict = "at or above" if row["meets_reference"] else "**below**"
+        lines.append(
+            f"| {row['dataset']} | `{row['study']}`, {pinned} | {row['measure']} | {row['accuracy']:.1f}% "
+            f"| {interval} | {row['reference']:.1f}% ({row['reference_name']}): {verdict} | {row['seconds']:.0f} |"
+        )
+    m = result["machine"]
+    loads = "; ".join(
+        f"{row['dataset']} {row['load_before']} before, {row['load_after']} after" for row in result["rows"]
+    )
+    lines += [
+        "",
+        f"Measured by `python -m tests.benchmarks.accuracy` (part of `make bench`) on {m['cpu']}, "
+        f"{m['cpu_count']} cores, Keras backend {m['keras_backend']}, finished {result['finished_at']}; "
+        f"load average (1, 5, 15 min): {loads}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _replace_block(path: Path, start: str, end: str, text: str) -> None:
     content = path.read_text()
     if start not in content or end not in content:
@@ -233,8 +268,7 @@ def _checkpoint_table() -> list[str]:
     if not result:
         return []
     parts = [
-        "**(e) Checkpoints of running trials** (`python -m tests.benchmarks.checkpoints`): "
-        f"{result['what']}.",
+        f"**(e) Checkpoints of running trials** (`python -m tests.benchmarks.checkpoints`): {result['what']}.",
         "",
         "| quickstart model | parameters | disk per checkpoint | writing one (median) | seconds per epoch "
         "without / with checkpoints (median) |",
@@ -354,6 +388,9 @@ def main() -> None:
     _replace_block(ROOT / "docs" / "pages" / "index.md", QUICKSTART_START, QUICKSTART_END, quickstart_block())
     _replace_block(README, EXPLAIN_START, EXPLAIN_END, explain_example_block(whole=False))
     _replace_block(EXPLAIN_PAGE, EXPLAIN_START, EXPLAIN_END, explain_example_block(whole=True))
+    if _load("accuracy"):
+        for path in ACCURACY_PAGES:
+            _replace_block(path, ACCURACY_START, ACCURACY_END, accuracy_block())
     mo_pruning = _load("mo_pruning")
     if mo_pruning:
         _plot_mo_pruning(mo_pruning)

@@ -128,6 +128,28 @@ def test_each_folds_vocabulary_comes_from_its_training_rows_only(tmp_path):
         assert len(run.x_validation) == (folds == index).sum()
 
 
+def test_an_inner_split_of_each_folds_training_rows_chooses_its_epochs(tmp_path):
+    """Train, inner split and fold partition the rows; the vocabulary knows neither held-out part; cached as built."""
+    spec = make_data(tmp_path, folds=2, inner_validation_split=0.25)
+    splits = load_splits(spec, tmp_path, seed=0)
+    folds = np.asarray(splits.folds)
+    number = {text.split()[-1]: i for i, text in enumerate(splits.train.texts)}
+    for index, name in enumerate(splits.run_names()):
+        built = StudyData(spec, tmp_path, 0).run(name, 100, 4)
+        run = StudyData(spec, tmp_path, 0).run(name, 100, 4)  # read back from the cache
+        assert run.x_held_out is not None and run.y_held_out is not None
+        np.testing.assert_array_equal(run.x_held_out, built.x_held_out)
+        fold_rows = set(np.flatnonzero(folds == index).tolist())
+        assert len(run.x_held_out) == len(fold_rows)
+        assert (len(run.x_train), len(run.x_validation)) == (8, 2)  # 10 rows outside the fold, a quarter held
+        vocabulary = set(run.vocabulary.tokens)
+        trained = {i for word, i in number.items() if word in vocabulary}
+        assert trained.isdisjoint(fold_rows) and len(trained) == 8
+        # Both classes on both sides of the inner split.
+        assert set(run.y_validation.tolist()) == {0, 1} and set(run.y_train.tolist()) == {0, 1}
+    assert StudyData(spec, tmp_path, 0).key != StudyData(make_data(tmp_path, folds=2), tmp_path, 0).key
+
+
 def test_the_test_split_never_reaches_the_search(tmp_path):
     spec = make_data(tmp_path)
     data = StudyData(spec, tmp_path, 0)

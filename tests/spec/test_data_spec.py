@@ -52,3 +52,14 @@ def test_sequence_length_auto_and_numbers(tmp_path):
     assert load_study(path).model.sequence_length == "auto"
     path.write_text(HEAD + "data: {format: synthetic}\nsearch_space: {sequence_length: [auto, 50, 100]}\n")
     assert load_study(path).search_space["sequence_length"].choices == ("auto", 50, 100)
+
+
+def test_an_inner_validation_split_needs_folds(tmp_path):
+    (tmp_path / "t.csv").write_text("text,label\na,1\n")
+    assert errors_of(tmp_path, "{train: t.csv, inner_validation_split: 0.1}") == (
+        f"{tmp_path / 's.yaml'}: data: inner_validation_split: 0.1 needs folds (it splits each fold's training "
+        "rows); set data.folds or drop it",
+    )
+    assert errors_of(tmp_path, "{train: t.csv, folds: 5, inner_validation_split: 1.5}") == (
+        f"{tmp_path / 's.yaml'}: data.inner_validation_split: must be < 1.0, but got 1.5",
+    )

@@ -1,0 +1,137 @@
+"""Accuracy of the shipped study files against the published references (Kim 2014, CNN-rand).
+
+Each dataset's study file is run as a user runs it, with its searched parameters pinned to one
+configuration (so that no search chooses among the figures reported here) and the study's own
+seed: MR by its 10-fold cross-validation (each fold scored at the epoch its inner validation split
+chose), the others by ``gapsearch run`` on train and validation, then ``gapsearch evaluate`` on the
+test split, which chooses nothing. Writes ``results/accuracy.json``; ``python -m
+tests.benchmarks.report`` renders its table into docs/pages/benchmarks.md.
+
+    python -m tests.benchmarks.accuracy [--only mr,sst2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from tests.benchmarks._common import DATASETS, ROOT, cli_env, load_average, write_results
+
+#: dataset: (study file, the pinned values of its searched parameters, Kim's CNN-rand accuracy or the target)
+CASES: dict[str, tuple[str, dict, float]] = {
+    "mr": ("mr.yaml", {"embedding_dim": 128, "pooling": "max"}, 76.1),
+    "sst2": ("sst2.yaml", {"embedding_dim": 128, "pooling": "max"}, 82.7),
+    "sst5": ("sst5.yaml", {"embedding_dim": 128, "pooling": "max"}, 45.0),
+    "imdb": ("imdb.yaml", {"embedding_dim": 64, "pooling": "max"}, 88.0),
+}
+REFERENCE = {"mr": "Kim 2014 CNN-rand", "sst2": "Kim 2014 CNN-rand", "sst5": "Kim 2014 CNN-rand", "imdb": "target"}
+
+
+def pinned_study(name: str, folder: Path) -> Path:
+    """The study file with its data paths made absolute, one trial, and the searched parameters pinned."""
+    study, pinned, _ = CASES[name]
+    spec = yaml.safe_load((ROOT / "studies" / study).read_text().replace("../../shared/datasets", str(DATASETS)))
+    spec["n_trials"] = 1
+    spec.pop("search_space", None)
+    spec.pop("sampler", None)
+    spec["model"] = {**spec.get("model", {}), **pinned}
+    path = folder / study
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def _gapsearch(*args: str, cwd: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "gapsearch", *args], cwd=cwd, env=cli_env(), capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"gapsearch {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def measure(name: str) -> dict:
+    import optuna
+
+    from gapsearch.stats import summarize
+
+    _, pinned, reference = CASES[name]
+    with tempfile.TemporaryDirectory(prefix=f"gapsearch-accuracy-{name}-") as folder:
+        path = pinned_study(name, Path(folder))
+        spec = yaml.safe_load(path.read_text())
+        started = time.perf_counter()
+        load_before = load_average()
+        _gapsearch("run", path.name, "--no-progress", cwd=Path(folder))
+        folds = bool(spec["data"].get("folds"))
+        if not folds:
+            _gapsearch("evaluate", path.name, cwd=Path(folder))
+        seconds = time.perf_counter() - started
+        study = optuna.load_study(study_name=spec["name"], storage=f"sqlite:///{folder}/gapsearch.db")
+        trial = study.best_trial
+        row: dict = {
+            "dataset": name,
+            "study": f"studies/{CASES[name][0]}",
+            "pinned": pinned,
+            "reference": reference,
+            "reference_name": REFERENCE[name],
+            "seconds": round(seconds, 1),
+            "load_before": load_before,
+            "load_after": load_average(),
+        }
+        if folds:
+            values = list(trial.user_attrs["run_values"].values())
+            summary = summarize(values)
+            row |= {
+                "measure": f"{len(values)}-fold cross-validated accuracy (epochs chosen on each fold's inner split)",
+                "accuracy": round(100 * summary.mean, 2),
+                "ci95": [round(100 * summary.low, 2), round(100 * summary.high, 2)],
+                "fold_values": [round(v, 4) for v in values],
+                "best_epochs": trial.user_attrs.get("run_best_epochs"),
+            }
+        else:
+            test = study.user_attrs["test_metrics"]
+            test = test.get(str(trial.number), test) if isinstance(test, dict) else test
+            row |= {
+                "measure": "test accuracy (gapsearch evaluate; epochs chosen on validation)",
+                "accuracy": round(100 * float(_accuracy(test)), 2),
+                "validation_accuracy": round(100 * float(trial.value), 2),
+                "test_metrics": test,
+            }
+        row["meets_reference"] = row["accuracy"] >= reference
+        print(f"{name}: {row['accuracy']:.2f} (reference {reference}) in {seconds:.0f}s", flush=True)
+        return row
+
+
+def _accuracy(test: dict) -> float:
+    for key in ("accuracy", "test_accuracy"):
+        if key in test:
+            return float(test[key])
+    for value in test.values():
+        if isinstance(value, dict):
+            return _accuracy(value)
+    raise KeyError(f"no accuracy in {test}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default=",".join(CASES), help="comma-separated datasets (default: all)")
+    names = [n for n in parser.parse_args().only.split(",") if n]
+    previous = {}
+    out = ROOT / "tests" / "benchmarks" / "results" / "accuracy.json"
+    if out.exists():
+        import json
+
+        previous = {row["dataset"]: row for row in json.loads(out.read_text()).get("rows", [])}
+    for name in names:
+        previous[name] = measure(name)
+    rows = [previous[n] for n in CASES if n in previous]
+    write_results("accuracy", {"rows": rows})
+
+
+if __name__ == "__main__":
+    main()
