@@ -50,6 +50,17 @@ def test_every_value_trains_with_the_same_new_seeds(compared):
         assert attention["defaults_used"] == {"attention_units": 64}
 
 
+def test_each_run_keeps_its_seconds_per_epoch_and_its_train_validation_gap(compared):
+    folder, _, _ = compared
+    _, record = stored(folder)
+    for result in record["results"]:
+        assert len(result["seconds_per_epoch"]) == len(result["gaps"]) == 2
+        assert all(seconds > 0 for seconds in result["seconds_per_epoch"])
+        assert all(-1.0 <= gap <= 1.0 for gap in result["gaps"])  # accuracy minus val_accuracy
+        assert result["mean_seconds_per_epoch"] == pytest.approx(statistics.fmean(result["seconds_per_epoch"]))
+        assert result["mean_gap"] == pytest.approx(statistics.fmean(result["gaps"]))
+
+
 def test_means_intervals_and_paired_tests_match_scipy(compared):
     folder, _, _ = compared
     _, record = stored(folder)
@@ -82,6 +93,9 @@ def test_the_report_shows_each_value_with_its_interval_and_the_progress(compared
     for row, result in zip(rows, record["results"], strict=True):
         assert row.split()[:2] == [result["value"], f"{result['mean']:.4f}"]
     assert rows[0].split()[-1] == "best"
+    assert "s/epoch" in header and "train-val gap" in header
+    for row, result in zip(rows, record["results"], strict=True):
+        assert f"{result['mean_seconds_per_epoch']:.2f}" in row.split() and f"{result['mean_gap']:+.4f}" in row.split()
     assert lines[-1] == "stored in study tiny as user attribute 'compare:pooling'"
     assert sum(line.startswith("seed ") for line in lines) == 6  # one line per training run
     assert "compare pooling: 6/6 runs" in stderr and "left" in stderr

@@ -110,7 +110,7 @@ class TextSplits:
     folds: tuple[int, ...] | None = None
     dropped: tuple[tuple[str, int], ...] = ()
     inner_validation_split: float | None = None
-    seed: int = 0
+    seed: int = 0  # the study's, with an inner split (it draws the inner rows); 0 without
     _memo: OrderedDict[tuple, VectorizedSplits] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
     )
@@ -322,7 +322,9 @@ def load_splits(spec: DataSpec, base_dir: Path, seed: int, *, with_test: bool = 
         if examples is not None and examples.dropped
     )
     inner = spec.inner_validation_split if folds is not None else None
-    return TextSplits(train, validation, test, encoding, text_settings(spec), folds, dropped, inner, seed)
+    # The seed is kept only where it still draws something (the inner splits): splits alike are equal.
+    inner_seed = seed if inner is not None else 0
+    return TextSplits(train, validation, test, encoding, text_settings(spec), folds, dropped, inner, inner_seed)
 
 
 def _check_fold_sizes(train: Examples, keys: list[str], folds: int, encoding: LabelEncoding) -> None:

@@ -67,6 +67,8 @@ class RunRecord:
     seed: int
     metric_value: float
     seconds: float
+    seconds_per_epoch: float = 0.0
+    gap: float | None = None  # training minus validation value of the metric at the best epoch
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,17 @@ class ValueResult:
     costs: dict[str, float]
     difference: Summary | None = None  # of (this value - reference), paired by seed; None for the reference
     p_value: float | None = None
+    seconds_per_epoch: tuple[float, ...] = ()  # per run, in seed order
+    gaps: tuple[float | None, ...] = ()  # per run: training minus validation metric at the best epoch
+
+    @property
+    def mean_seconds_per_epoch(self) -> float | None:
+        return float(np.mean(self.seconds_per_epoch)) if self.seconds_per_epoch else None
+
+    @property
+    def mean_gap(self) -> float | None:
+        known = [gap for gap in self.gaps if gap is not None]
+        return float(np.mean(known)) if known and len(known) == len(self.gaps) else None
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,10 @@ class Comparison:
                     "defaults_used": self.plan.defaults_used.get(result.value, {}),
                     "difference": None if result.difference is None else result.difference.as_dict(),
                     "p_value": result.p_value,
+                    "seconds_per_epoch": list(result.seconds_per_epoch),
+                    "mean_seconds_per_epoch": result.mean_seconds_per_epoch,
+                    "gaps": list(result.gaps),
+                    "mean_gap": result.mean_gap,
                 }
                 for result in self.results
             ],
@@ -217,7 +234,7 @@ def run_comparison(
     info = data.info
     objective = Objective(spec, data)
     resolved = {value: objective.resolve(hp) for value, hp in plan.configurations.items()}
-    runs: dict[Any, list[float]] = {value: [] for value in plan.values}
+    records: dict[Any, list[RunRecord]] = {value: [] for value in plan.values}
     costs: dict[Any, dict[str, float]] = {}
     started = time.perf_counter()
     for seed_index, seed in enumerate(plan.seeds):
@@ -248,25 +265,44 @@ def run_comparison(
                 )
             except TrialFailed as failure:
                 raise GapsearchError(f"compare: {run.name} (seed {seed}) failed: {failure.message}") from None
-            runs[value].append(result.best_value)
-            on_run(RunRecord(value, seed_index, seed, result.best_value, time.perf_counter() - run_started))
-    return _compare(spec, plan, runs, costs, test, time.perf_counter() - started)
+            record = RunRecord(
+                value,
+                seed_index,
+                seed,
+                result.best_value,
+                time.perf_counter() - run_started,
+                seconds_per_epoch=result.seconds_per_epoch,
+                gap=result.generalization_gap(monitor.metric),
+            )
+            records[value].append(record)
+            on_run(record)
+    return _compare(spec, plan, records, costs, test, time.perf_counter() - started)
 
 
 def _compare(
     spec: StudySpec,
     plan: ComparisonPlan,
-    runs: dict[Any, list[float]],
+    records: dict[Any, list[RunRecord]],
     costs: dict[Any, dict[str, float]],
     test: PairedTest,
     seconds: float,
 ) -> Comparison:
     monitor = spec.monitored
+    runs = {value: [record.metric_value for record in value_records] for value, value_records in records.items()}
+
+    def timing(value: Any) -> dict[str, Any]:
+        return {
+            "seconds_per_epoch": tuple(record.seconds_per_epoch for record in records[value]),
+            "gaps": tuple(record.gap for record in records[value]),
+        }
+
     summaries = {value: summarize(values) for value, values in runs.items()}
     sign = 1.0 if monitor.direction == "maximize" else -1.0
     order = sorted(plan.values, key=lambda value: -sign * summaries[value].mean)
     reference = runs[order[0]]
-    results = [ValueResult(order[0], tuple(reference), summaries[order[0]], costs.get(order[0], {}))]
+    results = [
+        ValueResult(order[0], tuple(reference), summaries[order[0]], costs.get(order[0], {}), **timing(order[0]))
+    ]
     for value in order[1:]:
         differences = [a - b for a, b in zip(runs[value], reference, strict=True)]
         results.append(
@@ -277,6 +313,7 @@ def _compare(
                 costs.get(value, {}),
                 difference=summarize(differences),
                 p_value=paired_p_value(runs[value], reference, test),
+                **timing(value),
             )
         )
     return Comparison(

@@ -316,6 +316,8 @@ def comparison_report(comparison: Any) -> str:
                 "95% CI": _interval(summary.low, summary.high),
                 "std": f"{summary.std:.4f}" if summary.std is not None else "",
                 "params": result.costs.get("params", ""),
+                "s/epoch": "" if result.mean_seconds_per_epoch is None else f"{result.mean_seconds_per_epoch:.2f}",
+                "train-val gap": "" if result.mean_gap is None else f"{result.mean_gap:+.4f}",
                 f"vs {format_value(reference)}": "best" if difference is None else f"{difference.mean:+.4f}",
                 "95% CI of difference": "" if difference is None else _interval(difference.low, difference.high),
                 f"p ({test_name})": "" if difference is None else ("n/a" if p is None else f"{p:.3g}"),
@@ -323,6 +325,11 @@ def comparison_report(comparison: Any) -> str:
             }
         )
     lines.append(render_records(rows, "table"))
+    if any(result.mean_gap is not None for result in comparison.results):
+        lines.append(
+            f"train-val gap: the training {comparison.metric.removeprefix('val_')} (as Keras logs it: the epoch's "
+            f"running mean, dropout on) minus {comparison.metric}, at the best epoch; mean over seeds"
+        )
     lines.append(
         "per seed: "
         + "; ".join(f"{format_value(r.value)} " + " ".join(f"{v:.4f}" for v in r.runs) for r in comparison.results)

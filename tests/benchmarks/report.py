@@ -85,6 +85,96 @@ def accuracy_block() -> str:
     return "\n".join(lines) + "\n"
 
 
+POOLINGS_START, POOLINGS_END = "<!-- poolings:start -->", "<!-- poolings:end -->"
+SEED_ARTICLE_START, SEED_ARTICLE_END = "<!-- seed-article:start -->", "<!-- seed-article:end -->"
+
+
+def pooling_block() -> str:
+    """Every pooling on MR and SST-2 (results/poolings.json) and IMDB (benchmark (d), masked), with intervals."""
+    names = ("average", "max", "attention", "gem", "mixed", "flatten")
+    columns: list[tuple[str, dict[str, dict[str, Any]]]] = []
+    notes = []
+    poolings = _load("poolings")
+    for row in (poolings or {}).get("rows", []):
+        results = {r["value"]: {**r, "params": r["costs"].get("params")} for r in row["compare"]["results"]}
+        columns.append((row["dataset"].upper().replace("SST2", "SST-2"), results))
+        notes.append(
+            f"{row['dataset']}: `{row['study']}` with embedding_dim {row['pinned']['embedding_dim']}, "
+            f"{row['measure']}, {len(row['compare']['seeds'])} paired seeds (`gapsearch compare --param pooling`), "
+            f"{row['seconds']:.0f} s, load {row['load_before']} before, {row['load_after']} after"
+        )
+    masking = _load("masked_pooling")
+    if masking and "rows" in masking:
+        chosen = masking["attention_defaults"]["from"]
+        imdb = {
+            name: {**masking["rows"][name]["masked"], "params": masking["rows"][name]["params"]}
+            for name in names
+            if name in masking["rows"]
+        }
+        imdb["attention"] = {**masking["rows"][chosen]["masked"], "params": masking["rows"][chosen]["params"]}
+        columns.append(("IMDB", imdb))
+        notes.append(f"IMDB: benchmark (d), masked, attention with its defaults ({chosen}); {masking['what']}")
+    if not columns:
+        raise SystemExit("no pooling results: python -m tests.benchmarks.poolings and tests.benchmarks.masked_pooling")
+    lines = [
+        "| pooling | " + " | ".join(f"{name} accuracy [95% CI] | {name} parameters" for name, _ in columns) + " |",
+        "|---|" + "---|---|" * len(columns),
+    ]
+    for pooling in names:
+        cells = []
+        for _, results in columns:
+            result = results.get(pooling)
+            cells += [_mean_ci(result), f"{result['params']:,}"] if result else ["not run", ""]
+        lines.append(f"| {pooling} | " + " | ".join(cells) + " |")
+    machine = (poolings or masking)["machine"]
+    lines += ["", "Measured on " + f"{machine['cpu']}, {machine['cpu_count']} cores. " + "; ".join(notes) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def seed_article_block() -> str:
+    """The articles' claims and what `gapsearch compare` on studies/seed-article.yaml measured of them."""
+    result = _load("seed_article")
+    if not result:
+        raise SystemExit("results/seed_article.json is missing: python -m tests.benchmarks.seed_article")
+    dims = result["compare"]["embedding_dim"]["results"]
+    pools = result["compare"]["pooling"]["results"]
+    lines = [
+        f"`studies/seed-article.yaml` (SST-2, validation on its dev set), {result['seeds']} paired seeds, "
+        f"the other parameters from trial {result['base_trial']} (average pooling):",
+        "",
+        "| model | val_accuracy [95% CI] | parameters | seconds per epoch | train-val gap |",
+        "|---|---|---|---|---|",
+    ]
+    for label, rows in (("embedding_dim", dims), ("pooling", pools)):
+        for row in sorted(rows, key=lambda r: str(r["value"]).zfill(4)):
+            lines.append(
+                f"| {label} {row['value']} | {_mean_ci(row)} | {row['costs']['params']:,} "
+                f"| {row['mean_seconds_per_epoch']:.1f} | {row['mean_gap']:+.4f} |"
+            )
+    v = result["verdicts"]
+    gain = v["64_bottlenecks"]["difference_256_minus_64"]
+    over = v["512_costs_more_and_overfits"]
+    flat = v["average_matches_flatten_with_fewer_parameters"]
+    said = {True: "holds", False: "does not hold"}
+    lines += [
+        "",
+        f"- *64 dimensions are a bottleneck, 256 does better*: {said[v['64_bottlenecks']['holds']]}. 256 minus 64: "
+        f"{_mean_ci(gain, points=True)} points (paired, 95% CI).",
+        f"- *512 costs more and overfits*: {said[over['holds']]}. It has {over['params_ratio_512_to_256']:.2f}x the "
+        f"parameters of 256 and takes {over['seconds_per_epoch_ratio_512_to_256']:.2f}x the seconds per epoch; "
+        f"512 minus 256: {_mean_ci(over['difference_512_minus_256'], points=True)} points, its train-val gap "
+        f"{100 * over['gap_512_minus_256']:+.2f} points wider.",
+        f"- *Global average pooling matches flattening with far fewer parameters*: {said[flat['holds']]}. "
+        f"Flatten minus average: {_mean_ci(flat['difference_flatten_minus_average'], points=True)} points, with "
+        f"{flat['params_ratio_flatten_to_average']:.2f}x the parameters.",
+        "",
+        "Measured by `python -m tests.benchmarks.seed_article` (part of `make bench`): "
+        + "; ".join(f"`{c}`" for c in result["commands"])
+        + f". {_machine(result)}; {result['seconds']:.0f} s in all.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _replace_block(path: Path, start: str, end: str, text: str) -> None:
     content = path.read_text()
     if start not in content or end not in content:
@@ -107,6 +197,15 @@ def _machine(result: dict[str, Any]) -> str:
         f"Optuna {v['optuna']}, KerasTuner {v['keras-tuner']}; load average {result['load_average_before']} "
         f"before, {result['load_average_after']} after; finished {result['finished_at']}"
     )
+
+
+def _mean_ci(summary: dict[str, Any], *, points: bool = False) -> str:
+    """``0.8512 [0.8421, 0.8603]``, or in points (``+0.41 [-0.52, +1.34]``); without an interval, the mean alone."""
+    scale, form = (100.0, "{:+.2f}") if points else (1.0, "{:.4f}")
+    text = form.format(scale * summary["mean"])
+    if summary.get("ci_low") is not None:
+        text += f" [{form.format(scale * summary['ci_low'])}, {form.format(scale * summary['ci_high'])}]"
+    return text
 
 
 def _span(quartiles: list[float]) -> str:
@@ -226,20 +325,29 @@ def tables() -> str:
             )
         parts += ["", f"Machine: {_machine(commits)}.", ""]
     masking = _load("masked_pooling")
-    if masking:
+    if masking and "rows" in masking:
+        chosen = masking["attention_defaults"]
         parts += [
             "**(d) Masked against unmasked pooling** (`python -m tests.benchmarks.masked_pooling`): "
-            f"{masking['what']}.",
+            f"{masking['what']}. Means with 95% t-intervals over the seeds; the difference is paired by seed.",
             "",
-            "| pooling | masked | unmasked (`mask_padding: false`) | masked minus unmasked (points) |",
-            "|---|---|---|---|",
+            "| pooling | parameters | masked | unmasked (`mask_padding: false`) | masked minus unmasked (points) |",
+            "|---|---|---|---|---|",
         ]
-        for pooling, row in masking["pooling"].items():
+        for name, row in masking["rows"].items():
+            mark = " (the defaults)" if name == chosen["from"] else ""
             parts.append(
-                f"| {pooling} | {row['masked_val_accuracy']:.4f} | {row['unmasked_val_accuracy']:.4f} "
-                f"| {row['masked_minus_unmasked_points']:+.2f} |"
+                f"| {name}{mark} | {row['params']:,} | {_mean_ci(row['masked'])} | {_mean_ci(row['unmasked'])} "
+                f"| {_mean_ci(row['masked_minus_unmasked'], points=True)} |"
             )
-        parts += ["", f"Machine: {_machine(masking)}.", ""]
+        parts += [
+            "",
+            f"Attention's defaults are the masked variant with the highest mean: `attention_heads: "
+            f"{chosen['attention_heads']}`, `attention_null: {str(chosen['attention_null']).lower()}`.",
+            "",
+            f"Machine: {_machine(masking)}.",
+            "",
+        ]
     cache = _load("data_cache")
     if cache:
         parts += [
@@ -391,6 +499,10 @@ def main() -> None:
     if _load("accuracy"):
         for path in ACCURACY_PAGES:
             _replace_block(path, ACCURACY_START, ACCURACY_END, accuracy_block())
+    if _load("poolings") or _load("masked_pooling"):
+        _replace_block(README, POOLINGS_START, POOLINGS_END, pooling_block())
+    if _load("seed_article"):
+        _replace_block(README, SEED_ARTICLE_START, SEED_ARTICLE_END, seed_article_block())
     mo_pruning = _load("mo_pruning")
     if mo_pruning:
         _plot_mo_pruning(mo_pruning)

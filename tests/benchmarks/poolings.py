@@ -1,0 +1,77 @@
+"""Every global pooling on MR and SST-2, through ``gapsearch compare --param pooling`` on the shipped studies.
+
+Each study file (``studies/mr.yaml``, ``studies/sst2.yaml``) runs as shipped but with one trial,
+its embedding dimension pinned as in ``tests.benchmarks.accuracy`` and its search space reduced to
+``pooling`` over every pooling (average, max, attention, gem, mixed, flatten); then
+``gapsearch compare --param pooling`` trains each pooling with the same new seeds. On MR seed
+``i`` trains on fold ``i`` of the 10 (epochs chosen on that fold's inner split, the fold scored);
+on SST-2 on train, scored on its dev set. The test sets are not read. IMDB's row comes from
+benchmark (d) (``tests.benchmarks.masked_pooling``), whose masked figures use the same poolings.
+Writes ``results/poolings.json``.
+
+    python -m tests.benchmarks.poolings [--only mr,sst2] [--seeds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import optuna
+import yaml
+
+from tests.benchmarks._common import DATASETS, RESULTS, ROOT, load_average, write_results
+from tests.benchmarks.accuracy import CASES, _gapsearch
+
+POOLINGS = ("average", "max", "attention", "gem", "mixed", "flatten")
+
+
+def measure(name: str, seeds: int) -> dict:
+    study_file, pinned, _ = CASES[name]
+    spec = yaml.safe_load((ROOT / "studies" / study_file).read_text().replace("../../shared/datasets", str(DATASETS)))
+    spec["n_trials"] = 1
+    spec.pop("sampler", None)
+    spec["model"] = {**spec.get("model", {}), "embedding_dim": pinned["embedding_dim"]}
+    spec["search_space"] = {"pooling": list(POOLINGS)}
+    started, load_before = time.perf_counter(), load_average()
+    with tempfile.TemporaryDirectory(prefix=f"gapsearch-poolings-{name}-") as folder:
+        (Path(folder) / study_file).write_text(yaml.safe_dump(spec, sort_keys=False))
+        _gapsearch("run", study_file, "--no-progress", cwd=Path(folder))
+        printed = _gapsearch(
+            "compare", study_file, "--param", "pooling", "--seeds", str(seeds), "--no-progress", cwd=Path(folder)
+        )
+        print(printed, flush=True)
+        study = optuna.load_study(study_name=spec["name"], storage=f"sqlite:///{folder}/gapsearch.db")
+        compared = study.user_attrs["compare:pooling"]
+    return {
+        "dataset": name,
+        "study": f"studies/{study_file}",
+        "pinned": {"embedding_dim": pinned["embedding_dim"]},
+        "measure": "10-fold: seed i on fold i (inner split chooses the epochs)"
+        if spec["data"].get("folds")
+        else "validation accuracy (dev set)",
+        "compare": compared,
+        "printed": printed,
+        "seconds": round(time.perf_counter() - started, 1),
+        "load_before": load_before,
+        "load_after": load_average(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="mr,sst2")
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    out = RESULTS / "poolings.json"
+    previous = {row["dataset"]: row for row in json.loads(out.read_text())["rows"]} if out.exists() else {}
+    for name in [n for n in args.only.split(",") if n]:
+        previous[name] = measure(name, args.seeds)
+    write_results("poolings", {"seeds": args.seeds, "rows": [previous[n] for n in ("mr", "sst2") if n in previous]})
+
+
+if __name__ == "__main__":
+    main()
