@@ -61,11 +61,15 @@ def accuracy_block() -> str:
     if not result:
         raise SystemExit("results/accuracy.json is missing: python -m tests.benchmarks.accuracy")
     lines = [
-        "| set | study, searched parameters pinned to | measured | accuracy | 95% interval | reference | seconds |",
+        "| set | study, searched parameters pinned to (or searched) | measured | accuracy | 95% interval | reference | seconds |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
-        pinned = ", ".join(f"{key} {value}" for key, value in row["pinned"].items())
+        if row["pinned"]:
+            pinned = ", ".join(f"{key} {value}" for key, value in row["pinned"].items())
+        else:
+            best = ", ".join(f"{key} {value}" for key, value in row["best_params"].items())
+            pinned = f"searched as shipped, {row['trials']} trials; the best on validation: {best}"
         interval = f"{row['ci95'][0]:.1f} to {row['ci95'][1]:.1f}" if "ci95" in row else "one run"
         verdict = "at or above" if row["meets_reference"] else "**below**"
         lines.append(
@@ -334,7 +338,11 @@ def tables() -> str:
             "| pooling | parameters | masked | unmasked (`mask_padding: false`) | masked minus unmasked (points) |",
             "|---|---|---|---|---|",
         ]
-        for name, row in masking["rows"].items():
+        order = ("average", "max", "gem", "mixed", "flatten")
+        for name, row in sorted(
+            masking["rows"].items(),
+            key=lambda item: (item[0] not in order, order.index(item[0]) if item[0] in order else 0, item[0]),
+        ):
             mark = " (the defaults)" if name == chosen["from"] else ""
             parts.append(
                 f"| {name}{mark} | {row['params']:,} | {_mean_ci(row['masked'])} | {_mean_ci(row['unmasked'])} "

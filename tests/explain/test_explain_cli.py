@@ -109,7 +109,8 @@ def test_each_kept_model_has_its_channels_and_explained_validation_texts(cues, t
         assert f"({pooling} pooling, linear head)" in document["rule"]
         channels = document["channels"]
         assert channels["available"] and channels["texts"] == 200  # the whole validation split
-        assert [c["channel"] for c in channels["channels"]] == list(range(FILTERS))
+        heads = 4 if pooling == "attention" else 1  # attention's default heads, each a weighting of every map
+        assert [c["channel"] for c in channels["channels"]] == list(range(FILTERS * heads))
         for channel in channels["channels"]:
             assert (channel["pooling"], channel["window"]) == (pooling, [1, 1])
             assert channel["votes"]["class_0"] == -channel["votes"]["class_1"]  # one sigmoid unit
