@@ -32,8 +32,9 @@ CASES: dict[str, tuple[str, dict, float]] = {
     "sst5": ("sst5.yaml", {"embedding_dim": 128, "pooling": "max"}, 45.0),
     "sst5-search": ("sst5.yaml", {}, 45.0),
     "imdb": ("imdb.yaml", {"embedding_dim": 64, "pooling": "max"}, 88.0),
+    "imdb-search": ("imdb.yaml", {}, 88.0),
 }
-REFERENCE = {name: "target" if name == "imdb" else "Kim 2014 CNN-rand" for name in CASES}
+REFERENCE = {name: "target" if name.startswith("imdb") else "Kim 2014 CNN-rand" for name in CASES}
 
 
 def pinned_study(name: str, folder: Path) -> Path:

@@ -32,7 +32,17 @@ def quickstart_block() -> str:
     result = _load("quickstart_output")
     if not result:
         raise SystemExit("results/quickstart_output.json is missing: python -m tests.benchmarks.quickstart_output")
-    return f"```\n{result['output'].rstrip()}\n```\n"
+    return f"```\n{result['output'].rstrip()}\n```\n\n{_recorded(result)}\n"
+
+
+def _recorded(result: dict[str, Any]) -> str:
+    """The line under a recorded run: which command recorded it, on what machine, under what load, when."""
+    m = result["machine"]
+    return (
+        f"Recorded by `{result['command'].split('# or: ')[-1]}` on {m['cpu']}, {m['cpu_count']} cores, Keras backend "
+        f"{m['keras_backend']}; load average (1, 5, 15 min) {result['load_before']} before, {result['load_after']} "
+        f"after; finished {result['finished_at']}."
+    )
 
 
 EXPLAIN_PAGE = ROOT / "docs" / "pages" / "explain.md"
@@ -47,7 +57,7 @@ def explain_example_block(*, whole: bool) -> str:
         raise SystemExit("results/explain_example.json is missing: python -m tests.benchmarks.explain_example")
     steps = result["steps"] if whole else result["steps"][-1:]
     body = "\n".join(f"$ {step['command']}\n{step['output'].rstrip()}" for step in steps)
-    return f"```console\n{body}\n```\n"
+    return f"```console\n{body}\n```\n\n{_recorded(result)}\n"
 
 
 ACCURACY_START, ACCURACY_END = "<!-- accuracy:start -->", "<!-- accuracy:end -->"
@@ -61,7 +71,8 @@ def accuracy_block() -> str:
     if not result:
         raise SystemExit("results/accuracy.json is missing: python -m tests.benchmarks.accuracy")
     lines = [
-        "| set | study, searched parameters pinned to (or searched) | measured | accuracy | 95% interval | reference | seconds |",
+        "| set | study, searched parameters pinned to (or searched) | measured | accuracy | 95% interval "
+        "| reference | seconds |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
@@ -117,7 +128,11 @@ def pooling_block() -> str:
         }
         imdb["attention"] = {**masking["rows"][chosen]["masked"], "params": masking["rows"][chosen]["params"]}
         columns.append(("IMDB", imdb))
-        notes.append(f"IMDB: benchmark (d), masked, attention with its defaults ({chosen}); {masking['what']}")
+        notes.append(
+            f"IMDB: benchmark (d), masked, attention with its defaults ({chosen}); {masking['what']}; "
+            f"{masking['seconds']:.0f} s, load {masking['load_average_before']} before, "
+            f"{masking['load_average_after']} after"
+        )
     if not columns:
         raise SystemExit("no pooling results: python -m tests.benchmarks.poolings and tests.benchmarks.masked_pooling")
     lines = [
@@ -348,7 +363,20 @@ def tables() -> str:
                 f"| {name}{mark} | {row['params']:,} | {_mean_ci(row['masked'])} | {_mean_ci(row['unmasked'])} "
                 f"| {_mean_ci(row['masked_minus_unmasked'], points=True)} |"
             )
+        by_name = masking["rows"]
+        former = by_name.get("attention heads=1 null=false")
         parts += [
+            "",
+            "Masked attention with its defaults, minus unmasked attention with the same settings: "
+            f"{_mean_ci(by_name[chosen['from']]['masked_minus_unmasked'], points=True)} points (paired by seed)"
+            + (
+                f"; with the former defaults (one head, no null slot): "
+                f"{_mean_ci(former['masked_minus_unmasked'], points=True)} points"
+                if former
+                else ""
+            )
+            + ". An unmasked attention can put weight on padding, that is on nothing; `attention_null` gives a "
+            "masked one the same way out, and several heads let it weigh the text in several ways at once.",
             "",
             f"Attention's defaults are the masked variant with the highest mean: `attention_heads: "
             f"{chosen['attention_heads']}`, `attention_null: {str(chosen['attention_null']).lower()}`.",
