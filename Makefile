@@ -62,6 +62,8 @@ bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.quickstart_output
 	$(PYTHON) -m tests.benchmarks.explain_example
 	$(PYTHON) -m tests.benchmarks.accuracy
+	$(PYTHON) -m tests.benchmarks.poolings
+	$(PYTHON) -m tests.benchmarks.seed_article
 	$(PYTHON) -m tests.benchmarks.report
 
 clean:

@@ -135,6 +135,35 @@ def test_the_accuracy_tables_are_what_the_accuracy_benchmark_measured():
     assert "| mr | `studies/mr.yaml`" in block and "10-fold cross-validated accuracy" in block
 
 
+def test_the_pooling_and_article_sections_are_what_their_benchmarks_measured():
+    from tests.benchmarks import report
+
+    text = README.read_text()
+    for start, end, render, shows in (
+        (report.POOLINGS_START, report.POOLINGS_END, report.pooling_block, "| flatten |"),
+        (report.SEED_ARTICLE_START, report.SEED_ARTICLE_END, report.seed_article_block, "| embedding_dim 512 |"),
+    ):
+        block = text.split(start + "\n", 1)[1].split(end, 1)[0]
+        assert block == render()
+        assert shows in block
+
+
+def test_attention_poolings_defaults_are_the_variant_benchmark_d_measured_best():
+    import json
+
+    from gapsearch.spec.hyperparameters import Hyperparameters
+
+    measured = json.loads((ROOT / "tests" / "benchmarks" / "results" / "masked_pooling.json").read_text())
+    best = measured["attention_defaults"]
+    masked = {name: row["masked"]["mean"] for name, row in measured["rows"].items() if name.startswith("attention ")}
+    assert best["from"] == max(masked, key=masked.__getitem__) and len(masked) == 4
+    fields = Hyperparameters.model_fields
+    assert (fields["attention_heads"].default, fields["attention_null"].default) == (
+        best["attention_heads"],
+        best["attention_null"],
+    )
+
+
 def test_the_explain_example_is_what_the_recorded_run_printed():
     from tests.benchmarks import report
 

@@ -61,7 +61,9 @@ def verdicts(dims: dict[int, dict[str, Any]], pools: dict[str, dict[str, Any]]) 
             "seconds_per_epoch_ratio_512_to_256": dims[512]["mean_seconds_per_epoch"]
             / dims[256]["mean_seconds_per_epoch"],
             "gap_512_minus_256": dims[512]["mean_gap"] - dims[256]["mean_gap"],
-            "holds": over["ci_low"] <= 0 and dims[512]["mean_gap"] > dims[256]["mean_gap"],
+            "costs_more": dims[512]["costs"]["params"] > dims[256]["costs"]["params"]
+            and dims[512]["mean_seconds_per_epoch"] > dims[256]["mean_seconds_per_epoch"],
+            "overfits": over["ci_low"] <= 0 and dims[512]["mean_gap"] > dims[256]["mean_gap"],
         },
         "average_matches_flatten_with_fewer_parameters": {
             "claim": "global average pooling matches flattening's accuracy with far fewer parameters",
