@@ -24,7 +24,7 @@ def model_of(n_classes: int = 3, **values):
 
 
 def test_conv1d_attention_dense():
-    model = model_of(filters=6, conv_layers=2, pooling="attention", attention_units=4, dense_units=3)
+    model = model_of(filters=6, conv_layers=2, pooling="attention", attention_units=4, attention_heads=1, dense_units=3)
     conv = 2 * 3 * EMBED * 6 * STEPS + 2 * 3 * 6 * 6 * STEPS
     # scorer (tanh hidden layer and score) + exp, sum, divide + weighted sum, at every step
     attention = STEPS * (2 * 6 * 4 + 2 * 4 + 3 + 2 * 6)
@@ -83,7 +83,8 @@ def test_the_torch_backend_counts_the_same():
     require_module("torch")
     probe = (
         "import json; from tests.test_costs import model_of; from gapsearch.models.costs import flops_per_example\n"
-        "m = model_of(filters=6, conv_layers=2, pooling='attention', attention_units=4, dense_units=3)\n"
+        "m = model_of(filters=6, conv_layers=2, pooling='attention', attention_units=4, attention_heads=1,\n"
+        "             dense_units=3)\n"
         "print(json.dumps([flops_per_example(m), m.count_params()]))\n"
     )
     result = subprocess.run(
@@ -94,5 +95,5 @@ def test_the_torch_backend_counts_the_same():
         check=True,
         timeout=300,
     )
-    model = model_of(filters=6, conv_layers=2, pooling="attention", attention_units=4, dense_units=3)
+    model = model_of(filters=6, conv_layers=2, pooling="attention", attention_units=4, attention_heads=1, dense_units=3)
     assert json.loads(result.stdout.splitlines()[-1]) == [flops_per_example(model), model.count_params()]
