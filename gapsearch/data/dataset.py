@@ -91,12 +91,24 @@ class VectorizedSplits:
 
 
 @dataclass(frozen=True)
+class InnerSplit:
+    """The share of each fold's training rows held out to choose its epochs, and the study seed that draws them."""
+
+    share: float
+    seed: int
+
+    def split(self, keys: Sequence[str], fold: int) -> tuple[np.ndarray, np.ndarray]:
+        """Fold ``fold``'s kept and inner rows (positions in ``keys``), stratified, fixed by the seed and the fold."""
+        return stratified_split(keys, self.share, self.seed + 7919 * (fold + 1))
+
+
+@dataclass(frozen=True)
 class TextSplits:
     """The texts of a study, split for the search, with the task and the text settings that apply.
 
     With folds, ``validation`` is None and ``folds[i]`` is the fold of ``train``'s example ``i``;
-    with ``inner_validation_split`` as well, each fold's training rows give up that share (stratified,
-    seeded from ``seed`` and the fold) as the run's validation rows, and the fold is held out.
+    with ``inner`` as well, each fold's training rows give up its share (stratified, seeded from the
+    study seed and the fold) as the run's validation rows, and the fold is held out.
     ``class_names`` are the train split's labels, sorted (numerically when all look like numbers);
     a label's class id is its index there. ``dropped`` counts the examples left out per split
     because the study set ``drop_empty``.
@@ -109,8 +121,7 @@ class TextSplits:
     settings: TextSettings
     folds: tuple[int, ...] | None = None
     dropped: tuple[tuple[str, int], ...] = ()
-    inner_validation_split: float | None = None
-    seed: int = 0  # the study's, with an inner split (it draws the inner rows); 0 without
+    inner: InnerSplit | None = None
     _memo: OrderedDict[tuple, VectorizedSplits] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
     )
@@ -212,11 +223,10 @@ class TextSplits:
         held = np.asarray(self.folds) == fold
         tokens = self.train_tokens
         rest, fold_rows = np.flatnonzero(~held), np.flatnonzero(held)
-        if self.inner_validation_split is None:
+        if self.inner is None:
             train_rows, validation_rows = rest, fold_rows
         else:
-            keys = self.encoding.stratification_keys(self.y_train[rest])
-            kept, inner = stratified_split(keys, self.inner_validation_split, self.seed + 7919 * (fold + 1))
+            kept, inner = self.inner.split(self.encoding.stratification_keys(self.y_train[rest]), fold)
             train_rows, validation_rows = rest[kept], rest[inner]
         result = self._vectorize_rows(
             [tokens[i] for i in train_rows],
@@ -226,7 +236,7 @@ class TextSplits:
             max_tokens,
             sequence_length,
         )
-        if self.inner_validation_split is None:
+        if self.inner is None:
             return result
         x_fold = vectorize([tokens[i] for i in fold_rows], result.vocabulary, sequence_length, self.settings.truncation)
         return dataclasses.replace(result, x_held_out=x_fold, y_held_out=self.y_train[fold_rows])
@@ -321,10 +331,9 @@ def load_splits(spec: DataSpec, base_dir: Path, seed: int, *, with_test: bool = 
         for name, examples in (("train", raw.train), ("validation", raw.validation), ("test", raw.test))
         if examples is not None and examples.dropped
     )
-    inner = spec.inner_validation_split if folds is not None else None
-    # The seed is kept only where it still draws something (the inner splits): splits alike are equal.
-    inner_seed = seed if inner is not None else 0
-    return TextSplits(train, validation, test, encoding, text_settings(spec), folds, dropped, inner, inner_seed)
+    share = spec.inner_validation_split
+    inner = InnerSplit(share, seed) if folds is not None and share is not None else None
+    return TextSplits(train, validation, test, encoding, text_settings(spec), folds, dropped, inner)
 
 
 def _check_fold_sizes(train: Examples, keys: list[str], folds: int, encoding: LabelEncoding) -> None:

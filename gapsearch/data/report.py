@@ -91,9 +91,9 @@ def data_report(study) -> str:  # noqa: ANN001 - a StudySpec
             lines.append(f"  {split:<10}{cells}  {len(texts):>8}")
     if full.folds is not None:
         lines.append(f"folds      {full.n_folds} (stratified, seed {study.seed}); the test split is never among them")
-        if full.inner_validation_split is not None:
+        if full.inner is not None:
             lines.append(
-                f"inner      {full.inner_validation_split:g} of each fold's training rows choose its epochs; "
+                f"inner      {full.inner.share:g} of each fold's training rows choose its epochs; "
                 "the fold is scored at the chosen epoch"
             )
     for split, count in full.dropped:
