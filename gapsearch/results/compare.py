@@ -67,8 +67,8 @@ class RunRecord:
     seed: int
     metric_value: float
     seconds: float
-    seconds_per_epoch: float = 0.0
-    gap: float | None = None  # training minus validation value of the metric at the best epoch
+    seconds_per_epoch: float
+    gap: float | None  # training minus validation value of the metric at the best epoch; None if not logged
 
 
 @dataclass(frozen=True)
@@ -76,22 +76,24 @@ class ValueResult:
     """One value's runs (in seed order), their summary, and its paired test against the reference value."""
 
     value: Any
-    runs: tuple[float, ...]
+    records: tuple[RunRecord, ...]
     summary: Summary
     costs: dict[str, float]
     difference: Summary | None = None  # of (this value - reference), paired by seed; None for the reference
     p_value: float | None = None
-    seconds_per_epoch: tuple[float, ...] = ()  # per run, in seed order
-    gaps: tuple[float | None, ...] = ()  # per run: training minus validation metric at the best epoch
 
     @property
-    def mean_seconds_per_epoch(self) -> float | None:
-        return float(np.mean(self.seconds_per_epoch)) if self.seconds_per_epoch else None
+    def runs(self) -> tuple[float, ...]:
+        return tuple(record.metric_value for record in self.records)
+
+    @property
+    def mean_seconds_per_epoch(self) -> float:
+        return float(np.mean([record.seconds_per_epoch for record in self.records]))
 
     @property
     def mean_gap(self) -> float | None:
-        known = [gap for gap in self.gaps if gap is not None]
-        return float(np.mean(known)) if known and len(known) == len(self.gaps) else None
+        gaps = [record.gap for record in self.records if record.gap is not None]
+        return float(np.mean(gaps)) if len(gaps) == len(self.records) else None
 
 
 @dataclass(frozen=True)
@@ -137,9 +139,9 @@ class Comparison:
                     "defaults_used": self.plan.defaults_used.get(result.value, {}),
                     "difference": None if result.difference is None else result.difference.as_dict(),
                     "p_value": result.p_value,
-                    "seconds_per_epoch": list(result.seconds_per_epoch),
+                    "seconds_per_epoch": [record.seconds_per_epoch for record in result.records],
                     "mean_seconds_per_epoch": result.mean_seconds_per_epoch,
-                    "gaps": list(result.gaps),
+                    "gaps": [record.gap for record in result.records],
                     "mean_gap": result.mean_gap,
                 }
                 for result in self.results
@@ -289,31 +291,21 @@ def _compare(
 ) -> Comparison:
     monitor = spec.monitored
     runs = {value: [record.metric_value for record in value_records] for value, value_records in records.items()}
-
-    def timing(value: Any) -> dict[str, Any]:
-        return {
-            "seconds_per_epoch": tuple(record.seconds_per_epoch for record in records[value]),
-            "gaps": tuple(record.gap for record in records[value]),
-        }
-
     summaries = {value: summarize(values) for value, values in runs.items()}
     sign = 1.0 if monitor.direction == "maximize" else -1.0
     order = sorted(plan.values, key=lambda value: -sign * summaries[value].mean)
     reference = runs[order[0]]
-    results = [
-        ValueResult(order[0], tuple(reference), summaries[order[0]], costs.get(order[0], {}), **timing(order[0]))
-    ]
+    results = [ValueResult(order[0], tuple(records[order[0]]), summaries[order[0]], costs.get(order[0], {}))]
     for value in order[1:]:
         differences = [a - b for a, b in zip(runs[value], reference, strict=True)]
         results.append(
             ValueResult(
                 value,
-                tuple(runs[value]),
+                tuple(records[value]),
                 summaries[value],
                 costs.get(value, {}),
                 difference=summarize(differences),
                 p_value=paired_p_value(runs[value], reference, test),
-                **timing(value),
             )
         )
     return Comparison(

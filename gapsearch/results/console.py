@@ -316,7 +316,7 @@ def comparison_report(comparison: Any) -> str:
                 "95% CI": _interval(summary.low, summary.high),
                 "std": f"{summary.std:.4f}" if summary.std is not None else "",
                 "params": result.costs.get("params", ""),
-                "s/epoch": "" if result.mean_seconds_per_epoch is None else f"{result.mean_seconds_per_epoch:.2f}",
+                "s/epoch": f"{result.mean_seconds_per_epoch:.2f}",
                 "train-val gap": "" if result.mean_gap is None else f"{result.mean_gap:+.4f}",
                 f"vs {format_value(reference)}": "best" if difference is None else f"{difference.mean:+.4f}",
                 "95% CI of difference": "" if difference is None else _interval(difference.low, difference.high),
