@@ -59,6 +59,22 @@ def cli_env(**extra: str) -> dict[str, str]:
     return {**env, "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
 
 
+def shipped_study(name: str) -> str:
+    """The text of ``studies/<name>`` with its dataset paths pointing at this checkout's ../shared/datasets,
+    for a copy run from a temporary folder."""
+    return (ROOT / "studies" / name).read_text().replace("../../shared/datasets", str(DATASETS))
+
+
+def gapsearch_cli(*args: str, cwd: Path) -> str:
+    """``gapsearch ARGS`` in a fresh process in ``cwd``, as a user runs it: its stdout, or SystemExit with stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gapsearch", *args], cwd=cwd, env=cli_env(), capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"gapsearch {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
 def run_side(
     module: str, side: str, config: dict[str, Any], *, env: dict[str, str] | None = None, root: Path = ROOT
 ) -> dict[str, Any]:

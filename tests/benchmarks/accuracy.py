@@ -13,15 +13,13 @@ tests.benchmarks.report`` renders its table into docs/pages/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
 
-from tests.benchmarks._common import DATASETS, ROOT, cli_env, load_average, write_results
+from tests.benchmarks._common import ROOT, gapsearch_cli, load_average, shipped_study, write_results
 
 #: case: (study file, the pinned values of its searched parameters, Kim's CNN-rand accuracy or the target).
 #: A case without pinned values runs its study's whole search, as shipped; the test set scores the best trial.
@@ -41,7 +39,7 @@ def pinned_study(name: str, folder: Path) -> Path:
     """The study file with its data paths made absolute and, where the case pins them, its searched
     parameters pinned (one trial); a case without pinned values keeps the study's search."""
     study, pinned, _ = CASES[name]
-    spec = yaml.safe_load((ROOT / "studies" / study).read_text().replace("../../shared/datasets", str(DATASETS)))
+    spec = yaml.safe_load(shipped_study(study))
     if pinned:
         spec["n_trials"] = 1
         spec.pop("search_space", None)
@@ -50,15 +48,6 @@ def pinned_study(name: str, folder: Path) -> Path:
     path = folder / study
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
-
-
-def _gapsearch(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "gapsearch", *args], cwd=cwd, env=cli_env(), capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"gapsearch {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return done.stdout
 
 
 def measure(name: str) -> dict:
@@ -72,10 +61,10 @@ def measure(name: str) -> dict:
         spec = yaml.safe_load(path.read_text())
         started = time.perf_counter()
         load_before = load_average()
-        _gapsearch("run", path.name, "--no-progress", cwd=Path(folder))
+        gapsearch_cli("run", path.name, "--no-progress", cwd=Path(folder))
         folds = bool(spec["data"].get("folds"))
         if not folds:
-            _gapsearch("evaluate", path.name, cwd=Path(folder))
+            gapsearch_cli("evaluate", path.name, cwd=Path(folder))
         seconds = time.perf_counter() - started
         study = optuna.load_study(study_name=spec["name"], storage=f"sqlite:///{folder}/gapsearch.db")
         trial = study.best_trial

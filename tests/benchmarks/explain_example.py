@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks._common import DATASETS, ROOT, cli_env, load_average, write_results
+from tests.benchmarks._common import cli_env, load_average, shipped_study, write_results
 
 TEXTS = ("a gorgeous , witty , seductive movie .", "the plot is dull and far too long")
 COMMANDS = (
@@ -44,8 +44,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gapsearch-explain-") as folder:
         studies = Path(folder) / "studies"
         studies.mkdir()
-        text = (ROOT / "studies" / "sst2-explain.yaml").read_text()
-        (studies / "sst2-explain.yaml").write_text(text.replace("../../shared/datasets", str(DATASETS)))
+        (studies / "sst2-explain.yaml").write_text(shipped_study("sst2-explain.yaml"))
         env = cli_env(NO_COLOR="1")
         for args in COMMANDS:
             started = time.perf_counter()

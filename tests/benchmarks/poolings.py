@@ -20,18 +20,19 @@ import tempfile
 import time
 from pathlib import Path
 
-import optuna
 import yaml
 
-from tests.benchmarks._common import DATASETS, RESULTS, ROOT, load_average, write_results
-from tests.benchmarks.accuracy import CASES, _gapsearch
+from tests.benchmarks._common import RESULTS, gapsearch_cli, load_average, shipped_study, write_results
+from tests.benchmarks.accuracy import CASES
 
 POOLINGS = ("average", "max", "attention", "gem", "mixed", "flatten")
 
 
 def measure(name: str, seeds: int) -> dict:
+    import optuna
+
     study_file, pinned, _ = CASES[name]
-    spec = yaml.safe_load((ROOT / "studies" / study_file).read_text().replace("../../shared/datasets", str(DATASETS)))
+    spec = yaml.safe_load(shipped_study(study_file))
     spec["n_trials"] = 1
     spec.pop("sampler", None)
     spec["model"] = {**spec.get("model", {}), "embedding_dim": pinned["embedding_dim"]}
@@ -39,8 +40,8 @@ def measure(name: str, seeds: int) -> dict:
     started, load_before = time.perf_counter(), load_average()
     with tempfile.TemporaryDirectory(prefix=f"gapsearch-poolings-{name}-") as folder:
         (Path(folder) / study_file).write_text(yaml.safe_dump(spec, sort_keys=False))
-        _gapsearch("run", study_file, "--no-progress", cwd=Path(folder))
-        printed = _gapsearch(
+        gapsearch_cli("run", study_file, "--no-progress", cwd=Path(folder))
+        printed = gapsearch_cli(
             "compare", study_file, "--param", "pooling", "--seeds", str(seeds), "--no-progress", cwd=Path(folder)
         )
         print(printed, flush=True)

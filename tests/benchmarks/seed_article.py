@@ -13,8 +13,6 @@ renders its tables and verdicts into the README.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,18 +20,9 @@ from typing import Any
 
 import yaml
 
-from tests.benchmarks._common import DATASETS, ROOT, cli_env, load_average, write_results
+from tests.benchmarks._common import ROOT, gapsearch_cli, load_average, shipped_study, write_results
 
 STUDY = ROOT / "studies" / "seed-article.yaml"
-
-
-def _gapsearch(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "gapsearch", *args], cwd=cwd, env=cli_env(), capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"gapsearch {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return done.stdout
 
 
 def paired(a: list[float], b: list[float]) -> dict[str, Any]:
@@ -85,9 +74,9 @@ def main() -> None:
     load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="gapsearch-seed-article-") as tmp:
         folder = Path(tmp)
-        (folder / STUDY.name).write_text(STUDY.read_text().replace("../../shared/datasets", str(DATASETS)))
+        (folder / STUDY.name).write_text(shipped_study(STUDY.name))
         spec = yaml.safe_load(STUDY.read_text())
-        _gapsearch("run", STUDY.name, "--no-progress", cwd=folder)
+        gapsearch_cli("run", STUDY.name, "--no-progress", cwd=folder)
         study = optuna.load_study(study_name=spec["name"], storage=f"sqlite:///{folder / 'gapsearch.db'}")
         trials = [t for t in study.trials if t.value is not None]
         grid = [
@@ -97,7 +86,7 @@ def main() -> None:
         average = max((t for t in trials if t.params["pooling"] == "average"), key=lambda t: t.value)
         printed = {}
         for param in ("embedding_dim", "pooling"):
-            printed[param] = _gapsearch(
+            printed[param] = gapsearch_cli(
                 "compare",
                 STUDY.name,
                 "--param",
