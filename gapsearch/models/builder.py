@@ -26,10 +26,7 @@ from gapsearch.models.layers import (
     SqueezeExcitation1D,
 )
 from gapsearch.models.metrics import MacroF1, SparseMacroAUC
-from gapsearch.spec.hyperparameters import Hyperparameters, steps_per_execution
-
-if TYPE_CHECKING:
-    from gapsearch.data.vectors import LookedUpVectors
+from gapsearch.spec.hyperparameters import Hyperparameters, length_buckets, steps_per_execution
 
 if TYPE_CHECKING:
     from gapsearch.data.vectors import LookedUpVectors
@@ -65,7 +62,7 @@ def build_model(
 
     Returns:
         A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``, or
-        ``(batch, any length)`` with ``hp.length_buckets`` > 0, where each batch is padded only to
+        ``(batch, any length)`` where ``hp.length_buckets`` resolves above 0: each batch is padded only to
         its bucket's length. ``hp.mixed_precision`` computes in float16 (``true``) or bfloat16 (the output
         stays float32);
         ``hp.mask_padding: false`` lets padding reach the encoder and the pooling (for ablations).
@@ -86,7 +83,7 @@ def build_model(
 
     precision = "float16" if hp.mixed_precision is True else hp.mixed_precision or None
     with _dtype_policy(f"mixed_{precision}" if precision else "float32"):
-        steps = None if hp.length_buckets > 0 else hp.sequence_length
+        steps = None if length_buckets(hp) > 0 else hp.sequence_length
         token_ids = keras.Input(shape=(steps,), dtype="int32", name="token_ids")
         # Without the mask (an ablation), layers given mask=None treat every step as real.
         mask = PaddingMask(name="padding_mask")(token_ids) if hp.mask_padding else None

@@ -56,6 +56,7 @@ def fit_run(
     is saved there, and with ``resumed`` training goes on from a saved state (see :func:`train`).
     """
     from gapsearch.models.costs import measure_costs
+    from gapsearch.spec.hyperparameters import length_buckets
     from gapsearch.training.fit import train
 
     model, counts = _build(
@@ -82,7 +83,7 @@ def fit_run(
         batch_size=hp.batch_size,
         patience=hp.patience,
         report=report,
-        length_buckets=hp.length_buckets,
+        length_buckets=length_buckets(hp),
         seed=run.seed,
         confusion=counts,
         checkpoint=checkpoint,

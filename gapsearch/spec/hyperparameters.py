@@ -22,6 +22,10 @@ KernelSizes = Annotated[tuple[Annotated[int, Field(ge=1)], ...], Field(min_lengt
 #: batches and updates as one step per call, with a fraction of the Python dispatch per step
 #: (``python -m tests.benchmarks.trial_overhead`` compares it with one step per call).
 AUTO_STEPS_PER_EXECUTION = 8
+#: Length buckets with ``length_buckets: auto`` wherever bucketing leaves every text's output unchanged
+#: (the padding mask on, and a pooling whose weights are not per position): about a quarter less time
+#: per MR trial (``python -m tests.benchmarks.trial_overhead``).
+AUTO_LENGTH_BUCKETS = 4
 
 POOLINGS: tuple[str, ...] = ("average", "max", "attention", "average_max", "gem", "mixed", "flatten")
 ENCODERS: tuple[str, ...] = ("conv1d", "lstm", "gru", "none")
@@ -109,12 +113,12 @@ class Hyperparameters(BaseModel):
     epochs: int = Field(10, ge=1, description="Most epochs to train; early stopping may end sooner.")
     patience: int = Field(3, ge=0, description="Epochs without improvement before early stopping; 0 turns it off.")
     # How training runs: speed only, the same model and loss (mask_padding aside).
-    length_buckets: int = Field(
-        0,
-        ge=0,
-        le=16,
+    length_buckets: Annotated[int, Field(ge=0, le=16)] | Literal["auto"] = Field(
+        "auto",
         description="Batches of texts of similar length, padded only to their bucket's length (at most this many "
-        "lengths); 0 pads every text to sequence_length. The mask hides padding either way.",
+        "lengths); 0 pads every text to sequence_length. The mask hides padding either way. 'auto': "
+        f"{AUTO_LENGTH_BUCKETS} where that leaves every text's output unchanged (mask_padding on, a pooling other "
+        "than flatten), else 0.",
     )
     steps_per_execution: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
         "auto",
@@ -137,11 +141,12 @@ class Hyperparameters(BaseModel):
 
 HYPERPARAMETER_NAMES: tuple[str, ...] = tuple(Hyperparameters.model_fields)
 
-#: Hyperparameters whose numbers are integers (``sequence_length`` and ``steps_per_execution`` may also be ``'auto'``).
+#: Hyperparameters whose numbers are integers (``sequence_length``, ``steps_per_execution`` and ``length_buckets``
+#: may also be ``'auto'``).
 INTEGER_NAMES: frozenset[str] = frozenset(
     name
     for name, f in Hyperparameters.model_fields.items()
-    if f.annotation is int or name in ("sequence_length", "steps_per_execution")
+    if f.annotation is int or name in ("sequence_length", "steps_per_execution", "length_buckets")
 )
 
 
@@ -149,6 +154,14 @@ INTEGER_NAMES: frozenset[str] = frozenset(
 NUMERIC_NAMES: frozenset[str] = INTEGER_NAMES | {
     name for name, f in Hyperparameters.model_fields.items() if f.annotation is float or name == "max_norm"
 }
+
+
+def length_buckets(hp: Hyperparameters) -> int:
+    """The length buckets ``hp`` trains with (``'auto'`` resolved): none where bucketing would change an
+    output, that is without the padding mask (padding then counts) or with ``flatten`` (per-position weights)."""
+    if hp.length_buckets != "auto":
+        return hp.length_buckets
+    return AUTO_LENGTH_BUCKETS if hp.mask_padding and hp.pooling != "flatten" else 0
 
 
 def steps_per_execution(value: int | str, backend: str) -> int:

@@ -123,7 +123,9 @@ def test_loss_and_accuracy_match_numpy(n_classes):
 
 @pytest.mark.parametrize(("dropout", "dense_units"), [(0.0, 0), (0.3, 7)])
 def test_layers_follow_the_hyperparameters(dropout, dense_units):
-    hp = tiny_hyperparameters(sequence_length=20, conv_layers=3, dropout=dropout, dense_units=dense_units)
+    hp = tiny_hyperparameters(
+        sequence_length=20, length_buckets=0, conv_layers=3, dropout=dropout, dense_units=dense_units
+    )
 
     model = build_model(hp, vocabulary_size=VOCABULARY_SIZE, n_classes=3)
 

@@ -8,6 +8,7 @@ import pytest
 
 from gapsearch.models.builder import build_model
 from gapsearch.spec import Hyperparameters
+from gapsearch.spec.hyperparameters import AUTO_LENGTH_BUCKETS, length_buckets
 
 VOCABULARY_SIZE = 30
 
@@ -17,10 +18,31 @@ def hyperparameters(**options) -> Hyperparameters:
 
 
 def test_length_buckets_make_the_model_take_any_length():
-    assert build_model(hyperparameters(), vocabulary_size=VOCABULARY_SIZE, n_classes=2).input_shape == (None, 12)
+    assert build_model(hyperparameters(length_buckets=0), vocabulary_size=VOCABULARY_SIZE, n_classes=2).input_shape == (
+        None,
+        12,
+    )
     model = build_model(hyperparameters(length_buckets=4), vocabulary_size=VOCABULARY_SIZE, n_classes=2)
     assert model.input_shape == (None, None)
     assert model.predict(np.ones((3, 5), dtype="int32"), verbose=0).shape == (3, 1)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, AUTO_LENGTH_BUCKETS),
+        ({"pooling": "attention", "encoder": "gru"}, AUTO_LENGTH_BUCKETS),
+        ({"pooling": "flatten"}, 0),  # per-position weights need the full width
+        ({"mask_padding": False}, 0),  # padding would count, so a shorter batch would change the output
+        ({"length_buckets": 2, "pooling": "max"}, 2),
+        ({"length_buckets": 0}, 0),
+    ],
+)
+def test_length_buckets_are_on_by_default_only_where_every_output_stays_the_same(options, expected):
+    hp = hyperparameters(**options)
+    assert length_buckets(hp) == expected
+    model = build_model(hp, vocabulary_size=VOCABULARY_SIZE, n_classes=2)
+    assert model.input_shape == ((None, None) if expected else (None, 12))
 
 
 def test_steps_per_execution_and_jit_compile_reach_the_compiled_model():

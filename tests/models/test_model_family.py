@@ -122,8 +122,8 @@ def test_the_new_layers_have_their_own_flops_estimates():
         options = {"kernel_sizes": (3,), "calibration": "se", "se_ratio": 2, "attention_heads": 2}
         hp = Hyperparameters(**TINY, **options, pooling=pooling)
         model = build_model(hp, vocabulary_size=VOCABULARY_SIZE, n_classes=2)
-        assert flops_per_example(model) > 0
-        return {layer.name: layer_flops(layer) for layer in model.layers}
+        assert flops_per_example(model, STEPS) > 0  # bucketed by default: any length, so the steps are given
+        return {layer.name: layer_flops(layer, STEPS) for layer in model.layers}
 
     steps, channels = STEPS, TINY["filters"]
     assert layers("gem")["gem_pooling_w1"] == 4 * steps * channels

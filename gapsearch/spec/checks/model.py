@@ -32,7 +32,7 @@ def check_flatten(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem]:
     """Flattening needs every batch at the full ``sequence_length``: its weights are per position."""
     if "flatten" not in values_of(spec, "pooling"):
         return
-    buckets = [b for b in values_of(spec, "length_buckets") if b]
+    buckets = [b for b in values_of(spec, "length_buckets") if b and b != "auto"]
     if buckets:
         yield (
             where(spec, "length_buckets"),
