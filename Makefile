@@ -53,6 +53,7 @@ docs: $(VENV)/.installed-test
 # Each writes tests/benchmarks/results/NAME.json; the last step rewrites the tables of docs/pages/benchmarks.md.
 bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.trial_overhead
+	$(PYTHON) -m tests.benchmarks.pruners
 	$(PYTHON) -m tests.benchmarks.kerastuner_search
 	$(PYTHON) -m tests.benchmarks.masked_pooling
 	$(PYTHON) -m tests.benchmarks.data_cache

@@ -14,7 +14,7 @@ from gapsearch.spec.data import DataSpec, any_of_in_schema
 from gapsearch.spec.hyperparameters import HYPERPARAMETER_NAMES, Hyperparameters
 from gapsearch.spec.metrics import COSTS, METRIC_DIRECTIONS, Metric
 from gapsearch.spec.objectives import Bound, ObjectiveSpec
-from gapsearch.spec.pruners import MedianPruner, PrunerSpec
+from gapsearch.spec.pruners import PrunerSpec, SuccessiveHalvingPruner
 from gapsearch.spec.samplers import SamplerSpec, TPESampler
 from gapsearch.spec.space import ParamSpec
 from gapsearch.spec.tracking import TrackingSpec
@@ -64,9 +64,9 @@ class StudySpec(Frozen):
     max_failures: int = Field(5, ge=1, description="Failed trials in a row after which the run stops.")
     sampler: SamplerSpec = Field(default_factory=lambda: TPESampler(type="tpe"), description="How trials are chosen.")
     pruner: PrunerSpec = Field(
-        default_factory=lambda: MedianPruner(type="median"),
-        description="How unpromising trials are stopped early; none (the default) or cost_aware in a study with "
-        "several objectives.",
+        default_factory=lambda: SuccessiveHalvingPruner(type="successive_halving", min_resource=1, reduction_factor=3),
+        description="How unpromising trials are stopped early: successive halving from the first epoch by default "
+        "(chosen by benchmark (b2)); none (the default) or cost_aware in a study with several objectives.",
     )
     workers: WorkersSpec = Field(
         default_factory=WorkersSpec,
@@ -97,7 +97,7 @@ class StudySpec(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _no_pruner_by_default_for_several_objectives(cls, data: object) -> object:
-        # Optuna cannot prune several objectives, so the median default would only be an error.
+        # Optuna cannot prune several objectives, so the single-objective default would only be an error.
         objectives = data.get("objectives") if isinstance(data, dict) else None
         if isinstance(objectives, list) and len(objectives) > 1 and "pruner" not in data:  # type: ignore[operator]
             return {**data, "pruner": {"type": "none"}}  # type: ignore[dict-item]

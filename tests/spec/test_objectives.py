@@ -38,7 +38,7 @@ def test_the_single_metric_form_is_one_objective(tmp_path):
     spec = load(tmp_path, "metric: val_loss\ndirection: minimize\n")
     assert spec.objective_names == ["val_loss"] and spec.directions == ["minimize"]
     assert not spec.is_multi_objective and spec.monitored.metric == "val_loss"
-    assert spec.pruner.type == "median" and spec.repeats == 1 and spec.constraints == {}
+    assert spec.pruner.type == "successive_halving" and spec.repeats == 1 and spec.constraints == {}
 
 
 def test_several_objectives_default_to_no_pruner_and_monitor_the_first_training_metric(tmp_path):
