@@ -1,16 +1,19 @@
-"""(a) What a gapsearch trial costs on top of a bare ``model.fit``, and what its speed options save.
+"""(a) What a gapsearch trial costs against a plain Keras script, and whether it scores as well.
 
-The same model (gapsearch's builder, fixed hyperparameters) on the same MR arrays, trained for the
-same epochs with the same batch size: as a gapsearch trial (sampling, run attributes, the per-epoch
-reporter, artifacts, SQLite writes, freeing memory) and by a bare script (clear the session, build,
-``fit``). The bare script builds its model with gapsearch's builder, which compiles
-``steps_per_execution: auto`` (8 steps per call under TensorFlow), so the gapsearch trial at its
-defaults trains exactly as the bare script does, and their ratio is what the tool adds. The gapsearch
-trial runs once more at one step per call (Keras' own default), which shows what ``auto`` saves.
-The three run in one process after a warm-up each, taking turns round by
-round (the order rotating), so that the machine's changing speed, which on a shared 2-core machine
-moves a trial by tens of percent within minutes, meets all three alike; each round gives a ratio.
-Then the fast-trial options are measured as gapsearch trials, each in its own process.
+The plain script is what a Keras user writes: ``keras.Sequential`` of ``Embedding(mask_zero=True)``,
+``Conv1D``, ``GlobalAveragePooling1D`` and ``Dense``, compiled with ``"adam"`` and ``model.fit`` on the
+same MR arrays (gapsearch's vectorization, sequence length 56) with Keras' defaults. It runs twice:
+as written, and given the settings gapsearch trains with (the validation batch, the steps per backend
+call, the optimizer built before ``fit``). The gapsearch side is a trial of a study at its defaults
+(length buckets, the masked model of gapsearch's builder, its default artifacts, SQLite), with the
+same embedding width, filters, window, pooling, optimizer, learning rate, batch size and epochs.
+:data:`DIFFERENCES` lists every setting that still differs between the sides.
+
+The three sides run in one process after a warm-up each, taking turns round by round (the order
+rotating), so that the machine's changing speed meets all of them alike; each round gives a ratio,
+and each round uses one seed for all three sides, so the rounds are also the seeds of the accuracy
+comparison (the best epoch's val_accuracy on each side, the measure a gapsearch trial records).
+Then gapsearch's speed options are measured as gapsearch trials, each in its own process.
 
     python -m tests.benchmarks.trial_overhead [--quick] [--with-jit]
 """
@@ -38,24 +41,42 @@ from tests.benchmarks._common import (
 )
 
 MODULE = "tests.benchmarks.trial_overhead"
+#: The hyperparameters both sides share: what the plain script hard-codes and the study's model fixes.
 MODEL = {
     "max_tokens": 20000,
     "sequence_length": 56,
     "embedding_dim": 64,
     "filters": 128,
+    "kernel_size": 3,
     "pooling": "average",
     "batch_size": 32,
-    "epochs": 2,
-    "patience": 0,
+    "epochs": 3,
 }
-#: A gapsearch trial at one step per backend call (Keras' default): against the bare script, which
-#: runs ``steps_per_execution: auto`` like the defaults side, it shows what ``auto`` saves.
-ONE_STEP = "steps_per_execution=1"
+PLAIN, PLAIN_SAME, GAPSEARCH = "plain Keras script", "plain Keras script, gapsearch's settings", "gapsearch trial"
+#: Every setting that differs between the plain script (as written) and a gapsearch trial at its defaults.
+DIFFERENCES = {
+    "validation batch": ("32 (Keras: the training batch)", "256 (8 times the training batch, at most 256)"),
+    "training steps per backend call": ("1 (Keras' default)", "8 (steps_per_execution: auto)"),
+    "optimizer variables": ("built in the first step of fit", "built before fit"),
+    "batches": ("every text padded to 56", "length buckets (4), each batch padded to its bucket's length"),
+    "the padding mask": (
+        "dropped by Conv1D (it does not support masking), so the average counts padded positions",
+        "kept through the convolution and the pooling",
+    ),
+    "convolution padding": ("valid (Keras' default)", "same, with padded steps zeroed before each window"),
+    "early stopping": ("none", "patience 3 (no stop within 3 epochs), the best epoch's weights kept"),
+    "around fit": (
+        "nothing",
+        "sampling, trial attributes, costs, the default artifacts, SQLite writes, freeing memory",
+    ),
+}
+#: The settings the plain script takes in its second form: those of gapsearch's that Keras itself offers.
+SAME_SETTINGS = ("validation batch", "training steps per backend call", "optimizer variables")
 OPTIONS = {
-    "gapsearch": {},
-    ONE_STEP: {"steps_per_execution": 1},
-    "length_buckets=4": {"length_buckets": 4},
-    "length_buckets=4,steps_per_execution=16": {"length_buckets": 4, "steps_per_execution": 16},
+    "defaults": {},
+    "length_buckets=0": {"length_buckets": 0},
+    "steps_per_execution=1": {"steps_per_execution": 1},
+    "steps_per_execution=16": {"steps_per_execution": 16},
 }
 if "--with-jit" in sys.argv:  # XLA on a CPU: about twice as slow here, so left out of `make bench`
     OPTIONS["jit_compile=true"] = {"jit_compile": True}
@@ -85,7 +106,9 @@ def _spec(folder: Path, model: dict[str, Any], filename: str = "study.yaml"):
 
 
 def gapsearch_trials(folder: Path, options: dict[str, Any], tag: str) -> Callable[[], dict[str, float]]:
-    """One gapsearch trial per call, on its own SQLite study: its wall time, the part outside fit, its value."""
+    """One gapsearch trial per call, on its own SQLite study: its wall time, the part outside fit, its value.
+
+    Trial ``n`` of the study trains with seed ``trial_seed(1, n)``; the plain sides use the same seeds."""
     import optuna
 
     from gapsearch.search.objective import Objective
@@ -102,7 +125,6 @@ def gapsearch_trials(folder: Path, options: dict[str, Any], tag: str) -> Callabl
         study.optimize(objective, n_trials=1)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         last = study.trials[-1]
-        # Sampling, run attributes, building, artifacts, storage writes, freeing memory: all but model.fit.
         return {
             "seconds": seconds,
             "cpu_seconds": cpu_seconds,
@@ -113,36 +135,53 @@ def gapsearch_trials(folder: Path, options: dict[str, Any], tag: str) -> Callabl
     return trial
 
 
-def bare_trainer(folder: Path) -> Callable[[], dict[str, float]]:
-    """What a Keras user writes: clear the session, seed, build, compile for val_accuracy, ``fit``."""
+def plain_script(folder: Path, *, same_settings: bool) -> Callable[[], dict[str, float]]:
+    """The Keras user's script, on gapsearch's arrays; with ``same_settings`` given gapsearch's
+    validation batch, steps per call and optimizer built before fit (:data:`SAME_SETTINGS`)."""
     import keras
 
-    from gapsearch.models.builder import build_model
     from gapsearch.search.objective import trial_seed
     from gapsearch.search.runner import load_data
+    from gapsearch.spec.hyperparameters import AUTO_STEPS_PER_EXECUTION
+    from gapsearch.training.fit import validation_batch_size
 
-    spec = _spec(folder, MODEL, "bare.yaml")
-    hp = spec.model
+    spec = _spec(folder, MODEL, "plain.yaml")
     splits = load_data(spec)
-    data = splits.runs(hp.max_tokens, hp.sequence_length)[0][1]
+    data = splits.runs(MODEL["max_tokens"], MODEL["sequence_length"])[0][1]
     numbers = iter(range(10**6))
 
     def train_once() -> dict[str, float]:
         started, cpu_started = time.perf_counter(), time.process_time()
         keras.backend.clear_session()
         keras.utils.set_random_seed(trial_seed(spec.seed, next(numbers)))
-        # Compiled as a user compiles for val_accuracy, and as a gapsearch trial of this study does.
-        model = build_model(
-            hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.info.class_names), metrics=["accuracy"]
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(MODEL["sequence_length"],), dtype="int32"),
+                keras.layers.Embedding(data.vocabulary_size, MODEL["embedding_dim"], mask_zero=True),
+                keras.layers.Conv1D(MODEL["filters"], MODEL["kernel_size"], activation="relu"),
+                keras.layers.GlobalAveragePooling1D(),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
         )
+        settings: dict[str, Any] = {}
+        if same_settings:
+            settings = {"validation_batch_size": validation_batch_size(MODEL["batch_size"])}
+        model.compile(
+            optimizer="adam",
+            loss="binary_crossentropy",
+            metrics=["accuracy"],
+            steps_per_execution=AUTO_STEPS_PER_EXECUTION if same_settings else 1,
+        )
+        if same_settings:
+            model.optimizer.build(model.trainable_variables)
         history = model.fit(
             data.x_train,
             data.y_train,
             validation_data=(data.x_validation, data.y_validation),
-            epochs=hp.epochs,
-            batch_size=hp.batch_size,
-            shuffle=True,
+            epochs=MODEL["epochs"],
+            batch_size=MODEL["batch_size"],
             verbose=0,
+            **settings,
         )
         return {
             "seconds": time.perf_counter() - started,
@@ -154,21 +193,20 @@ def bare_trainer(folder: Path) -> Callable[[], dict[str, float]]:
 
 
 def side_paired(config: dict[str, Any]) -> dict[str, Any]:
-    """The bare script, the gapsearch trial and the gapsearch trial at one step per call, in turns.
+    """The three sides in turns, in one process (the order rotating); round ``r`` is seed ``r`` on every side."""
+    import warnings
 
-    All three in one process, one after another in each round (the order rotating), so a change in
-    the machine's speed meets all three alike; each round gives its own ratios.
-    """
     quiet_keras()
+    warnings.filterwarnings("ignore", message=".*does not support masking.*")  # the plain script's, as documented
     folder = Path(config["folder"])
     os.chdir(folder)  # the trials' artifact store
     sides = {
-        "bare": bare_trainer(folder),
-        "gapsearch": gapsearch_trials(folder, {}, "gapsearch"),
-        ONE_STEP: gapsearch_trials(folder, OPTIONS[ONE_STEP], "one-step"),
+        PLAIN: plain_script(folder, same_settings=False),
+        PLAIN_SAME: plain_script(folder, same_settings=True),
+        GAPSEARCH: gapsearch_trials(folder, {}, "gapsearch"),
     }
     for run in sides.values():
-        run()  # warm-up: first tracing, vectorization
+        run()  # warm-up (seed 0): first tracing, vectorization
     results: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
     names = list(sides)
     for number in range(config["rounds"]):
@@ -201,76 +239,88 @@ def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": min(seconds), "trial_seconds": seconds, "val_accuracy": [r["value"] for r in runs]}
 
 
+def _accuracy(values: list[float]) -> dict[str, Any]:
+    from gapsearch.stats import summarize
+
+    return {"values": [round(v, 4) for v in values], **summarize(values).as_dict()}
+
+
+def summary_of(paired: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
+    """Medians of the rounds' times and ratios, and each side's accuracy over the rounds' seeds."""
+    from gapsearch.stats import summarize
+
+    def values(side: str, key: str = "seconds") -> list[float]:
+        return [r[key] for r in paired[side]]
+
+    rows: dict[str, Any] = {}
+    for side in paired:
+        ratios = [g / b for g, b in zip(values(side), values(PLAIN), strict=True)]
+        cpu = [g / b for g, b in zip(values(side, "cpu_seconds"), values(PLAIN, "cpu_seconds"), strict=True)]
+        rows[side] = {
+            "seconds": round(statistics.median(values(side)), 3),
+            "ratio_to_plain": round(statistics.median(ratios), 3),
+            "round_ratios": [round(r, 3) for r in ratios],
+            "ratio_quartiles": quartiles(ratios),
+            "cpu_ratio_to_plain": round(statistics.median(cpu), 3),
+            "val_accuracy": _accuracy(values(side, "value")),
+        }
+    against_same = [g / b for g, b in zip(values(GAPSEARCH), values(PLAIN_SAME), strict=True)]
+    # Paired by seed: the rounds' differences of val_accuracy, gapsearch minus the plain script.
+    differences = [g - p for g, p in zip(values(GAPSEARCH, "value"), values(PLAIN, "value"), strict=True)]
+    return {
+        "sides": rows,
+        "gapsearch_ratio_to_plain_same_settings": round(statistics.median(against_same), 3),
+        "gapsearch_ratio_to_plain_same_settings_quartiles": quartiles(against_same),
+        "gapsearch_outside_fit_seconds": round(statistics.median(values(GAPSEARCH, "outside_fit")), 3),
+        "accuracy_difference": summarize(differences).as_dict(),
+    }
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
-    # 16 rounds: on a shared machine single rounds range over tens of percent, so the median needs many.
-    rounds, option_rounds, trials = (1, 1, 1) if quick else (16, 2, 3)
+    # 12 rounds: on a shared machine single rounds range over tens of percent, so the median needs many;
+    # they are also 12 seeds of each side's accuracy (at least five asked).
+    rounds, option_rounds, trials = (2, 1, 1) if quick else (12, 2, 2)
     with tempfile.TemporaryDirectory(prefix="gapsearch-bench-") as tmp:
         prepare_mr(Path(tmp))
         load_before = load_average()
-        print(f"(a) bare model.fit, gapsearch trial and gapsearch at one step per call: {rounds} rounds in turns")
+        print(f"(a) plain Keras script, the same given gapsearch's settings, gapsearch trial: {rounds} rounds in turns")
         paired = run_side(MODULE, "paired", {"folder": tmp, "rounds": rounds})
-        print(f"fast-trial options, {option_rounds} rounds of {trials} timed trials per process")
-        option_sides = [side for side in OPTIONS if side != ONE_STEP]
+        print(f"gapsearch's speed options, {option_rounds} rounds of {trials} timed trials per process")
         options = interleaved(
-            option_sides,
+            list(OPTIONS),
             option_rounds,
             lambda side: run_side(MODULE, "gapsearch", {"folder": tmp, "trials": trials, "options": OPTIONS[side]}),
         )
         load_after = load_average()
-
-    def seconds(side: str, key: str = "seconds") -> list[float]:
-        return [r[key] for r in paired[side]]
-
-    bare = seconds("bare")
-    ratios = [g / b for g, b in zip(seconds("gapsearch"), bare, strict=True)]
-    # CPU seconds of the process (every thread): what each side computed, whatever else the machine ran.
-    cpu_ratios = [
-        g / b for g, b in zip(seconds("gapsearch", "cpu_seconds"), seconds("bare", "cpu_seconds"), strict=True)
-    ]
-    one_step_ratios = [g / b for g, b in zip(seconds(ONE_STEP), bare, strict=True)]
-    summary = {
-        "bare_seconds": round(statistics.median(bare), 3),
-        "gapsearch_seconds": round(statistics.median(seconds("gapsearch")), 3),
-        "ratio": round(statistics.median(ratios), 3),
-        "round_ratios": [round(r, 3) for r in ratios],
-        "ratio_quartiles": quartiles(ratios),
-        "gapsearch_one_step_seconds": round(statistics.median(seconds(ONE_STEP)), 3),
-        "ratio_one_step": round(statistics.median(one_step_ratios), 3),
-        "round_ratios_one_step": [round(r, 3) for r in one_step_ratios],
-        "ratio_one_step_quartiles": quartiles(one_step_ratios),
-        "cpu_ratio": round(statistics.median(cpu_ratios), 3),
-        "cpu_ratio_quartiles": quartiles(cpu_ratios),
-        "gapsearch_outside_fit_seconds": round(statistics.median(r["outside_fit"] for r in paired["gapsearch"]), 3),
-        "val_accuracy_equal": [r["value"] for r in paired["gapsearch"]] == [r["value"] for r in paired[ONE_STEP]],
-    }
-    gap, one = summary["gapsearch_seconds"], summary["gapsearch_one_step_seconds"]
-    base = median_of(options["gapsearch"], "seconds")
+    summary = summary_of(paired)
+    base = median_of(options["defaults"], "seconds")
     option_rows = {
         side: {
+            "options": OPTIONS[side],
             "seconds": round(median_of(runs, "seconds"), 3),
             "ratio_to_default": round(median_of(runs, "seconds") / base, 3),
-            "val_accuracy": [v for r in runs for v in r["val_accuracy"]],
+            "val_accuracy": [round(v, 4) for r in runs for v in r["val_accuracy"]],
         }
         for side, runs in options.items()
     }
-    print(
-        f"(a) median trial: bare {summary['bare_seconds']:.2f}s, gapsearch {gap:.2f}s; "
-        f"median ratio of the rounds {summary['ratio']:.3f}, middle half {summary['ratio_quartiles']} "
-        f"({summary['round_ratios']})"
-    )
-    print(f"    at one step per call: gapsearch {one:.2f}s, ratio {summary['ratio_one_step']:.3f}")
-    cpu, cpu_span = summary["cpu_ratio"], summary["cpu_ratio_quartiles"]
-    print(f"    CPU time of the process: ratio {cpu:.3f}, middle half {cpu_span}")
+    for side, row in summary["sides"].items():
+        accuracy = row["val_accuracy"]
+        print(
+            f"(a) {side}: {row['seconds']:.2f}s, {row['ratio_to_plain']:.3f} of the plain script; "
+            f"val_accuracy {accuracy['mean']:.4f} [{accuracy['ci_low']:.4f}, {accuracy['ci_high']:.4f}]"
+        )
     for side, row in option_rows.items():
-        print(f"    {side}: {row['seconds']:.2f}s ({row['ratio_to_default']:.3f} of the default)")
+        print(f"    {side}: {row['seconds']:.2f}s ({row['ratio_to_default']:.3f} of the defaults)")
     write_results(
         "trial_overhead",
         {
-            "what": "one trial (build + fit, 2 epochs, MR, sequence_length 56), gapsearch against a bare model.fit "
-            "script, in one process taking turns round by round; the ratio is the median of the rounds' ratios",
-            "one_step_options": OPTIONS[ONE_STEP],
+            "what": f"one trial (build and fit, {MODEL['epochs']} epochs, MR, sequence_length "
+            f"{MODEL['sequence_length']}): a plain Keras script, the same script given gapsearch's settings, and a "
+            "gapsearch trial at its defaults, in one process taking turns round by round, one seed per round",
             "model": MODEL,
+            "differences": {name: {"plain": a, "gapsearch": b} for name, (a, b) in DIFFERENCES.items()},
+            "same_settings": list(SAME_SETTINGS),
             "rounds": rounds,
             "option_rounds": option_rounds,
             "timed_trials_per_process": trials,
