@@ -19,7 +19,7 @@ STEPS, EMBED, VOCAB = 20, 8, 50
 
 
 def model_of(n_classes: int = 3, **values):
-    hp = Hyperparameters(sequence_length=STEPS, embedding_dim=EMBED, **values)
+    hp = Hyperparameters(sequence_length=STEPS, embedding_dim=EMBED, length_buckets=0, **values)
     return build_model(hp, vocabulary_size=VOCAB, n_classes=n_classes)
 
 
