@@ -135,17 +135,34 @@ def test_the_accuracy_tables_are_what_the_accuracy_benchmark_measured():
     assert "| mr | `studies/mr.yaml`" in block and "10-fold cross-validated accuracy" in block
 
 
-def test_the_pooling_and_article_sections_are_what_their_benchmarks_measured():
+def test_the_pooling_article_and_speed_sections_are_what_their_benchmarks_measured():
     from tests.benchmarks import report
 
     text = README.read_text()
     for start, end, render, shows in (
         (report.POOLINGS_START, report.POOLINGS_END, report.pooling_block, "| flatten |"),
         (report.SEED_ARTICLE_START, report.SEED_ARTICLE_END, report.seed_article_block, "| embedding_dim 512 |"),
+        (report.SPEED_START, report.SPEED_END, report.speed_block, "Against KerasTuner RandomSearch"),
     ):
         block = text.split(start + "\n", 1)[1].split(end, 1)[0]
         assert block == render()
         assert shows in block
+
+
+def test_the_default_pruner_is_the_one_benchmark_b2_chose_by_its_own_rule():
+    import json
+
+    from pydantic import TypeAdapter
+
+    from gapsearch.spec.pruners import PrunerSpec
+    from gapsearch.spec.study import StudySpec
+    from tests.benchmarks.pruners import choose
+
+    measured = json.loads((ROOT / "tests" / "benchmarks" / "results" / "pruners.json").read_text())
+    assert choose(measured["cells"]) == measured["summary"]  # the stored choice follows from the stored runs
+    chosen = measured["candidates"][measured["summary"]["chosen"]]
+    default = StudySpec.model_fields["pruner"].get_default(call_default_factory=True)
+    assert default == TypeAdapter(PrunerSpec).validate_python(chosen)
 
 
 def test_attention_poolings_defaults_are_the_variant_benchmark_d_measured_best():

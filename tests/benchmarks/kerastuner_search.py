@@ -1,33 +1,42 @@
-"""(b) A 20-trial random search on MR by gapsearch and by KerasTuner; then Hyperband against Hyperband.
+"""(b) gapsearch against KerasTuner RandomSearch, each as its users run it, and at equal compute.
 
-Both sides search the same space (embedding_dim, pooling, filters) over the same model
-(gapsearch's builder, so the masked pooling layers are the same), with the same epochs, batch
-size, data and splits, under the TensorFlow backend in one process each. The KerasTuner side
-is what a Keras user writes: a ``build(hp)`` function and ``tuner.search`` on padded arrays. The
-gapsearch side is a study file run by ``run_study`` with its fast-trial options on. Wall time
-covers reading the data, vectorizing it and the whole search, on each side.
+Three search spaces of the kind a KerasTuner user writes, on two datasets (MR, with 20% of its
+rows held out for validation; SST-5, with its dev set), three seeds per side, the same number of
+trials. Both sides build their models with gapsearch's builder (the same masked layers), on the same
+vectorized arrays; the test sets are not read.
 
-KerasTuner's RandomSearch never tries a combination twice (it draws again when it meets one it has
-tried), so gapsearch's side of the same search is ``sampler: grid``: Optuna's GridSampler, which
-visits the combinations once each in an order shuffled from the seed. gapsearch's ``sampler:
-random`` (Optuna's RandomSampler, which draws each parameter independently and so may repeat a
-combination) runs as a third side, for comparison.
+- **Default against default:** ``gapsearch run study.yaml`` in a fresh process, with every setting
+  the space and :data:`FIXED` leave open at gapsearch's default (TPE, successive halving as
+  benchmark (b2) chose it, length buckets, early stopping); KerasTuner's
+  ``RandomSearch(build, max_trials=N)`` and ``tuner.search`` in a fresh process, with its
+  defaults. Wall time is each process from start to exit.
+- **Equal compute:** the same, with gapsearch's pruning, buckets and early stopping off
+  (``pruner: none``, ``length_buckets: 0``, ``patience: 0``) and KerasTuner's validation batch set
+  to gapsearch's (256): the same epochs of the same models, only the samplers differ.
+
+Each tool's chosen configuration (its best trial) is then trained again on three new seeds, the
+same way for both (``model.fit`` for the study's epochs, the best epoch's val_accuracy), so that
+neither side is credited with its luckiest trial. Best-so-far validation accuracy against wall time
+is kept per trial for the plot.
 
     python -m tests.benchmarks.kerastuner_search [--quick]
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tests.benchmarks._common import (
-    interleaved,
+    DATASETS,
+    gapsearch_cli,
     load_average,
-    median_of,
     prepare_mr,
     quiet_keras,
     run_script,
@@ -36,227 +45,329 @@ from tests.benchmarks._common import (
 )
 
 MODULE = "tests.benchmarks.kerastuner_search"
-SPACE = {"embedding_dim": [32, 64, 128], "pooling": ["average", "max", "attention"], "filters": [32, 64, 128]}
-FIXED = {"max_tokens": 20000, "sequence_length": 56, "batch_size": 32, "patience": 0}
-GAPSEARCH_SPEED = {"length_buckets": 4}  # steps_per_execution is "auto" by default: 8 under TensorFlow
-SEED = 1
-REPEATS = "gapsearch_random_sampler"  # the side with gapsearch's random sampler, which may repeat a combination
+#: The search spaces, in gapsearch's study-file form; KerasTuner's ``build(hp)`` reads the same dicts.
+SPACES: dict[str, dict[str, Any]] = {
+    "width and rate": {
+        "embedding_dim": [32, 64, 128],
+        "pooling": ["average", "max"],
+        "filters": {"low": 32, "high": 128, "step": 32},
+        "kernel_size": [3, 5],
+        "learning_rate": {"low": 1.0e-4, "high": 1.0e-2, "log": True},
+    },
+    "regularization": {
+        "embedding_dim": [32, 64, 128],
+        "dropout": {"low": 0.0, "high": 0.5},
+        "dense_units": [0, 64],
+        "learning_rate": {"low": 1.0e-4, "high": 1.0e-2, "log": True},
+    },
+    "pooling": {
+        "pooling": ["average", "max", "attention", "gem", "mixed"],
+        "embedding_dim": [32, 64, 128],
+        "filters": [64, 128],
+    },
+}
+#: What both sides fix.
+FIXED = {"max_tokens": 20000, "sequence_length": 56, "batch_size": 64, "epochs": 4}
+#: Settings of the equal-compute row: gapsearch's savings off, KerasTuner given gapsearch's validation batch.
+EQUAL_GAPSEARCH = {"pruner": {"type": "none"}, "model": {"length_buckets": 0, "patience": 0}}
+EQUAL_VALIDATION_BATCH = 256
+DATASET_NAMES = ("mr", "sst5")
+SEEDS = (1, 2, 3)
+RETRAIN_SEEDS = (101, 102, 103)
 
 
-def study_text(tsv: Path, name: str, *, epochs: int, n_trials: int, pruner: str, sampler: str = "grid") -> str:
-    model = {**FIXED, "epochs": epochs, **GAPSEARCH_SPEED}
-    lines = [
-        f"name: {name}",
-        "metric: val_accuracy",
-        "direction: maximize",
-        f"n_trials: {n_trials}",
-        f"seed: {SEED}",
-        f"sampler: {{type: {sampler}}}",
-        f"pruner: {pruner}",
-        f"data: {{format: tsv, train: {tsv}, text: text, label: label, validation_split: 0.2}}",
-        "model:",
-        *(f"  {key}: {value}" for key, value in model.items()),
-        "search_space:",
-        *(f"  {key}: [{', '.join(map(str, values))}]" for key, values in SPACE.items()),
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _spec(folder: Path, config: dict[str, Any], name: str):
-    from gapsearch.spec import load_study
-
-    path = folder / f"{name}.yaml"
-    path.write_text(
-        study_text(
-            prepare_mr(folder),
-            name,
-            epochs=config["epochs"],
-            n_trials=config["n_trials"],
-            pruner=config["pruner"],
-            sampler=config.get("sampler", "grid"),
-        )
-    )
-    return load_study(path)
-
-
-def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
-    quiet_keras()
-    import optuna
-
-    from gapsearch.trial_attrs import TrialResult
-    from gapsearch.workers.launch import run_study
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    folder = Path(config["folder"])
-    name = f"mr-{time.time_ns()}"
-    spec = _spec(folder, config, name)
-    url = f"sqlite:///{folder / f'{name}.db'}"
-    started = time.perf_counter()
-    outcome = run_study(spec, storage_url=url)
-    seconds = time.perf_counter() - started
-    trials = optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=False)
-    finished = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
+def data_section(name: str, folder: Path) -> dict[str, Any]:
+    if name == "mr":
+        return {
+            "format": "tsv",
+            "train": str(prepare_mr(folder)),
+            "text": "text",
+            "label": "label",
+            "validation_split": 0.2,
+        }
     return {
-        "seconds": seconds,
-        "best_val_accuracy": outcome.best_trial.value if outcome.best_trial else None,
-        "best_params": outcome.best_trial.params if outcome.best_trial else None,
-        "trials": len(finished),
-        "pruned": sum(t.state.name == "PRUNED" for t in finished),
-        "epochs_trained": sum(TrialResult.read(t).epochs_run or 0 for t in finished),
-        "combinations": len({tuple(sorted(t.params.items())) for t in finished}),
+        "train": str(DATASETS / "sst5" / "train.tsv"),
+        "validation": str(DATASETS / "sst5" / "dev.tsv"),
+        "text": "sentence",
+        "label": "label",
     }
 
 
-EPOCHS_TRAINED = 0
+def study(config: dict[str, Any]) -> dict[str, Any]:
+    """The gapsearch study file of one cell: the space, :data:`FIXED`, and (equal compute) the savings off."""
+    body: dict[str, Any] = {
+        "name": config["name"],
+        "metric": "val_accuracy",
+        "direction": "maximize",
+        "n_trials": config["n_trials"],
+        "seed": config["seed"],
+        "data": data_section(config["dataset"], Path(config["folder"])),
+        "model": dict(FIXED),
+        "search_space": SPACES[config["space"]],
+    }
+    if config["equal"]:
+        body["pruner"] = EQUAL_GAPSEARCH["pruner"]
+        body["model"] |= EQUAL_GAPSEARCH["model"]
+    if config.get("pruner"):  # benchmark (b2) tries the candidates for the default pruner
+        body["pruner"] = config["pruner"]
+    return body
+
+
+def run_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
+    """``gapsearch run`` as a user runs it, in a fresh process: its wall time and every trial's end and value."""
+    import optuna
+
+    folder = Path(config["folder"])
+    path = folder / f"{config['name']}.yaml"
+    path.write_text(yaml.safe_dump(study(config), sort_keys=False))
+    started = time.time()
+    gapsearch_cli("run", path.name, "--no-progress", "--storage", f"sqlite:///{config['name']}.db", cwd=folder)
+    seconds = time.time() - started
+    loaded = optuna.load_study(study_name=config["name"], storage=f"sqlite:///{folder / config['name']}.db")
+    trials = loaded.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    best = max(complete, key=lambda t: t.value)
+    return {
+        "seconds": seconds,
+        "best_val_accuracy": best.value,
+        "best_params": best.params,
+        "trials": len(trials),
+        "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in trials),
+        # (seconds since the process started, val_accuracy) of each finished trial, in the order they ended.
+        "curve": sorted((t.datetime_complete.timestamp() - started, t.value) for t in complete),
+    }
+
+
+ENDS: list[tuple[float, float]] = []
 
 
 def side_kerastuner(config: dict[str, Any]) -> dict[str, Any]:
+    """KerasTuner's RandomSearch as its users run it (with ``validation_batch_size`` for equal compute)."""
     quiet_keras()
     import keras
     import keras_tuner
 
     from gapsearch.models.builder import build_model
     from gapsearch.search.runner import load_data
-    from gapsearch.spec import Hyperparameters
+    from gapsearch.spec import load_study
 
     folder = Path(config["folder"])
-    spec = _spec(folder, config, "kerastuner")
-    started = time.perf_counter()
+    path = folder / f"{config['name']}.yaml"
+    path.write_text(yaml.safe_dump(study(config), sort_keys=False))
+    spec = load_study(path)
     splits = load_data(spec)
     data = splits.runs(FIXED["max_tokens"], FIXED["sequence_length"])[0][1]
     n_classes = len(splits.info.class_names)
 
     def build(hp: keras_tuner.HyperParameters) -> keras.Model:
-        values = {name: hp.Choice(name, choices) for name, choices in SPACE.items()}
-        model_hp = Hyperparameters(**FIXED, epochs=config["epochs"], **values)
-        # Compiled for the objective alone, as a KerasTuner user writes it and as gapsearch's trials are;
-        # gapsearch's builder also gives it steps_per_execution "auto" (8 under TensorFlow), not Keras' 1.
-        return build_model(model_hp, vocabulary_size=data.vocabulary_size, n_classes=n_classes, metrics=["accuracy"])
+        return build_model(
+            hyperparameters(kerastuner_values(hp, SPACES[config["space"]])),
+            vocabulary_size=data.vocabulary_size,
+            n_classes=n_classes,
+            metrics=["accuracy"],
+        )
 
-    class CountEpochs(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            global EPOCHS_TRAINED
-            EPOCHS_TRAINED += 1
+    class TrialEnd(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            ENDS.append((time.time() - config["started"], max(self.model.history.history["val_accuracy"])))
 
-    common = {
-        "objective": "val_accuracy",
-        "seed": SEED,
-        "directory": str(folder / "kerastuner"),
-        "project_name": f"mr-{time.time_ns()}",
-        "overwrite": True,
-    }
-    if config["tuner"] == "random":
-        tuner = keras_tuner.RandomSearch(build, max_trials=config["n_trials"], **common)
-    else:
-        tuner = keras_tuner.Hyperband(build, max_epochs=config["epochs"], factor=3, hyperband_iterations=1, **common)
+    tuner = keras_tuner.RandomSearch(
+        build,
+        objective="val_accuracy",
+        max_trials=config["n_trials"],
+        seed=config["seed"],
+        directory=str(folder / "kerastuner"),
+        project_name=config["name"],
+        overwrite=True,
+    )
+    extra = {"validation_batch_size": EQUAL_VALIDATION_BATCH} if config["equal"] else {}
     tuner.search(
         data.x_train,
         data.y_train,
         validation_data=(data.x_validation, data.y_validation),
-        epochs=config["epochs"],
+        epochs=FIXED["epochs"],
         batch_size=FIXED["batch_size"],
-        callbacks=[CountEpochs()],
+        callbacks=[TrialEnd()],
         verbose=0,
+        **extra,
     )
-    seconds = time.perf_counter() - started
     best = tuner.oracle.get_best_trials(1)[0]
     return {
-        "seconds": seconds,
         "best_val_accuracy": best.score,
-        "best_params": best.hyperparameters.values,
+        "best_params": dict(best.hyperparameters.values),
         "trials": len(tuner.oracle.trials),
-        "epochs_trained": EPOCHS_TRAINED,
-        "combinations": len(
-            {
-                tuple(sorted((k, v) for k, v in t.hyperparameters.values.items() if not k.startswith("tuner/")))
-                for t in tuner.oracle.trials.values()
-            }
-        ),  # Hyperband's own bookkeeping (tuner/epochs, ...) left out
+        "curve": ENDS,
     }
 
 
-def _summary(runs: dict[str, list], ours: str, theirs: str) -> dict[str, Any]:
-    gap, kt = median_of(runs[ours], "seconds"), median_of(runs[theirs], "seconds")
-    gap_best, kt_best = median_of(runs[ours], "best_val_accuracy"), median_of(runs[theirs], "best_val_accuracy")
+def kerastuner_values(hp: Any, space: dict[str, Any]) -> dict[str, Any]:
+    """KerasTuner's draw of each parameter of a gapsearch search space: a list is ``Choice``, a range
+    with a step ``Int``, a range of floats ``Float`` (log-uniform with ``log``)."""
+    values: dict[str, Any] = {}
+    for name, values_or_range in space.items():
+        if isinstance(values_or_range, list):
+            values[name] = hp.Choice(name, values_or_range)
+        elif "step" in values_or_range:
+            values[name] = hp.Int(name, values_or_range["low"], values_or_range["high"], step=values_or_range["step"])
+        else:
+            sampling = "log" if values_or_range.get("log") else "linear"
+            values[name] = hp.Float(name, values_or_range["low"], values_or_range["high"], sampling=sampling)
+    return values
+
+
+def hyperparameters(values: dict[str, Any]):
+    from gapsearch.spec import Hyperparameters
+
+    return Hyperparameters(**FIXED, **values)
+
+
+def side_retrain(config: dict[str, Any]) -> dict[str, Any]:
+    """A chosen configuration trained again on new seeds, the same way for both tools: ``model.fit`` for
+    the study's epochs on the same arrays, the best epoch's val_accuracy."""
+    quiet_keras()
+    import keras
+
+    from gapsearch.models.builder import build_model
+    from gapsearch.search.runner import load_data
+    from gapsearch.spec import load_study
+
+    folder = Path(config["folder"])
+    path = folder / f"{config['name']}-retrain.yaml"
+    path.write_text(yaml.safe_dump(study(config), sort_keys=False))
+    splits = load_data(load_study(path))
+    data = splits.runs(FIXED["max_tokens"], FIXED["sequence_length"])[0][1]
+    hp = hyperparameters(config["params"]).model_copy(update={"length_buckets": 0})
+    values = []
+    for seed in RETRAIN_SEEDS:
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(seed)
+        model = build_model(
+            hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.info.class_names), metrics=["accuracy"]
+        )
+        history = model.fit(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_validation, data.y_validation),
+            epochs=FIXED["epochs"],
+            batch_size=FIXED["batch_size"],
+            validation_batch_size=EQUAL_VALIDATION_BATCH,
+            verbose=0,
+        )
+        values.append(max(history.history["val_accuracy"]))
+    return {"val_accuracy": values}
+
+
+def first_reaching(curve: list[list[float]], target: float) -> float | None:
+    """Seconds until a trial first reached ``target`` (None if none did)."""
+    return next((seconds for seconds, value in curve if value >= target), None)
+
+
+def cell(config: dict[str, Any]) -> dict[str, Any]:
+    """One space, dataset, seed and row: KerasTuner, then gapsearch, then both chosen configurations again."""
+    kt_started = time.time()
+    kt = run_side(MODULE, "kerastuner", {**config, "name": f"{config['name']}-kt", "started": kt_started})
+    kt["seconds"] = time.time() - kt_started
+    ours = run_gapsearch({**config, "name": f"{config['name']}-gs"})
+    for side in (kt, ours):
+        side["retrained"] = run_side(MODULE, "retrain", {**config, "params": side["best_params"]})["val_accuracy"]
+    reached = first_reaching(ours["curve"], kt["best_val_accuracy"])
     return {
-        "gapsearch_seconds": round(gap, 1),
-        "kerastuner_seconds": round(kt, 1),
-        "time_ratio": round(gap / kt, 3),
-        "gapsearch_best_val_accuracy": round(gap_best, 4),
-        "kerastuner_best_val_accuracy": round(kt_best, 4),
-        "accuracy_difference_points": round(100 * (gap_best - kt_best), 2),
-        # Rounds take turns (KerasTuner, then gapsearch), so each pair met the same machine.
-        "round_ratios": [round(g["seconds"] / k["seconds"], 3) for g, k in zip(runs[ours], runs[theirs], strict=True)],
+        **{key: config[key] for key in ("space", "dataset", "seed", "n_trials", "equal")},
+        "kerastuner": kt,
+        "gapsearch": ours,
+        "time_ratio": ours["seconds"] / kt["seconds"],
+        "retrained_difference_points": 100 * (statistics.fmean(ours["retrained"]) - statistics.fmean(kt["retrained"])),
+        "seconds_to_kerastuner_best": reached,
+        "time_to_kerastuner_best_ratio": None if reached is None else reached / kt["seconds"],
+    }
+
+
+def summarize_row(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    from gapsearch.stats import summarize
+
+    def median(key: str) -> float:
+        return statistics.median(c[key] for c in cells)
+
+    # A cell where gapsearch never reached KerasTuner's final best counts as gapsearch's whole time (at least).
+    to_best = [c["time_to_kerastuner_best_ratio"] or c["time_ratio"] for c in cells]
+    differences = [c["retrained_difference_points"] / 100 for c in cells]
+    return {
+        "cells": len(cells),
+        "time_ratio_median": round(median("time_ratio"), 3),
+        "time_ratio_range": [
+            round(min(c["time_ratio"] for c in cells), 3),
+            round(max(c["time_ratio"] for c in cells), 3),
+        ],
+        "retrained_difference_points_median": round(median("retrained_difference_points"), 2),
+        "retrained_difference": summarize(differences).as_dict(),
+        "reached_kerastuner_best": sum(c["seconds_to_kerastuner_best"] is not None for c in cells),
+        "time_to_kerastuner_best_ratio_median": round(statistics.median(to_best), 3),
+        "gapsearch_retrained": summarize([v for c in cells for v in c["gapsearch"]["retrained"]]).as_dict(),
+        "kerastuner_retrained": summarize([v for c in cells for v in c["kerastuner"]["retrained"]]).as_dict(),
+        "gapsearch_best_trial_median": round(statistics.median(c["gapsearch"]["best_val_accuracy"] for c in cells), 4),
+        "kerastuner_best_trial_median": round(
+            statistics.median(c["kerastuner"]["best_val_accuracy"] for c in cells), 4
+        ),
+        "gapsearch_pruned_median": statistics.median(c["gapsearch"]["pruned"] for c in cells),
     }
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    rounds, n_trials, epochs = (1, 3, 2) if quick else (3, 20, 3)
-    hyperband_epochs = 3
-    hyperband_rounds = 1  # keeps `make bench` modest; Hyperband's figures are one run each
+    n_trials = 3 if quick else 10
+    spaces = list(SPACES)[:1] if quick else list(SPACES)
+    datasets = DATASET_NAMES[:1] if quick else DATASET_NAMES
+    seeds = SEEDS[:1] if quick else SEEDS
+    equal_seeds = SEEDS[:1] if quick else SEEDS
+    load_before = load_average()
+    rows: dict[str, list[dict[str, Any]]] = {"default": [], "equal_compute": []}
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gapsearch-bench-") as tmp:
-        prepare_mr(Path(tmp))
-        random_config = {"folder": tmp, "epochs": epochs, "n_trials": n_trials, "pruner": "{type: median}"}
-        load_before = load_average()
-        print(f"(b) {n_trials}-trial random search on MR, {epochs} epochs, {rounds} rounds")
-        samplers = {"gapsearch": "grid", REPEATS: "random"}  # gapsearch's sides and their samplers
-        random_runs = interleaved(
-            ["kerastuner", *samplers],
-            rounds,
-            lambda side: run_side(
-                MODULE,
-                "kerastuner" if side == "kerastuner" else "gapsearch",
-                {**random_config, "tuner": "random", "sampler": samplers.get(side, "grid")},
-            ),
-        )
-        print(f"Hyperband (max_epochs {hyperband_epochs}, factor 3) against gapsearch's Hyperband pruner")
-        hyperband_runs: dict[str, list] = {"kerastuner": [], "gapsearch": []}
-        for _ in range(hyperband_rounds):
-            kt = run_side(MODULE, "kerastuner", {**random_config, "epochs": hyperband_epochs, "tuner": "hyperband"})
-            hyperband_runs["kerastuner"].append(kt)
-            print(f"  kerastuner hyperband: {kt['seconds']:.1f}s, {kt['trials']} trials", flush=True)
-            ours = run_side(
-                MODULE,
-                "gapsearch",
-                {
-                    **random_config,
-                    "epochs": hyperband_epochs,
-                    "n_trials": kt["trials"],  # the same budget: as many trials as KerasTuner ran
-                    "pruner": "{type: hyperband, min_resource: 1, reduction_factor: 3}",
-                },
+        plan = [("default", space, dataset, seed) for seed in seeds for dataset in datasets for space in spaces]
+        # Equal compute on MR's first space: the same epochs of the same models, only the samplers differ.
+        plan += [("equal_compute", spaces[0], "mr", seed) for seed in equal_seeds]
+        for number, (row, space, dataset, seed) in enumerate(plan, start=1):
+            config = {
+                "folder": tmp,
+                "name": f"c{number}",
+                "space": space,
+                "dataset": dataset,
+                "seed": seed,
+                "n_trials": n_trials,
+                "equal": row == "equal_compute",
+            }
+            result = cell(config)
+            rows[row].append(result)
+            print(
+                f"[{number}/{len(plan)}] {row} {space} / {dataset} / seed {seed}: time ratio "
+                f"{result['time_ratio']:.3f}, retrained difference {result['retrained_difference_points']:+.2f} "
+                f"points, to KerasTuner's best {result['time_to_kerastuner_best_ratio']} "
+                f"({time.perf_counter() - started:.0f}s so far)",
+                flush=True,
             )
-            hyperband_runs["gapsearch"].append(ours)
-            print(f"  gapsearch hyperband: {ours['seconds']:.1f}s, {ours['trials']} trials", flush=True)
-        load_after = load_average()
-
-    random_summary = _summary(random_runs, "gapsearch", "kerastuner")
-    repeats_summary = _summary(random_runs, REPEATS, "kerastuner")
-    hyperband_summary = _summary(hyperband_runs, "gapsearch", "kerastuner")
-    print(f"(b) random search: {random_summary}")
-    print(f"    with gapsearch's random sampler: {repeats_summary}")
-    print(f"    hyperband: {hyperband_summary}")
+    load_after = load_average()
+    summary = {row: summarize_row(cells) for row, cells in rows.items() if cells}
+    print(summary)
     write_results(
         "kerastuner_search",
         {
-            "what": f"{n_trials}-trial random search on MR (sequence_length 56, {epochs} epochs, batch 32; gapsearch "
-            "without repeats, `sampler: grid`, as KerasTuner's RandomSearch), then "
-            f"Hyperband (max_epochs {hyperband_epochs}, factor 3; gapsearch gets as many trials as KerasTuner ran)",
-            "space": SPACE,
+            "what": f"{n_trials}-trial searches, gapsearch (`gapsearch run`) against KerasTuner 1.4.8 RandomSearch, "
+            f"{len(spaces)} search spaces x {len(datasets)} datasets x {len(seeds)} seeds, default against "
+            f"default; equal compute on MR's first space ({len(equal_seeds)} seeds)",
+            "spaces": {name: SPACES[name] for name in spaces},
             "fixed": FIXED,
-            "gapsearch_speed_options": GAPSEARCH_SPEED,
-            "rounds": rounds,
-            "hyperband_rounds": hyperband_rounds,
+            "datasets": list(datasets),
+            "seeds": list(seeds),
+            "retrain_seeds": list(RETRAIN_SEEDS),
+            "equal_compute_settings": {"gapsearch": EQUAL_GAPSEARCH, "kerastuner_validation_batch_size": 256},
             "load_average_before": load_before,
             "load_average_after": load_after,
-            "random_search": random_summary,
-            "random_search_runs": random_runs,
-            "random_search_with_repeats": repeats_summary,
-            "hyperband": hyperband_summary,
-            "hyperband_runs": hyperband_runs,
+            "seconds": round(time.perf_counter() - started, 1),
+            "summary": summary,
+            "cells": rows,
         },
     )
 
 
 if __name__ == "__main__":
-    run_script(main, {"gapsearch": side_gapsearch, "kerastuner": side_kerastuner})
+    run_script(main, {"kerastuner": side_kerastuner, "retrain": side_retrain})

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gapsearch.spec.hyperparameters import AUTO_STEPS_PER_EXECUTION
 from tests.benchmarks._common import RESULTS, ROOT
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
@@ -151,6 +150,72 @@ def pooling_block() -> str:
     return "\n".join(lines) + "\n"
 
 
+SPEED_START, SPEED_END = "<!-- speed:start -->", "<!-- speed:end -->"
+
+
+def speed_block() -> str:
+    """The README's speed section: (a) against a plain Keras script, (b) against KerasTuner, and the GPU line."""
+    overhead, search = _load("trial_overhead"), _load("kerastuner_search")
+    if not overhead:
+        raise SystemExit("results/trial_overhead.json is needed: python -m tests.benchmarks.trial_overhead")
+    o = overhead["overhead"]
+    sides = o["sides"]
+    names = list(sides)
+    gapsearch, plain = sides[names[-1]], sides[names[0]]
+    difference = o["accuracy_difference"]
+    lines = [
+        f"- **A trial against a plain Keras script** (the same model and arrays, {overhead['model']['epochs']} epochs "
+        f"of MR, {overhead['rounds']} rounds taking turns): a gapsearch trial at its defaults took "
+        f"{gapsearch['ratio_to_plain']:.3f} of the plain script's time "
+        f"(middle half {_span(gapsearch['ratio_quartiles'])}) and "
+        f"{o['gapsearch_ratio_to_plain_same_settings']:.3f} of the same script given gapsearch's settings; "
+        f"val_accuracy {_mean_ci(gapsearch['val_accuracy'])} against {_mean_ci(plain['val_accuracy'])}, "
+        f"a difference of {_mean_ci(difference, points=True)} points paired by seed. The settings that differ "
+        "are listed under benchmark (a) of [Benchmarks](docs/pages/benchmarks.md).",
+    ]
+    rows = {"default": "default against default", "equal_compute": "at equal compute"}
+    if not search:
+        lines.append(
+            "- **Against KerasTuner RandomSearch**: no figure yet; `python -m tests.benchmarks.kerastuner_search` "
+            "has not finished a run of its rewritten form."
+        )
+    for row, label in rows.items() if search else ():
+        r = search["summary"].get(row)
+        if r:
+            lines.append(
+                f"- **Against KerasTuner RandomSearch, {label}** ({r['cells']} searches of "
+                f"{search['cells'][row][0]['n_trials']} trials a side): gapsearch took {r['time_ratio_median']:.3f} "
+                f"of KerasTuner's wall time (median; {_span(r['time_ratio_range'])}); "
+                f"its chosen configurations, trained again on new seeds, scored {_mean_ci(r['gapsearch_retrained'])} "
+                f"against KerasTuner's {_mean_ci(r['kerastuner_retrained'])} (median difference "
+                f"{r['retrained_difference_points_median']:+.2f} points); it reached KerasTuner's final best in "
+                f"{r['reached_kerastuner_best']} of {r['cells']} searches, at a median "
+                f"{r['time_to_kerastuner_best_ratio_median']:.3f} of KerasTuner's time."
+            )
+    pruners = _load("pruners")
+    if pruners:
+        summary = pruners["summary"]
+        chosen = summary["candidates"][summary["chosen"]]
+        lines.append(
+            f"- **The default pruner, by measurement**: `{pruners['candidates'][summary['chosen']]}`, the fastest of "
+            f"{', '.join(summary['candidates'])} within {summary['tolerance_points']} points of no pruning's retrained "
+            f"accuracy: {chosen['time_ratio_to_none_median']:.3f} of its time, "
+            f"{chosen['retrained_points_to_none_median']:+.2f} points (medians over {len(pruners['cells'])} studies; "
+            "benchmark (b2))."
+        )
+    gpu = _load("gpu")
+    lines.append(
+        "- **On a GPU**: no GPU figure exists yet; no GPU machine has run `python -m tests.benchmarks.gpu`."
+        if not gpu
+        else f"- **On a GPU**: see benchmark (g) of [Benchmarks](docs/pages/benchmarks.md) ({_machine(gpu)})."
+    )
+    return "\n".join(lines) + (
+        f"\n\nMeasured by `python -m tests.benchmarks.trial_overhead` ({_machine(overhead)}) and "
+        f"`python -m tests.benchmarks.kerastuner_search` ({_machine(search) if search else 'not yet run'}), with "
+        "`python -m tests.benchmarks.pruners`, all part of `make bench`.\n"
+    )
+
+
 def seed_article_block() -> str:
     """The articles' claims and what `gapsearch compare` on studies/seed-article.yaml measured of them."""
     result = _load("seed_article")
@@ -241,96 +306,210 @@ def _span(quartiles: list[float]) -> str:
     return f"{quartiles[0]:.3f} to {quartiles[1]:.3f}"
 
 
+def overhead_section(overhead: dict[str, Any]) -> list[str]:
+    """(a): a gapsearch trial against the plain Keras script, in time and in accuracy (results/trial_overhead.json)."""
+    o = overhead["overhead"]
+    same = ", ".join(overhead["same_settings"])
+    parts = [
+        "**(a) A gapsearch trial against a plain Keras script** (`python -m tests.benchmarks.trial_overhead`): "
+        f"{overhead['what']}; {overhead['rounds']} rounds. The second plain side is the same script given "
+        f"gapsearch's {same}. Every setting that differs between the plain script and the gapsearch trial:",
+        "",
+        "| setting | plain Keras script | gapsearch trial (defaults) |",
+        "|---|---|---|",
+        *(f"| {name} | {row['plain']} | {row['gapsearch']} |" for name, row in overhead["differences"].items()),
+        "",
+        "| side | seconds per trial (median) | ratio to the plain script (median of the rounds) "
+        "| middle half of the rounds' ratios | val_accuracy, mean [95% interval] over the rounds' seeds |",
+        "|---|---|---|---|---|",
+    ]
+    for side, row in o["sides"].items():
+        parts.append(
+            f"| {side} | {row['seconds']:.2f} | {row['ratio_to_plain']:.3f} | {_span(row['ratio_quartiles'])} "
+            f"| {_mean_ci(row['val_accuracy'])} |"
+        )
+    difference = o["accuracy_difference"]
+    parts += [
+        "",
+        f"Against the plain script given the same settings, the gapsearch trial took "
+        f"{o['gapsearch_ratio_to_plain_same_settings']:.3f} of its time (middle half "
+        f"{_span(o['gapsearch_ratio_to_plain_same_settings_quartiles'])}). Of a gapsearch trial, everything but "
+        f"`model.fit` took {o['gapsearch_outside_fit_seconds']:.2f} s (median). Its val_accuracy minus the plain "
+        f"script's, paired by seed: {_mean_ci(difference, points=True)} points "
+        f"({'not below' if (difference.get('ci_high') or 0) >= 0 else 'below'} the plain script's).",
+        "",
+        "**gapsearch's speed options**, each a gapsearch trial of the same model, each in its own process "
+        f"({overhead['option_rounds']} rounds of {overhead['timed_trials_per_process']} timed trials):",
+        "",
+        "| study options | seconds per trial (median) | against the defaults | val_accuracy of the trials |",
+        "|---|---|---|---|",
+    ]
+    for side, row in overhead["options"].items():
+        label = side if side == "defaults" else f"`{side}`"
+        accuracies = ", ".join(f"{v:.3f}" for v in row["val_accuracy"])
+        parts.append(f"| {label} | {row['seconds']:.2f} | {row['ratio_to_default']:.3f} | {accuracies} |")
+    return [*parts, "", f"Machine: {_machine(overhead)}.", ""]
+
+
+KERASTUNER_PLOT = PAGE.parent / "images" / "kerastuner_search.png"
+#: Targets of the default-against-default row (issue "fast, strong defaults").
+KERASTUNER_TARGETS = {"time_ratio": 0.5, "retrained_points": -0.2, "time_to_best": 0.3}
+
+
+def kerastuner_section(search: dict[str, Any]) -> list[str]:
+    """(b): gapsearch against KerasTuner RandomSearch, default against default and at equal compute."""
+    targets = KERASTUNER_TARGETS
+    rows = {"default": "default against default", "equal_compute": "equal compute"}
+    spaces = "; ".join(
+        f"*{name}*: " + ", ".join(f"`{key}` {_space_text(value)}" for key, value in space.items())
+        for name, space in search["spaces"].items()
+    )
+    equal = search["equal_compute_settings"]
+    parts = [
+        "**(b) gapsearch against KerasTuner RandomSearch** (`python -m tests.benchmarks.kerastuner_search`): "
+        f"{search['what']}. Both sides build gapsearch's model on the same arrays; fixed `{search['fixed']}`; "
+        f"datasets {', '.join(search['datasets'])} (validation: MR 20% of its rows, SST-5 its dev set; no test "
+        f"set read). Spaces: {spaces}.",
+        "",
+        "Default against default: `gapsearch run` with every other setting at gapsearch's default (TPE, the "
+        "pruner chosen by (b2), length buckets, early stopping), and `RandomSearch(build, max_trials=N)` with "
+        "KerasTuner's (no early stopping, Keras' validation batch of 32). KerasTuner's `build(hp)` calls "
+        "gapsearch's builder, so its models are compiled with gapsearch's 8 training steps per backend call, not "
+        "Keras' 1 (in KerasTuner's favour; benchmark (a) shows what that saves). Settings that differ in the "
+        "equal-compute "
+        f"row: gapsearch `pruner: {equal['gapsearch']['pruner']}`, `{equal['gapsearch']['model']}`; KerasTuner "
+        f"`validation_batch_size={equal['kerastuner_validation_batch_size']}`. Each chosen configuration was "
+        f"trained again on seeds {search['retrain_seeds']} the same way for both tools.",
+        "",
+        "| row | cells | wall time, gapsearch / KerasTuner (median, range) | retrained val_accuracy, gapsearch "
+        "| retrained val_accuracy, KerasTuner | gapsearch minus KerasTuner, points (median; mean [95%]) "
+        "| gapsearch reached KerasTuner's final best (cells; median share of KerasTuner's time) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row, label in rows.items():
+        r = search["summary"].get(row)
+        if not r:
+            continue
+        span = r["time_ratio_range"]
+        parts.append(
+            f"| {label} | {r['cells']} | {r['time_ratio_median']:.3f} ({span[0]:.3f} to {span[1]:.3f}) "
+            f"| {_mean_ci(r['gapsearch_retrained'])} | {_mean_ci(r['kerastuner_retrained'])} "
+            f"| {r['retrained_difference_points_median']:+.2f}; {_mean_ci(r['retrained_difference'], points=True)} "
+            f"| {r['reached_kerastuner_best']} of {r['cells']}; {r['time_to_kerastuner_best_ratio_median']:.3f} |"
+        )
+    default = search["summary"]["default"]
+    checks = [
+        ("wall time at most 0.5 of KerasTuner's", default["time_ratio_median"] <= targets["time_ratio"]),
+        (
+            "retrained accuracy at least KerasTuner's minus 0.2 points",
+            default["retrained_difference_points_median"] >= targets["retrained_points"],
+        ),
+        (
+            "KerasTuner's final best reached within 0.3 of its time",
+            default["time_to_kerastuner_best_ratio_median"] <= targets["time_to_best"],
+        ),
+    ]
+    parts += [
+        "",
+        "Targets of the default row (medians over the cells): "
+        + "; ".join(f"{text}: {'met' if ok else 'not met'}" for text, ok in checks)
+        + ". A cell where gapsearch never reached KerasTuner's final best counts with gapsearch's whole time.",
+        "",
+        "![Best-so-far validation accuracy against wall time](images/kerastuner_search.png)",
+        "",
+        f"Machine: {_machine(search)}; {search['seconds']:.0f} s in all.",
+        "",
+    ]
+    return parts
+
+
+def pruners_section(result: dict[str, Any]) -> list[str]:
+    """(b2): the candidates for the default pruner on (b)'s spaces and data, and the one chosen."""
+    summary = result["summary"]
+    parts = [
+        f"**(b2) The default pruner, chosen by measurement** (`python -m tests.benchmarks.pruners`): {result['what']}. "
+        "Each study's chosen configuration trained again on new seeds, as in (b). The choice: the shortest median "
+        f"wall time among the candidates whose retrained accuracy is within {summary['tolerance_points']} points "
+        "of no pruning's (medians over the cells, paired by cell).",
+        "",
+        "| pruner | settings | wall time against no pruning (median; each cell) | retrained val_accuracy minus no "
+        "pruning's, points (median; each cell) | trials pruned (median) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in summary["candidates"].items():
+        cells = ", ".join(f"{r:.3f}" for r in row["time_ratios"])
+        points = ", ".join(f"{p:+.2f}" for p in row["retrained_points"])
+        parts.append(
+            f"| {name}{' (chosen)' if name == summary['chosen'] else ''} | `{result['candidates'][name]}` "
+            f"| {row['time_ratio_to_none_median']:.3f} ({cells}) | {row['retrained_points_to_none_median']:+.2f} "
+            f"({points}) | {row['pruned_median']:g} |"
+        )
+    return [*parts, "", f"Machine: {_machine(result)}; {result['seconds']:.0f} s in all.", ""]
+
+
+def _space_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "{" + ", ".join(map(str, value)) + "}"
+    text = f"{value['low']} to {value['high']}"
+    return text + (f" step {value['step']}" if "step" in value else "") + (" (log)" if value.get("log") else "")
+
+
+def _plot_kerastuner(search: dict[str, Any]) -> None:
+    """Best-so-far val_accuracy against seconds, one panel per space and dataset, both tools, every seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cells = search["cells"]["default"]
+    panels = sorted({(c["space"], c["dataset"]) for c in cells})
+    columns = len(search["datasets"])
+    figure, grid = plt.subplots(
+        math.ceil(len(panels) / columns),
+        columns,
+        figsize=(5 * columns, 3 * math.ceil(len(panels) / columns)),
+        squeeze=False,
+    )
+    colors = {"gapsearch": "tab:blue", "kerastuner": "tab:orange"}
+    for axes, (space, dataset) in zip(grid.flat, panels, strict=False):
+        for c in (c for c in cells if (c["space"], c["dataset"]) == (space, dataset)):
+            for tool, color in colors.items():
+                times, best, values = [0.0], [], []
+                for seconds, value in c[tool]["curve"]:
+                    values.append(value)
+                    times.append(seconds)
+                    best.append(max(values))
+                axes.step(times[1:], best, where="post", color=color, alpha=0.8, label=f"{tool}, seed {c['seed']}")
+            axes.axvline(c["kerastuner"]["seconds"], color=colors["kerastuner"], alpha=0.3, linewidth=0.8)
+            axes.axvline(c["gapsearch"]["seconds"], color=colors["gapsearch"], alpha=0.3, linewidth=0.8)
+        axes.set_title(f"{dataset}, {space}", fontsize=9)
+        axes.set_xlabel("seconds since the process started", fontsize=8)
+        axes.set_ylabel("best val_accuracy so far", fontsize=8)
+        handles, labels = axes.get_legend_handles_labels()
+        keep = {label.split(",")[0]: h for h, label in zip(handles, labels, strict=True)}
+        axes.legend(keep.values(), keep.keys(), fontsize=7, loc="lower right")
+    figure.suptitle(
+        "gapsearch (blue) against KerasTuner RandomSearch (orange), default against default; "
+        "vertical lines: each search's end",
+        fontsize=9,
+    )
+    figure.tight_layout()
+    KERASTUNER_PLOT.parent.mkdir(exist_ok=True)
+    figure.savefig(KERASTUNER_PLOT, dpi=90)
+    plt.close(figure)
+
+
 def tables() -> str:
     parts: list[str] = []
     overhead = _load("trial_overhead")
     if overhead:
-        o = overhead["overhead"]
-        parts += [
-            "**(a) Per-trial overhead** (`python -m tests.benchmarks.trial_overhead`): "
-            f"{overhead['what']}; {overhead['rounds']} rounds.",
-            "",
-            "| side | seconds per trial (median) | ratio to bare `model.fit` (median of the rounds) "
-            "| middle half of the rounds' ratios |",
-            "|---|---|---|---|",
-            "| bare `model.fit` script (gapsearch's builder: `steps_per_execution: auto`, "
-            f"{AUTO_STEPS_PER_EXECUTION} steps per call here) | {o['bare_seconds']:.2f} | 1.000 | |",
-            f"| gapsearch trial, defaults (the same {AUTO_STEPS_PER_EXECUTION} steps per call) "
-            f"| {o['gapsearch_seconds']:.2f} | {o['ratio']:.3f} | {_span(o['ratio_quartiles'])} |",
-            f"| gapsearch trial at one step per call (`{overhead['one_step_options']}`, Keras' default) "
-            f"| {o['gapsearch_one_step_seconds']:.2f} | {o['ratio_one_step']:.3f} "
-            f"| {_span(o['ratio_one_step_quartiles'])} |",
-            "",
-            "Ratio in each round, defaults: " + ", ".join(f"{r:.3f}" for r in o["round_ratios"]) + "; "
-            "at one step per call: "
-            + ", ".join(f"{r:.3f}" for r in o["round_ratios_one_step"])
-            + ". "
-            + (
-                "Both gapsearch trials reached the same val_accuracy in every round." if o["val_accuracy_equal"] else ""
-            ),
-            "",
-            "CPU time of the process (all its threads), which other work on the machine does not "
-            f"lengthen: gapsearch at its defaults used {o['cpu_ratio']:.3f} times the bare script's "
-            f"(median of the rounds; middle half {_span(o['cpu_ratio_quartiles'])}).",
-            "",
-            "Of a gapsearch trial, everything but `model.fit` (sampling, run attributes, building the model, "
-            f"costs, artifacts, SQLite writes, freeing memory) took {o['gapsearch_outside_fit_seconds']:.2f} s "
-            "(median).",
-            "",
-            "**Fast-trial options**, each a gapsearch trial of the same model, each side in its own process "
-            f"({overhead['option_rounds']} rounds):",
-            "",
-            "| study options | seconds per trial (median) | against the defaults | val_accuracy of the trials |",
-            "|---|---|---|---|",
-        ]
-        for side, row in overhead["options"].items():
-            label = "defaults" if side == "gapsearch" else f"`{side}`"
-            accuracies = ", ".join(f"{v:.3f}" for v in row["val_accuracy"])
-            parts.append(f"| {label} | {row['seconds']:.2f} | {row['ratio_to_default']:.3f} | {accuracies} |")
-        parts += ["", f"Machine: {_machine(overhead)}.", ""]
+        parts += overhead_section(overhead)
     search = _load("kerastuner_search")
     if search:
-        parts += [
-            "**(b) gapsearch against KerasTuner** (`python -m tests.benchmarks.kerastuner_search`): "
-            f"{search['what']}. gapsearch's study sets `{search['gapsearch_speed_options']}` and keeps its "
-            f"default median pruner; {search['rounds']} rounds of random search, "
-            f"{search.get('hyperband_rounds', search['rounds'])} of Hyperband.",
-            "",
-            "| search | gapsearch seconds | KerasTuner seconds | time ratio | gapsearch best val_accuracy "
-            "| KerasTuner best val_accuracy | difference (points) | epochs trained (gapsearch / KerasTuner) |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        rows = [
-            ("random_search", "random_search_runs", "gapsearch", "random", "grid"),
-            ("random_search_with_repeats", "random_search_runs", "gapsearch_random_sampler", "random", "random"),
-            ("hyperband", "hyperband_runs", "gapsearch", "Hyperband", "grid"),
-        ]
-        for key, runs_key, ours, name, sampler in rows:
-            if key not in search:
-                continue
-            s, runs = search[key], search[runs_key]
-            label = f"{name}, {runs['kerastuner'][0]['trials']} trials, gapsearch `sampler: {sampler}`"
-            if key != "hyperband":  # Hyperband runs a combination again, with more epochs, by design
-                combinations = "/".join(str(r["combinations"]) for r in (runs[ours][0], runs["kerastuner"][0]))
-                label += f" ({combinations} combinations tried)"
-            epochs = " / ".join(",".join(str(r["epochs_trained"]) for r in runs[side]) for side in (ours, "kerastuner"))
-            parts.append(
-                f"| {label} | {s['gapsearch_seconds']:.1f} | {s['kerastuner_seconds']:.1f} | {s['time_ratio']:.3f} "
-                f"| {s['gapsearch_best_val_accuracy']:.4f} | {s['kerastuner_best_val_accuracy']:.4f} "
-                f"| {s['accuracy_difference_points']:+.2f} | {epochs} |"
-            )
-        ratios = search["random_search"].get("round_ratios")
-        if ratios:
-            parts += ["", "Time ratio of each random-search round: " + ", ".join(f"{r:.3f}" for r in ratios) + "."]
-        space = search["space"]
-        parts += [
-            "",
-            f"Combinations tried: distinct ({', '.join(space)}) of the first round, gapsearch / KerasTuner. "
-            "KerasTuner's RandomSearch never repeats one, nor does `sampler: grid` (it visits the "
-            f"{math.prod(len(values) for values in space.values())} in an order shuffled from the seed); "
-            "`sampler: random` draws each parameter independently.",
-        ]
-        parts += ["", f"Machine: {_machine(search)}.", ""]
+        parts += kerastuner_section(search)
+    pruners = _load("pruners")
+    if pruners:
+        parts += pruners_section(pruners)
     commits = _load("commits")
     if commits:
         parts += [
@@ -548,9 +727,13 @@ def main() -> None:
         _replace_block(README, POOLINGS_START, POOLINGS_END, pooling_block())
     if _load("seed_article"):
         _replace_block(README, SEED_ARTICLE_START, SEED_ARTICLE_END, seed_article_block())
+    _replace_block(README, SPEED_START, SPEED_END, speed_block())
     mo_pruning = _load("mo_pruning")
     if mo_pruning:
         _plot_mo_pruning(mo_pruning)
+    search = _load("kerastuner_search")
+    if search:
+        _plot_kerastuner(search)
     print(f"{PAGE.relative_to(ROOT)}: benchmark tables updated; README.md: the quickstart's output")
 
 
