@@ -14,16 +14,25 @@ vectorized arrays; the test sets are not read.
   (``pruner: none``, ``length_buckets: 0``, ``patience: 0``) and KerasTuner's validation batch set
   to gapsearch's (256): the same epochs of the same models, only the samplers differ.
 
+- **Two workers:** the default row's gapsearch studies of MR's first space again with ``workers:
+  {count: 2}`` (not gapsearch's default on a machine without a GPU, which is one worker), against the
+  same cells' KerasTuner runs: what gapsearch's parallel workers give on this machine's cores.
+
 Each tool's chosen configuration (its best trial) is then trained again on three new seeds, the
 same way for both (``model.fit`` for the study's epochs, the best epoch's val_accuracy), so that
 neither side is credited with its luckiest trial. Best-so-far validation accuracy against wall time
 is kept per trial for the plot.
 
     python -m tests.benchmarks.kerastuner_search [--quick]
+
+Each finished cell is kept in ``build/bench/kerastuner_search.partial.json``; a run that is stopped
+starts again where it stopped (the same plan), and the file goes when the results are written.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import statistics
 import sys
 import tempfile
@@ -35,6 +44,7 @@ import yaml
 
 from tests.benchmarks._common import (
     DATASETS,
+    ROOT,
     gapsearch_cli,
     load_average,
     prepare_mr,
@@ -71,6 +81,9 @@ FIXED = {"max_tokens": 20000, "sequence_length": 56, "batch_size": 64, "epochs":
 #: Settings of the equal-compute row: gapsearch's savings off, KerasTuner given gapsearch's validation batch.
 EQUAL_GAPSEARCH = {"pruner": {"type": "none"}, "model": {"length_buckets": 0, "patience": 0}}
 EQUAL_VALIDATION_BATCH = 256
+#: Settings of the two-workers row.
+TWO_WORKERS = {"workers": {"count": 2}}
+PARTIAL = ROOT / "build" / "bench" / "kerastuner_search.partial.json"
 DATASET_NAMES = ("mr", "sst5")
 SEEDS = (1, 2, 3)
 RETRAIN_SEEDS = (101, 102, 103)
@@ -108,6 +121,8 @@ def study(config: dict[str, Any]) -> dict[str, Any]:
     if config["equal"]:
         body["pruner"] = EQUAL_GAPSEARCH["pruner"]
         body["model"] |= EQUAL_GAPSEARCH["model"]
+    if config.get("two_workers"):
+        body |= TWO_WORKERS
     if config.get("pruner"):  # benchmark (b2) tries the candidates for the default pruner
         body["pruner"] = config["pruner"]
     return body
@@ -262,17 +277,22 @@ def first_reaching(curve: list[list[float]], target: float) -> float | None:
     return next((seconds for seconds, value in curve if value >= target), None)
 
 
-def cell(config: dict[str, Any]) -> dict[str, Any]:
-    """One space, dataset, seed and row: KerasTuner, then gapsearch, then both chosen configurations again."""
-    kt_started = time.time()
-    kt = run_side(MODULE, "kerastuner", {**config, "name": f"{config['name']}-kt", "started": kt_started})
-    kt["seconds"] = time.time() - kt_started
+def cell(config: dict[str, Any], kerastuner: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One space, dataset, seed and row: KerasTuner (or ``kerastuner``, the same cell's run of another
+    row), then gapsearch, then the chosen configurations again."""
+    if kerastuner is None:
+        kt_started = time.time()
+        kt = run_side(MODULE, "kerastuner", {**config, "name": f"{config['name']}-kt", "started": kt_started})
+        kt["seconds"] = time.time() - kt_started
+        kt["retrained"] = run_side(MODULE, "retrain", {**config, "params": kt["best_params"]})["val_accuracy"]
+    else:
+        kt = kerastuner
     ours = run_gapsearch({**config, "name": f"{config['name']}-gs"})
-    for side in (kt, ours):
-        side["retrained"] = run_side(MODULE, "retrain", {**config, "params": side["best_params"]})["val_accuracy"]
+    ours["retrained"] = run_side(MODULE, "retrain", {**config, "params": ours["best_params"]})["val_accuracy"]
     reached = first_reaching(ours["curve"], kt["best_val_accuracy"])
     return {
         **{key: config[key] for key in ("space", "dataset", "seed", "n_trials", "equal")},
+        "two_workers": bool(config.get("two_workers")),
         "kerastuner": kt,
         "gapsearch": ours,
         "time_ratio": ours["seconds"] / kt["seconds"],
@@ -288,8 +308,11 @@ def summarize_row(cells: list[dict[str, Any]]) -> dict[str, Any]:
     def median(key: str) -> float:
         return statistics.median(c[key] for c in cells)
 
-    # A cell where gapsearch never reached KerasTuner's final best counts as gapsearch's whole time (at least).
-    to_best = [c["time_to_kerastuner_best_ratio"] or c["time_ratio"] for c in cells]
+    # A cell where gapsearch never reached KerasTuner's final best counts as never (infinitely late): the
+    # median is a share of KerasTuner's time only where more than half the cells reached it.
+    to_best = statistics.median(
+        math.inf if c["time_to_kerastuner_best_ratio"] is None else c["time_to_kerastuner_best_ratio"] for c in cells
+    )
     differences = [c["retrained_difference_points"] / 100 for c in cells]
     return {
         "cells": len(cells),
@@ -301,7 +324,7 @@ def summarize_row(cells: list[dict[str, Any]]) -> dict[str, Any]:
         "retrained_difference_points_median": round(median("retrained_difference_points"), 2),
         "retrained_difference": summarize(differences).as_dict(),
         "reached_kerastuner_best": sum(c["seconds_to_kerastuner_best"] is not None for c in cells),
-        "time_to_kerastuner_best_ratio_median": round(statistics.median(to_best), 3),
+        "time_to_kerastuner_best_ratio_median": None if math.isinf(to_best) else round(to_best, 3),
         "gapsearch_retrained": summarize([v for c in cells for v in c["gapsearch"]["retrained"]]).as_dict(),
         "kerastuner_retrained": summarize([v for c in cells for v in c["kerastuner"]["retrained"]]).as_dict(),
         "gapsearch_best_trial_median": round(statistics.median(c["gapsearch"]["best_val_accuracy"] for c in cells), 4),
@@ -318,15 +341,19 @@ def main() -> None:
     spaces = list(SPACES)[:1] if quick else list(SPACES)
     datasets = DATASET_NAMES[:1] if quick else DATASET_NAMES
     seeds = SEEDS[:1] if quick else SEEDS
-    equal_seeds = SEEDS[:1] if quick else SEEDS
     load_before = load_average()
-    rows: dict[str, list[dict[str, Any]]] = {"default": [], "equal_compute": []}
-    started = time.perf_counter()
+    rows: dict[str, list[dict[str, Any]]] = {"default": [], "equal_compute": [], "two_workers": []}
+    plan = [("default", space, dataset, seed) for seed in seeds for dataset in datasets for space in spaces]
+    # Equal compute on MR's first space: the same epochs of the same models, only the samplers differ.
+    plan += [("equal_compute", spaces[0], "mr", seed) for seed in seeds]
+    plan += [("two_workers", spaces[0], "mr", seed) for seed in seeds]
+    done, spent = _partial(plan, n_trials)
+    started = time.perf_counter() - spent
     with tempfile.TemporaryDirectory(prefix="gapsearch-bench-") as tmp:
-        plan = [("default", space, dataset, seed) for seed in seeds for dataset in datasets for space in spaces]
-        # Equal compute on MR's first space: the same epochs of the same models, only the samplers differ.
-        plan += [("equal_compute", spaces[0], "mr", seed) for seed in equal_seeds]
         for number, (row, space, dataset, seed) in enumerate(plan, start=1):
+            if number <= len(done):
+                rows[row].append(done[number - 1])
+                continue
             config = {
                 "folder": tmp,
                 "name": f"c{number}",
@@ -335,9 +362,25 @@ def main() -> None:
                 "seed": seed,
                 "n_trials": n_trials,
                 "equal": row == "equal_compute",
+                "two_workers": row == "two_workers",
             }
-            result = cell(config)
+            same_cell = next(
+                (
+                    c["kerastuner"]
+                    for c in rows["default"]
+                    if (c["space"], c["dataset"], c["seed"]) == (space, dataset, seed)
+                ),
+                None,
+            )
+            result = cell(config, same_cell if row == "two_workers" else None)
             rows[row].append(result)
+            done.append(result)
+            PARTIAL.parent.mkdir(parents=True, exist_ok=True)
+            PARTIAL.write_text(
+                json.dumps(
+                    {"plan": plan, "n_trials": n_trials, "seconds": time.perf_counter() - started, "cells": done}
+                )
+            )
             print(
                 f"[{number}/{len(plan)}] {row} {space} / {dataset} / seed {seed}: time ratio "
                 f"{result['time_ratio']:.3f}, retrained difference {result['retrained_difference_points']:+.2f} "
@@ -353,13 +396,14 @@ def main() -> None:
         {
             "what": f"{n_trials}-trial searches, gapsearch (`gapsearch run`) against KerasTuner 1.4.8 RandomSearch, "
             f"{len(spaces)} search spaces x {len(datasets)} datasets x {len(seeds)} seeds, default against "
-            f"default; equal compute on MR's first space ({len(equal_seeds)} seeds)",
+            f"default; equal compute and gapsearch with two workers on MR's first space ({len(seeds)} seeds)",
             "spaces": {name: SPACES[name] for name in spaces},
             "fixed": FIXED,
             "datasets": list(datasets),
             "seeds": list(seeds),
             "retrain_seeds": list(RETRAIN_SEEDS),
             "equal_compute_settings": {"gapsearch": EQUAL_GAPSEARCH, "kerastuner_validation_batch_size": 256},
+            "two_workers_settings": TWO_WORKERS,
             "load_average_before": load_before,
             "load_average_after": load_after,
             "seconds": round(time.perf_counter() - started, 1),
@@ -367,6 +411,19 @@ def main() -> None:
             "cells": rows,
         },
     )
+    PARTIAL.unlink(missing_ok=True)
+
+
+def _partial(plan: list[tuple[str, str, str, int]], n_trials: int) -> tuple[list[dict[str, Any]], float]:
+    """The cells a stopped run of the same plan finished, and the seconds it had spent."""
+    try:
+        kept = json.loads(PARTIAL.read_text())
+    except (OSError, ValueError):
+        return [], 0.0
+    if [tuple(step) for step in kept["plan"]] != plan or kept["n_trials"] != n_trials:
+        return [], 0.0
+    print(f"going on from {PARTIAL.relative_to(ROOT)}: {len(kept['cells'])} of {len(plan)} cells done", flush=True)
+    return kept["cells"], kept["seconds"]
 
 
 if __name__ == "__main__":
