@@ -55,6 +55,7 @@ bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.trial_overhead
 	$(PYTHON) -m tests.benchmarks.pruners
 	$(PYTHON) -m tests.benchmarks.kerastuner_search
+	$(PYTHON) -m tests.benchmarks.optuna_alone
 	$(PYTHON) -m tests.benchmarks.masked_pooling
 	$(PYTHON) -m tests.benchmarks.data_cache
 	$(PYTHON) -m tests.benchmarks.workers
