@@ -1,35 +1,86 @@
-"""gapsearch's side of (b) at several commits, taking turns: what a change to the trial code bought.
+"""``gapsearch run`` at several commits, taking turns: what a change to the trial code bought.
 
-Each commit is checked out into a temporary git worktree and runs the 20-trial random search of
-:mod:`tests.benchmarks.kerastuner_search` (its ``--side gapsearch``) with that commit's code, on the
-MR file this checkout prepares. The sampler is ``random`` at every commit (the only one this
-benchmark ran before ``grid``), so every commit runs the same trials, and a change that kept the
-results gives the same best value and epochs.
+Each commit is checked out into a temporary git worktree, and ``python -m gapsearch run`` with that
+commit's code (``PYTHONPATH`` set to the worktree) runs one study file that this checkout writes:
+the first search space of :mod:`tests.benchmarks.kerastuner_search` on MR with 20% held out, its
+fixed settings, 10 trials, ``sampler: random`` with a fixed seed and no pruner, so that every
+commit runs the same trials and a change that kept the results gives the same best value. A commit
+must read that study file (``length_buckets``, ``pruner: {type: none}``). Wall time is the process
+from start to exit.
 
     python -m tests.benchmarks.commits COMMIT [COMMIT ...] [--rounds N]
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks._common import ROOT, load_average, prepare_mr, run_side, write_results
+import yaml
 
-CONFIG = {"epochs": 3, "n_trials": 20, "pruner": "{type: median}", "tuner": "random", "sampler": "random"}
+from tests.benchmarks._common import ROOT, load_average, prepare_mr, write_results
+from tests.benchmarks.kerastuner_search import FIXED, SPACES
+
+N_TRIALS = 10
+SEED = 5
 
 
 def _git(*args: str) -> str:
     return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def _search(tree: Path, folder: Path) -> dict[str, Any]:
-    """The gapsearch side of (b), run with the code of ``tree``."""
-    return run_side("tests.benchmarks.kerastuner_search", "gapsearch", {**CONFIG, "folder": str(folder)}, root=tree)
+def _study(folder: Path, name: str) -> Path:
+    """The study file every commit runs (in ``folder``, beside the MR file)."""
+    body = {
+        "name": name,
+        "metric": "val_accuracy",
+        "direction": "maximize",
+        "n_trials": N_TRIALS,
+        "seed": SEED,
+        "sampler": {"type": "random"},
+        "pruner": {"type": "none"},
+        "data": {"format": "tsv", "train": "mr.tsv", "text": "text", "label": "label", "validation_split": 0.2},
+        "model": dict(FIXED),
+        "search_space": next(iter(SPACES.values())),
+    }
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(body, sort_keys=False))
+    return path
+
+
+def _search(tree: Path, folder: Path, name: str) -> dict[str, Any]:
+    """``gapsearch run`` of the study with the code of ``tree``: its wall time, best value and epochs trained."""
+    import optuna
+
+    path = _study(folder, name)
+    storage = f"sqlite:///{folder / name}.db"
+    env = {**os.environ, "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("GAPSEARCH_STORAGE", None)
+    started = time.time()
+    done = subprocess.run(
+        [sys.executable, "-m", "gapsearch", "run", path.name, "--no-progress", "--storage", storage],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.time() - started
+    if done.returncode != 0:
+        raise SystemExit(f"gapsearch run at {tree.name} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    trials = optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    return {
+        "seconds": seconds,
+        "best_val_accuracy": max(t.value for t in complete),
+        "epochs_trained": sum(len(t.intermediate_values) for t in trials),
+    }
 
 
 def main() -> None:
@@ -51,10 +102,10 @@ def main() -> None:
             _git("worktree", "add", "--detach", str(tree), commit)
         load_before = load_average()
         try:
-            print(f"gapsearch's side of (b) at {len(commits)} commits, {rounds} rounds in turns", flush=True)
+            print(f"gapsearch run at {len(commits)} commits, {rounds} rounds in turns", flush=True)
             for round_number in range(rounds):
                 for commit, tree in trees.items():
-                    result = _search(tree, folder)
+                    result = _search(tree, folder, f"commits-{commit}-{round_number}")
                     runs[commit].append(result)
                     print(f"  round {round_number + 1}/{rounds} {commit}: {result['seconds']:.1f}s", flush=True)
         finally:
@@ -77,8 +128,8 @@ def main() -> None:
     write_results(
         "commits",
         {
-            "what": "gapsearch's side of (b) (20-trial random search on MR, 3 epochs, `sampler: random`, median "
-            "pruner) with the code of each commit, the commits taking turns",
+            "what": f"`gapsearch run` of a {N_TRIALS}-trial random search (seed {SEED}, no pruner) of (b)'s first "
+            "space on MR with the code of each commit, the commits taking turns",
             "rounds": rounds,
             "load_average_before": load_before,
             "load_average_after": load_after,
