@@ -149,6 +149,15 @@ def test_the_pooling_article_and_speed_sections_are_what_their_benchmarks_measur
         assert shows in block
 
 
+def test_the_workers_page_tables_are_what_the_workers_benchmark_measured():
+    from tests.benchmarks import report
+
+    page = report.WORKERS_PAGE.read_text()
+    block = page.split(report.WORKERS_START + "\n", 1)[1].split(report.WORKERS_END, 1)[0]
+    assert block == report.workers_block()
+    assert "| SQLite |" in block and "| PostgreSQL |" in block and "| MariaDB |" in block
+
+
 def test_the_default_pruner_is_the_one_benchmark_b2_chose_by_its_own_rule():
     import json
 

@@ -183,7 +183,8 @@ def speed_block() -> str:
         r = summary.get(row)
         if r:
             lines.append(
-                f"- **Against KerasTuner RandomSearch, {label}** ({r['cells']} searches of "
+                f"- **Against KerasTuner RandomSearch, {label}** ({r['cells']} "
+                f"search{'es' if r['cells'] > 1 else ''} of "
                 f"{search['cells'][row][0]['n_trials']} trials a side): gapsearch took {r['time_ratio_median']:.3f} "
                 f"of KerasTuner's wall time (median; {_span(r['time_ratio_range'])}); "
                 f"its chosen configurations, trained again on new seeds, scored {_mean_ci(r['gapsearch_retrained'])} "
@@ -221,7 +222,8 @@ def speed_block() -> str:
     return "\n".join(lines) + (
         f"\n\nMeasured by `python -m tests.benchmarks.trial_overhead` ({_machine(overhead)}) and "
         f"`python -m tests.benchmarks.kerastuner_search` ({_machine(search) if search else 'not yet run'}), with "
-        "`python -m tests.benchmarks.pruners`, all part of `make bench`.\n"
+        "`python -m tests.benchmarks.optuna_alone` and `python -m tests.benchmarks.pruners`, all part of "
+        "`make bench`.\n"
     )
 
 
@@ -486,6 +488,39 @@ def optuna_alone_section(result: dict[str, Any]) -> list[str]:
         f"Machine: {_machine(result)}; {result['seconds']:.0f} s in all.",
         "",
     ]
+
+
+WORKERS_PAGE = PAGE.parent / "workers.md"
+WORKERS_START, WORKERS_END = "<!-- workers:start -->", "<!-- workers:end -->"
+
+
+def workers_block() -> str:
+    """The tables of docs/pages/workers.md's benchmark section (results/workers.json)."""
+    result = _load("workers")
+    if not result:
+        raise SystemExit("results/workers.json is needed: python -m tests.benchmarks.workers")
+    counts = result["workers"]
+    lines = [
+        f"| database | {' | '.join(f'{w} worker' + ('s' if w > 1 else '') for w in counts)} |",
+        "|---|" + "---:|" * len(counts),
+        *(
+            f"| {kind} | " + " | ".join(f"{rates[str(w)]:.1f}" for w in counts) + " |"
+            for kind, rates in result["trivial_trials_per_second"].items()
+        ),
+    ]
+    real = result["quickstart_8_trials_seconds"]
+    if real:
+        lines += [
+            "",
+            "And a real study, `gapsearch run studies/quickstart.yaml --n-trials 8 --workers N` on SQLite, wall time "
+            "with start-up:",
+            "",
+            "| quickstart, 8 trials, SQLite | wall time |",
+            "|---|---:|",
+            *(f"| {w} worker{'s' if w != '1' else ''} | {seconds:.0f} s |" for w, seconds in real.items()),
+        ]
+    lines += ["", f"Measured on {_machine(result)}; {result['seconds']:.0f} s in all."]
+    return "\n".join(lines) + "\n"
 
 
 def pruners_section(result: dict[str, Any]) -> list[str]:
@@ -796,6 +831,8 @@ def main() -> None:
     if _load("seed_article"):
         _replace_block(README, SEED_ARTICLE_START, SEED_ARTICLE_END, seed_article_block())
     _replace_block(README, SPEED_START, SPEED_END, speed_block())
+    if _load("workers"):
+        _replace_block(WORKERS_PAGE, WORKERS_START, WORKERS_END, workers_block())
     mo_pruning = _load("mo_pruning")
     if mo_pruning:
         _plot_mo_pruning(mo_pruning)

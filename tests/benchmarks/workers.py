@@ -10,8 +10,10 @@
 
 Run from the repository root (the servers of tests/conftest.py must be up):
 
-    python -m tests.benchmarks.workers            # everything, a Markdown table on stdout
+    python -m tests.benchmarks.workers            # everything: results/workers.json
     python -m tests.benchmarks.workers --skip-real --trials 100
+
+``python -m tests.benchmarks.report`` renders the JSON into docs/pages/workers.md.
 
 Timings depend on the machine; nothing asserts them.
 """
@@ -35,6 +37,7 @@ import sqlalchemy
 from gapsearch.workers.devices import WorkerSlot
 from gapsearch.workers.pool import run_worker_processes
 from gapsearch.workers.signals import StopSignals
+from tests.benchmarks._common import load_average, write_results
 from tests.workers.trivial_worker import create
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,24 +113,36 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     print(f"{os.cpu_count()} CPU cores; {args.trials} trials per measurement", file=sys.stderr)
+    load_before = load_average()
+    started = time.perf_counter()
+    rates: dict[str, dict[str, float]] = {}
+    real: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        print("| database | " + " | ".join(f"{w} worker{'s' if w > 1 else ''}" for w in args.workers) + " |")
-        print("|---|" + "---:|" * len(args.workers))
         for kind in args.databases:
-            rates = []
+            rates[kind] = {}
             for workers in args.workers:
                 with database(kind, folder) as url:
-                    rates.append(trivial_rate(url, workers, args.trials))
-                print(f"  {kind} {workers} workers: {rates[-1]:.1f} trials/s", file=sys.stderr)
-            print(f"| {kind} | " + " | ".join(f"{rate:.1f}" for rate in rates) + " |", flush=True)
+                    rates[kind][str(workers)] = round(trivial_rate(url, workers, args.trials), 2)
+                print(f"  {kind} {workers} workers: {rates[kind][str(workers)]:.1f} trials/s", file=sys.stderr)
         if not args.skip_real:
-            print()
-            print("| quickstart, 8 trials, SQLite | wall time |")
-            print("|---|---:|")
             for workers in (1, 2):
-                seconds = real_study_seconds(folder, workers)
-                print(f"| {workers} worker{'s' if workers > 1 else ''} | {seconds:.0f} s |", flush=True)
+                real[str(workers)] = round(real_study_seconds(folder, workers), 1)
+                print(f"  quickstart, {workers} workers: {real[str(workers)]:.0f} s", file=sys.stderr)
+    write_results(
+        "workers",
+        {
+            "what": f"finished trials per second of trials that do nothing ({args.trials} trials each, worker "
+            "start-up left out), and the quickstart study cut to 8 trials on SQLite, wall time with start-up",
+            "trials": args.trials,
+            "workers": args.workers,
+            "trivial_trials_per_second": rates,
+            "quickstart_8_trials_seconds": real,
+            "load_average_before": load_before,
+            "load_average_after": load_average(),
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+    )
 
 
 if __name__ == "__main__":
