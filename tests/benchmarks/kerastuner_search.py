@@ -153,6 +153,18 @@ def run_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def cell_arrays(config: dict[str, Any], suffix: str = "") -> tuple[Any, int]:
+    """The cell's vectorized arrays (gapsearch's, the same for every side) and its number of classes, read
+    through the cell's study file, written to ``<name><suffix>.yaml`` in the cell's folder."""
+    from gapsearch.search.runner import load_data
+    from gapsearch.spec import load_study
+
+    path = Path(config["folder"]) / f"{config['name']}{suffix}.yaml"
+    path.write_text(yaml.safe_dump(study(config), sort_keys=False))
+    splits = load_data(load_study(path))
+    return splits.runs(FIXED["max_tokens"], FIXED["sequence_length"])[0][1], len(splits.info.class_names)
+
+
 ENDS: list[tuple[float, float]] = []
 
 
@@ -163,16 +175,9 @@ def side_kerastuner(config: dict[str, Any]) -> dict[str, Any]:
     import keras_tuner
 
     from gapsearch.models.builder import build_model
-    from gapsearch.search.runner import load_data
-    from gapsearch.spec import load_study
 
     folder = Path(config["folder"])
-    path = folder / f"{config['name']}.yaml"
-    path.write_text(yaml.safe_dump(study(config), sort_keys=False))
-    spec = load_study(path)
-    splits = load_data(spec)
-    data = splits.runs(FIXED["max_tokens"], FIXED["sequence_length"])[0][1]
-    n_classes = len(splits.info.class_names)
+    data, n_classes = cell_arrays(config)
 
     def build(hp: keras_tuner.HyperParameters) -> keras.Model:
         return build_model(
@@ -243,22 +248,14 @@ def side_retrain(config: dict[str, Any]) -> dict[str, Any]:
     import keras
 
     from gapsearch.models.builder import build_model
-    from gapsearch.search.runner import load_data
-    from gapsearch.spec import load_study
 
-    folder = Path(config["folder"])
-    path = folder / f"{config['name']}-retrain.yaml"
-    path.write_text(yaml.safe_dump(study(config), sort_keys=False))
-    splits = load_data(load_study(path))
-    data = splits.runs(FIXED["max_tokens"], FIXED["sequence_length"])[0][1]
+    data, n_classes = cell_arrays(config, "-retrain")
     hp = hyperparameters(config["params"]).model_copy(update={"length_buckets": 0})
     values = []
     for seed in RETRAIN_SEEDS:
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
-        model = build_model(
-            hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.info.class_names), metrics=["accuracy"]
-        )
+        model = build_model(hp, vocabulary_size=data.vocabulary_size, n_classes=n_classes, metrics=["accuracy"])
         history = model.fit(
             data.x_train,
             data.y_train,

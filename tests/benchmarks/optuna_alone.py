@@ -21,13 +21,10 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tests.benchmarks._common import load_average, quiet_keras, run_script, run_side, write_results
-from tests.benchmarks.kerastuner_search import FIXED, SPACES, run_gapsearch
+from tests.benchmarks.kerastuner_search import FIXED, SPACES, cell_arrays, run_gapsearch
 from tests.benchmarks.kerastuner_search import MODULE as SEARCH_MODULE
 
 MODULE = "tests.benchmarks.optuna_alone"
@@ -68,14 +65,7 @@ def side_optuna(config: dict[str, Any]) -> dict[str, Any]:
     import optuna
     from optuna_integration import KerasPruningCallback
 
-    from gapsearch.search.runner import load_data
-    from gapsearch.spec import load_study
-    from tests.benchmarks.kerastuner_search import study as study_body
-
-    folder = Path(config["folder"])
-    path = folder / f"{config['name']}.yaml"
-    path.write_text(yaml.safe_dump(study_body(config), sort_keys=False))
-    data = load_data(load_study(path)).runs(FIXED["max_tokens"], FIXED["sequence_length"])[0][1]
+    data, _ = cell_arrays(config)
     space = SPACES[SPACE]
     ends: list[tuple[float, float]] = []
 
