@@ -51,11 +51,12 @@ def prepare_imdb(folder: Path, split: str = "train") -> Path:
     return out
 
 
-def cli_env(**extra: str) -> dict[str, str]:
-    """The environment of a `gapsearch` subprocess: this checkout first on the path (before any path the
-    caller already has, such as a GPU machine's carried wheels), no inherited storage override, no C++ log."""
+def cli_env(root: Path = ROOT, **extra: str) -> dict[str, str]:
+    """The environment of a `gapsearch` subprocess: the checkout at ``root`` (this one by default) first on
+    the path (before any path the caller already has, such as a GPU machine's carried wheels), no inherited
+    storage override, no C++ log."""
     env = {key: value for key, value in os.environ.items() if key != "GAPSEARCH_STORAGE"}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
     return {**env, "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
 
 
@@ -65,10 +66,11 @@ def shipped_study(name: str) -> str:
     return (ROOT / "studies" / name).read_text().replace("../../shared/datasets", str(DATASETS))
 
 
-def gapsearch_cli(*args: str, cwd: Path) -> str:
-    """``gapsearch ARGS`` in a fresh process in ``cwd``, as a user runs it: its stdout, or SystemExit with stderr."""
+def gapsearch_cli(*args: str, cwd: Path, root: Path = ROOT) -> str:
+    """``gapsearch ARGS`` in a fresh process in ``cwd``, as a user runs it, with the code of the checkout at
+    ``root`` (this one by default): its stdout, or SystemExit with stderr."""
     done = subprocess.run(
-        [sys.executable, "-m", "gapsearch", *args], cwd=cwd, env=cli_env(), capture_output=True, text=True
+        [sys.executable, "-m", "gapsearch", *args], cwd=cwd, env=cli_env(root), capture_output=True, text=True
     )
     if done.returncode != 0:
         raise SystemExit(f"gapsearch {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")

@@ -13,7 +13,6 @@ from start to exit.
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from tests.benchmarks._common import ROOT, load_average, prepare_mr, write_results
+from tests.benchmarks._common import ROOT, gapsearch_cli, load_average, prepare_mr, write_results
 from tests.benchmarks.kerastuner_search import FIXED, SPACES
 
 N_TRIALS = 10
@@ -60,20 +59,9 @@ def _search(tree: Path, folder: Path, name: str) -> dict[str, Any]:
 
     path = _study(folder, name)
     storage = f"sqlite:///{folder / name}.db"
-    env = {**os.environ, "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env.pop("GAPSEARCH_STORAGE", None)
     started = time.time()
-    done = subprocess.run(
-        [sys.executable, "-m", "gapsearch", "run", path.name, "--no-progress", "--storage", storage],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    gapsearch_cli("run", path.name, "--no-progress", "--storage", storage, cwd=folder, root=tree)
     seconds = time.time() - started
-    if done.returncode != 0:
-        raise SystemExit(f"gapsearch run at {tree.name} exited {done.returncode}:\n{done.stderr[-3000:]}")
     trials = optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     return {
