@@ -322,8 +322,6 @@ def summarize_row(cells: list[dict[str, Any]]) -> dict[str, Any]:
         "retrained_difference": summarize(differences).as_dict(),
         "reached_kerastuner_best": sum(c["seconds_to_kerastuner_best"] is not None for c in cells),
         "time_to_kerastuner_best_ratio_median": None if math.isinf(to_best) else round(to_best, 3),
-        "gapsearch_retrained": summarize([v for c in cells for v in c["gapsearch"]["retrained"]]).as_dict(),
-        "kerastuner_retrained": summarize([v for c in cells for v in c["kerastuner"]["retrained"]]).as_dict(),
         "gapsearch_best_trial_median": round(statistics.median(c["gapsearch"]["best_val_accuracy"] for c in cells), 4),
         "kerastuner_best_trial_median": round(
             statistics.median(c["kerastuner"]["best_val_accuracy"] for c in cells), 4

@@ -40,6 +40,11 @@ DIFFERENCES = {
         "gapsearch's builder: the mask kept through the convolution (same padding, padded steps zeroed) "
         "and the pooling",
     ),
+    "sampler": (
+        "TPESampler(seed=...) with Optuna's defaults (independent, 10 random startup trials)",
+        "TPE, multivariate and grouped, constant liar, 10 random startup trials (so at 10 trials both sides "
+        "draw every trial at random, from different random streams)",
+    ),
     "pruner": (
         f"MedianPruner(n_startup_trials={MEDIAN_STARTUP_TRIALS}) (Optuna's Keras example)",
         "successive halving (min_resource 1, reduction factor 3; benchmark (b2))",
@@ -47,6 +52,7 @@ DIFFERENCES = {
     "trial value": ("model.evaluate after the last epoch", "the best epoch's val_accuracy"),
     "validation batch": ("32 (Keras' default)", "256"),
     "training steps per backend call": ("1 (Keras' default)", "8 (steps_per_execution: auto)"),
+    "optimizer variables": ("built in the first step of fit", "built before fit"),
     "batches": ("every text padded to 56", "length buckets (4)"),
     "early stopping": ("none", "patience 3, the best epoch's weights kept"),
     "storage": ("in memory (lost when the process ends)", "SQLite file"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -375,8 +376,6 @@ KERASTUNER_ROWS = {
 
 def _by_dataset(cells: list[dict[str, Any]], tool: str | None = None) -> str:
     """Each dataset's mean retrained val_accuracy over its cells and seeds: one tool's, or both tools'."""
-    import statistics
-
     parts = []
     for dataset in dict.fromkeys(c["dataset"] for c in cells):
         mean = {
@@ -416,7 +415,10 @@ def kerastuner_section(search: dict[str, Any]) -> list[str]:
         "",
         "Default against default: `gapsearch run` with every other setting at gapsearch's default (TPE, the "
         "pruner chosen by (b2), length buckets, early stopping), and `RandomSearch(build, max_trials=N)` with "
-        "KerasTuner's (no early stopping, Keras' validation batch of 32). KerasTuner's `build(hp)` calls "
+        "KerasTuner's (no early stopping, Keras' validation batch of 32). In every row gapsearch also keeps what "
+        "it keeps around each trial (its default artifacts, a checkpoint of the training state each epoch, the "
+        "SQLite records) and samples with TPE against KerasTuner's random draws; TPE's first 10 trials are "
+        "random, so at 10 trials both sides draw at random, from different streams. KerasTuner's `build(hp)` calls "
         "gapsearch's builder, so its models are compiled with gapsearch's 8 training steps per backend call, not "
         "Keras' 1 (in KerasTuner's favour; benchmark (a) shows what that saves). Settings that differ in the "
         "equal-compute "
