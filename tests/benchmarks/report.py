@@ -78,6 +78,8 @@ def accuracy_block() -> str:
     for row in result["rows"]:
         if row["pinned"]:
             pinned = ", ".join(f"{key} {value}" for key, value in row["pinned"].items())
+            if row.get("pooling_chosen_by"):
+                pinned += f" (the pooling from {row['pooling_chosen_by']})"
         else:
             best = ", ".join(f"{key} {value}" for key, value in row["best_params"].items())
             pinned = f"searched as shipped, {row['trials']} trials; the best on validation: {best}"
