@@ -17,8 +17,10 @@ class _Stopped(Exception):
     """Stands for the worker dying after an epoch's checkpoint."""
 
 
-def resume_comparison(folder: Path, dropout: float = 0.3) -> dict:
-    """Train 6 epochs straight; then 3 epochs, stop, and resume from the checkpoint in a fresh model."""
+def resume_comparison(folder: Path, dropout: float = 0.3, stop_after: int = 3) -> dict:
+    """Train 6 epochs straight; then ``stop_after`` epochs, stop, and resume from the checkpoint in a fresh
+    model. ``stop_after=6`` stops once training is done, before its trial ends (the last epoch's checkpoint
+    is there, and the retry has no epoch left to train)."""
     import keras
 
     from gapsearch.models.builder import build_model
@@ -50,8 +52,11 @@ def resume_comparison(folder: Path, dropout: float = 0.3) -> dict:
 
     whole, _, whole_weights = run()
     checkpoint = TrialCheckpoint(folder / "trial-0")
-    with pytest.raises(_Stopped):
-        run(checkpoint, stop_after=3)
+    if stop_after < 6:
+        with pytest.raises(_Stopped):
+            run(checkpoint, stop_after=stop_after)
+    else:
+        run(checkpoint)  # the worker stops after fit, before the objective removes the checkpoint
     saved = checkpoint.load()
     assert saved is not None
     resumed, trained, resumed_weights = run(checkpoint, resumed=saved)
@@ -71,8 +76,8 @@ def resume_comparison(folder: Path, dropout: float = 0.3) -> dict:
     }
 
 
-def check(outcome: dict, tolerance: float) -> None:
-    assert outcome["saved_epoch"] == 3 and outcome["trained"] == [4, 5, 6]
+def check(outcome: dict, tolerance: float, stop_after: int = 3) -> None:
+    assert outcome["saved_epoch"] == stop_after and outcome["trained"] == list(range(stop_after + 1, 7))
     assert outcome["folders"] == ["current"] and outcome["checkpoint_bytes"] > 0
     assert outcome["resumed"].keys() == outcome["whole"].keys()
     for key, values in outcome["whole"].items():
@@ -88,6 +93,15 @@ def test_a_resumed_run_equals_an_uninterrupted_one_exactly_under_tensorflow(tmp_
     if keras.backend.backend() != "tensorflow":
         pytest.skip("this process runs another backend; the torch test below covers it")
     check(resume_comparison(tmp_path), tolerance=0.0)
+
+
+def test_a_retry_after_the_last_epoch_trains_nothing_and_ends_as_the_uninterrupted_run(tmp_path):
+    """A worker stopped between its trial's last epoch and the trial's end: the retry ends the trial."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("this process runs another backend")
+    check(resume_comparison(tmp_path, stop_after=6), tolerance=0.0, stop_after=6)
 
 
 def test_a_resumed_run_equals_an_uninterrupted_one_under_torch(tmp_path):

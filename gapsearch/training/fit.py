@@ -254,22 +254,29 @@ def train(
     if checkpoint is not None:
         callbacks.append(_Checkpointing(checkpoint, resumed, early_stopping, counts, checkpoint_extra, started))
     arrays = {"validation_batch_size": validation_batch_size(batch_size)} if length_buckets == 0 else {}
-    history = model.fit(
-        train_data,
-        validation_data=validation_data,
-        epochs=epochs,
-        initial_epoch=first_epoch,
-        shuffle=False,
-        callbacks=callbacks,
-        verbose=0,
-        **arrays,
-    )
+    new: dict[str, list[float]] = {}
+    if resumed is not None and first_epoch >= epochs:
+        # Its worker stopped after the last epoch's checkpoint, before the trial ended: nothing is left to
+        # train, and the model ends as fit would have left it (early stopping's best weights, where kept).
+        if early_stopping is not None and resumed.best_weights is not None:
+            model.set_weights(resumed.best_weights)
+    else:
+        new = model.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=epochs,
+            initial_epoch=first_epoch,
+            shuffle=False,
+            callbacks=callbacks,
+            verbose=0,
+            **arrays,
+        ).history
     seconds = time.perf_counter() - started + (resumed.seconds if resumed is not None else 0.0)
     hidden = {confusion.name, f"val_{confusion.name}"} if confusion is not None else set()
     before = resumed.history if resumed is not None else {}
     logs = {
-        key: [*before.get(key, []), *(float(v) for v in values)]
-        for key, values in history.history.items()
+        key: [*before.get(key, []), *(float(v) for v in new.get(key, []))]
+        for key in (new or before)
         if key not in hidden and key.removeprefix(_HELD_OUT) not in hidden
     }
     chosen_by = metric
