@@ -67,8 +67,20 @@ def test_bad_values_get_one_line_and_exit_2(tmp_path, model_lines, files, messag
 
 def test_the_new_keys_are_in_the_schema(tmp_path):
     schema = gapsearch("schema", cwd=tmp_path, check=True).stdout
-    for key in ("kernel_sizes", "calibration", "se_ratio", "attention_heads", "attention_null", "gem_p",
-                "optimizer", "max_norm", "vectors", "trainable", "flatten", "mixed"):
+    for key in (
+        "kernel_sizes",
+        "calibration",
+        "se_ratio",
+        "attention_heads",
+        "attention_null",
+        "gem_p",
+        "optimizer",
+        "max_norm",
+        "vectors",
+        "trainable",
+        "flatten",
+        "mixed",
+    ):
         assert key in schema, key
 
 

@@ -154,9 +154,7 @@ def _embedding(vocabulary_size: int, hp: Hyperparameters, vectors: LookedUpVecto
 def _convolve(x, mask, hp: Hyperparameters, width: int, suffix: str = ""):
     """``hp.conv_layers`` stacked Conv1D layers of one window width, padded steps zeroed after each."""
     for index in range(1, hp.conv_layers + 1):
-        x = keras.layers.Conv1D(
-            hp.filters, width, padding="same", activation="relu", name=f"conv1d{suffix}_{index}"
-        )(x)
+        x = keras.layers.Conv1D(hp.filters, width, padding="same", activation="relu", name=f"conv1d{suffix}_{index}")(x)
         # relu(bias) at the padded steps would reach the next convolution's window.
         x = MaskPaddedSteps(name=f"conv1d{suffix}_{index}_masked")(x, mask=mask)
     return x
