@@ -190,6 +190,17 @@ def test_attention_poolings_defaults_are_the_variant_benchmark_d_measured_best()
     )
 
 
+def test_the_imdb_study_ships_the_vocabulary_size_benchmark_e_measured_best():
+    import json
+
+    measured = json.loads((ROOT / "tests" / "benchmarks" / "results" / "vocabulary.json").read_text())
+    compared = measured["rows"][0]["compare"]
+    means = {int(result["value"]): result["mean"] for result in compared["results"]}
+    assert means[int(compared["best"])] == max(means.values()) and len(means) == 3
+    study = yaml.safe_load((ROOT / "studies" / "imdb.yaml").read_text())
+    assert study["model"]["max_tokens"] == int(compared["best"])
+
+
 def test_the_explain_example_is_what_the_recorded_run_printed():
     from tests.benchmarks import report
 

@@ -177,3 +177,30 @@ def quiet_keras() -> None:
     from gapsearch.runtime import import_keras
 
     import_keras()
+
+
+def compare_values(study_file: str, model: dict[str, Any], param: str, values: Sequence[Any], seeds: int) -> dict:
+    """``gapsearch compare --param PARAM`` on the shipped study ``study_file``, run first with one trial,
+    ``model`` set in its model section and its search space reduced to ``param`` over ``values``: each
+    value trains with the same ``seeds`` new seeds, scored on validation (the test set is not read).
+    The stored comparison, what compare printed, and whether the study runs folds."""
+    import tempfile
+
+    import optuna
+    import yaml
+
+    spec = yaml.safe_load(shipped_study(study_file))
+    spec["n_trials"] = 1
+    spec.pop("sampler", None)
+    spec["model"] = {key: value for key, value in {**spec.get("model", {}), **model}.items() if key != param}
+    spec["search_space"] = {param: list(values)}
+    with tempfile.TemporaryDirectory(prefix=f"gapsearch-compare-{param}-") as folder:
+        (Path(folder) / study_file).write_text(yaml.safe_dump(spec, sort_keys=False))
+        gapsearch_cli("run", study_file, "--no-progress", cwd=Path(folder))
+        printed = gapsearch_cli(
+            "compare", study_file, "--param", param, "--seeds", str(seeds), "--no-progress", cwd=Path(folder)
+        )
+        print(printed, flush=True)
+        study = optuna.load_study(study_name=spec["name"], storage=f"sqlite:///{folder}/gapsearch.db")
+        compared = study.user_attrs[f"compare:{param}"]
+    return {"compare": compared, "printed": printed, "folds": bool(spec["data"].get("folds"))}

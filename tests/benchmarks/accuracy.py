@@ -44,31 +44,36 @@ REFERENCE = {name: "target" if name.startswith("imdb") else "Kim 2014 CNN-rand" 
 #: epochs validation chose): IMDB's validation is carved from its 25,000 training reviews, all of which the
 #: published IMDB figures train on; SST's dev sets and MR's inner splits stay out of training.
 WITH_VALIDATION = {"imdb-all"}
-#: case: the validation benchmark whose best pooling the case pins (results JSON, and what it measured on).
-CHOSEN_ON_VALIDATION = {
-    "sst2": ("poolings", "SST-2's dev set"),
-    "imdb": ("masked_pooling", "a validation split of IMDB's train"),
+#: dataset: for each parameter a validation benchmark chose, that benchmark's results JSON and what it
+#: measured on. The pooling comes first: the vocabulary benchmark runs with the pooling chosen here.
+CHOSEN_ON_VALIDATION: dict[str, dict[str, tuple[str, str]]] = {
+    "sst2": {"pooling": ("poolings", "SST-2's dev set")},
+    "imdb": {
+        "pooling": ("masked_pooling", "a validation split of IMDB's train"),
+        "max_tokens": ("vocabulary", "a validation split of IMDB's train"),
+    },
 }
 
 
-def validation_choice(name: str) -> tuple[dict, str | None]:
-    """The pooling a validation benchmark found best for the case's set, and where that came from;
-    nothing for a case without one (or before that benchmark has run)."""
-    dataset = name.split("-")[0]
-    if dataset not in CHOSEN_ON_VALIDATION:
-        return {}, None
-    benchmark, measured_on = CHOSEN_ON_VALIDATION[dataset]
-    path = RESULTS / f"{benchmark}.json"
-    if not path.exists():
-        return {}, None
-    result = json.loads(path.read_text())
-    if benchmark == "poolings":
-        row = next(r for r in result["rows"] if r["dataset"] == dataset)
-        best, seeds = row["compare"]["best"], len(row["compare"]["seeds"])
-    else:
-        masked = {key: row["masked"]["mean"] for key, row in result["rows"].items()}
-        best, seeds = max(masked, key=masked.get).split()[0], len(result["seeds"])
-    return {"pooling": best}, f"results/{benchmark}.json: the best pooling on {measured_on}, {seeds} seeds"
+def validation_choice(name: str, only: str | None = None) -> tuple[dict, str | None]:
+    """The values validation benchmarks found best for the case's set (``only``: that parameter alone), and
+    where they came from; nothing for a set without one (or a benchmark that has not run yet)."""
+    chosen: dict = {}
+    sources = []
+    for param, (benchmark, measured_on) in CHOSEN_ON_VALIDATION.get(name.split("-")[0], {}).items():
+        path = RESULTS / f"{benchmark}.json"
+        if (only is not None and param != only) or not path.exists():
+            continue
+        result = json.loads(path.read_text())
+        if benchmark == "masked_pooling":
+            masked = {key: row["masked"]["mean"] for key, row in result["rows"].items()}
+            best, seeds = max(masked, key=masked.get).split()[0], len(result["seeds"])
+        else:
+            row = next(r for r in result["rows"] if r["dataset"] == name.split("-")[0])
+            best, seeds = row["compare"]["best"], len(row["compare"]["seeds"])
+        chosen[param] = best
+        sources.append(f"{param} from results/{benchmark}.json, the best on {measured_on}, {seeds} seeds")
+    return chosen, "; ".join(sources) or None
 
 
 def pinned_study(name: str, folder: Path) -> Path:
@@ -115,7 +120,7 @@ def measure(name: str) -> dict:
             "best_params": trial.params,
             "study": f"studies/{CASES[name][0]}",
             "pinned": pinned,
-            "pooling_chosen_by": chosen_by,
+            "chosen_on_validation": chosen_by,
             "reference": reference,
             "reference_name": REFERENCE[name],
             "seconds": round(seconds, 1),

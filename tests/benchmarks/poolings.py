@@ -16,46 +16,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
-from pathlib import Path
 
-import yaml
-
-from tests.benchmarks._common import RESULTS, gapsearch_cli, load_average, shipped_study, write_results
+from tests.benchmarks._common import RESULTS, compare_values, load_average, write_results
 from tests.benchmarks.accuracy import CASES
 
 POOLINGS = ("average", "max", "attention", "gem", "mixed", "flatten")
 
 
 def measure(name: str, seeds: int) -> dict:
-    import optuna
-
     study_file, pinned, _ = CASES[name]
-    spec = yaml.safe_load(shipped_study(study_file))
-    spec["n_trials"] = 1
-    spec.pop("sampler", None)
-    spec["model"] = {**spec.get("model", {}), "embedding_dim": pinned["embedding_dim"]}
-    spec["search_space"] = {"pooling": list(POOLINGS)}
     started, load_before = time.perf_counter(), load_average()
-    with tempfile.TemporaryDirectory(prefix=f"gapsearch-poolings-{name}-") as folder:
-        (Path(folder) / study_file).write_text(yaml.safe_dump(spec, sort_keys=False))
-        gapsearch_cli("run", study_file, "--no-progress", cwd=Path(folder))
-        printed = gapsearch_cli(
-            "compare", study_file, "--param", "pooling", "--seeds", str(seeds), "--no-progress", cwd=Path(folder)
-        )
-        print(printed, flush=True)
-        study = optuna.load_study(study_name=spec["name"], storage=f"sqlite:///{folder}/gapsearch.db")
-        compared = study.user_attrs["compare:pooling"]
+    compared = compare_values(study_file, {"embedding_dim": pinned["embedding_dim"]}, "pooling", POOLINGS, seeds)
     return {
         "dataset": name,
         "study": f"studies/{study_file}",
         "pinned": {"embedding_dim": pinned["embedding_dim"]},
         "measure": "10-fold: seed i on fold i (inner split chooses the epochs)"
-        if spec["data"].get("folds")
+        if compared["folds"]
         else "validation accuracy (dev set)",
-        "compare": compared,
-        "printed": printed,
+        "compare": compared["compare"],
+        "printed": compared["printed"],
         "seconds": round(time.perf_counter() - started, 1),
         "load_before": load_before,
         "load_after": load_average(),

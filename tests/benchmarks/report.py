@@ -78,8 +78,8 @@ def accuracy_block() -> str:
     for row in result["rows"]:
         if row["pinned"]:
             pinned = ", ".join(f"{key} {value}" for key, value in row["pinned"].items())
-            if row.get("pooling_chosen_by"):
-                pinned += f" (the pooling from {row['pooling_chosen_by']})"
+            if row.get("chosen_on_validation"):
+                pinned += f" ({row['chosen_on_validation']})"
         else:
             best = ", ".join(f"{key} {value}" for key, value in row["best_params"].items())
             pinned = f"searched as shipped, {row['trials']} trials; the best on validation: {best}"
@@ -699,6 +699,7 @@ def tables() -> str:
             f"Machine: {_machine(masking)}.",
             "",
         ]
+    parts += _vocabulary()
     cache = _load("data_cache")
     if cache:
         parts += [
@@ -719,6 +720,47 @@ def tables() -> str:
     parts += _mo_pruning()
     parts += _gpu()
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _vocabulary() -> list[str]:
+    """IMDB's vocabulary sizes on validation (results/vocabulary.json), the one the accuracy benchmark pins marked."""
+    result = _load("vocabulary")
+    if not result:
+        return []
+    row = result["rows"][0]
+    compared = row["compare"]
+    pinned = ", ".join(f"{key} {value}" for key, value in row["pinned"].items())
+    lines = [
+        f"**(e) IMDB's vocabulary size** (`python -m tests.benchmarks.vocabulary`): `{row['study']}` with {pinned}, "
+        f"`gapsearch compare --param max_tokens --seeds {len(compared['seeds'])}`, {row['measure']}; the test file "
+        "is not read. The accuracy benchmark pins the best.",
+        "",
+        "| max_tokens | val_accuracy [95% CI] | minus the best (points) | p (paired t) | parameters "
+        "| seconds per epoch |",
+        "|---|---|---|---|---|---|",
+    ]
+    for value in compared["results"]:
+        mark = " (the best)" if str(value["value"]) == str(compared["best"]) else ""
+        difference = "" if value["difference"] is None else _mean_ci(value["difference"], points=True)
+        p_value = "" if value["p_value"] is None else f"{value['p_value']:.3f}"
+        lines.append(
+            f"| {value['value']}{mark} | {_mean_ci(value)} | {difference} | {p_value} "
+            f"| {value['costs']['params']:,} | {value['mean_seconds_per_epoch']:.1f} |"
+        )
+    tied = [
+        str(value["value"])
+        for value in compared["results"]
+        if value["difference"] is not None and value["difference"]["ci_low"] <= 0 <= value["difference"]["ci_high"]
+    ]
+    if tied:
+        lines += [
+            "",
+            f"Within seed noise of the best (the interval of the difference holds 0): {', '.join(tied)}. The values "
+            "are listed smallest first, and `gapsearch compare` keeps that order among equal means, so a tie goes to "
+            "the smaller vocabulary: validation does not tell these sizes apart.",
+        ]
+    machine = {**result, "load_average_before": row["load_before"], "load_average_after": row["load_after"]}
+    return [*lines, "", f"Machine: {_machine(machine)}; this run {row['seconds']:.0f} s.", ""]
 
 
 def _checkpoint_table() -> list[str]:
