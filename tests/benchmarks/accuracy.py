@@ -2,10 +2,11 @@
 
 Each dataset's study file is run as a user runs it, with its searched parameters pinned to one
 configuration (so that no search chooses among the figures reported here) and the study's own
-seed. Where a validation benchmark has compared the poolings on a set (SST-2's dev set in
-``results/poolings.json``, IMDB's validation split in ``results/masked_pooling.json``), the pinned
-pooling is the one it found best. MR's stays max, since its pooling figures are scored on the folds
-that MR's figure here reports; SST-5 has no such figure and stays max.
+seed. Where a validation benchmark has compared values on a set, the pinned value is the one it
+found best there (``CHOSEN_ON_VALIDATION``): the pooling on SST-2's and SST-5's dev sets
+(``results/poolings.json``) and on IMDB's validation split (``results/masked_pooling.json``), and
+IMDB's vocabulary size (``results/vocabulary.json``). MR's pooling stays max, since its pooling
+figures are scored on the folds that MR's figure here reports.
 
 MR is scored by its 10-fold cross-validation (each fold at the epoch its inner validation split
 chose), the others by ``gapsearch run`` on train and validation, then ``gapsearch evaluate`` on the
@@ -48,6 +49,7 @@ WITH_VALIDATION = {"imdb-all"}
 #: measured on. The pooling comes first: the vocabulary benchmark runs with the pooling chosen here.
 CHOSEN_ON_VALIDATION: dict[str, dict[str, tuple[str, str]]] = {
     "sst2": {"pooling": ("poolings", "SST-2's dev set")},
+    "sst5": {"pooling": ("poolings", "SST-5's dev set")},
     "imdb": {
         "pooling": ("masked_pooling", "a validation split of IMDB's train"),
         "max_tokens": ("vocabulary", "a validation split of IMDB's train"),

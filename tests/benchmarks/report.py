@@ -107,7 +107,7 @@ SEED_ARTICLE_START, SEED_ARTICLE_END = "<!-- seed-article:start -->", "<!-- seed
 
 
 def pooling_block() -> str:
-    """Every pooling on MR and SST-2 (results/poolings.json) and IMDB (benchmark (d), masked), with intervals."""
+    """Every pooling on MR, SST-2 and SST-5 (results/poolings.json) and IMDB (benchmark (d), masked), with intervals."""
     from tests.benchmarks.poolings import POOLINGS as names
 
     columns: list[tuple[str, dict[str, dict[str, Any]]]] = []
@@ -115,7 +115,7 @@ def pooling_block() -> str:
     poolings = _load("poolings")
     for row in (poolings or {}).get("rows", []):
         results = {r["value"]: {**r, "params": r["costs"].get("params")} for r in row["compare"]["results"]}
-        columns.append((row["dataset"].upper().replace("SST2", "SST-2"), results))
+        columns.append((row["dataset"].upper().replace("SST", "SST-"), results))
         notes.append(
             f"{row['dataset']}: `{row['study']}` with embedding_dim {row['pinned']['embedding_dim']}, "
             f"{row['measure']}, {len(row['compare']['seeds'])} paired seeds (`gapsearch compare --param pooling`), "
