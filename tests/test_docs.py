@@ -158,6 +158,15 @@ def test_the_workers_page_tables_are_what_the_workers_benchmark_measured():
     assert "| SQLite |" in block and "| PostgreSQL |" in block and "| MariaDB |" in block
 
 
+def test_the_study_file_pages_reason_for_the_default_pruner_is_what_benchmark_b2_measured():
+    from tests.benchmarks import report
+
+    page = report.STUDY_FILE_PAGE.read_text()
+    block = page.split(report.PRUNER_CHOICE_START + "\n", 1)[1].split(report.PRUNER_CHOICE_END, 1)[0]
+    assert block == report.pruner_choice_block()
+    assert "successive_halving" in block
+
+
 def test_the_default_pruner_is_the_one_benchmark_b2_chose_by_its_own_rule():
     import json
 

@@ -2,8 +2,10 @@
 
 Rewrites the part of docs/pages/benchmarks.md between ``<!-- benchmarks:start -->`` and
 ``<!-- benchmarks:end -->``, the README's recorded quickstart output between ``<!-- quickstart:start -->`` and
-``<!-- quickstart:end -->``, and draws docs/pages/images/mo_pruning.png (``make bench`` runs it last);
-``--print`` prints the tables instead and writes nothing.
+``<!-- quickstart:end -->``, every other ``<!-- NAME:start -->`` block of the README and the docs pages
+(accuracy, poolings, the articles' claims, speed, workers, the default pruner's reason on study-file.md,
+the explain example), and draws the plots under docs/pages/images/ (``make bench`` runs it last);
+``--print`` prints the benchmarks page's tables instead and writes nothing.
 
     python -m tests.benchmarks.report [--print]
 """
@@ -514,6 +516,35 @@ def optuna_alone_section(result: dict[str, Any]) -> list[str]:
     ]
 
 
+STUDY_FILE_PAGE = PAGE.parent / "study-file.md"
+PRUNER_CHOICE_START, PRUNER_CHOICE_END = "<!-- pruner-choice:start -->", "<!-- pruner-choice:end -->"
+
+
+def pruner_choice_block() -> str:
+    """The sentence of docs/pages/study-file.md on why the default pruner is the default (results/pruners.json)."""
+    result = _load("pruners")
+    if not result:
+        raise SystemExit("results/pruners.json is needed: python -m tests.benchmarks.pruners")
+    summary = result["summary"]
+    candidates = summary["candidates"]
+    chosen = summary["chosen"]
+    others = "; ".join(
+        f"`{name}` {row['time_ratio_to_none_median']:.3f} of the time, {row['retrained_points_to_none_median']:+.2f} "
+        "points"
+        for name, row in candidates.items()
+        if name not in (chosen, "none")
+    )
+    row = candidates[chosen]
+    settings = ", ".join(f"{key}: {value}" for key, value in result["candidates"][chosen].items())
+    return (
+        f"The default, `pruner: {{{settings}}}`, is the candidate that benchmark (b2) measured fastest "
+        f"without losing more than {summary['tolerance_points']} points of retrained accuracy against no pruning: "
+        f"{row['time_ratio_to_none_median']:.3f} of no pruning's wall time and "
+        f"{row['retrained_points_to_none_median']:+.2f} points (medians over {len(result['cells'])} studies). "
+        f"The other candidates: {others}. See [Benchmarks](benchmarks.md).\n"
+    )
+
+
 WORKERS_PAGE = PAGE.parent / "workers.md"
 WORKERS_START, WORKERS_END = "<!-- workers:start -->", "<!-- workers:end -->"
 
@@ -899,6 +930,8 @@ def main() -> None:
     _replace_block(README, SPEED_START, SPEED_END, speed_block())
     if _load("workers"):
         _replace_block(WORKERS_PAGE, WORKERS_START, WORKERS_END, workers_block())
+    if _load("pruners"):
+        _replace_block(STUDY_FILE_PAGE, PRUNER_CHOICE_START, PRUNER_CHOICE_END, pruner_choice_block())
     mo_pruning = _load("mo_pruning")
     if mo_pruning:
         _plot_mo_pruning(mo_pruning)

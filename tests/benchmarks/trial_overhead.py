@@ -78,7 +78,7 @@ OPTIONS = {
     "steps_per_execution=1": {"steps_per_execution": 1},
     "steps_per_execution=16": {"steps_per_execution": 16},
 }
-if "--with-jit" in sys.argv:  # XLA on a CPU: about twice as slow here, so left out of `make bench`
+if "--with-jit" in sys.argv:  # XLA: left out of `make bench`, which runs on CPUs
     OPTIONS["jit_compile=true"] = {"jit_compile": True}
 
 
