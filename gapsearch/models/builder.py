@@ -26,7 +26,7 @@ from gapsearch.models.layers import (
     SqueezeExcitation1D,
 )
 from gapsearch.models.metrics import MacroF1, SparseMacroAUC
-from gapsearch.spec.hyperparameters import Hyperparameters, length_buckets, steps_per_execution
+from gapsearch.spec.hyperparameters import Hyperparameters, learning_rate, length_buckets, steps_per_execution
 
 if TYPE_CHECKING:
     from gapsearch.data.vectors import LookedUpVectors
@@ -222,7 +222,7 @@ def _output(x, n_classes: int, task: str, max_norm: float | None = None):
 
 
 def _optimizer(hp: Hyperparameters) -> keras.optimizers.Optimizer:
-    """The optimizer ``hp.optimizer`` names, at ``hp.learning_rate``."""
+    """The optimizer ``hp.optimizer`` names, at its learning rate (``'auto'`` resolved)."""
     optimizers = {
         "adam": keras.optimizers.Adam,
         "adamw": keras.optimizers.AdamW,
@@ -230,7 +230,7 @@ def _optimizer(hp: Hyperparameters) -> keras.optimizers.Optimizer:
         "sgd": keras.optimizers.SGD,
         "rmsprop": keras.optimizers.RMSprop,
     }
-    return optimizers[hp.optimizer](hp.learning_rate)
+    return optimizers[hp.optimizer](learning_rate(hp))
 
 
 def _compile(

@@ -26,6 +26,8 @@ AUTO_STEPS_PER_EXECUTION = 8
 #: (the padding mask on, and a pooling whose weights are not per position): about a quarter less time
 #: per MR trial (``python -m tests.benchmarks.trial_overhead``).
 AUTO_LENGTH_BUCKETS = 4
+#: The learning rate of each optimizer with ``learning_rate: auto``.
+AUTO_LEARNING_RATES: dict[str, float] = {"adam": 1e-3, "adamw": 1e-3, "adadelta": 1.0, "sgd": 1e-2, "rmsprop": 1e-3}
 
 POOLINGS: tuple[str, ...] = ("average", "max", "attention", "average_max", "gem", "mixed", "flatten")
 ENCODERS: tuple[str, ...] = ("conv1d", "lstm", "gru", "none")
@@ -105,7 +107,12 @@ class Hyperparameters(BaseModel):
     dense_units: int = Field(0, ge=0, description="Hidden dense layer width; 0 for none.")
     # Training.
     optimizer: Optimizer = Field("adam", description="adam, adamw, adadelta (Kim's), sgd or rmsprop.")
-    learning_rate: float = Field(1e-3, gt=0.0, le=10.0, description="The optimizer's learning rate.")
+    learning_rate: Annotated[float, Field(gt=0.0, le=10.0)] | Literal["auto"] = Field(
+        "auto",
+        description="The optimizer's learning rate. 'auto': "
+        + ", ".join(f"{rate:g} for {name}" for name, rate in AUTO_LEARNING_RATES.items())
+        + " (Keras' defaults, except Adadelta's, whose 1e-3 barely moves; 1.0 is Zeiler's and Kim's).",
+    )
     max_norm: float | None = Field(
         None, gt=0.0, description="Largest L2 norm of each output unit's weight vector (Kim's 3); none: no limit."
     )
@@ -152,7 +159,9 @@ INTEGER_NAMES: frozenset[str] = frozenset(
 
 #: Hyperparameters that a ``{low, high}`` range may search.
 NUMERIC_NAMES: frozenset[str] = INTEGER_NAMES | {
-    name for name, f in Hyperparameters.model_fields.items() if f.annotation is float or name == "max_norm"
+    name
+    for name, f in Hyperparameters.model_fields.items()
+    if f.annotation is float or name in ("max_norm", "learning_rate")
 }
 
 
@@ -162,6 +171,11 @@ def length_buckets(hp: Hyperparameters) -> int:
     if hp.length_buckets != "auto":
         return hp.length_buckets
     return AUTO_LENGTH_BUCKETS if hp.mask_padding and hp.pooling != "flatten" else 0
+
+
+def learning_rate(hp: Hyperparameters) -> float:
+    """The learning rate ``hp`` trains with (``'auto'`` resolved by its optimizer)."""
+    return AUTO_LEARNING_RATES[hp.optimizer] if hp.learning_rate == "auto" else hp.learning_rate
 
 
 def steps_per_execution(value: int | str, backend: str) -> int:

@@ -166,9 +166,16 @@ def describe(error: ErrorDetails, holder: type[BaseModel] | None = None) -> str:
     return f"{message[0].lower()}{message[1:]}, but got {value!r}"
 
 
+def _with_literal(problem: str, literal: str) -> str:
+    """``problem`` with a union's literal member named as the other thing accepted."""
+    head, sep, tail = problem.partition(", but got ")
+    return f"{head} or {literal}{sep}{tail}" if sep else f"{problem} (or {literal})"
+
+
 def messages(root: type[BaseModel], error: ValidationError, prefix: Sequence[str | int] = ()) -> list[tuple[str, str]]:
     """(path, problem) pairs for a ValidationError raised while validating ``root``; one per path."""
     seen: dict[str, str] = {}
+    literals: dict[str, str] = {}  # a union's literal member (``'auto'``), named beside its other member's problem
     misspelled: set[str] = set()  # required keys that an unknown key is a misspelling of
     for details in error.errors(include_url=False):
         shown, holder = locate(root, details["loc"])
@@ -178,6 +185,8 @@ def messages(root: type[BaseModel], error: ValidationError, prefix: Sequence[str
             shown = [*shown, key.lstrip("_") if key.lstrip("_") in ("format",) else "type"]
         path = join_path([*prefix, *shown])
         problem = describe(details, holder)
+        if details["type"] == "literal_error" and path in seen:
+            literals.setdefault(path, str(details.get("ctx", {}).get("expected")))
         seen.setdefault(path, problem)
         if details["type"] == "extra_forbidden" and holder is not None:
             close = difflib.get_close_matches(str(shown[-1]), list(holder.model_fields), n=1, cutoff=0.6)
@@ -185,7 +194,7 @@ def messages(root: type[BaseModel], error: ValidationError, prefix: Sequence[str
                 misspelled.add(join_path([*prefix, *shown[:-1], close[0]]))
     # "n_trails: unknown key; did you mean 'n_trials'?" says all; "n_trials: required key missing" adds nothing.
     return [
-        (path, problem)
+        (path, _with_literal(problem, literals[path]) if path in literals else problem)
         for path, problem in seen.items()
         if not (path in misspelled and problem == "required key missing")
     ]

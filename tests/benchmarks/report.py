@@ -731,6 +731,7 @@ def tables() -> str:
             "",
         ]
     parts += _vocabulary()
+    parts += _optimizers()
     cache = _load("data_cache")
     if cache:
         parts += [
@@ -755,18 +756,41 @@ def tables() -> str:
 
 def _vocabulary() -> list[str]:
     """IMDB's vocabulary sizes on validation (results/vocabulary.json), the one the accuracy benchmark pins marked."""
-    result = _load("vocabulary")
+    return _validation_choice(
+        "vocabulary",
+        "(h) IMDB's vocabulary size",
+        "The accuracy benchmark pins the best.",
+        "The values are listed smallest first, and `gapsearch compare` keeps that order among equal means, so a tie "
+        "goes to the smaller vocabulary: validation does not tell these sizes apart.",
+    )
+
+
+def _optimizers() -> list[str]:
+    """SST-5's optimizer on its dev set (results/optimizers.json); studies/sst5.yaml ships the best."""
+    return _validation_choice(
+        "optimizers",
+        "(i) SST-5's optimizer",
+        "`studies/sst5.yaml` changes its optimizer (Adam) only for a difference outside seed noise.",
+        "Validation does not tell these apart, so `studies/sst5.yaml` keeps Adam (6 epochs, patience 1).",
+    )
+
+
+def _validation_choice(name: str, title: str, use: str, tie: str) -> list[str]:
+    """A ``gapsearch compare`` of one parameter's values on validation (``results/NAME.json``): each value's
+    accuracy over the seeds, its difference from the best, parameters and seconds per epoch, the best marked."""
+    result = _load(name)
     if not result:
         return []
     row = result["rows"][0]
     compared = row["compare"]
+    param = compared["param"]
     pinned = ", ".join(f"{key} {value}" for key, value in row["pinned"].items())
     lines = [
-        f"**(e) IMDB's vocabulary size** (`python -m tests.benchmarks.vocabulary`): `{row['study']}` with {pinned}, "
-        f"`gapsearch compare --param max_tokens --seeds {len(compared['seeds'])}`, {row['measure']}; the test file "
-        "is not read. The accuracy benchmark pins the best.",
+        f"**{title}** (`python -m tests.benchmarks.{name}`): `{row['study']}` with {pinned}, "
+        f"`gapsearch compare --param {param} --seeds {len(compared['seeds'])}`, {row['measure']}; the test file "
+        f"is not read. {use}",
         "",
-        "| max_tokens | val_accuracy [95% CI] | minus the best (points) | p (paired t) | parameters "
+        f"| {param} | val_accuracy [95% CI] | minus the best (points) | p (paired t) | parameters "
         "| seconds per epoch |",
         "|---|---|---|---|---|---|",
     ]
@@ -784,12 +808,8 @@ def _vocabulary() -> list[str]:
         if value["difference"] is not None and value["difference"]["ci_low"] <= 0 <= value["difference"]["ci_high"]
     ]
     if tied:
-        lines += [
-            "",
-            f"Within seed noise of the best (the interval of the difference holds 0): {', '.join(tied)}. The values "
-            "are listed smallest first, and `gapsearch compare` keeps that order among equal means, so a tie goes to "
-            "the smaller vocabulary: validation does not tell these sizes apart.",
-        ]
+        noise = f"Within seed noise of the best (the interval of the difference holds 0): {', '.join(tied)}."
+        lines += ["", f"{noise} {tie}"]
     machine = {**result, "load_average_before": row["load_before"], "load_average_after": row["load_after"]}
     return [*lines, "", f"Machine: {_machine(machine)}; this run {row['seconds']:.0f} s.", ""]
 

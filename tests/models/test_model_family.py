@@ -78,6 +78,17 @@ def test_the_optimizer_is_the_one_named(optimizer):
     assert float(ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.05)
 
 
+@pytest.mark.parametrize(("optimizer", "expected"), [("adam", 1e-3), ("adadelta", 1.0), ("sgd", 1e-2)])
+def test_the_auto_learning_rate_is_the_optimizers_own(optimizer, expected):
+    # Adadelta at Keras' 1e-3 barely moves its weights; 'auto' gives it Zeiler's (and Kim's) 1.0.
+    hp = Hyperparameters(**TINY, optimizer=optimizer)
+    assert hp.learning_rate == "auto"
+    model = build_model(hp, vocabulary_size=VOCABULARY_SIZE, n_classes=2)
+    assert float(ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(expected)
+    keras_default = getattr(keras.optimizers, type(model.optimizer).__name__)().learning_rate
+    assert (float(ops.convert_to_numpy(keras_default)) == pytest.approx(expected)) == (optimizer != "adadelta")
+
+
 def test_max_norm_bounds_each_output_unit_after_training():
     ids, labels = batch(n=12)
     hp = Hyperparameters(**TINY, max_norm=0.5, optimizer="sgd", learning_rate=5.0)

@@ -165,6 +165,13 @@ def test_bad_values_in_choices_and_ranges(tmp_path):
     )
 
 
+def test_a_value_that_may_also_be_auto_names_auto_as_accepted(tmp_path):
+    path = write(tmp_path, replace(GOOD, "learning_rate: 1e-4", "learning_rate: fast"))
+    assert errors_of(path) == (f"{path}: model.learning_rate: expected a number or 'auto', but got 'fast'",)
+    path = write(tmp_path, replace(GOOD, "learning_rate: 1e-4", "learning_rate: -1"))
+    assert errors_of(path) == (f"{path}: model.learning_rate: must be > 0.0 or 'auto', but got -1",)
+
+
 def test_range_on_a_categorical_hyperparameter(tmp_path):
     text = replace(GOOD, "pooling: [average, max, attention]", "pooling: {low: 0, high: 2}")
     text = replace(text, "when: {pooling: attention}", "when: {embedding_dim: 8}")
