@@ -204,3 +204,36 @@ def compare_values(study_file: str, model: dict[str, Any], param: str, values: S
         study = optuna.load_study(study_name=spec["name"], storage=f"sqlite:///{folder}/gapsearch.db")
         compared = study.user_attrs[f"compare:{param}"]
     return {"compare": compared, "printed": printed, "folds": bool(spec["data"].get("folds"))}
+
+
+def write_comparison(
+    name: str, dataset: str, param: str, values: Sequence[Any], measure: str, extra_model: dict | None = None
+) -> None:
+    """One validation-scored ``gapsearch compare --param PARAM`` on ``dataset``'s shipped study, written to
+    ``results/NAME.json``: its embedding dimension pinned as the accuracy benchmark pins it, its pooling
+    the one the poolings benchmark chose on validation, ``extra_model`` on top; ``--seeds`` from the
+    command line (default 3). ``measure`` names the split the values are scored on."""
+    import argparse
+
+    from tests.benchmarks.accuracy import CASES, validation_choice
+
+    parser = argparse.ArgumentParser(description=f"gapsearch compare --param {param} on {dataset}'s study")
+    parser.add_argument("--seeds", type=int, default=3)
+    seeds = parser.parse_args().seeds
+    study_file, pinned, _ = CASES[dataset]
+    chosen, _ = validation_choice(dataset, "pooling")
+    model = {"embedding_dim": pinned["embedding_dim"], **chosen, **(extra_model or {})}
+    started, load_before = time.perf_counter(), load_average()
+    compared = compare_values(study_file, model, param, values, seeds)
+    row = {
+        "dataset": dataset,
+        "study": f"studies/{study_file}",
+        "pinned": model,
+        "measure": measure,
+        "compare": compared["compare"],
+        "printed": compared["printed"],
+        "seconds": round(time.perf_counter() - started, 1),
+        "load_before": load_before,
+        "load_after": load_average(),
+    }
+    write_results(name, {"seeds": seeds, "rows": [row]})

@@ -15,10 +15,7 @@ holds the study to this file. Writes ``results/optimizers.json``.
 
 from __future__ import annotations
 
-import argparse
-import time
-
-from tests.benchmarks._common import compare_values, load_average, write_results
+from tests.benchmarks._common import write_comparison
 
 VALUES = ("adam", "adadelta")
 #: The training budget both sides share (the shipped study's epochs and patience where Adam is chosen).
@@ -26,34 +23,13 @@ SETTINGS = {"epochs": 12, "patience": 3, "learning_rate": "auto"}
 
 
 def main() -> None:
-    from tests.benchmarks.accuracy import CASES, validation_choice
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=3)
-    seeds = parser.parse_args().seeds
-    study_file, pinned, _ = CASES["sst5"]
-    chosen, _ = validation_choice("sst5", "pooling")
-    model = {"embedding_dim": pinned["embedding_dim"], **chosen, **SETTINGS}
-    started, load_before = time.perf_counter(), load_average()
-    compared = compare_values(study_file, model, "optimizer", VALUES, seeds)
-    write_results(
+    write_comparison(
         "optimizers",
-        {
-            "seeds": seeds,
-            "rows": [
-                {
-                    "dataset": "sst5",
-                    "study": f"studies/{study_file}",
-                    "pinned": model,
-                    "measure": "validation accuracy (SST-5's dev set)",
-                    "compare": compared["compare"],
-                    "printed": compared["printed"],
-                    "seconds": round(time.perf_counter() - started, 1),
-                    "load_before": load_before,
-                    "load_after": load_average(),
-                }
-            ],
-        },
+        "sst5",
+        "optimizer",
+        VALUES,
+        "validation accuracy (SST-5's dev set)",
+        extra_model=SETTINGS,
     )
 
 

@@ -767,11 +767,15 @@ def _vocabulary() -> list[str]:
 
 def _optimizers() -> list[str]:
     """SST-5's optimizer on its dev set (results/optimizers.json); studies/sst5.yaml ships the best."""
+    import yaml
+
+    model = yaml.safe_load((ROOT / "studies" / "sst5.yaml").read_text())["model"]
+    shipped = f"`{model.get('optimizer', 'adam')}` ({model['epochs']} epochs, patience {model['patience']})"
     return _validation_choice(
         "optimizers",
         "(i) SST-5's optimizer",
         "`studies/sst5.yaml` changes its optimizer (Adam) only for a difference outside seed noise.",
-        "Validation does not tell these apart, so `studies/sst5.yaml` keeps Adam (6 epochs, patience 1).",
+        f"Validation does not tell these apart, so `studies/sst5.yaml` keeps {shipped}.",
     )
 
 

@@ -13,43 +13,18 @@ the best value here (``tests.benchmarks.accuracy``). Writes ``results/vocabulary
 
 from __future__ import annotations
 
-import argparse
-import time
-
-from tests.benchmarks._common import compare_values, load_average, write_results
+from tests.benchmarks._common import write_comparison
 
 VALUES = (5000, 10000, 20000)
 
 
 def main() -> None:
-    from tests.benchmarks.accuracy import CASES, validation_choice
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=3)
-    seeds = parser.parse_args().seeds
-    study_file, pinned, _ = CASES["imdb"]
-    chosen, _ = validation_choice("imdb", "pooling")
-    model = {"embedding_dim": pinned["embedding_dim"], **chosen}
-    started, load_before = time.perf_counter(), load_average()
-    compared = compare_values(study_file, model, "max_tokens", VALUES, seeds)
-    write_results(
+    write_comparison(
         "vocabulary",
-        {
-            "seeds": seeds,
-            "rows": [
-                {
-                    "dataset": "imdb",
-                    "study": f"studies/{study_file}",
-                    "pinned": model,
-                    "measure": "validation accuracy (20% of IMDB's train, held out stratified)",
-                    "compare": compared["compare"],
-                    "printed": compared["printed"],
-                    "seconds": round(time.perf_counter() - started, 1),
-                    "load_before": load_before,
-                    "load_after": load_average(),
-                }
-            ],
-        },
+        "imdb",
+        "max_tokens",
+        VALUES,
+        "validation accuracy (20% of IMDB's train, held out stratified)",
     )
 
 
