@@ -7,7 +7,8 @@ searches others; the model builder takes a complete, validated instance.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -148,20 +149,25 @@ class Hyperparameters(BaseModel):
 
 HYPERPARAMETER_NAMES: tuple[str, ...] = tuple(Hyperparameters.model_fields)
 
-#: Hyperparameters whose numbers are integers (``sequence_length``, ``steps_per_execution`` and ``length_buckets``
-#: may also be ``'auto'``).
+
+def _admits(annotation: Any, kind: type) -> bool:
+    """Whether a field's annotation takes values of ``kind`` (alone, in a union, or constrained by Annotated)."""
+    if annotation is kind:
+        return True
+    if get_origin(annotation) is Annotated:
+        return _admits(get_args(annotation)[0], kind)
+    return get_origin(annotation) in (Union, UnionType) and any(_admits(arg, kind) for arg in get_args(annotation))
+
+
+#: Hyperparameters whose numbers are integers (some may also be ``'auto'``), read from their annotations.
 INTEGER_NAMES: frozenset[str] = frozenset(
-    name
-    for name, f in Hyperparameters.model_fields.items()
-    if f.annotation is int or name in ("sequence_length", "steps_per_execution", "length_buckets")
+    name for name, f in Hyperparameters.model_fields.items() if _admits(f.annotation, int)
 )
 
 
-#: Hyperparameters that a ``{low, high}`` range may search.
+#: Hyperparameters that a ``{low, high}`` range may search: those whose annotation admits a number.
 NUMERIC_NAMES: frozenset[str] = INTEGER_NAMES | {
-    name
-    for name, f in Hyperparameters.model_fields.items()
-    if f.annotation is float or name in ("max_norm", "learning_rate")
+    name for name, f in Hyperparameters.model_fields.items() if _admits(f.annotation, float)
 }
 
 
