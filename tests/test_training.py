@@ -182,3 +182,28 @@ def test_a_held_out_fold_is_scored_at_the_epoch_its_inner_split_chose(length_buc
     # The confusion counts are the fold's, at the kept epoch.
     assert result.confusion is not None and result.confusion.sum() == len(y_fold)
     assert np.trace(result.confusion) / len(y_fold) == pytest.approx(again["accuracy"], abs=1e-6)
+
+
+def test_fit_epochs_trains_on_the_trials_length_buckets_for_exactly_the_epochs():
+    """``gapsearch evaluate``'s retraining: every epoch runs (no early stopping), and with length buckets the
+    batches are the trial's bucketed ones (each bucket's last batch partial: more steps than full padding)."""
+    from gapsearch.training.batching import bucket_lengths, text_lengths
+    from gapsearch.training.fit import fit_epochs
+
+    rng = np.random.default_rng(3)
+    x = np.zeros((90, 12), dtype="int32")
+    for row, length in enumerate(rng.integers(2, 13, size=90)):
+        x[row, :length] = rng.integers(1, 50, size=length)
+    y = (x[:, 0] > 25).astype("float32")
+    lengths = bucket_lengths(text_lengths(x), 3, 12)
+    assert len(lengths) > 1
+    in_bucket = np.searchsorted(np.asarray(lengths), text_lengths(x))
+    bucketed_steps = sum(-(-int((in_bucket == b).sum()) // 16) for b in range(len(lengths)))
+    steps = {}
+    for buckets in (0, 3):
+        model = tiny_model()
+        fit_epochs(model, x, y, epochs=2, batch_size=16, length_buckets=buckets, seed=5)
+        steps[buckets] = int(model.optimizer.iterations)
+    assert steps[0] == 2 * -(-90 // 16)
+    assert steps[3] == 2 * bucketed_steps
+    assert steps[3] > steps[0]

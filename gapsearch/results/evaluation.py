@@ -1,9 +1,10 @@
 """The held-out test: train the chosen configuration once more and measure it on the test split.
 
 The test split chooses nothing: the configuration and the number of epochs come from the search
-(the trial's best epoch, averaged over folds), training runs without early stopping, and the
-test set is only measured at the end. The metrics are stored on the study as the user attribute
-``test_metrics`` (a mapping from trial number to its measurement).
+(the trial's best epoch, averaged over folds), training runs without early stopping, on the batches
+a trial trains on (length buckets included), and the test set is only measured at the end. The
+metrics are stored on the study as the user attribute ``test_metrics`` (a mapping from trial number
+to its measurement).
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def evaluate_study(
     from gapsearch.runtime import set_random_seed
     from gapsearch.search.objective import trial_seed
     from gapsearch.search.selection import choose_trial, trial_hyperparameters
+    from gapsearch.spec.hyperparameters import length_buckets
     from gapsearch.storage.database import load_existing_study
+    from gapsearch.training.fit import fit_epochs, validation_batch_size
 
     study = load_existing_study(storage_url, spec.name)
     trial = choose_trial(spec, study, trial_number, by=by)
@@ -60,7 +63,8 @@ def evaluate_study(
     epochs = hp.epochs if training is None else training.epochs_to_retrain()
     data = splits.vectorize_final(hp.max_tokens, int(hp.sequence_length), include_validation=include_validation)
     # A retry trains with its first attempt's seed (gapsearch.search.resume).
-    set_random_seed(trial_seed(spec.seed, trial.system_attrs.get("failed_trial", trial.number)))
+    seed = trial_seed(spec.seed, trial.system_attrs.get("failed_trial", trial.number))
+    set_random_seed(seed)
     vectors = None
     if hp.embedding is not None:
         from gapsearch.data.vectors import look_up, read_vectors
@@ -70,8 +74,22 @@ def evaluate_study(
     model = build_model(
         hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.class_names), task=splits.task, vectors=vectors
     )
-    model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=hp.batch_size, shuffle=True, verbose=0)
-    logs = model.evaluate(data.x_validation, data.y_validation, batch_size=256, verbose=0, return_dict=True)
+    fit_epochs(
+        model,
+        data.x_train,
+        data.y_train,
+        epochs=epochs,
+        batch_size=hp.batch_size,
+        length_buckets=length_buckets(hp),
+        seed=seed,
+    )
+    logs = model.evaluate(
+        data.x_validation,
+        data.y_validation,
+        batch_size=validation_batch_size(hp.batch_size),
+        verbose=0,
+        return_dict=True,
+    )
     metrics = {f"test_{name}": float(value) for name, value in logs.items()}
     result = TestResult(trial.number, epochs, include_validation, len(data.x_train), len(data.x_validation), metrics)
     stored = dict(study.user_attrs.get(TEST_METRICS_ATTR, {}))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -341,18 +341,11 @@ def _batches(
     gets shuffle=False: Keras would reorder them again), so that epoch k's order does not depend on
     earlier epochs having run here.
     """
-    from gapsearch.training.batching import LengthBucketedBatches, bucket_lengths, text_lengths
+    from gapsearch.training.batching import LengthBucketedBatches
 
     scored = [(x_validation, y_validation), *([held_out] if held_out is not None else [])]
-    if n_buckets > 0:
-        train_lengths = text_lengths(x_train)
-        longest = max(int(text_lengths(x).max(initial=0)) for x, _ in [(x_train, None), *scored])
-        lengths = bucket_lengths(train_lengths, n_buckets, x_train.shape[1], longest=longest)
-    else:
-        lengths = (x_train.shape[1],)
-    train_batches = LengthBucketedBatches(
-        x_train, y_train, batch_size=batch_size, lengths=lengths, shuffle=True, seed=seed, first_epoch=first_epoch
-    )
+    train_batches = _train_batches(x_train, y_train, n_buckets, batch_size, seed, first_epoch, [x for x, _ in scored])
+    lengths = train_batches.lengths
     if n_buckets == 0:  # plain arrays validate as fit always did
         return for_keras(train_batches), (x_validation, y_validation), held_out
     validation_batches, *held_out_batches = (
@@ -362,3 +355,44 @@ def _batches(
         for x, y in scored
     )
     return for_keras(train_batches), validation_batches, (held_out_batches[0] if held_out_batches else None)
+
+
+def _train_batches(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    n_buckets: int,
+    batch_size: int,
+    seed: int,
+    first_epoch: int,
+    also_fit: Sequence[np.ndarray] = (),
+) -> LengthBucketedBatches:
+    """The shuffled training batches: ``n_buckets`` length buckets whose last fits every text of
+    ``x_train`` and ``also_fit``, or with 0 one bucket of the full width."""
+    from gapsearch.training.batching import LengthBucketedBatches, bucket_lengths, text_lengths
+
+    if n_buckets > 0:
+        longest = max(int(text_lengths(x).max(initial=0)) for x in [x_train, *also_fit])
+        lengths = bucket_lengths(text_lengths(x_train), n_buckets, x_train.shape[1], longest=longest)
+    else:
+        lengths = (x_train.shape[1],)
+    return LengthBucketedBatches(
+        x_train, y_train, batch_size=batch_size, lengths=lengths, shuffle=True, seed=seed, first_epoch=first_epoch
+    )
+
+
+def fit_epochs(
+    model: keras.Model,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int,
+    length_buckets: int = 0,
+    seed: int = 0,
+) -> None:
+    """Fit ``model`` for exactly ``epochs`` on the training rows alone, no validation and no early stopping
+    (``gapsearch evaluate``'s retraining), with the batches a trial trains on: length-bucketed with
+    ``length_buckets`` > 0, shuffled from ``seed``, the optimizer built before ``fit``."""
+    batches = _train_batches(x_train, y_train, length_buckets, batch_size, seed, 0)
+    _build_optimizer(model)
+    model.fit(for_keras(batches), epochs=epochs, shuffle=False, verbose=0)
