@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.benchmarks._common import RESULTS, ROOT, gapsearch_cli, load_average, shipped_study, write_results
+from tests.benchmarks._common import RESULTS, ROOT, gapsearch_cli, load_average, machine, shipped_study, write_results
 
 #: case: (study file, the pinned values of its searched parameters, Kim's CNN-rand accuracy or the target).
 #: A case without pinned values runs its study's whole search, as shipped; the test set scores the best trial.
@@ -128,6 +128,8 @@ def measure(name: str) -> dict:
             "seconds": round(seconds, 1),
             "load_before": load_before,
             "load_after": load_average(),
+            "cpu": machine()["cpu"],
+            "finished_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         }
         if folds:
             values = list(trial.user_attrs["run_values"].values())

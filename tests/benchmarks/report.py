@@ -92,13 +92,17 @@ def accuracy_block() -> str:
             f"| {interval} | {row['reference']:.1f}% ({row['reference_name']}): {verdict} | {row['seconds']:.0f} |"
         )
     m = result["machine"]
+    # `--only` reruns some rows: each row says where and when it ran (rows written before rows recorded it do not).
     loads = "; ".join(
-        f"{row['dataset']} {row['load_before']} before, {row['load_after']} after" for row in result["rows"]
+        f"{row.get('case', row['dataset'])} "
+        + (f"on {row['cpu']}, {row['finished_at']}, " if "cpu" in row else "(machine not recorded per row), ")
+        + f"{row['load_before']} before, {row['load_after']} after"
+        for row in result["rows"]
     )
     lines += [
         "",
-        f"Measured by `python -m tests.benchmarks.accuracy` (part of `make bench`) on {m['cpu']}, "
-        f"{m['cpu_count']} cores, Keras backend {m['keras_backend']}, finished {result['finished_at']}; "
+        f"Measured by `python -m tests.benchmarks.accuracy` (part of `make bench`; last written on {m['cpu']}, "
+        f"{m['cpu_count']} cores, Keras backend {m['keras_backend']}, {result['finished_at']}); "
         f"load average (1, 5, 15 min): {loads}.",
     ]
     return "\n".join(lines) + "\n"
