@@ -63,6 +63,7 @@ bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.mo_pruning
 	$(PYTHON) -m tests.benchmarks.quickstart_output
 	$(PYTHON) -m tests.benchmarks.explain_example
+	$(PYTHON) -m tests.benchmarks.objectives_examples
 	$(PYTHON) -m tests.benchmarks.poolings  # before accuracy, which pins the pooling it finds best on SST-2's dev set
 	$(PYTHON) -m tests.benchmarks.vocabulary  # after masked_pooling (its pooling), before accuracy (its max_tokens)
 	$(PYTHON) -m tests.benchmarks.optimizers  # after poolings (SST-5's pooling); studies/sst5.yaml ships its choice

@@ -237,6 +237,19 @@ def test_the_explain_example_is_what_the_recorded_run_printed():
     assert "$ gapsearch explain sst2-explain.keras" in block and "gorgeous" in block
 
 
+def test_the_objectives_pages_worked_examples_are_what_the_recorded_runs_printed_and_stored():
+    from tests.benchmarks import report
+
+    page = report.OBJECTIVES_PAGE.read_text()
+    for start, end, render in (
+        (report.PARETO_START, report.PARETO_END, report.pareto_example_block),
+        (report.MR_COMPARE_START, report.MR_COMPARE_END, report.mr_compare_example_block),
+        (report.MR_READING_START, report.MR_READING_END, report.mr_compare_reading),
+    ):
+        assert page.split(start + "\n", 1)[1].split(end, 1)[0] == render(), start
+    assert "$ gapsearch compare studies/mr-compare.yaml --param pooling --seeds 5" in page
+
+
 def test_the_architecture_page_lists_every_module_and_package_at_the_top_of_the_package():
     page = (PAGES / "architecture.md").read_text()
     tree = page.split("## The tree\n", 1)[1].split("```\n", 2)[1]

@@ -77,6 +77,35 @@ def gapsearch_cli(*args: str, cwd: Path, root: Path = ROOT) -> str:
     return done.stdout
 
 
+def shown_command(args: Sequence[str]) -> str:
+    """``gapsearch ARGS`` as a user types it (the progress bar's switch left out)."""
+    words = ["gapsearch", *(a for a in args if a != "--no-progress")]
+    return " ".join(f'"{w}"' if " " in w else w for w in words)
+
+
+def record_commands(folder: Path, commands: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
+    """Each ``gapsearch`` command of ``commands`` in turn in a fresh process in ``folder``, as a user runs
+    it (no colour): the command as typed, what it printed (``folder`` shown as ``.``) and its seconds;
+    SystemExit with stderr when one fails."""
+    steps = []
+    env = cli_env(NO_COLOR="1")
+    for args in commands:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "gapsearch", *args], cwd=folder, env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"{shown_command(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+        steps.append(
+            {
+                "command": shown_command(args),
+                "output": done.stdout.replace(str(folder), "."),
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
+    return steps
+
+
 def run_side(
     module: str, side: str, config: dict[str, Any], *, env: dict[str, str] | None = None, root: Path = ROOT
 ) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Rewrites the part of docs/pages/benchmarks.md between ``<!-- benchmarks:start --
 ``<!-- benchmarks:end -->``, the README's recorded quickstart output between ``<!-- quickstart:start -->`` and
 ``<!-- quickstart:end -->``, every other ``<!-- NAME:start -->`` block of the README and the docs pages
 (accuracy, poolings, the articles' claims, speed, workers, the default pruner's reason on study-file.md,
-the explain example), and draws the plots under docs/pages/images/ (``make bench`` runs it last);
+the explain example, the objectives page's worked examples), and draws the plots under docs/pages/images/
+(``make bench`` runs it last);
 ``--print`` prints the benchmarks page's tables instead and writes nothing.
 
     python -m tests.benchmarks.report [--print]
@@ -57,9 +58,120 @@ def explain_example_block(*, whole: bool) -> str:
     result = _load("explain_example")
     if not result:
         raise SystemExit("results/explain_example.json is missing: python -m tests.benchmarks.explain_example")
-    steps = result["steps"] if whole else result["steps"][-1:]
+    return _commands_block(result["steps"] if whole else result["steps"][-1:], result)
+
+
+def _commands_block(steps: list[dict[str, Any]], result: dict[str, Any]) -> str:
+    """Recorded commands with what each printed, and the line saying where and when they ran."""
     body = "\n".join(f"$ {step['command']}\n{step['output'].rstrip()}" for step in steps)
-    return f"```console\n{body}\n```\n\n{_recorded(result)}\n"
+    seconds = "; ".join(f"`{step['command']}` {step['seconds']:.0f} s" for step in steps)
+    return f"```console\n{body}\n```\n\n{_recorded(result)} Wall time: {seconds}.\n"
+
+
+OBJECTIVES_PAGE = ROOT / "docs" / "pages" / "objectives.md"
+PARETO_START, PARETO_END = "<!-- pareto-example:start -->", "<!-- pareto-example:end -->"
+MR_COMPARE_START, MR_COMPARE_END = "<!-- mr-compare-example:start -->", "<!-- mr-compare-example:end -->"
+MR_READING_START, MR_READING_END = "<!-- mr-compare-reading:start -->", "<!-- mr-compare-reading:end -->"
+
+
+def _objectives_examples() -> dict[str, Any]:
+    result = _load("objectives_examples")
+    if not result:
+        raise SystemExit("results/objectives_examples.json is missing: python -m tests.benchmarks.objectives_examples")
+    return result
+
+
+def pareto_example_block() -> str:
+    """quickstart-pareto run and its front listed (results/objectives_examples.json), and what the front shows:
+    the most accurate trial of all against the front's most accurate one."""
+    result = _objectives_examples()
+    trials = result["pareto_trials"]
+    metric, cost = list(trials[0]["values"])
+    bound = result["pareto_bounds"][cost]["max"]
+    top = max(trials, key=lambda t: t["values"][metric])  # the first of equals, by trial number
+    front = [t for t in trials if t["number"] in result["pareto_front"]]
+    best = max(front, key=lambda t: (t["values"][metric], -t["values"][cost]))
+    ties = [t["number"] for t in trials if t["values"][metric] == top["values"][metric] and t is not top]
+    tied = f" (trial{'s' if len(ties) > 1 else ''} {', '.join(map(str, ties))} as accurate)" if ties else ""
+    if top["feasible"]:
+        reading = f"Trial {top['number']} is the most accurate of the {len(trials)}{tied}, and within the bound."
+    else:
+        below = top["values"][metric] - best["values"][metric]
+        reading = (
+            f"Trial {top['number']} is among the most accurate of the {len(trials)}{tied}, but at "
+            f"{top['values'][cost]:.0f} {cost} it breaks the {bound:.0f} bound; on the front, trial "
+            f"{best['number']} is {'as accurate' if below == 0 else f'{below:.4f} below it'} at "
+            f"{best['values'][cost] / top['values'][cost]:.2f} of its size."
+        )
+    return _commands_block(result["examples"]["pareto"], result) + f"\n{reading}\n"
+
+
+def mr_compare_example_block() -> str:
+    """The MR pooling comparison as run and printed (results/objectives_examples.json)."""
+    result = _objectives_examples()
+    return _commands_block(result["examples"]["compare"], result)
+
+
+def mr_compare_reading() -> str:
+    """What the recorded MR comparison says about Zhang & Wallace's finding (1-max pooling best), figures and
+    verdicts read from the stored comparison."""
+    from gapsearch.stats import paired_p_value, summarize
+
+    result = _objectives_examples()
+    compared = result["comparison"]
+    runs = {str(value["value"]): value for value in compared["results"]}
+    maximum, average = runs["max"]["runs"], runs["average"]["runs"]
+    difference = summarize([m - a for m, a in zip(maximum, average, strict=True)])
+    p_value = paired_p_value(maximum, average)
+    p_text = "p not defined" if p_value is None else f"p = {p_value:.2f}"
+    mean, low, high = (100 * v for v in (difference.mean, difference.low, difference.high))
+    interval = f"{low:+.2f} to {high:+.2f} points"
+    if low <= 0 <= high:
+        verdict = (
+            f"max pooling does not beat average pooling: max minus average is {mean:+.2f} points on average, "
+            f"the 95% interval of the paired difference ({interval}) holds zero, and {p_text}. So this setting "
+            "does not reproduce the finding. It does not refute it either: the interval still allows max pooling "
+            f"to be ahead by up to {high:.2f} points, or behind by up to {-low:.2f} points."
+        )
+    elif low > 0:
+        verdict = (
+            f"max pooling beats average pooling by {mean:.2f} points (the 95% interval of the paired difference, "
+            f"{interval}, excludes zero; {p_text}): this setting reproduces the finding."
+        )
+    else:
+        verdict = (
+            f"average pooling beats max pooling by {-mean:.2f} points (max minus average: {interval}, excluding "
+            f"zero; {p_text}): this setting contradicts the finding."
+        )
+    spread = 100 * statistics.fmean(value["std"] for value in compared["results"])
+    single = 100 * (result["search"]["max"] - result["search"]["average"])
+    noise = math.sqrt(2) * spread
+    search = (
+        f"The single runs of the search had max pooling {single:+.2f} points against average pooling. With a spread "
+        f"of about {spread:.2f} points from seed to seed (the mean standard deviation), the gap between two single "
+        f"runs varies by about {noise:.2f} points ({spread:.2f} times the square root of 2) by chance alone"
+        + (", so that gap says little by itself" if abs(single) <= 2 * noise else "")
+        + ", which is the variance Zhang & Wallace warned about."
+    )
+    best = str(compared["best"])
+    attention = runs["attention"]
+    if best == "attention":
+        others = "Attention pooling has the best mean of the three."
+    else:
+        d = attention["difference"]
+        within = d["ci_low"] <= 0 <= d["ci_high"]
+        others = (
+            f"Attention pooling is {100 * d['mean']:+.2f} points against {best} pooling (interval "
+            f"{100 * d['ci_low']:+.2f} to {100 * d['ci_high']:+.2f}, p = {attention['p_value']:.2f}): "
+            + ("within seed noise." if within else "outside seed noise.")
+        )
+    rows = result["counts"]["validation"]
+    return (
+        "What it shows about the published finding. Zhang & Wallace (2015) found 1-max pooling better than the "
+        "other pooling strategies they tried for CNN sentence classifiers, average pooling among them and MR among "
+        f"their datasets. Here, {verdict} {search} {others} On this validation split of {rows} sentences, one "
+        f"sentence is worth {100 / rows:.2f} points.\n"
+    )
 
 
 ACCURACY_START, ACCURACY_END = "<!-- accuracy:start -->", "<!-- accuracy:end -->"
@@ -948,6 +1060,9 @@ def main() -> None:
     _replace_block(ROOT / "docs" / "pages" / "index.md", QUICKSTART_START, QUICKSTART_END, quickstart_block())
     _replace_block(README, EXPLAIN_START, EXPLAIN_END, explain_example_block(whole=False))
     _replace_block(EXPLAIN_PAGE, EXPLAIN_START, EXPLAIN_END, explain_example_block(whole=True))
+    _replace_block(OBJECTIVES_PAGE, PARETO_START, PARETO_END, pareto_example_block())
+    _replace_block(OBJECTIVES_PAGE, MR_COMPARE_START, MR_COMPARE_END, mr_compare_example_block())
+    _replace_block(OBJECTIVES_PAGE, MR_READING_START, MR_READING_END, mr_compare_reading())
     if _load("accuracy"):
         for path in ACCURACY_PAGES:
             _replace_block(path, ACCURACY_START, ACCURACY_END, accuracy_block())
