@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, require
+from tests.conftest import ROOT, TINY_STUDY, gapsearch, require
 
 DOCS = ROOT / "docs"
 PAGES = DOCS / "pages"
@@ -248,6 +248,27 @@ def test_the_objectives_pages_worked_examples_are_what_the_recorded_runs_printed
     ):
         assert page.split(start + "\n", 1)[1].split(end, 1)[0] == render(), start
     assert "$ gapsearch compare studies/mr-compare.yaml --param pooling --seeds 5" in page
+
+
+#: The study-file page's two bad studies: the tiny study with each mistake the page shows.
+DOCUMENTED_MISTAKES = {
+    "study.yaml": ("[average, max, attention]", "[average, mean, attention]"),
+    "typo.yaml": ("n_trials: 3", "n_trails: 3"),
+}
+
+
+def test_the_study_file_pages_error_example_is_what_gapsearch_run_prints(tmp_path):
+    page = (PAGES / "study-file.md").read_text()
+    block = page.split("```\n$ gapsearch run", 1)[1].split("```", 1)[0]
+    shown = ("$ gapsearch run" + block).strip().splitlines()
+    printed = []
+    for name, (old, new) in DOCUMENTED_MISTAKES.items():
+        assert old in TINY_STUDY
+        (tmp_path / name).write_text(TINY_STUDY.replace(old, new))
+        result = gapsearch("run", name, cwd=tmp_path)
+        assert result.returncode == 2 and not (tmp_path / "gapsearch.db").exists(), result.stderr
+        printed += [f"$ gapsearch run {name}", *result.stderr.strip().splitlines()]
+    assert shown == printed
 
 
 def test_the_architecture_page_lists_every_module_and_package_at_the_top_of_the_package():
