@@ -87,15 +87,26 @@ def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tm
     queued = {t.system_attrs.get("failed_trial"): t for t in trials if t.state.name == "WAITING"}
     for trial in stopped:
         assert queued[trial.number].params == trial.params
-    # A worker joins the existing study and finishes it, running the queued trials first.
+    # A worker joins the existing study and finishes it, running the queued trials first: as many of
+    # them as the budget still needs (two trials may have finished before the signal), and new trials
+    # only once none is left.
     joined = gapsearch("worker", "tiny.yaml", "--no-progress", cwd=tmp_path, check=True)
     after = load(tmp_path).get_trials(deepcopy=False)
     assert [t.state.name for t in after].count("COMPLETE") == 3 and "RUNNING" not in [t.state.name for t in after]
+    needed = 3 - finished
+    seen = [(t.number, t.state.name, t.system_attrs.get("failed_trial")) for t in after]
+    assert len(after) == len(trials) + max(0, needed - len(stopped)), (finished, seen)
+    retried = {t.number: [r for r in after if r.system_attrs.get("failed_trial") == t.number] for t in stopped}
     for trial in stopped:
-        retried = [t for t in after if t.system_attrs.get("failed_trial") == trial.number]
-        reasons = [(t.user_attrs.get("fail_reason"), t.user_attrs.get("fail_traceback")) for t in retried]
-        assert [t.state.name for t in retried] == ["COMPLETE"], reasons
-        assert retried[0].params == trial.params
+        assert len(retried[trial.number]) == 1 and retried[trial.number][0].params == trial.params
+    reasons = {
+        n: (r[0].user_attrs.get("fail_reason"), r[0].user_attrs.get("fail_traceback")) for n, r in retried.items()
+    }
+    ran = sorted(r[0].state.name for r in retried.values())
+    assert ran == sorted(["COMPLETE"] * min(needed, len(stopped)) + ["WAITING"] * max(0, len(stopped) - needed)), (
+        reasons,
+        seen,
+    )
     assert "study tiny: 3/3 finished trials in sqlite:///gapsearch.db" in joined.stdout
 
 
