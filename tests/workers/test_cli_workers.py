@@ -96,17 +96,11 @@ def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tm
     needed = 3 - finished
     seen = [(t.number, t.state.name, t.system_attrs.get("failed_trial")) for t in after]
     assert len(after) == len(trials) + max(0, needed - len(stopped)), (finished, seen)
-    retried = {t.number: [r for r in after if r.system_attrs.get("failed_trial") == t.number] for t in stopped}
-    for trial in stopped:
-        assert len(retried[trial.number]) == 1 and retried[trial.number][0].params == trial.params
-    reasons = {
-        n: (r[0].user_attrs.get("fail_reason"), r[0].user_attrs.get("fail_traceback")) for n, r in retried.items()
-    }
-    ran = sorted(r[0].state.name for r in retried.values())
-    assert ran == sorted(["COMPLETE"] * min(needed, len(stopped)) + ["WAITING"] * max(0, len(stopped) - needed)), (
-        reasons,
-        seen,
-    )
+    retries = [after[queued[trial.number].number] for trial in stopped]  # trials come ordered by number
+    reasons = [(t.user_attrs.get("fail_reason"), t.user_attrs.get("fail_traceback")) for t in retries]
+    expected = ["COMPLETE"] * min(needed, len(stopped)) + ["WAITING"] * max(0, len(stopped) - needed)
+    assert sorted(t.state.name for t in retries) == expected, (reasons, seen)
+    assert [t.params for t in retries] == [t.params for t in stopped]
     assert "study tiny: 3/3 finished trials in sqlite:///gapsearch.db" in joined.stdout
 
 
