@@ -38,8 +38,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose
 
+# The suite on TEST_WORKERS processes (pytest-xdist), each test module on one of them, so that a module's
+# shared fixture (a study run once for all its tests) runs once: about 15 minutes on 2 cores, 20 serially.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test $(JAX_SITE) /usr/bin/chromium /usr/bin/docker-compose
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check gapsearch tests
