@@ -81,9 +81,14 @@ SERVERS = [
 
 
 class CommandLines:
-    """Reads every process's command line on this machine until stopped, keeping those with the password."""
+    """Reads every process's command line on this machine until stopped, keeping those with the password.
 
-    def __init__(self) -> None:
+    It counts the pool workers running in ``folder`` alone: under the parallel suite, another test's workers
+    run beside this one's.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.resolve()
         self.with_password: list[str] = []
         self.workers_seen = 0
         self._stop = threading.Event()
@@ -107,9 +112,20 @@ class CommandLines:
                     continue  # the process has ended
                 if PASSWORD in text:
                     self.with_password.append(text.replace(PASSWORD, MASK))
-                if "-m gapsearch" in text and " worker " in text and "--slot" in text:
+                if (
+                    "-m gapsearch" in text
+                    and " worker " in text
+                    and "--slot" in text
+                    and self._in_folder(cmdline.parent)
+                ):
                     workers.add(cmdline.parent.name)
             self.workers_seen = len(workers)
+
+    def _in_folder(self, process: Path) -> bool:
+        try:
+            return (process / "cwd").resolve() == self.folder
+        except OSError:
+            return False  # the process has ended
 
 
 def _files_with_password(folder: Path) -> list[str]:
@@ -154,7 +170,7 @@ def test_a_password_in_the_study_file_is_stored_shown_and_logged_nowhere(request
     )
     (tmp_path / "tiny.yaml").write_text(text)
     outputs = []
-    with CommandLines() as command_lines:
+    with CommandLines(tmp_path) as command_lines:
         run = subprocess.run(
             [sys.executable, "-m", "gapsearch", "--debug", "run", "tiny.yaml", "--workers", "2", "--no-progress"],
             cwd=tmp_path,
