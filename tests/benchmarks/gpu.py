@@ -197,13 +197,17 @@ def prepare() -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     rows = [
-        "| side | finished trials | trials per hour | GPU utilization (mean) | peak GPU memory per worker (MiB) |",
-        "|---|---|---|---|---|",
+        "| side | backend, device | finished trials | trials per hour | GPU utilization (mean) "
+        "| peak GPU memory per worker (MiB) |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results:
         utilization = f"{r['utilization_mean']:.0f}%" if r.get("utilization_mean") is not None else "-"
         memory = ", ".join(f"{m:.0f}" for m in r.get("peak_memory_mib_per_worker", [])) or "-"
-        rows.append(f"| {r['side']} | {r['finished_trials']} | {r['trials_per_hour']} | {utilization} | {memory} |")
+        ran_on = f"{'/'.join(r['backends'])}, {'/'.join(r['devices'])}"
+        rows.append(
+            f"| {r['side']} | {ran_on} | {r['finished_trials']} | {r['trials_per_hour']} | {utilization} | {memory} |"
+        )
     return "\n".join(rows)
 
 
