@@ -3,7 +3,7 @@ backend the GPU machines have (PyTorch), so that the one command sent to a lent 
 
 from __future__ import annotations
 
-import re
+import shutil
 import subprocess
 import sys
 
@@ -38,6 +38,7 @@ def test_the_gpu_check_runs_its_four_sides_under_torch_without_a_gpu():
     for side, (ran_on, finished, per_hour, utilization, memory) in rows.items():
         assert ran_on == "torch, cpu", side
         assert int(finished) >= 1 and float(per_hour) > 0, side
-        assert (utilization, memory) == ("-", "-"), side  # no nvidia-smi here: nothing sampled, nothing made up
-    assert re.search(r"dry run: nothing written to tests/benchmarks/results/", done.stdout)
+        if shutil.which("nvidia-smi") is None:  # nothing to sample: no figure is made up
+            assert (utilization, memory) == ("-", "-"), side
+    assert "dry run: nothing written to tests/benchmarks/results/" in done.stdout
     assert (RESULTS.read_bytes() if RESULTS.exists() else None) == existed

@@ -9,6 +9,7 @@ the machine while the workers run.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -123,7 +124,7 @@ class CommandLines:
 
     def _in_folder(self, process: Path) -> bool:
         try:
-            return (process / "cwd").resolve() == self.folder
+            return Path(os.readlink(process / "cwd")) == self.folder
         except OSError:
             return False  # the process has ended
 
