@@ -84,7 +84,8 @@ def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tm
     assert err.splitlines() == [
         f"stopped by SIGTERM at {finished}/3 finished trials; {running}, and a rerun continues the study"
     ]
-    queued = {t.system_attrs.get("failed_trial"): t for t in trials if t.state.name == "WAITING"}
+    waiting = [t for t in trials if t.state.name == "WAITING"]  # trials come ordered by number
+    queued = {t.system_attrs.get("failed_trial"): t for t in waiting}
     for trial in stopped:
         assert queued[trial.number].params == trial.params
     # A worker joins the existing study and finishes it, running the queued trials first, in the order of
@@ -95,12 +96,12 @@ def test_sigterm_stops_a_parallel_run_cleanly_and_a_worker_finishes_the_study(tm
     after = load(tmp_path).get_trials(deepcopy=False)
     assert [t.state.name for t in after].count("COMPLETE") == 3 and "RUNNING" not in [t.state.name for t in after]
     needed = 3 - finished
-    waiting = sorted(t.number for t in trials if t.state.name == "WAITING")
     seen = [(t.number, t.state.name, t.system_attrs.get("failed_trial")) for t in after]
     assert len(after) == len(trials) + max(0, needed - len(waiting)), (finished, seen)
     taken = min(needed, len(waiting))
-    assert [after[n].state.name for n in waiting] == ["COMPLETE"] * taken + ["WAITING"] * (len(waiting) - taken), seen
-    retries = [after[queued[trial.number].number] for trial in stopped]  # trials come ordered by number
+    expected = ["COMPLETE"] * taken + ["WAITING"] * (len(waiting) - taken)
+    assert [after[t.number].state.name for t in waiting] == expected, seen
+    retries = [after[queued[trial.number].number] for trial in stopped]
     assert [t.params for t in retries] == [t.params for t in stopped]
     assert "study tiny: 3/3 finished trials in sqlite:///gapsearch.db" in joined.stdout
 
