@@ -313,6 +313,7 @@ def speed_block() -> str:
                 f"searches; mean {_mean_ci(r['retrained_difference'], points=True)}; "
                 f"{_by_dataset(search['cells'][row])}); it reached KerasTuner's final best in "
                 f"{r['reached_kerastuner_best']} of {r['cells']} searches{_to_best(r)}."
+                + (_ceiling_summary(search["cells"][row]) if row == "default" else "")
             )
     alone = _load("optuna_alone")
     if alone:
@@ -654,6 +655,17 @@ def time_to_best_ceiling(cells: list[dict[str, Any]], target: float) -> dict[str
         },
         "oracle_chance": 1 - (1 - share) ** k,
     }
+
+
+def _ceiling_summary(cells: list[dict[str, Any]]) -> str:
+    """The README's sentence of :func:`time_to_best_ceiling`: the chance a searcher with the best draws would have."""
+    target = KERASTUNER_TARGETS["time_to_best"]
+    ceiling = time_to_best_ceiling(cells, target)
+    return (
+        f" A searcher at KerasTuner's pace that trained KerasTuner's chosen configuration in every trial would have "
+        f"reached it within {target} of KerasTuner's time with chance {ceiling['oracle_chance']:.2f} per search "
+        "(the counts behind it: benchmark (b) of [Benchmarks](docs/pages/benchmarks.md))."
+    )
 
 
 def _ceiling_text(ceiling: dict[str, Any], cores: int, *, gpu_measured: bool) -> str:
