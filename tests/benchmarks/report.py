@@ -657,13 +657,17 @@ def time_to_best_ceiling(cells: list[dict[str, Any]], target: float) -> dict[str
     }
 
 
+#: The searcher :func:`time_to_best_ceiling` gives the chance of: the best draws at KerasTuner's pace.
+_ORACLE_SEARCHER = "A searcher at KerasTuner's pace that trained KerasTuner's chosen configuration in every trial"
+
+
 def _ceiling_summary(cells: list[dict[str, Any]]) -> str:
     """The README's sentence of :func:`time_to_best_ceiling`: the chance a searcher with the best draws would have."""
     target = KERASTUNER_TARGETS["time_to_best"]
     ceiling = time_to_best_ceiling(cells, target)
     return (
-        f" A searcher at KerasTuner's pace that trained KerasTuner's chosen configuration in every trial would have "
-        f"reached it within {target} of KerasTuner's time with chance {ceiling['oracle_chance']:.2f} per search "
+        f" {_ORACLE_SEARCHER} would have reached it within {target} of KerasTuner's time with chance "
+        f"{ceiling['oracle_chance']:.2f} per search "
         "(the counts behind it: benchmark (b) of [Benchmarks](docs/pages/benchmarks.md))."
     )
 
@@ -678,8 +682,8 @@ def _ceiling_text(ceiling: dict[str, Any], cores: int, *, gpu_measured: bool) ->
         f"(gapsearch's chosen configuration: {reached['gapsearch'][0]} of {reached['gapsearch'][1]}). Within "
         f"{ceiling['target']} of KerasTuner's time KerasTuner completed a median {kt['median']} trials "
         f"({kt['range'][0]} to {kt['range'][1]}), gapsearch {ours['median']} ({ours['range'][0]} to "
-        f"{ours['range'][1]}). A searcher at KerasTuner's pace that trained KerasTuner's chosen configuration in "
-        f"every trial would reach the final best in that time with chance 1 - (1 - {hits}/{n})^{kt['median']} = "
+        f"{ours['range'][1]}). {_ORACLE_SEARCHER} would reach the final best in that time with chance "
+        f"1 - (1 - {hits}/{n})^{kt['median']} = "
         f"{ceiling['oracle_chance']:.2f} per search"
         + (", in fewer than half the searches" if ceiling["oracle_chance"] < 0.5 else "")
         + f": the target asks for more complete trials in that time than this machine's {cores} cores give, such as "
