@@ -1,0 +1,82 @@
+"""gapsearch's candidates for its search defaults, and the rule that chooses among them from the replays.
+
+Each candidate is a study file's ``sampler:``, ``pruner:`` and ``model:`` settings; what it leaves out is
+gapsearch's default. The rule is :func:`choose`: the candidate most often within :data:`TARGET_POINTS` of
+the grid's best at the time random search needs for each budget's full trials, averaged over the budgets
+and the data sets it is given; ties (within :data:`TIE`) go to the shorter median time to the target.
+It is checked leave-one-dataset-out: chosen on the other data sets, scored on the one left out.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: Study-file settings of each candidate (gapsearch's defaults where one says nothing).
+CANDIDATES: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "no pruning": {"pruner": {"type": "none"}},
+    "successive halving from epoch 2": {"pruner": {"type": "successive_halving", "min_resource": 2}},
+    "successive halving from epoch 3": {"pruner": {"type": "successive_halving", "min_resource": 3}},
+    "hyperband": {"pruner": {"type": "hyperband"}},
+    "median pruner after 2 epochs": {"pruner": {"type": "median", "n_warmup_steps": 2}},
+    "successive halving from epoch 2, TPE start-up 5": {
+        "pruner": {"type": "successive_halving", "min_resource": 2},
+        "sampler": {"type": "tpe", "n_startup_trials": 5},
+    },
+    "successive halving from epoch 2, TPE independent": {
+        "pruner": {"type": "successive_halving", "min_resource": 2},
+        "sampler": {"type": "tpe", "multivariate": False},
+    },
+}
+#: Two candidates whose mean chances differ by less than this are tied.
+TIE = 0.01
+
+
+def choose(summary: Mapping[str, Mapping[str, Any]], datasets: Sequence[str]) -> dict[str, Any]:
+    """The candidate the rule picks on ``datasets`` from the replays' summary (``summary[dataset][searcher]``,
+    as :func:`tests.benchmarks.replay_summary.summarize` writes it), and each candidate's score."""
+    scores = {}
+    for name in CANDIDATES:
+        key = f"gapsearch: {name}"
+        if not all(key in summary[d] for d in datasets):
+            continue
+        chances = [summary[d][key]["budgets"][str(b)]["chance"] for d in datasets for b in _budgets(summary, d, key)]
+        times = [summary[d][key]["time_to_target_ratio_to_random"] for d in datasets]
+        scores[name] = {
+            "mean_chance": round(statistics.fmean(chances), 4),
+            "median_time_ratio": _median(times),
+        }
+    if not scores:
+        raise ValueError(f"no candidate was replayed on every one of {list(datasets)}")
+    top = max(score["mean_chance"] for score in scores.values())
+    tied = [name for name, score in scores.items() if score["mean_chance"] >= top - TIE]
+    chosen = min(tied, key=lambda name: (scores[name]["median_time_ratio"], list(CANDIDATES).index(name)))
+    return {"chosen": chosen, "on": list(datasets), "scores": scores}
+
+
+def leave_one_out(summary: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """For each data set: the candidate chosen on the others, and that choice's figures on the one left out."""
+    datasets = list(summary)
+    out = {}
+    for held_out in datasets:
+        others = [d for d in datasets if d != held_out]
+        if not others:
+            continue
+        choice = choose(summary, others)
+        out[held_out] = {
+            "chosen_on_others": choice["chosen"],
+            "figures": summary[held_out][f"gapsearch: {choice['chosen']}"],
+        }
+    return out
+
+
+def _budgets(summary: Mapping[str, Mapping[str, Any]], dataset: str, key: str) -> list[str]:
+    return list(summary[dataset][key]["budgets"])
+
+
+def _median(values: Sequence[float | None]) -> float:
+    known = [math.inf if v is None else v for v in values]
+    return statistics.median(known)

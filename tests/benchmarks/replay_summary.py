@@ -1,0 +1,154 @@
+"""What the replays come to: per data set and searcher, anytime regret with intervals, the time to come within
+the target, the chance of being within it at each budget's time; the choice of defaults; the JSON and plots.
+
+Every budget B is scored at the time random search with full training needs for B trials (the median over
+its replays of the end of its B-th trial). A searcher that takes a trial budget (``n_trials``,
+``max_trials``) runs B trials there, as a user who sets B runs it; KerasTuner's Hyperband takes none and
+runs its own brackets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from tests.benchmarks.replay import (
+    BUDGETS,
+    OVERHEAD_SECONDS,
+    TARGET_POINTS,
+    KerasTunerSearcher,
+    Replay,
+    Searcher,
+    Table,
+    bootstrap_median,
+    chance_within,
+    median_time,
+    score,
+    wilson,
+)
+
+RANDOM = "kerastuner random search (full training)"
+OPTUNA = "optuna keras example (TPE, median pruner)"
+
+
+def takes_budget(searcher: Searcher) -> bool:
+    return not (isinstance(searcher, KerasTunerSearcher) and searcher.kind == "hyperband")
+
+
+def budget_seconds(replays: list[Replay]) -> dict[int, float]:
+    """Each budget's clock: the median end of random search's B-th full trial."""
+    return {b: float(np.median([r.ends[b - 1] for r in replays if len(r.ends) >= b])) for b in BUDGETS}
+
+
+def summarize(table: Table, rows: Mapping[str, Mapping[str, Any]], times: np.ndarray) -> dict[str, Any]:
+    """One data set's figures for every searcher in ``rows`` (``{"replays": [...], "searcher": ...}``)."""
+    if RANDOM not in rows:
+        raise ValueError(f"the budgets' clock is random search's: replay {RANDOM!r} too")
+    clocks = budget_seconds(rows[RANDOM]["replays"])
+    quality = table.quality()
+    out: dict[str, Any] = {
+        "best_quality": round(float(quality.max()), 4),
+        "configurations": len(table.configs),
+        "seeds_per_configuration": sorted({len(seeds) for seeds in table.values}),
+        "full_trial_seconds": round(table.full_trial_seconds(), 2),
+        "budget_seconds": {str(b): round(s, 1) for b, s in clocks.items()},
+        "times": [round(float(t), 1) for t in times],
+        "searchers": {},
+    }
+    for name, row in rows.items():
+        replays, searcher = row["replays"], row["searcher"]
+        anytime = score(table, replays, times)
+        first = anytime.first_within
+        reached = np.isfinite(first)
+        mean = anytime.regret.mean(axis=0)
+        half = 1.96 * anytime.regret.std(axis=0, ddof=1) / math.sqrt(len(replays)) if len(replays) > 1 else 0 * mean
+        budgets = {}
+        for b, clock in clocks.items():
+            limited = score(table, replays, times, max_trials=b if takes_budget(searcher) else None)
+            chance = chance_within(limited, clock)
+            hits = round(chance * len(replays))
+            budgets[str(b)] = {
+                "seconds": round(clock, 1),
+                "chance": round(chance, 4),
+                "interval": [round(v, 4) for v in wilson(hits, len(replays))],
+                "trials_median": float(np.median(limited.trials)),
+            }
+        out["searchers"][name] = {
+            "tool": searcher.tool,
+            "settings": getattr(searcher, "settings", {}),
+            "replays": len(replays),
+            "trials_median": float(np.median(anytime.trials)),
+            "pruned_share": round(anytime.pruned_share, 4),
+            "epochs_per_trial": round(anytime.epochs_per_trial, 3),
+            "time_to_target": {
+                "median": _finite(median_time(first)),
+                "interval": [_finite(v) for v in bootstrap_median(first)],
+                "reached_share": round(float(reached.mean()), 4),
+            },
+            "budgets": budgets,
+            "curve": {
+                "mean": [round(float(v), 3) for v in mean],
+                "low": [round(float(v), 3) for v in mean - half],
+                "high": [round(float(v), 3) for v in mean + half],
+            },
+        }
+    for entry in out["searchers"].values():
+        mine = entry["time_to_target"]["median"]
+        for other, key in ((RANDOM, "time_to_target_ratio_to_random"), (OPTUNA, "time_to_target_ratio_to_optuna")):
+            theirs = out["searchers"].get(other, {}).get("time_to_target", {}).get("median")
+            entry[key] = None if mine is None or not theirs else round(mine / theirs, 3)
+    return out
+
+
+def _finite(value: float) -> float | None:
+    return None if not math.isfinite(value) else round(value, 1)
+
+
+def plot(dataset: str, figures: Mapping[str, Any], path: Any) -> None:
+    """Mean regret against the simulated clock, with 95% intervals, one line per searcher."""
+    from gapsearch.plots import new_figure
+
+    figure = new_figure(7.5, 4.5)
+    axes = figure.add_subplot()
+    times = np.asarray(figures["times"]) / 60
+    for index, (name, entry) in enumerate(figures["searchers"].items()):
+        color = f"C{index % 10}"
+        axes.plot(times, entry["curve"]["mean"], label=name, color=color, linewidth=1.4)
+        axes.fill_between(times, entry["curve"]["low"], entry["curve"]["high"], color=color, alpha=0.15)
+    for budget, seconds in figures["budget_seconds"].items():
+        axes.axvline(seconds / 60, color="grey", linestyle=":", linewidth=0.8)
+        axes.text(seconds / 60, axes.get_ylim()[1], f" {budget} full trials", fontsize=7, va="top", color="grey")
+    axes.axhline(TARGET_POINTS, color="black", linestyle="--", linewidth=0.8)
+    axes.set_xlabel("simulated minutes (recorded epoch seconds + per-trial overhead)")
+    axes.set_ylabel("regret (points of validation accuracy)")
+    axes.set_title(f"{dataset}: the chosen configuration's seed-mean below the grid's best")
+    axes.legend(fontsize=6, loc="upper right")
+    axes.grid(True, alpha=0.3)
+    figure.savefig(path, dpi=100)
+
+
+def write(results: Mapping[str, Mapping[str, Any]], *, replays: int) -> None:
+    """``results/replay.json``: every data set's figures, the defaults chosen, and the leave-one-out check."""
+    from tests.benchmarks._common import ROOT, write_results
+    from tests.benchmarks.replay_candidates import CANDIDATES, choose, leave_one_out
+
+    by_dataset = {dataset: figures["searchers"] for dataset, figures in results.items()}
+    images = ROOT / "docs" / "pages" / "images"
+    for dataset, figures in results.items():
+        plot(dataset, figures, images / f"replay-{dataset}.png")
+    write_results(
+        "replay",
+        {
+            "target_points": TARGET_POINTS,
+            "budgets": list(BUDGETS),
+            "replays": replays,
+            "overhead_seconds": OVERHEAD_SECONDS,
+            "candidates": CANDIDATES,
+            "datasets": dict(results),
+            "choice": choose(by_dataset, list(by_dataset)),
+            "leave_one_out": leave_one_out(by_dataset),
+        },
+    )
