@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 CONFIDENCE = 0.95
 PairedTest = Literal["t", "wilcoxon"]
@@ -41,6 +41,11 @@ class Summary:
 
     def as_dict(self) -> dict[str, float | int | None]:
         return {"n": self.n, "mean": self.mean, "std": self.std, "ci_low": self.low, "ci_high": self.high}
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> Summary:
+        """The summary :meth:`as_dict` wrote (other keys beside it are ignored)."""
+        return cls(int(stored["n"]), float(stored["mean"]), stored["std"], stored["ci_low"], stored["ci_high"])
 
 
 def summarize(values: Sequence[float], confidence: float = CONFIDENCE) -> Summary:

@@ -12,6 +12,8 @@ from scipy import stats
 
 from gapsearch.errors import UserError
 from gapsearch.results.compare import compare_seeds, plan_comparison
+from gapsearch.results.comparison import Comparison
+from gapsearch.results.console import comparison_report
 from gapsearch.search.objective import trial_seed
 from gapsearch.spec import load_study
 from tests.conftest import TINY_STUDY, gapsearch
@@ -99,6 +101,14 @@ def test_the_report_shows_each_value_with_its_interval_and_the_progress(compared
     assert lines[-1] == "stored in study tiny as user attribute 'compare:pooling'"
     assert sum(line.startswith("seed ") for line in lines) == 6  # one line per training run
     assert "compare pooling: 6/6 runs" in stderr and "left" in stderr
+
+
+def test_a_stored_comparison_reads_back_to_what_compare_printed(compared):
+    folder, stdout, _ = compared
+    _, record = stored(folder)
+    lines = [line for line in stdout.splitlines() if not line.startswith("seed ")]  # the runs' progress lines
+    printed = "\n".join(lines[lines.index(next(x for x in lines if x.startswith("compare pooling"))) : -1])
+    assert comparison_report(Comparison.from_attr(record, "tiny")) == printed
 
 
 def test_bad_parameters_are_one_line_each(compared):

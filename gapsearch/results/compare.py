@@ -10,20 +10,26 @@ best trial's seed is the lucky one that made it best.
 
 from __future__ import annotations
 
-import datetime
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gapsearch.errors import GapsearchError, TrialFailed, UserError
+from gapsearch.results.comparison import (
+    Comparison,
+    ComparisonPlan,
+    RunRecord,
+    ValueResult,
+    store_comparison,
+    stored_comparisons,
+)
 from gapsearch.search.space import hyperparameters
 from gapsearch.spec.messages import did_you_mean
 from gapsearch.spec.space import Choice
 from gapsearch.spec.study import StudySpec
-from gapsearch.stats import CONFIDENCE, PAIRED_TESTS, PairedTest, Summary, paired_p_value, summarize
+from gapsearch.stats import PairedTest, paired_p_value, summarize
 
 if TYPE_CHECKING:
     import optuna
@@ -32,127 +38,11 @@ if TYPE_CHECKING:
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.trial_attrs import ModelCosts
 
-ATTR_PREFIX = "compare:"
-
 
 def compare_seeds(study_seed: int, count: int) -> list[int]:
     """``count`` training seeds for a comparison: fixed by the study seed, and apart from the trials' seeds."""
     state = np.random.SeedSequence([study_seed, 0x6A9_C0DE]).generate_state(count, dtype=np.uint32)
     return [int(s) % (2**31 - 1) for s in state]
-
-
-@dataclass(frozen=True)
-class ComparisonPlan:
-    """What a comparison will train: one configuration per value, each with every seed."""
-
-    param: str
-    values: tuple[Any, ...]
-    base_trial: int
-    seeds: tuple[int, ...]
-    configurations: dict[Any, Hyperparameters]
-    defaults_used: dict[Any, dict[str, Any]]  # per value: parameters the base trial did not use, at their defaults
-    base_params: dict[str, Any]  # the base trial's other searched parameters
-
-    @property
-    def total_runs(self) -> int:
-        return len(self.values) * len(self.seeds)
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One finished training run of a comparison."""
-
-    value: Any
-    seed_index: int
-    seed: int
-    metric_value: float
-    seconds: float
-    seconds_per_epoch: float
-    gap: float | None  # training minus validation value of the metric at the best epoch; None if not logged
-
-
-@dataclass(frozen=True)
-class ValueResult:
-    """One value's runs (in seed order), their summary, and its paired test against the reference value."""
-
-    value: Any
-    records: tuple[RunRecord, ...]
-    summary: Summary
-    costs: dict[str, float]
-    difference: Summary | None = None  # of (this value - reference), paired by seed; None for the reference
-    p_value: float | None = None
-
-    @property
-    def runs(self) -> tuple[float, ...]:
-        return tuple(record.metric_value for record in self.records)
-
-    @property
-    def mean_seconds_per_epoch(self) -> float:
-        return float(np.mean([record.seconds_per_epoch for record in self.records]))
-
-    @property
-    def mean_gap(self) -> float | None:
-        gaps = [record.gap for record in self.records if record.gap is not None]
-        return float(np.mean(gaps)) if len(gaps) == len(self.records) else None
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A finished comparison, as printed and as stored with the study."""
-
-    study_name: str
-    param: str
-    metric: str
-    direction: str
-    test: PairedTest
-    plan: ComparisonPlan
-    results: tuple[ValueResult, ...]  # best mean first
-    seconds: float
-    created: str = field(default_factory=lambda: _now())
-
-    @property
-    def reference(self) -> ValueResult:
-        return self.results[0]
-
-    @property
-    def attr_key(self) -> str:
-        return ATTR_PREFIX + self.param
-
-    def as_attr(self) -> dict[str, Any]:
-        """The JSON-ready record stored as the study's user attribute ``compare:PARAM``."""
-        return {
-            "param": self.param,
-            "metric": self.metric,
-            "direction": self.direction,
-            "base_trial": self.plan.base_trial,
-            "base_params": self.plan.base_params,
-            "seeds": list(self.plan.seeds),
-            "test": PAIRED_TESTS[self.test],
-            "confidence": CONFIDENCE,
-            "best": self.reference.value,
-            "results": [
-                {
-                    "value": result.value,
-                    "runs": list(result.runs),
-                    **result.summary.as_dict(),
-                    "costs": result.costs,
-                    "defaults_used": self.plan.defaults_used.get(result.value, {}),
-                    "difference": None if result.difference is None else result.difference.as_dict(),
-                    "p_value": result.p_value,
-                    "seconds_per_epoch": [record.seconds_per_epoch for record in result.records],
-                    "mean_seconds_per_epoch": result.mean_seconds_per_epoch,
-                    "gaps": [record.gap for record in result.records],
-                    "mean_gap": result.mean_gap,
-                }
-                for result in self.results
-            ],
-            "seconds": round(self.seconds, 1),
-            "created": self.created,
-        }
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def plan_comparison(
@@ -320,14 +210,6 @@ def _compare(
     )
 
 
-def store_comparison(study: optuna.Study, comparison: Comparison, where: dict[str, Any] | None = None) -> None:
-    """Keep the comparison with the study, as its user attribute ``compare:PARAM`` (a rerun replaces it).
-
-    ``where`` (host, device, versions: :mod:`gapsearch.runtime`) is stored with it.
-    """
-    study.set_user_attr(comparison.attr_key, {**comparison.as_attr(), **({"ran_on": where} if where else {})})
-
-
 def compare(
     spec: StudySpec,
     *,
@@ -359,13 +241,6 @@ def compare(
     comparison = run_comparison(spec, data, plan, test=test, on_run=on_run)
     store_comparison(study, comparison, where)
     return comparison
-
-
-def stored_comparisons(study: optuna.Study) -> dict[str, dict[str, Any]]:
-    """The comparisons stored with a study, by parameter name."""
-    return {
-        key.removeprefix(ATTR_PREFIX): value for key, value in study.user_attrs.items() if key.startswith(ATTR_PREFIX)
-    }
 
 
 __all__: Sequence[str] = [
