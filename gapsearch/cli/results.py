@@ -99,7 +99,7 @@ def compare(
     Example: gapsearch compare studies/mr-compare.yaml --param pooling --seeds 5
     """
     from gapsearch.results.compare import compare as run_compare
-    from gapsearch.results.console import CompareProgress, comparison_report
+    from gapsearch.results.compare_console import CompareProgress, comparison_report
     from gapsearch.runtime import quiet_optuna_logging
 
     spec = load(study_file)
