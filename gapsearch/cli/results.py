@@ -24,14 +24,15 @@ from gapsearch.cli.options import (
 def trials(study_file: Path, storage: str | None, fmt: str) -> None:
     """List the study's trials: number, state, value, seconds, parameters and costs.
 
+    The table ends with how many trials were pruned and at which epoch.
+
     Example: gapsearch trials studies/quickstart.yaml --format csv
     """
-    from gapsearch.results.console import render_records, trial_records
+    from gapsearch.results.console import trials_report
     from gapsearch.storage.database import load_existing_study
 
     spec = load(study_file)
-    study = load_existing_study(storage_url(storage, spec), spec.name)
-    click.echo(render_records(trial_records(study.get_trials(deepcopy=False), spec.objective_names), fmt))
+    click.echo(trials_report(spec, load_existing_study(storage_url(storage, spec), spec.name), fmt))
 
 
 @click.command()

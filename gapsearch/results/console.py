@@ -271,13 +271,26 @@ def create_summary(spec: StudySpec, study: optuna.Study, storage_url: str, *, cr
 
 def best_report(spec: StudySpec, study: optuna.Study) -> str:
     """``gapsearch best``: the best trial, or with several objectives the Pareto-optimal ones (feasible only)."""
+    from gapsearch.results.pruned import pruning_note
     from gapsearch.search.selection import require_best_trials
 
     trials = require_best_trials(spec, study)
+    every = study.get_trials(deepcopy=False)
     if len(study.directions) == 1:
-        return best_summary(trials[0], spec.objective_names)
-    completed = sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False))
-    return pareto_summary(trials, spec.objective_names, spec.directions, completed)
+        shown = best_summary(trials[0], spec.objective_names)
+    else:
+        completed = sum(t.state.name == "COMPLETE" for t in every)
+        shown = pareto_summary(trials, spec.objective_names, spec.directions, completed)
+    return "\n".join([shown, *pruning_note(spec, every)])
+
+
+def trials_report(spec: StudySpec, study: optuna.Study, fmt: str) -> str:
+    """``gapsearch trials``: every trial as a table, CSV or JSON; a table ends with how many were pruned and where."""
+    from gapsearch.results.pruned import pruning_note
+
+    trials = study.get_trials(deepcopy=False)
+    table = render_records(trial_records(trials, spec.objective_names), fmt)
+    return "\n".join([table, *(pruning_note(spec, trials) if fmt == "table" else [])])
 
 
 def validation_report(spec: StudySpec, storage_url: str) -> str:
