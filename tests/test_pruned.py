@@ -1,5 +1,5 @@
-"""A study whose trials were mostly pruned, run for real with the default pruner, as ``best`` and ``trials``
-read it: how many were pruned and at which epoch, checked against what Optuna stored."""
+"""A study whose trials were mostly pruned, run for real with the default pruner, as ``best``, ``trials`` and
+``report`` read it: how many were pruned and at which epoch, checked against what Optuna stored."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from gapsearch.results.report import collect
+from gapsearch.spec import load_study
 from tests.conftest import TINY_STUDY, gapsearch
+from tests.test_report import cell_rows, cells_of, importances_at
 
 #: The tiny study with the default pruner (successive halving from epoch 1) and four classes, so that the
 #: first epoch's accuracies differ (ties are promoted) and most trials stop there.
@@ -58,3 +61,29 @@ def test_best_and_trials_say_how_many_trials_were_pruned_and_at_which_epoch(prun
     assert [r["epochs_run"] for r in rows if r["state"] == "PRUNED"] == [
         max(t.intermediate_values) for t in study.trials if t.state == TrialState.PRUNED
     ]
+
+
+def test_the_report_states_the_pruning_and_compares_more_than_one_trial(pruned, tmp_path):
+    folder, study = pruned
+    gapsearch("report", "tiny.yaml", "-o", str(tmp_path / "report"), cwd=folder, check=True)
+    page = (tmp_path / "report" / "report.html").read_text()
+    answer = page.split('id="headline"')[1].split("</section>")[0]
+    assert "only one combination was tried" not in page
+    assert f"To compare pooling fairly: {HINT.split(': ')[1]}." in answer
+    completed = study.get_trials(states=(TrialState.COMPLETE,))
+    pruned_trials = study.get_trials(states=(TrialState.PRUNED,))
+    where = pruned_line(study).split(" pruned ")[1]
+    if len({(t.params["pooling"], t.params["embedding_dim"]) for t in completed}) >= 2:
+        basis = {t.number: t.value for t in completed}
+        assert (
+            f"{len(pruned_trials)} of {len(study.trials)} trials were pruned {where}; the means here are over the "
+            f"{len(completed)} completed trials only." in answer
+        )
+    else:  # the rule of results.pruned.common_epoch: the last step every completed and pruned trial reported
+        step = min(max(t.intermediate_values) for t in completed + pruned_trials)
+        basis = {t.number: t.intermediate_values[step] for t in completed + pruned_trials}
+        assert f"more were tried and pruned {where}." in answer
+    assert len(basis) >= 2 and cell_rows(page) == cells_of(study.trials, basis)
+    results = collect(study, load_study(folder / "tiny.yaml"), explanations=False)
+    assert 'id="importances"' in page
+    assert results.importances == pytest.approx(importances_at(study, basis))  # over the same trials and values

@@ -95,6 +95,41 @@ def _ratios(winner: Cell, other: Cell) -> str:
     return f" (the winner has {', '.join(parts)})" if parts else ""
 
 
+def _pruned(results: StudyResults) -> list[str]:
+    """What pruning left out of the comparison, said before it; nothing when no trial was pruned."""
+    pruning = results.pruning
+    if pruning is None or not pruning.pruned:
+        return []
+    completed, tried = results.combinations
+    if results.at_epoch is not None:
+        n = len(results.at_epoch.values)
+        return [
+            f"{_count(completed, 'combination')} completed; {tried - completed} more were tried and pruned "
+            f"{pruning.where}.",
+            f"So the combinations are compared at {results.at_epoch.at}, the last epoch all {n} completed and pruned "
+            "trials reached: a value there says how fast a combination learns, not how well it ends.",
+        ]
+    if results.few_completed:
+        return [
+            f"The study cannot compare poolings or dimensions from its completed trials: "
+            f"{_count(completed, 'combination')} completed; {tried - completed} more were tried and pruned "
+            f"{pruning.where}."
+        ]
+    return [
+        f"{pruning.pruned} of {pruning.total} trials were pruned {pruning.where}; the means here are over the "
+        f"{_count(pruning.completed, 'completed trial')} only."
+    ]
+
+
+def _compared(results: StudyResults) -> list[str]:
+    """The paired comparison to run when pruning left too little to compare."""
+    pruning, hint = results.pruning, results.hint
+    most_pruned = pruning is not None and pruning.pruned > pruning.completed
+    if hint is not None and (most_pruned or results.few_completed):
+        return [f"To compare {hint.param} fairly: {hint.command}."]
+    return []
+
+
 @dataclass(frozen=True)
 class Headline:
     """The report's answer: a title sentence, then the sentences that qualify it."""
@@ -111,21 +146,29 @@ def headline(results: StudyResults) -> Headline:
     label = results.metric_label
     winner, runner_up, diff = answer.winner, answer.runner_up, answer.difference
     best_line = f"The single best trial is #{answer.best_trial.number} ({label} {_num(answer.best_trial.value)})."
+    pruned, compared = _pruned(results), _compared(results)
     if runner_up is None or answer.margin is None:
         why = f" ({' and '.join(answer.fixed)} fixed in the study file)" if answer.fixed else ""
+        single = ["The study cannot compare poolings or dimensions: only one combination was tried."]
         return Headline(
             title=f"Every completed trial used {winner.pooling} pooling with embedding dimension "
             f"{winner.embedding_dim}{why}: mean {label} {_num(winner.summary.mean)} over "
             f"{_count(winner.summary.n)}.",
-            sentences=["The study cannot compare poolings or dimensions: only one combination was tried.", best_line],
+            sentences=[*(pruned if results.few_completed else single), *compared, best_line],
             conclusion=answer,
         )
     title = (
         f"{winner.pooling.capitalize()} pooling with embedding dimension {winner.embedding_dim} did best: "
         f"mean {label} {_num(winner.summary.mean)} over {_count(winner.summary.n)}."
     )
+    if results.at_epoch is not None:
+        title = (
+            f"At {results.at_epoch.at}, {winner.pooling} pooling with embedding dimension {winner.embedding_dim} "
+            f"led: mean {label} {_num(winner.summary.mean)} over {_count(winner.summary.n)}."
+        )
     direction_word = "above" if results.maximize else "below"
     sentences = [
+        *pruned,
         f"That is {_num(answer.margin)} {direction_word} the next best combination, {runner_up.name} "
         f"({_num(runner_up.summary.mean)} over {_count(runner_up.summary.n)}).",
         f"The winner costs {_cost(winner)}; the runner-up {_cost(runner_up)}{_ratios(winner, runner_up)}.",
@@ -164,5 +207,5 @@ def headline(results: StudyResults) -> Headline:
             + ", ".join(f"dimension {d}: {_num(s.mean)} ({_count(s.n)})" for d, s in answer.by_dimension)
             + "."
         )
-    sentences.append(best_line)
+    sentences += [*compared, best_line]
     return Headline(title=title, sentences=sentences, difference=diff, conclusion=answer)

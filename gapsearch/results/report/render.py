@@ -41,13 +41,17 @@ def figures(results: StudyResults) -> tuple[list[Figure], list[str]]:
     shown: list[Figure] = []
     notes: list[str] = []
     cell_map = {(c.pooling, c.embedding_dim): c for c in results.cells}
+    over = "the completed trials"
+    if results.at_epoch is not None:  # too few completed: every trial is compared where all of them got to
+        over = f"the completed and pruned trials' values at {results.at_epoch.at} (the last epoch all of them reached)"
+        label = f"{label} at {results.at_epoch.at}"
     shown.append(
         Figure(
             "pooling_by_dimension.png",
             "Map of the combinations",
-            "Each cell is the mean over the completed trials with that pooling and embedding dimension (other "
+            f"Each cell is the mean over {over} with that pooling and embedding dimension (other "
             "hyperparameters vary within a cell), ± half its 95% t interval where there are 2 or more trials, and "
-            "the number of trials n. Grey cells were never tried.",
+            f"the number of trials n. Grey cells have no {_untried(results)}.",
             plots.cell_heatmap(
                 {k: (c.summary.mean, c.summary.half_width, c.summary.n) for k, c in cell_map.items()},
                 results.poolings,
@@ -80,7 +84,8 @@ def figures(results: StudyResults) -> tuple[list[Figure], list[str]]:
             "training epoch on the machine that ran the trial. The best trade-offs sit towards the top left"
             + ("." if results.maximize else " (lower is better here)."),
             plots.accuracy_vs_cost(
-                [(r.value, r.params_total, r.seconds_per_epoch, r.pooling) for r in results.rows], metric_label=label
+                [(r.value, r.params_total, r.seconds_per_epoch, r.pooling) for r in results.compared],
+                metric_label=label,
             ),
         )
     )
@@ -91,13 +96,13 @@ def figures(results: StudyResults) -> tuple[list[Figure], list[str]]:
                 "importances.png",
                 "Parameter importances",
                 "How much of the variation of the metric each searched hyperparameter explains (Optuna's "
-                "default evaluator, PED-ANOVA), over the parameters every trial has: conditional ones such as "
-                "attention_units are left out. With few trials this is a rough guide.",
+                f"default evaluator, PED-ANOVA) over {over}, for the parameters every trial has: "
+                "conditional ones such as attention_units are left out. With few trials this is a rough guide.",
                 plots.importances(importance),
             )
         )
     else:
-        notes.append("Parameter importances need at least two completed trials that differ in a searched parameter.")
+        notes.append("Parameter importances need at least two trials that differ in a searched parameter.")
     shown.append(
         Figure(
             "history.png",
@@ -111,7 +116,7 @@ def figures(results: StudyResults) -> tuple[list[Figure], list[str]]:
             ),
         )
     )
-    filter_values = {r.filters for r in results.rows if r.filters is not None}
+    filter_values = {r.filters for r in results.compared if r.filters is not None}
     if len(filter_values) > 1:
         shown.append(
             Figure(
@@ -120,7 +125,7 @@ def figures(results: StudyResults) -> tuple[list[Figure], list[str]]:
                 "Each trial by its number of convolution filters, coloured by pooling; the black bars are the mean "
                 "per filter count.",
                 plots.filter_effect(
-                    [(r.filters, r.value, r.pooling) for r in results.rows if r.filters is not None],
+                    [(r.filters, r.value, r.pooling) for r in results.compared if r.filters is not None],
                     metric_label=label,
                 ),
             )
@@ -179,6 +184,12 @@ def _interval(summary: Summary, metric: str) -> str:
     return f"{low:.4f} – {high:.4f}"
 
 
+def _untried(results: StudyResults) -> str:
+    """What a combination without a cell lacks: a trial, or (when pruned trials are left out) a completed one."""
+    left_out = results.at_epoch is None and results.pruning is not None and results.pruning.pruned > 0
+    return "completed trial" if left_out else "trial"
+
+
 def _opt(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
@@ -207,12 +218,13 @@ def render_html(results: StudyResults, answer: Headline, shown: list[Figure], no
         ],
         numeric={0, 2, len(param_names) + 3, len(param_names) + 4, len(param_names) + 5},
     )
+    at = "" if results.at_epoch is None else f" at {results.at_epoch.at}"
     cell_table = _table(
         [
             "pooling",
             "embedding dim",
             "trials",
-            f"mean {results.metric}",
+            f"mean {results.metric}{at}",
             "spread (std)",
             "95% interval",
             "best",
@@ -236,7 +248,7 @@ def render_html(results: StudyResults, answer: Headline, shown: list[Figure], no
         numeric={1, 2, 3, 4, 6, 7, 8},
     )
     pooling_table = _table(
-        ["pooling", "trials", f"mean {results.metric}", "95% interval"],
+        ["pooling", "trials", f"mean {results.metric}{at}", "95% interval"],
         [[p, s.n, _num(s.mean), _interval(s, results.metric)] for p, s in results.by("pooling")],
         numeric={1, 2},
     )
@@ -253,9 +265,16 @@ def render_html(results: StudyResults, answer: Headline, shown: list[Figure], no
     notes_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)
     untried_html = (
         f'<p class="note">{untried} of {len(results.poolings) * len(results.dims)} combinations of the poolings and '
-        "dimensions tried so far have no trial yet.</p>"
+        f"dimensions tried so far have no {_untried(results)} yet.</p>"
         if untried > 0
         else ""
+    )
+    basis = (
+        "Best combination first."
+        if results.at_epoch is None
+        else f"Best combination first, by every completed and pruned trial's {results.metric} at "
+        f"{results.at_epoch.at}, the last epoch all of them reached (too few trials completed to compare their "
+        "final values)."
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -269,7 +288,7 @@ def render_html(results: StudyResults, answer: Headline, shown: list[Figure], no
 <h2 id="best-trials">Best trials</h2>
 {best_table}
 <h2 id="cells">{html.escape(label.capitalize())} by pooling × embedding dimension</h2>
-<p>Best combination first. The interval is a 95% t interval of the mean over the combination's trials; it
+<p>{html.escape(basis)} The interval is a 95% t interval of the mean over the combination's trials; it
 needs at least two trials.</p>
 {cell_table}
 {untried_html}

@@ -5,6 +5,10 @@ through Optuna's public importance API; the explanations from
 the ``explanation.json`` artifacts the kept models wrote at training time and the poolings a stored
 ``compare:pooling`` result names. Everything the report concludes or shows comes from the
 :class:`StudyResults` made here.
+
+When the completed trials hold fewer than two combinations and others were pruned, the combinations are
+compared at the last epoch every completed and pruned trial reached (:mod:`gapsearch.results.pruned`):
+the cells, the map and the importances then hold every trial's value at that epoch, and say so.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from gapsearch.stats import Summary, summarize
 if TYPE_CHECKING:
     import optuna
 
+    from gapsearch.results.pruned import CommonEpoch, CompareHint, PruningSummary
     from gapsearch.spec.study import StudySpec
 
 METRIC_LABELS = {"val_accuracy": "validation accuracy", "val_auc": "validation AUC", "val_loss": "validation loss"}
@@ -86,18 +91,29 @@ class StudyResults:
     name: str
     metric: str
     direction: str
-    rows: list[TrialRow]
+    rows: list[TrialRow]  # the completed trials, with their values
+    compared: list[TrialRow]  # what the cells hold: ``rows``, or with ``at_epoch`` every trial's value then
     states: dict[str, int]
     cells: list[Cell]  # best first
     poolings: list[str]  # those tried, in a fixed order
     dims: list[int]
     searched: set[str] = field(default_factory=set)
-    importances: dict[str, float] | None = None  # of the parameters every completed trial has
+    importances: dict[str, float] | None = None  # of the parameters every compared trial has
     explanations: Explanations | None = None  # None: not collected
+    at_epoch: CommonEpoch | None = None  # set when the cells compare trials at the epoch all of them reached
+    pruning: PruningSummary | None = None
+    combinations: tuple[int, int] = (0, 0)  # (pooling, embedding_dim) combinations completed, and completed or pruned
+    hint: CompareHint | None = None  # the paired comparison that would settle what the trials cannot
 
     @property
     def maximize(self) -> bool:
         return self.direction == "maximize"
+
+    @property
+    def few_completed(self) -> bool:
+        """Whether the completed trials hold fewer than two combinations, and the pruned ones more."""
+        completed, tried = self.combinations
+        return completed < 2 <= tried
 
     @property
     def metric_label(self) -> str:
@@ -111,7 +127,7 @@ class StudyResults:
     def by(self, factor: str) -> list[tuple[Any, Summary]]:
         """The metric summarized per value of ``factor`` (``pooling`` or ``embedding_dim``), best first."""
         groups: dict[Any, list[float]] = {}
-        for row in self.rows:
+        for row in self.compared:
             groups.setdefault(getattr(row, factor), []).append(row.value)
         ranked = [(key, summarize(values)) for key, values in groups.items()]
         return sorted(ranked, key=lambda item: -item[1].mean if self.maximize else item[1].mean)
@@ -122,42 +138,33 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def collect(study: optuna.Study, spec: StudySpec, *, explanations: bool = True) -> StudyResults:
-    """Read the study's completed trials into rows and (pooling, embedding_dim) cells and, with
-    ``explanations``, the explanation artifacts of the best trial of each pooling."""
-    from optuna.trial import TrialState
+def _combination(trial: optuna.trial.FrozenTrial, fixed: dict[str, Any]) -> tuple[str, int]:
+    """The trial's pooling and embedding dimension, searched or fixed."""
+    pooling = str(trial.params.get("pooling", fixed.get("pooling")))
+    return pooling, int(trial.params.get("embedding_dim", fixed.get("embedding_dim")))  # type: ignore[arg-type]
 
-    from gapsearch.plots import _ordered
+
+def _row(trial: optuna.trial.FrozenTrial, value: float, fixed: dict[str, Any]) -> TrialRow:
     from gapsearch.trial_attrs import ModelCosts, TrainingOutcome
 
-    fixed = spec.fixed
-    monitored = spec.objective_names.index(spec.monitored.metric)  # the training metric the report is about
-    trials = study.get_trials(deepcopy=False)
-    states: dict[str, int] = {}
-    for trial in trials:
-        states[trial.state.name] = states.get(trial.state.name, 0) + 1
-    rows = []
-    for trial in trials:
-        if trial.state != TrialState.COMPLETE or not trial.values or not math.isfinite(trial.values[monitored]):
-            continue
-        costs, training = ModelCosts.read(trial), TrainingOutcome.read(trial)
-        filters = trial.params.get("filters", fixed.get("filters"))
-        rows.append(
-            TrialRow(
-                number=trial.number,
-                value=float(trial.values[monitored]),
-                params=dict(trial.params),
-                pooling=str(trial.params.get("pooling", fixed.get("pooling"))),
-                embedding_dim=int(trial.params.get("embedding_dim", fixed.get("embedding_dim"))),  # type: ignore[arg-type]
-                filters=None if filters is None else int(filters),  # type: ignore[call-overload]
-                params_total=None if costs is None else costs.params,
-                seconds_per_epoch=None if training is None else training.seconds_per_epoch,
-                epochs_run=None if training is None else training.epochs_run,
-            )
-        )
-    if not rows:
-        raise UserError(f"study {spec.name!r} has no completed trial yet; run it first (gapsearch run)")
-    maximize = spec.monitored.direction == "maximize"
+    costs, training = ModelCosts.read(trial), TrainingOutcome.read(trial)
+    filters = trial.params.get("filters", fixed.get("filters"))
+    pooling, embedding_dim = _combination(trial, fixed)
+    return TrialRow(
+        number=trial.number,
+        value=value,
+        params=dict(trial.params),
+        pooling=pooling,
+        embedding_dim=embedding_dim,
+        filters=None if filters is None else int(filters),  # type: ignore[call-overload]
+        params_total=None if costs is None else costs.params,
+        seconds_per_epoch=None if training is None else training.seconds_per_epoch,
+        epochs_run=None if training is None else training.epochs_run,
+    )
+
+
+def _cells(rows: Sequence[TrialRow], maximize: bool) -> list[Cell]:
+    """The rows grouped by (pooling, embedding_dim), best mean first."""
     groups: dict[tuple[str, int], list[TrialRow]] = {}
     for row in rows:
         groups.setdefault((row.pooling, row.embedding_dim), []).append(row)
@@ -172,22 +179,81 @@ def collect(study: optuna.Study, spec: StudySpec, *, explanations: bool = True) 
         )
         for (pooling, dim), members in groups.items()
     ]
-    cells.sort(key=lambda c: (-c.summary.mean if maximize else c.summary.mean, -c.summary.n))
+    return sorted(cells, key=lambda c: (-c.summary.mean if maximize else c.summary.mean, -c.summary.n))
+
+
+def collect(study: optuna.Study, spec: StudySpec, *, explanations: bool = True) -> StudyResults:
+    """Read the study's completed trials into rows and (pooling, embedding_dim) cells and, with
+    ``explanations``, the explanation artifacts of the best trial of each pooling.
+
+    With fewer than two combinations among the completed trials and others pruned, the cells compare
+    every completed and pruned trial at the last epoch all of them reached (``at_epoch``).
+    """
+    from optuna.trial import TrialState
+
+    from gapsearch.plots import _ordered
+    from gapsearch.results.pruned import common_epoch, compare_hint, pruning_summary
+
+    fixed = dict(spec.fixed)
+    monitored = spec.objective_names.index(spec.monitored.metric)  # the training metric the report is about
+    trials = study.get_trials(deepcopy=False)
+    pruning = pruning_summary(spec, trials)
+    rows = [
+        _row(trial, float(trial.values[monitored]), fixed)
+        for trial in trials
+        if trial.state == TrialState.COMPLETE and trial.values and math.isfinite(trial.values[monitored])
+    ]
+    if not rows:
+        pruned = f" ({pruning.pruned} pruned {pruning.where})" if pruning.pruned else ""
+        raise UserError(f"study {spec.name!r} has no completed trial yet{pruned}; run it first (gapsearch run)")
+    maximize = spec.monitored.direction == "maximize"
+    tried = {_combination(t, fixed) for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)}
+    combinations = (len({(r.pooling, r.embedding_dim) for r in rows}), len(tried))
+    at_epoch = common_epoch(spec, trials) if combinations[0] < 2 <= combinations[1] else None
+    if at_epoch is not None:
+        by_number = {trial.number: trial for trial in trials}
+        compared = [_row(by_number[number], value, fixed) for number, value in sorted(at_epoch.values.items())]
+        importances = _importances(_study_of([by_number[n] for n in at_epoch.values], at_epoch.values, spec))
+    else:
+        compared, importances = rows, _importances(study)
     results = StudyResults(
         name=spec.name,
         metric=spec.monitored.metric,
         direction=spec.monitored.direction,
         rows=sorted(rows, key=lambda r: r.number),
-        states=states,
-        cells=cells,
-        poolings=_ordered([r.pooling for r in rows]),
-        dims=_ordered([r.embedding_dim for r in rows]),
+        compared=sorted(compared, key=lambda r: r.number),
+        states=pruning.states,
+        cells=_cells(compared, maximize),
+        poolings=_ordered([r.pooling for r in compared]),
+        dims=_ordered([r.embedding_dim for r in compared]),
         searched=set(spec.search_space),
-        importances=_importances(study),
+        importances=importances,
+        at_epoch=at_epoch,
+        pruning=pruning,
+        combinations=combinations,
+        hint=compare_hint(spec),
     )
     if not explanations:
         return results
     return dataclasses.replace(results, explanations=find_explanations(study, spec, results.ranked))
+
+
+def _study_of(trials: Sequence[optuna.trial.FrozenTrial], values: dict[int, float], spec: StudySpec) -> optuna.Study:
+    """An in-memory study of ``trials`` completed with ``values``, for Optuna's importance API (which reads
+    completed trials only)."""
+    import optuna
+
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created in memory" line
+    try:
+        study = optuna.create_study(direction=spec.monitored.direction)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    study.add_trials(
+        optuna.trial.create_trial(params=t.params, distributions=t.distributions, value=values[t.number])
+        for t in trials
+    )
+    return study
 
 
 def _importances(study: optuna.Study) -> dict[str, float] | None:
@@ -199,7 +265,7 @@ def _importances(study: optuna.Study) -> dict[str, float] | None:
 
     completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     shared = [name for name in (completed[0].params if completed else {}) if all(name in t.params for t in completed)]
-    if not shared:
+    if not shared or len(completed) < 2:  # one trial explains nothing: every parameter would get an equal share
         return None
     try:
         with warnings.catch_warnings():
