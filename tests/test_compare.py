@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import statistics
 from pathlib import Path
 
@@ -103,12 +104,31 @@ def test_the_report_shows_each_value_with_its_interval_and_the_progress(compared
     assert "compare pooling: 6/6 runs" in stderr and "left" in stderr
 
 
+def printed(stdout: str) -> str:
+    """The comparison's table as compare printed it: without the runs' progress lines and the last line."""
+    lines = [line for line in stdout.splitlines() if not line.startswith("seed ")]
+    return "\n".join(lines[lines.index(next(x for x in lines if x.startswith("compare pooling"))) : -1])
+
+
 def test_a_stored_comparison_reads_back_to_what_compare_printed(compared):
     folder, stdout, _ = compared
     _, record = stored(folder)
-    lines = [line for line in stdout.splitlines() if not line.startswith("seed ")]  # the runs' progress lines
-    printed = "\n".join(lines[lines.index(next(x for x in lines if x.startswith("compare pooling"))) : -1])
-    assert comparison_report(Comparison.from_attr(record, "tiny")) == printed
+    assert comparison_report(Comparison.from_attr(record, "tiny")) == printed(stdout)
+
+
+def test_the_report_shows_the_stored_comparison_as_compare_printed_it(compared, tmp_path):
+    folder, stdout, _ = compared
+    _, record = stored(folder)
+    gapsearch("report", "tiny.yaml", "-o", str(tmp_path / "report"), cwd=folder, check=True)
+    page = (tmp_path / "report" / "report.html").read_text()
+    shown = page.split('id="comparisons"')[1].split('<pre id="compare-pooling">')[1].split("</pre>")[0]
+    assert html.unescape(shown) == printed(stdout)
+    best = record["results"][0]
+    answer = html.unescape(page.split('id="headline"')[1].split("</section>")[0])
+    assert (
+        f"gapsearch compare trained each value of pooling to the end with 2 paired seeds, the rest from trial #0: "
+        f"pooling={best['value']} did best (mean val_accuracy {best['mean']:.4f}); its table is below."
+    ) in answer
 
 
 def test_bad_parameters_are_one_line_each(compared):

@@ -382,3 +382,14 @@ def test_one_completed_combination_is_not_called_the_only_one_tried_when_others_
         headline(alone).sentences[0]
         == "The study cannot compare poolings or dimensions: only one combination was tried."
     )
+
+
+def test_an_unreadable_stored_comparison_is_named_not_fatal():
+    study = study_of([("max", 16, 0.9), ("average", 8, 0.8)])
+    study.set_user_attr("compare:pooling", {"param": "pooling", "results": [{"value": "max"}]})
+    results = collect(study, SPEC, explanations=False)
+    assert results.comparisons == ()
+    assert results.comparison_notes == (
+        "The stored comparison compare:pooling is not in the form gapsearch compare writes; run gapsearch compare "
+        "--param pooling again to replace it.",
+    )

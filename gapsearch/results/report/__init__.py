@@ -5,14 +5,15 @@ Three steps, a module each, in the order they run and may import one another:
 - :mod:`.results` (collecting) reads the study once: its completed trials through the typed records of
   :mod:`gapsearch.trial_attrs`, their (pooling, embedding_dim) cells, Optuna's parameter importances, what
   pruning left (:mod:`gapsearch.results.pruned`: with too few combinations completed, every trial's value
-  at the last epoch all reached), and the explanation artifacts and stored ``compare:pooling`` result, into
-  one frozen :class:`StudyResults`. It may import Optuna, :mod:`gapsearch.stats`, the trial records, the
-  artifact store, the comparison's reader, :mod:`gapsearch.results.pruned` and the runner's choice of the
+  at the last epoch all reached), and the explanation artifacts and stored ``compare:*`` results, into one
+  frozen :class:`StudyResults`. It may import Optuna, :mod:`gapsearch.stats`, the trial records, the
+  artifact store, the comparison's record, :mod:`gapsearch.results.pruned` and the runner's choice of the
   best trial; nothing else of this package.
 - :mod:`.reasoning` (the headline) decides from those results what the report concludes and how sure it
   is, as plain data (:func:`conclude`), and words it (:func:`headline`). It imports only :mod:`.results`
   and :mod:`gapsearch.stats`: no study, no HTML.
-- :mod:`.render` draws the figures through :mod:`gapsearch.plots` and writes the self-contained HTML page;
+- :mod:`.render` draws the figures through :mod:`gapsearch.plots` and writes the self-contained HTML page
+  (a stored comparison as :mod:`gapsearch.results.compare_console` prints it);
   :mod:`.explanations` renders its section "What the best model looks at" (with
   :mod:`gapsearch.explain.render`'s token shading). They import :mod:`.results` and :mod:`.reasoning`,
   never the study database.

@@ -122,12 +122,22 @@ def _pruned(results: StudyResults) -> list[str]:
 
 
 def _compared(results: StudyResults) -> list[str]:
-    """The paired comparison to run when pruning left too little to compare."""
+    """The stored paired comparisons in one sentence each, and the one to run when pruning left too little."""
+    sentences = []
+    for comparison in results.comparisons:
+        best = comparison.reference
+        sentences.append(
+            f"gapsearch compare trained each value of {comparison.param} to the end with "
+            f"{len(comparison.plan.seeds)} paired seeds, the rest from trial #{comparison.plan.base_trial}: "
+            f"{comparison.param}={best.value} did best (mean {comparison.metric} {_num(best.summary.mean)}); "
+            "its table is below."
+        )
     pruning, hint = results.pruning, results.hint
     most_pruned = pruning is not None and pruning.pruned > pruning.completed
-    if hint is not None and (most_pruned or results.few_completed):
-        return [f"To compare {hint.param} fairly: {hint.command}."]
-    return []
+    settled = {comparison.param for comparison in results.comparisons}
+    if hint is not None and hint.param not in settled and (most_pruned or results.few_completed):
+        sentences.append(f"To compare {hint.param} fairly: {hint.command}.")
+    return sentences
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.best td { background: #f3faf3; font-weight: 600; }
 figure { margin: 18px 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.92em; }
+pre { font-size: 0.82em; overflow-x: auto; background: #f6f7f9; padding: 8px; }
 .note { color: #666; font-style: italic; }
 """
 
@@ -192,6 +193,24 @@ def _untried(results: StudyResults) -> str:
 
 def _opt(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
+
+
+def comparisons_section(results: StudyResults) -> str:
+    """The paired comparisons stored with the study, each as ``gapsearch compare`` printed it."""
+    from gapsearch.results.compare_console import comparison_report
+
+    if not results.comparisons and not results.comparison_notes:
+        return ""
+    parts = ['<h2 id="comparisons">Stored comparisons</h2>']
+    for comparison in results.comparisons:
+        parts.append(
+            f"<p>{html.escape(comparison.param)}: every other parameter from trial #{comparison.plan.base_trial}, each "
+            f"value trained to the end once per seed, the same seeds for every value (gapsearch compare, "
+            f"{html.escape(comparison.created or 'date not stored')}).</p>"
+            f'<pre id="compare-{html.escape(comparison.param)}">{html.escape(comparison_report(comparison))}</pre>'
+        )
+    parts += [f'<p class="note">{html.escape(note)}</p>' for note in results.comparison_notes]
+    return "\n".join(parts)
 
 
 def render_html(results: StudyResults, answer: Headline, shown: list[Figure], notes: list[str], storage: str) -> str:
@@ -295,6 +314,7 @@ needs at least two trials.</p>
 <h3>By pooling, over all dimensions</h3>
 {pooling_table}
 {"".join(figure_html)}
+{comparisons_section(results)}
 {explained}
 {notes_html}
 <p class="meta">Made by gapsearch from the study database; the per-trial curves, confusion matrices and models are

@@ -28,6 +28,7 @@ from gapsearch.stats import Summary, summarize
 if TYPE_CHECKING:
     import optuna
 
+    from gapsearch.results.comparison import Comparison
     from gapsearch.results.pruned import CommonEpoch, CompareHint, PruningSummary
     from gapsearch.spec.study import StudySpec
 
@@ -104,6 +105,8 @@ class StudyResults:
     pruning: PruningSummary | None = None
     combinations: tuple[int, int] = (0, 0)  # (pooling, embedding_dim) combinations completed, and completed or pruned
     hint: CompareHint | None = None  # the paired comparison that would settle what the trials cannot
+    comparisons: tuple[Comparison, ...] = ()  # those stored with the study (gapsearch compare)
+    comparison_notes: tuple[str, ...] = ()  # stored comparisons that could not be read
 
     @property
     def maximize(self) -> bool:
@@ -216,6 +219,7 @@ def collect(study: optuna.Study, spec: StudySpec, *, explanations: bool = True) 
         importances = _importances(_study_of([by_number[n] for n in at_epoch.values], at_epoch.values, spec))
     else:
         compared, importances = rows, _importances(study)
+    comparisons, notes = _stored_comparisons(study, spec.name)
     results = StudyResults(
         name=spec.name,
         metric=spec.monitored.metric,
@@ -232,10 +236,28 @@ def collect(study: optuna.Study, spec: StudySpec, *, explanations: bool = True) 
         pruning=pruning,
         combinations=combinations,
         hint=compare_hint(spec),
+        comparisons=comparisons,
+        comparison_notes=notes,
     )
     if not explanations:
         return results
     return dataclasses.replace(results, explanations=find_explanations(study, spec, results.ranked))
+
+
+def _stored_comparisons(study: optuna.Study, name: str) -> tuple[tuple[Comparison, ...], tuple[str, ...]]:
+    """The comparisons ``gapsearch compare`` stored with the study, and a note for each that cannot be read."""
+    from gapsearch.results.comparison import ATTR_PREFIX, Comparison, stored_comparisons
+
+    read, notes = [], []
+    for param, record in stored_comparisons(study).items():
+        try:
+            read.append(Comparison.from_attr(record, name))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            notes.append(
+                f"The stored comparison {ATTR_PREFIX}{param} is not in the form gapsearch compare writes; "
+                f"run gapsearch compare --param {param} again to replace it."
+            )
+    return tuple(read), tuple(notes)
 
 
 def _study_of(trials: Sequence[optuna.trial.FrozenTrial], values: dict[int, float], spec: StudySpec) -> optuna.Study:
