@@ -149,6 +149,15 @@ def test_the_pooling_article_and_speed_sections_are_what_their_benchmarks_measur
         assert shows in block
 
 
+def test_the_replay_section_is_what_the_learning_curve_tables_and_replays_hold():
+    from tests.benchmarks import report, report_replay
+
+    page = report.PAGE.read_text()
+    block = page.split(report_replay.START + "\n", 1)[1].split(report_replay.END, 1)[0]
+    assert block == report_replay.replay_block()
+    assert "| MR |" in block and "configurations" in block
+
+
 def test_the_workers_page_tables_are_what_the_workers_benchmark_measured():
     from tests.benchmarks import report
 

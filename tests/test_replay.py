@@ -84,8 +84,13 @@ def test_early_stopping_ends_where_keras_early_stopping_ends(values, patience):
 
 def test_a_curve_costs_its_epochs_and_a_resumed_one_pays_building_again():
     config = configurations()[0]
-    table = Table.from_runs("t", [run(config, 1, [0.5, 0.6, 0.7], [5.0, 2.0, 2.0])], 3)
-    curve = Curve(table, 0, 0)
+    runs = [
+        run(config, 1, [0.5, 0.6, 0.7], [5.0, 2.0, 2.0]),
+        run(config, 2, [0.5, 0.6, 0.7], [9.0, 2.0, 2.0]),  # a spell of load on the machine
+        run(config, 3, [0.5, 0.6, 0.7], [5.0, 6.0, 2.0]),
+    ]
+    table = Table.from_runs("t", runs, 3)
+    curve = Curve(table, 0, 0)  # each epoch's median over the seeds: 5, 2, 2
     assert curve.cost(0, 3) == pytest.approx(9.0)
     assert curve.cost(0, 1) == pytest.approx(5.0)
     assert curve.cost(1, 3) == pytest.approx(4.0 + 3.0)  # two epochs plus the first epoch's extra 3 s

@@ -39,9 +39,30 @@ TARGET_POINTS = 0.5
 #: The trial budgets users run: gapsearch's ``n_trials``, and the number of full trials of random search
 #: whose time is the clock budget every searcher is scored at.
 BUDGETS = (8, 20, 50)
-#: Seconds each tool spends per trial outside training (sampling, bookkeeping, storage, freeing memory).
-#: The recorded epoch seconds already hold building, tracing and fitting the model.
-OVERHEAD_SECONDS = {"gapsearch": 0.0, "kerastuner": 0.0, "optuna": 0.0}
+
+
+@dataclass(frozen=True)
+class Overhead:
+    """What a tool's trial costs beyond the table's training of its epochs (may be below 0 where the tool's
+    own training is faster than gapsearch's fit): seconds per trial and per epoch trained."""
+
+    per_trial: float = 0.0
+    per_epoch: float = 0.0
+
+    def seconds(self, epochs: int) -> float:
+        return self.per_trial + self.per_epoch * epochs
+
+
+def measured_overheads() -> dict[str, Overhead]:
+    """Each tool's overhead as :mod:`tests.benchmarks.replay_overheads` measured it (none if not yet)."""
+    import json
+
+    from tests.benchmarks._common import RESULTS
+
+    path = RESULTS / "replay_overheads.json"
+    if not path.exists():
+        return {}
+    return {tool: Overhead(**parts) for tool, parts in json.loads(path.read_text())["overheads"].items()}
 
 
 @dataclass(frozen=True)
@@ -116,7 +137,9 @@ class Curve:
 
     def __init__(self, table: Table, config: int, seed: int) -> None:
         self.values = table.values[config][seed]
-        self.seconds = table.seconds[config][seed]
+        # Each epoch's median over the configuration's seeds: the table's runs go seed by seed over the grid,
+        # so a spell of load on the machine slows one seed's runs of a configuration, not the median.
+        self.seconds = np.median(np.stack(table.seconds[config]), axis=0)
         # Building and tracing, paid again by a trial that goes on from a checkpoint: the first epoch's
         # seconds beyond a later epoch's.
         self.setup = max(0.0, float(self.seconds[0] - np.median(self.seconds[1:]))) if len(self.seconds) > 1 else 0.0
@@ -139,6 +162,12 @@ def early_stopped(values: np.ndarray, patience: int) -> int:
             if waited >= patience:
                 return epoch
     return len(values)
+
+
+def _positive(seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError(f"a trial would take {seconds:.3f}s: the overheads are larger than the training they adjust")
+    return seconds
 
 
 class Searcher:
@@ -168,6 +197,7 @@ class OptunaSearcher(Searcher):
     max_trials: int | None = None
     choose: Callable[[Any], int | None] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    overhead: Overhead = Overhead()
 
     def replay(self, table: Table, seed: int, horizon: float) -> Replay:
         import optuna
@@ -188,7 +218,7 @@ class OptunaSearcher(Searcher):
                 if trial.should_prune():
                     state, ran = optuna.trial.TrialState.PRUNED, epoch
                     break
-            clock += curve.cost(0, ran) + OVERHEAD_SECONDS[self.tool]
+            clock += _positive(curve.cost(0, ran) + self.overhead.seconds(ran))
             if state == optuna.trial.TrialState.PRUNED:
                 study.tell(trial, state=state)
                 replay.pruned += 1
@@ -249,7 +279,7 @@ def gapsearch_searcher(name: str, settings: dict[str, Any], *, max_trials: int =
         return None if trial is None else trial.number
 
     return OptunaSearcher(
-        name,
+        f"gapsearch: {name}",
         "gapsearch",
         make,
         patience=spec_for(0).fixed["patience"],
@@ -308,6 +338,7 @@ class KerasTunerSearcher(Searcher):
     name: str
     kind: str  # "random" or "hyperband"
     tool: str = "kerastuner"
+    overhead: Overhead = Overhead()
 
     def replay(self, table: Table, seed: int, horizon: float) -> Replay:
         import keras_tuner as kt
@@ -352,7 +383,7 @@ class KerasTunerSearcher(Searcher):
                 stop = int(values.get("tuner/epochs", table.epochs))
                 for epoch in range(start + 1, stop + 1):
                     oracle.update_trial(trial.trial_id, {"val_accuracy": float(curve.values[epoch - 1])}, step=epoch)
-                clock += curve.cost(start, stop) + OVERHEAD_SECONDS[self.tool]
+                clock += _positive(curve.cost(start, stop) + self.overhead.seconds(stop - start))
                 trial.status = "COMPLETED"
                 oracle.end_trial(trial)
                 best = oracle.get_best_trials(1)
@@ -364,6 +395,8 @@ class KerasTunerSearcher(Searcher):
 
 def searchers() -> dict[str, Searcher]:
     """Every searcher the replays compare: gapsearch's candidates for its defaults and the tools users have."""
+    import dataclasses
+
     from tests.benchmarks.replay_candidates import CANDIDATES
 
     tools: list[Searcher] = [
@@ -372,9 +405,11 @@ def searchers() -> dict[str, Searcher]:
         optuna_keras_example(),
         optuna_hyperband(),
     ]
+    every = [*(gapsearch_searcher(name, settings) for name, settings in CANDIDATES.items()), *tools]
+    overheads = measured_overheads()
+    every = [dataclasses.replace(s, overhead=overheads.get(s.tool, Overhead())) for s in every]  # type: ignore[type-var]
     return {
-        **{f"gapsearch: {name}": gapsearch_searcher(name, settings) for name, settings in CANDIDATES.items()},
-        **{searcher.name: searcher for searcher in tools},
+        searcher.name if searcher.tool != "gapsearch" else f"gapsearch: {searcher.name}": searcher for searcher in every
     }
 
 

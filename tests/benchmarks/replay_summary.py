@@ -9,6 +9,7 @@ runs its own brackets.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +18,6 @@ import numpy as np
 
 from tests.benchmarks.replay import (
     BUDGETS,
-    OVERHEAD_SECONDS,
     TARGET_POINTS,
     KerasTunerSearcher,
     Replay,
@@ -79,6 +79,7 @@ def summarize(table: Table, rows: Mapping[str, Mapping[str, Any]], times: np.nda
         out["searchers"][name] = {
             "tool": searcher.tool,
             "settings": getattr(searcher, "settings", {}),
+            "overhead": dataclasses.asdict(searcher.overhead),
             "replays": len(replays),
             "trials_median": float(np.median(anytime.trials)),
             "pruned_share": round(anytime.pruned_share, 4),
@@ -133,6 +134,7 @@ def plot(dataset: str, figures: Mapping[str, Any], path: Any) -> None:
 def write(results: Mapping[str, Mapping[str, Any]], *, replays: int) -> None:
     """``results/replay.json``: every data set's figures, the defaults chosen, and the leave-one-out check."""
     from tests.benchmarks._common import ROOT, write_results
+    from tests.benchmarks.replay import measured_overheads
     from tests.benchmarks.replay_candidates import CANDIDATES, choose, leave_one_out
 
     by_dataset = {dataset: figures["searchers"] for dataset, figures in results.items()}
@@ -145,7 +147,7 @@ def write(results: Mapping[str, Mapping[str, Any]], *, replays: int) -> None:
             "target_points": TARGET_POINTS,
             "budgets": list(BUDGETS),
             "replays": replays,
-            "overhead_seconds": OVERHEAD_SECONDS,
+            "overheads_measured": bool(measured_overheads()),
             "candidates": CANDIDATES,
             "datasets": dict(results),
             "choice": choose(by_dataset, list(by_dataset)),

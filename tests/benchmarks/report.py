@@ -1167,6 +1167,9 @@ def main() -> None:
         _replace_block(WORKERS_PAGE, WORKERS_START, WORKERS_END, workers_block())
     if _load("pruners"):
         _replace_block(STUDY_FILE_PAGE, PRUNER_CHOICE_START, PRUNER_CHOICE_END, pruner_choice_block())
+    from tests.benchmarks import report_replay
+
+    _replace_block(PAGE, report_replay.START, report_replay.END, report_replay.replay_block())
     mo_pruning = _load("mo_pruning")
     if mo_pruning:
         _plot_mo_pruning(mo_pruning)
