@@ -52,7 +52,8 @@ lint: $(VENV)/.installed-test
 docs: $(VENV)/.installed-test
 	$(VENV)/bin/mkdocs build --strict -f docs/mkdocs.yml -d ../build/site
 
-# Speed and accuracy benchmarks (tests/benchmarks/, not part of the test suite): tens of minutes on 2 cores.
+# Speed and accuracy benchmarks (tests/benchmarks/, not part of the test suite): hours on 2 cores, most of
+# them the learning-curve tables (tests.benchmarks.curves), which a rerun finds done and skips.
 # Each writes tests/benchmarks/results/NAME.json; the last step rewrites the tables of docs/pages/benchmarks.md.
 bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.trial_overhead
@@ -72,6 +73,10 @@ bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.optimizers  # after poolings (SST-5's pooling); studies/sst5.yaml ships its choice
 	$(PYTHON) -m tests.benchmarks.accuracy
 	$(PYTHON) -m tests.benchmarks.seed_article
+	$(PYTHON) -m tests.benchmarks.curves  # hours: about two per data set; resumes where a stopped run left off
+	$(PYTHON) -m tests.benchmarks.replay_overheads
+	$(PYTHON) -m tests.benchmarks.portfolio  # gapsearch/search/portfolio.json, from the curves' tables
+	$(PYTHON) -m tests.benchmarks.replay
 	$(PYTHON) -m tests.benchmarks.report
 
 clean:

@@ -207,6 +207,7 @@ def create_or_load_study(
 
     from gapsearch.search.algorithms import make_pruner, make_sampler
     from gapsearch.search.artifacts import open_artifact_store, save_study_note
+    from gapsearch.search.portfolio import plan_portfolio
     from gapsearch.search.warm_start import plan_warm_start, queue_warm_start
 
     open_artifact_store(spec.artifacts)  # a store that cannot be made stops the run before the database
@@ -231,10 +232,11 @@ def create_or_load_study(
     if spec.text is not None:
         study.set_user_attr("study_file", mask_secrets(spec.text, also=(storage_url,)))
     save_study_note(study, spec, data, storage_url=storage_url)
-    if warm_start is not None:
-        warm_start = queue_warm_start(study, warm_start)
-        if on_warm_start is not None:
-            on_warm_start(warm_start)
+    for plan in (warm_start, plan_portfolio(spec)):  # the user's own study first, then the portfolio
+        if plan is not None:
+            queued = queue_warm_start(study, plan)
+            if on_warm_start is not None:
+                on_warm_start(queued)
     return study
 
 

@@ -24,7 +24,7 @@ from gapsearch.storage.database import mask_url
 from gapsearch.trial_attrs import QueuedFrom
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     import optuna
 
@@ -54,15 +54,17 @@ class WarmStart:
     notes: tuple[str, ...] = ()  # one line per skipped set or left-out parameter
     queued: int = 0
     already_done: bool = False  # an earlier run queued this warm start
+    #: The study attribute that records it done, and how the printed line names it.
+    done_key: str = WARM_START_DONE
+    title: str = ""
 
     def summary(self) -> str:
         """The line ``gapsearch run`` prints."""
+        title = self.title or f"warm start from study {self.source_study}"
         if self.already_done:
-            return f"warm start from study {self.source_study}: queued on an earlier run; nothing queued now"
-        return (
-            f"warm start from study {self.source_study}: queued {self.queued} parameter "
-            f"set{'s' if self.queued != 1 else ''}"
-            + (f" ({len(self.notes)} note{'s' if len(self.notes) != 1 else ''} above)" if self.notes else "")
+            return f"{title}: queued on an earlier run; nothing queued now"
+        return f"{title}: queued {self.queued} parameter set{'s' if self.queued != 1 else ''}" + (
+            f" ({len(self.notes)} note{'s' if len(self.notes) != 1 else ''} above)" if self.notes else ""
         )
 
 
@@ -93,24 +95,31 @@ def plan_warm_start(spec: StudySpec, storage_url: str) -> WarmStart | None:
     ranked = ranked_trials(source)
     if not ranked:
         raise UserError(f"{where}: study {warm.study!r} in {mask_url(source_url)} has no completed trial to start from")
+    labelled = [(f"{warm.study} trial {trial.number}", trial.params) for trial in ranked]
+    sets, notes = fit_sets(labelled, spec, top=warm.top, prefix="warm start")
+    return WarmStart(warm.study, mask_url(source_url), sets, notes)
+
+
+def fit_sets(
+    labelled: Iterable[tuple[str, Mapping[str, Any]]], spec: StudySpec, *, top: int, prefix: str
+) -> tuple[tuple[QueuedSet, ...], tuple[str, ...]]:
+    """The first ``top`` parameter sets that fit ``spec``'s space (best first, as given), each once, and one
+    note per set skipped or parameter left out (``prefix`` begins each note)."""
     sets: list[QueuedSet] = []
     notes: list[str] = []
-    seen: list[dict[str, Any]] = []
-    for trial in ranked:
-        if len(sets) == warm.top:
+    for label, params in labelled:
+        if len(sets) == top:
             break
-        label = f"{warm.study} trial {trial.number}"
-        fitted = fit_to_space(trial.params, spec.search_space, spec.fixed)
+        fitted = fit_to_space(params, spec.search_space, spec.fixed)
         if fitted.skipped is not None:
-            notes.append(f"warm start: {label} skipped: {fitted.skipped}")
+            notes.append(f"{prefix}: {label} skipped: {fitted.skipped}")
             continue
-        notes += [f"warm start: {label}: {line}" for line in fitted.left_out]
-        if fitted.params in seen:
-            notes.append(f"warm start: {label} skipped: the same parameters as an earlier set in this space")
+        notes += [f"{prefix}: {label}: {line}" for line in fitted.left_out]
+        if any(fitted.params == queued.params for queued in sets):
+            notes.append(f"{prefix}: {label} skipped: the same parameters as an earlier set in this space")
             continue
-        seen.append(fitted.params)
         sets.append(QueuedSet(fitted.params, label))
-    return WarmStart(warm.study, mask_url(source_url), tuple(sets), tuple(notes))
+    return tuple(sets), tuple(notes)
 
 
 def ranked_trials(source: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -205,13 +214,13 @@ def queue_warm_start(study: optuna.Study, plan: WarmStart) -> WarmStart:
     """Queue ``plan``'s sets on ``study`` unless an earlier run did; record that it is done."""
     from dataclasses import replace
 
-    done = study.user_attrs.get(WARM_START_DONE)
+    done = study.user_attrs.get(plan.done_key)
     if isinstance(done, dict) and done.get("study") == plan.source_study and done.get("storage") == plan.source_storage:
         return replace(plan, queued=0, already_done=True, notes=())
     for queued in plan.sets:
         study.enqueue_trial(queued.params, user_attrs=QueuedFrom(queued.source).as_attrs())
     study.set_user_attr(
-        WARM_START_DONE, {"study": plan.source_study, "storage": plan.source_storage, "queued": len(plan.sets)}
+        plan.done_key, {"study": plan.source_study, "storage": plan.source_storage, "queued": len(plan.sets)}
     )
     return replace(plan, queued=len(plan.sets))
 
@@ -220,6 +229,7 @@ __all__ = [
     "WARM_START_DONE",
     "WARM_START_FROM",
     "WarmStart",
+    "fit_sets",
     "fit_to_space",
     "outside",
     "plan_warm_start",

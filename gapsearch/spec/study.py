@@ -87,6 +87,13 @@ class StudySpec(Frozen):
         description="Queue the best parameter sets of a finished study before sampling (once per study); "
         "sets outside this study's space are skipped.",
     )
+    portfolio: int = Field(
+        0,
+        ge=0,
+        le=20,
+        description="Queue this many configurations of gapsearch's starting portfolio (those that did well across "
+        "its benchmark data sets) that fit the search space, before the sampler takes over; 0 for none.",
+    )
     tracking: TrackingSpec = Field(
         default_factory=TrackingSpec, description="Experiment tracking: each finished trial also recorded in MLflow."
     )

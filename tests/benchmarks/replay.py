@@ -240,15 +240,24 @@ class OptunaSearcher(Searcher):
         return None if number is None else by_trial[number]
 
 
-def gapsearch_searcher(name: str, settings: dict[str, Any], *, max_trials: int = max(BUDGETS)) -> OptunaSearcher:
+def gapsearch_searcher(
+    name: str,
+    settings: dict[str, Any],
+    *,
+    max_trials: int = max(BUDGETS),
+    portfolio: Sequence[dict[str, Any]] = (),
+) -> OptunaSearcher:
     """gapsearch at the study-file ``settings`` (its defaults where they say nothing), built as ``gapsearch
-    run`` builds it: the study file typed and checked, its sampler and pruner, its sampling of the space,
+    run`` builds it: the study file typed and checked, its sampler and pruner, the portfolio it queues
+    (``portfolio`` holds the entries, built from the other data sets' tables), its sampling of the space,
     its early stopping and its choice of the best trial. Each replay's seed is the study's seed."""
     from pathlib import Path
 
     from gapsearch.search.algorithms import make_pruner, make_sampler
+    from gapsearch.search.portfolio import plan_portfolio
     from gapsearch.search.selection import best_trial
     from gapsearch.search.space import sample
+    from gapsearch.search.warm_start import queue_warm_start
     from gapsearch.spec import parse_study
 
     def spec_for(seed: int) -> Any:
@@ -272,6 +281,9 @@ def gapsearch_searcher(name: str, settings: dict[str, Any], *, max_trials: int =
         study = optuna.create_study(
             sampler=make_sampler(spec), pruner=make_pruner(spec), directions=list(spec.directions)
         )
+        plan = plan_portfolio(spec, portfolio)
+        if plan is not None:
+            queue_warm_start(study, plan)
         return study, lambda trial: sample(trial, spec.search_space, spec.fixed)
 
     def choose(study: Any) -> int | None:
@@ -393,8 +405,9 @@ class KerasTunerSearcher(Searcher):
         return replay
 
 
-def searchers() -> dict[str, Searcher]:
-    """Every searcher the replays compare: gapsearch's candidates for its defaults and the tools users have."""
+def searchers(portfolio: Sequence[dict[str, Any]] = ()) -> dict[str, Searcher]:
+    """Every searcher the replays compare: gapsearch's candidates for its defaults and the tools users have.
+    ``portfolio``: the entries a candidate with ``portfolio: N`` queues (none: such candidates are left out)."""
     import dataclasses
 
     from tests.benchmarks.replay_candidates import CANDIDATES
@@ -405,7 +418,12 @@ def searchers() -> dict[str, Searcher]:
         optuna_keras_example(),
         optuna_hyperband(),
     ]
-    every = [*(gapsearch_searcher(name, settings) for name, settings in CANDIDATES.items()), *tools]
+    candidates = [
+        gapsearch_searcher(name, settings, portfolio=portfolio)
+        for name, settings in CANDIDATES.items()
+        if portfolio or not settings.get("portfolio")
+    ]
+    every = [*candidates, *tools]
     overheads = measured_overheads()
     every = [dataclasses.replace(s, overhead=overheads.get(s.tool, Overhead())) for s in every]  # type: ignore[type-var]
     return {
@@ -483,6 +501,21 @@ def bootstrap_median(values: np.ndarray, *, draws: int = 2000, seed: int = 0) ->
     return (float(quantiles[0]), float(quantiles[1]))
 
 
+def portfolio_without(dataset: str) -> list[dict[str, Any]]:
+    """The starting portfolio built from every table but ``dataset``'s (none when no other table exists)."""
+    from tests.benchmarks.portfolio import DATASETS, greedy, regrets
+
+    regret, configs = {}, {}
+    for other in DATASETS:
+        if other == dataset:
+            continue
+        _, runs = read_table(other)
+        if runs:
+            regret[other], found = regrets(runs)
+            configs |= found
+    return [{"params": configs[key]} for key, _ in greedy(regret)] if regret else []
+
+
 def run_replays(table: Table, searcher: Searcher, n: int, horizon: float) -> list[Replay]:
     return [searcher.replay(table, seed, horizon) for seed in range(n)]
 
@@ -496,13 +529,14 @@ def main() -> None:
     from tests.benchmarks.replay_summary import summarize, write
 
     results = {}
-    for dataset in args.dataset or ["mr", "sst5", "imdb"]:
+    datasets = args.dataset or ["mr", "sst5", "imdb"]
+    for dataset in datasets:
         table = Table.load(dataset)
         # Long enough for random search to try the whole grid; gapsearch stops at its largest budget.
         horizon = len(table.configs) * table.full_trial_seconds()
         times = np.linspace(0.0, horizon, 201)
         rows = {}
-        for name, searcher in searchers().items():
+        for name, searcher in searchers(portfolio_without(dataset)).items():
             if args.searcher and not any(part in name for part in args.searcher):
                 continue
             started = time.perf_counter()

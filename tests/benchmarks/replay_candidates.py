@@ -30,6 +30,12 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "pruner": {"type": "successive_halving", "min_resource": 2},
         "sampler": {"type": "tpe", "multivariate": False},
     },
+    "portfolio of 3": {"portfolio": 3},
+    "portfolio of 3, successive halving from epoch 2": {
+        "portfolio": 3,
+        "pruner": {"type": "successive_halving", "min_resource": 2},
+    },
+    "portfolio of 5, no pruning": {"portfolio": 5, "pruner": {"type": "none"}},
 }
 #: Two candidates whose mean chances differ by less than this are tied.
 TIE = 0.01
