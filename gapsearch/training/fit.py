@@ -17,6 +17,7 @@ import numpy as np
 from gapsearch.errors import TrialFailed
 from gapsearch.models.metrics import ConfusionCounts
 from gapsearch.training.checkpoints import SavedTraining, TrialCheckpoint
+from gapsearch.training.resuming import CheckpointEachEpoch, ResumedEarlyStopping
 
 if TYPE_CHECKING:
     from gapsearch.training.batching import LengthBucketedBatches
@@ -140,56 +141,6 @@ def _rename_held_out(logs: dict[str, list[float]]) -> dict[str, list[float]]:
     return renamed
 
 
-class _ResumedEarlyStopping(keras.callbacks.EarlyStopping):
-    """Keras' early stopping, starting from a checkpoint's counters instead of from scratch."""
-
-    def __init__(self, resumed: SavedTraining | None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.resumed = resumed
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        super().on_train_begin(logs)
-        if self.resumed is not None:
-            self.resumed.restore_early_stopping(self)
-
-
-class _Checkpointing(keras.callbacks.Callback):
-    """Saves the training state to ``checkpoint`` at the end of each epoch (after early stopping's update)."""
-
-    def __init__(
-        self,
-        checkpoint: TrialCheckpoint,
-        resumed: SavedTraining | None,
-        early_stopping: keras.callbacks.EarlyStopping | None,
-        counts: _ValidationCounts | None,
-        extra: Callable[[], dict[str, Any]],
-        started: float,
-    ) -> None:
-        super().__init__()
-        self.checkpoint = checkpoint
-        self.history: dict[str, list[float]] = {k: list(v) for k, v in (resumed.history if resumed else {}).items()}
-        self.seconds_before = resumed.seconds if resumed else 0.0
-        self.early_stopping = early_stopping
-        self.counts = counts
-        self.extra = extra
-        self.started = started
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
-        if self.model.stop_training:  # the last epoch: the trial ends now, and its checkpoint with it
-            return
-        self.checkpoint.save(
-            self.model,
-            epoch=epoch + 1,
-            history=self.history,
-            early_stopping=self.early_stopping,
-            counts=self.counts.per_epoch if self.counts is not None else [],
-            seconds=self.seconds_before + time.perf_counter() - self.started,
-            extra=self.extra(),
-        )
-
-
 def train(
     model: keras.Model,
     x_train: np.ndarray,
@@ -243,7 +194,7 @@ def train(
         callbacks.append(counts)
     early_stopping = None
     if patience > 0:
-        early_stopping = _ResumedEarlyStopping(
+        early_stopping = ResumedEarlyStopping(
             resumed, monitor=metric, mode=mode, patience=patience, restore_best_weights=True
         )
         callbacks.append(early_stopping)
@@ -252,7 +203,7 @@ def train(
     if resumed is not None:
         resumed.restore(model)
     if checkpoint is not None:
-        callbacks.append(_Checkpointing(checkpoint, resumed, early_stopping, counts, checkpoint_extra, started))
+        callbacks.append(CheckpointEachEpoch(checkpoint, resumed, early_stopping, counts, checkpoint_extra, started))
     arrays = {"validation_batch_size": validation_batch_size(batch_size)} if length_buckets == 0 else {}
     new: dict[str, list[float]] = {}
     if resumed is not None and first_epoch >= epochs:
