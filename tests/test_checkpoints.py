@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +125,200 @@ def test_a_resumed_run_equals_an_uninterrupted_one_under_torch(tmp_path):
     outcome = json.loads(completed.stdout.strip().splitlines()[-1])
     assert outcome["backend"] == "torch"
     check(outcome, tolerance=1e-6)
+
+
+def trained_model(seed: int = 7):
+    """A small model after two epochs: its weights, Adam's moments and dropout's seed state all moved."""
+    import keras
+
+    from gapsearch.models.builder import build_model
+    from gapsearch.spec import Hyperparameters
+
+    keras.utils.set_random_seed(seed)
+    hp = Hyperparameters(embedding_dim=4, filters=4, sequence_length=12, max_tokens=50, dropout=0.3)
+    model = build_model(hp, vocabulary_size=50, n_classes=2)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 50, size=(48, 12)).astype("int32")
+    model.fit(x, (x[:, 0] > 25).astype("float32"), epochs=2, batch_size=16, verbose=0)
+    return model
+
+
+def values(variables) -> list[np.ndarray]:
+    import keras
+
+    return [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
+
+
+def state_of(model) -> list[np.ndarray]:
+    return values([*model.weights, *model.optimizer.variables, *model.non_trainable_variables])
+
+
+def save(checkpoint, model, epoch: int) -> None:
+    checkpoint.save(model, epoch=epoch, history={}, early_stopping=None, counts=[], seconds=0.0, extra={})
+
+
+def saved_epoch(folder: Path) -> int | None:
+    """The epoch of the checkpoint on disk now, read without waiting for a write in progress."""
+    state = folder / "current" / "state.json"
+    return json.loads(state.read_text())["epoch"] if state.is_file() else None
+
+
+def gate_writes(monkeypatch) -> threading.Event:
+    """Hold every checkpoint write at its arrays until the returned event is set."""
+    release = threading.Event()
+    savez = np.savez
+
+    def held(*args, **kwargs) -> None:
+        assert release.wait(60), "the test never released the write"
+        savez(*args, **kwargs)
+
+    monkeypatch.setattr(np, "savez", held)
+    return release
+
+
+def writing_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "gapsearch-checkpoint"]
+
+
+def test_a_save_returns_before_its_files_are_written_and_load_and_remove_wait_for_them(tmp_path, monkeypatch):
+    from gapsearch.training.checkpoints import TrialCheckpoint
+
+    model = trained_model()
+    checkpoint = TrialCheckpoint(tmp_path / "trial-0")
+    release = gate_writes(monkeypatch)
+    save(checkpoint, model, epoch=1)
+    assert saved_epoch(checkpoint.folder) is None and len(writing_threads()) == 1  # returned, still writing
+    threading.Timer(0.2, release.set).start()
+    saved = checkpoint.load()  # waits for the write
+    assert saved is not None and saved.epoch == 1 and writing_threads() == []
+
+    release.clear()
+    save(checkpoint, model, epoch=2)
+    assert saved_epoch(checkpoint.folder) == 1
+    threading.Timer(0.2, release.set).start()
+    checkpoint.remove()  # waits too: the write does not put the folder back after it is gone
+    assert writing_threads() == [] and not checkpoint.folder.exists()
+
+
+def test_a_checkpoint_holds_the_state_at_save_time_not_after_the_next_step(tmp_path, monkeypatch):
+    """The arrays are copied by save: training on while the write waits changes nothing in the checkpoint."""
+    from gapsearch.training.checkpoints import TrialCheckpoint
+
+    model = trained_model()
+    before = state_of(model)
+    checkpoint = TrialCheckpoint(tmp_path / "trial-0")
+    release = gate_writes(monkeypatch)
+    save(checkpoint, model, epoch=2)
+    x = np.random.default_rng(1).integers(1, 50, size=(32, 12)).astype("int32")
+    model.fit(x, (x[:, 1] > 25).astype("float32"), epochs=1, batch_size=16, verbose=0)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, state_of(model), strict=True))
+    release.set()
+    saved = checkpoint.load()
+    assert saved is not None
+    fresh = trained_model(seed=8)
+    saved.restore(fresh)
+    for a, b in zip(before, state_of(fresh), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_failed_write_is_raised_by_the_next_wait_and_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
+    from gapsearch.training.checkpoints import TrialCheckpoint
+
+    model = trained_model()
+    checkpoint = TrialCheckpoint(tmp_path / "trial-0")
+    save(checkpoint, model, epoch=1)
+    checkpoint.wait()  # epoch 1 on disk before the disk fills up
+
+    def full(*args, **kwargs) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full)
+    save(checkpoint, model, epoch=2)  # returns: the error is the writing thread's
+    with pytest.raises(OSError, match="No space left on device"):
+        checkpoint.wait()
+    checkpoint.wait()  # raised once
+    saved = checkpoint.load()
+    assert saved is not None and saved.epoch == 1
+
+
+def test_train_returns_or_raises_only_once_its_last_checkpoint_is_written(tmp_path, monkeypatch):
+    from gapsearch.training.checkpoints import TrialCheckpoint
+    from gapsearch.training.fit import train
+
+    savez = np.savez
+
+    def slow(*args, **kwargs) -> None:
+        time.sleep(0.3)
+        savez(*args, **kwargs)
+
+    monkeypatch.setattr(np, "savez", slow)
+    x = np.random.default_rng(0).integers(1, 50, size=(48, 12)).astype("int32")
+    y = (x[:, 0] > 25).astype("float32")
+    checkpoint = TrialCheckpoint(tmp_path / "trial-0")
+
+    def stop_at_3(epoch: int, value: float) -> None:
+        if epoch == 3:
+            raise _Stopped
+
+    common = {"metric": "val_loss", "direction": "minimize", "batch_size": 16, "patience": 10}
+    with pytest.raises(_Stopped):
+        train(trained_model(), x, y, x, y, epochs=4, report=stop_at_3, checkpoint=checkpoint, **common)
+    assert saved_epoch(checkpoint.folder) == 2 and writing_threads() == []
+    train(trained_model(), x, y, x, y, epochs=4, checkpoint=checkpoint, resumed=checkpoint.load(), **common)
+    assert saved_epoch(checkpoint.folder) == 4 and writing_threads() == []
+
+
+def test_a_stop_signal_while_waiting_is_raised_once_the_write_is_done(tmp_path, monkeypatch):
+    """A worker told to stop keeps the epoch it finished: its retry resumes there."""
+    from gapsearch.training.checkpoints import TrialCheckpoint
+
+    def stop(signum, frame) -> None:
+        raise _Stopped
+
+    model = trained_model()
+    checkpoint = TrialCheckpoint(tmp_path / "trial-0")
+    release = gate_writes(monkeypatch)
+    save(checkpoint, model, epoch=3)
+    previous = signal.signal(signal.SIGUSR1, stop)
+    try:
+        main = threading.main_thread().ident
+        assert main is not None
+        threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGUSR1)).start()
+        threading.Timer(0.5, release.set).start()
+        with pytest.raises(_Stopped):
+            checkpoint.wait()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert release.is_set() and saved_epoch(checkpoint.folder) == 3 and writing_threads() == []
+
+
+def write_as_the_previous_release(folder: Path, model, epoch: int) -> None:
+    """A checkpoint as gapsearch wrote it before the weights moved into state.npz: model.weights.h5."""
+    import keras
+
+    current = folder / "current"
+    current.mkdir(parents=True)
+    model.save_weights(current / "model.weights.h5")
+    arrays = {f"optimizer_{i}": keras.ops.convert_to_numpy(v.value) for i, v in enumerate(model.optimizer.variables)}
+    arrays.update(
+        {f"state_{i}": keras.ops.convert_to_numpy(v.value) for i, v in enumerate(model.non_trainable_variables)}
+    )
+    np.savez(current / "state.npz", **arrays)
+    stopping = {"wait": 0, "best": None, "best_epoch": 0, "n_best_weights": 0}
+    state = {"epoch": epoch, "history": {}, "early_stopping": stopping, "extra": {}, "n_counts": 0, "seconds": 1.5}
+    (current / "state.json").write_text(json.dumps(state))
+
+
+def test_a_checkpoint_of_the_previous_release_still_restores(tmp_path):
+    """A retry across an upgrade resumes: the weights come from model.weights.h5, the rest from state.npz."""
+    from gapsearch.training.checkpoints import TrialCheckpoint
+
+    model = trained_model()
+    write_as_the_previous_release(tmp_path / "trial-0", model, epoch=2)
+    saved = TrialCheckpoint(tmp_path / "trial-0").load()
+    assert saved is not None and (saved.epoch, saved.seconds) == (2, 1.5)
+    fresh = trained_model(seed=8)
+    assert any(not np.array_equal(a, b) for a, b in zip(state_of(model), state_of(fresh), strict=True))
+    saved.restore(fresh)
+    for a, b in zip(state_of(model), state_of(fresh), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -212,16 +212,20 @@ def train(
         if early_stopping is not None and resumed.best_weights is not None:
             model.set_weights(resumed.best_weights)
     else:
-        new = model.fit(
-            train_data,
-            validation_data=validation_data,
-            epochs=epochs,
-            initial_epoch=first_epoch,
-            shuffle=False,
-            callbacks=callbacks,
-            verbose=0,
-            **arrays,
-        ).history
+        try:
+            new = model.fit(
+                train_data,
+                validation_data=validation_data,
+                epochs=epochs,
+                initial_epoch=first_epoch,
+                shuffle=False,
+                callbacks=callbacks,
+                verbose=0,
+                **arrays,
+            ).history
+        finally:  # however fit ends, no checkpoint is left half written (its write's error is raised here)
+            if checkpoint is not None:
+                checkpoint.wait()
     seconds = time.perf_counter() - started + (resumed.seconds if resumed is not None else 0.0)
     hidden = {confusion.name, f"val_{confusion.name}"} if confusion is not None else set()
     before = resumed.history if resumed is not None else {}
