@@ -1034,14 +1034,19 @@ def _checkpoint_table() -> list[str]:
     parts = [
         f"**(e) Checkpoints of running trials** (`python -m tests.benchmarks.checkpoints`): {result['what']}.",
         "",
-        "| quickstart model | parameters | disk per checkpoint | writing one (median) | seconds per epoch "
+        "| model | parameters | disk per checkpoint | the training waits per checkpoint (median) | seconds per epoch "
         "without / with checkpoints (median) |",
         "|---|---|---|---|---|",
     ]
     for name, row in result["models"].items():
+        hyperparameters = ", ".join(f"{k} {v}" for k, v in row["hyperparameters"].items())
+        # Results from before checkpoints were written in the background have no write time: the training
+        # waited for the whole write.
+        write = row.get("write_seconds_median")
+        beside = "" if write is None else f" (written in {write:.3f} s beside the training)"
         parts.append(
-            f"| {name} ({', '.join(f'{k} {v}' for k, v in row['hyperparameters'].items())}) | {row['params']:,} "
-            f"| {row['checkpoint_bytes'] / 1e6:.2f} MB | {row['save_seconds_median']:.3f} s "
+            f"| {row.get('data', 'quickstart')} {name} ({hyperparameters}) | {row['params']:,} "
+            f"| {row['checkpoint_bytes'] / 1e6:.2f} MB | {row['save_seconds_median']:.3f} s{beside} "
             f"| {row['epoch_seconds_without']:.3f} / {row['epoch_seconds_with']:.3f} |"
         )
     return [*parts, "", f"Machine: {_machine(result)}.", ""]
