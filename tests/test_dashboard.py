@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import optuna
 import pytest
@@ -22,11 +23,18 @@ from tests.conftest import cli_env, gapsearch
 
 
 class Dashboard:
-    def __init__(self, process: subprocess.Popen[str], url: str, lines: list[str]) -> None:
+    def __init__(self, process: subprocess.Popen[str], shown: str, lines: list[str]) -> None:
         self.process = process
-        self.url = url  # http://127.0.0.1:PORT/dashboard/studies/ID
+        self.shown = shown  # the URL as printed, with ?token=... unless --read-only
+        self.url, _, query = shown.partition("?")  # http://127.0.0.1:PORT/dashboard/studies/ID
+        self.token = parse_qs(query).get("token", [None])[0]
         self.lines = lines
-        self.base = url.split("/dashboard")[0]
+        self.base = self.url.split("/dashboard")[0]
+        self.port = int(self.base.rsplit(":", 1)[1])
+
+    def page(self, path: str = "") -> str:
+        """The address of a page under the dashboard's, with the token as a browser opening the printed URL sends it."""
+        return self.url + path + (f"?token={self.token}" if self.token is not None else "")
 
     def get(self, path: str) -> bytes:
         with urllib.request.urlopen(self.base + path, timeout=30) as response:
@@ -76,9 +84,11 @@ def test_the_dashboard_serves_the_study_its_trials_and_an_artifact(dashboard, fi
     assert dashboard.lines == [
         "optuna-dashboard on sqlite:///gapsearch.db",
         "artifacts in artifacts",
-        f"open {dashboard.url}  (Ctrl-C stops it)",
+        f"open {dashboard.shown}  (Ctrl-C stops it)",
     ]
     assert dashboard.url.startswith("http://127.0.0.1:")
+    assert dashboard.token is not None and re.fullmatch(r"[A-Za-z0-9_-]{43}", dashboard.token)
+    assert dashboard.shown == f"{dashboard.url}?token={dashboard.token}"
     summaries = dashboard.json("/api/studies")["study_summaries"]
     assert [s["study_name"] for s in summaries] == ["tiny"]
     study_id = summaries[0]["study_id"]
@@ -109,7 +119,7 @@ def test_the_dashboard_serves_the_study_its_trials_and_an_artifact(dashboard, fi
 
 
 def test_the_dashboard_page_renders_the_study_and_its_trials_in_chromium(dashboard, finished_study):
-    page = dashboard.url + "/trials"
+    page = dashboard.page("/trials")  # as the printed URL opens it: with the token, which sets the cookie
     dom = chromium("--dump-dom", url=page)
     assert dom.returncode == 0, dom.stderr[-2000:]
     text = visible_text(dom.stdout)
@@ -121,15 +131,15 @@ def test_the_dashboard_page_renders_the_study_and_its_trials_in_chromium(dashboa
     screenshot(page, "dashboard.png")  # the documentation's picture of the dashboard
 
 
-def test_binding_beyond_loopback_warns_that_there_is_no_authentication(finished_study):
+def test_binding_beyond_loopback_warns_that_anyone_there_can_read_the_study(finished_study):
     served = start_dashboard("tiny.yaml", "--host", "0.0.0.0", "--port", "0", cwd=finished_study.folder)
     try:
-        port = served.url.split(":")[2].split("/")[0]
         assert served.lines[0] == (
-            f"warning: the dashboard is bound to 0.0.0.0:{port} and has no authentication: anyone who can reach this "
-            "address can read the study and change it (notes, deleting trials). Bind to 127.0.0.1 and use an SSH "
-            "tunnel (ssh -L 8080:127.0.0.1:8080 HOST) to view it from elsewhere."
+            f"warning: the dashboard is bound to 0.0.0.0:{served.port}: anyone who can reach this address can read "
+            "the study, and changes need only the token in its URL, which travels unencrypted. Bind to 127.0.0.1 "
+            "and use an SSH tunnel (ssh -L 8080:127.0.0.1:8080 HOST) to keep it to yourself."
         )
+        assert served.token is not None
         assert served.json("/api/studies")["study_summaries"][0]["study_name"] == "tiny"
     finally:
         stop(served)

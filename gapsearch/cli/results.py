@@ -174,12 +174,18 @@ def report(study_file: Path, storage: str | None, output: Path) -> None:
 @click.argument("study_file", metavar="[STUDY.yaml]", required=False, type=click.Path(path_type=Path))
 @storage_option
 @click.option("--artifacts", metavar="STORE", help="Artifact folder or s3://BUCKET; default: the study file's.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (no authentication!).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; anyone who reaches it can read."
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="0 picks a free port.")
-def dashboard(study_file: Path | None, storage: str | None, artifacts: str | None, host: str, port: int) -> None:
+@click.option("--read-only", is_flag=True, help="Refuse every change (notes, deleting studies); the URL has no token.")
+def dashboard(
+    study_file: Path | None, storage: str | None, artifacts: str | None, host: str, port: int, read_only: bool
+) -> None:
     """Serve optuna-dashboard on the study database, with the trials' artifacts.
 
-    Bound to 127.0.0.1 by default: the dashboard has no authentication.
+    It answers only requests addressed to the host it listens on (127.0.0.1 by default), and a
+    change (notes, deleting studies) needs the token in the URL it prints, new at each start.
 
     Example: gapsearch dashboard studies/quickstart.yaml --port 8080
     """
@@ -188,7 +194,13 @@ def dashboard(study_file: Path | None, storage: str | None, artifacts: str | Non
 
     target = dashboard_target(load(study_file) if study_file is not None else None, storage, artifacts)
     quiet_optuna_logging()
-    serve_dashboard(target, host=host, port=port, echo=lambda line: click.echo(line, err=line.startswith("warning")))
+    serve_dashboard(
+        target,
+        host=host,
+        port=port,
+        read_only=read_only,
+        echo=lambda line: click.echo(line, err=line.startswith("warning")),
+    )
 
 
 COMMANDS = (trials, best, compare, evaluate, report, dashboard)

@@ -1,14 +1,14 @@
 """Serving optuna-dashboard on a study database, with gapsearch's artifact store.
 
-optuna-dashboard's WSGI app runs on the standard library's threaded WSGI server. The dashboard has
-no authentication and can change the study (notes, trial deletion), so it binds to loopback by
-default and warns when it is bound elsewhere.
+optuna-dashboard's WSGI app runs on the standard library's threaded WSGI server, behind
+``dashboard_guard`` (the Host check, and the token each change needs, printed in the URL, or no
+change at all with ``read_only``). It binds to loopback by default and warns when it is bound
+elsewhere: there anyone who can reach it can read the study.
 """
 
 from __future__ import annotations
 
 import errno
-import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from gapsearch import optuna_compat
 from gapsearch.errors import UserError
 from gapsearch.masking import mask_url
+from gapsearch.results.dashboard_guard import DashboardGuard, HostCheck, cookie_name, is_loopback, new_token
 from gapsearch.spec.artifacts import DEFAULT_ARTIFACT_STORE, ArtifactsSpec
 
 if TYPE_CHECKING:
@@ -37,24 +38,19 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine only (127.0.0.0/8, ::1, localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def exposure_warning(host: str, port: int) -> str | None:
+def exposure_warning(host: str, port: int, *, read_only: bool = False) -> str | None:
     """The warning printed when the dashboard is reachable from other machines; None on loopback."""
     if is_loopback(host):
         return None
+    who_changes = (
+        "nobody can change it (--read-only)"
+        if read_only
+        else "changes need only the token in its URL, which travels unencrypted"
+    )
     return (
-        f"warning: the dashboard is bound to {host}:{port} and has no authentication: anyone who can reach "
-        "this address can read the study and change it (notes, deleting trials). "
-        "Bind to 127.0.0.1 and use an SSH tunnel (ssh -L 8080:127.0.0.1:8080 HOST) to view it from elsewhere."
+        f"warning: the dashboard is bound to {host}:{port}: anyone who can reach this address can read the study, "
+        f"and {who_changes}. Bind to 127.0.0.1 and use an SSH tunnel (ssh -L 8080:127.0.0.1:8080 HOST) "
+        "to keep it to yourself."
     )
 
 
@@ -100,13 +96,16 @@ def serve_dashboard(
     *,
     host: str = "127.0.0.1",
     port: int = 8080,
+    read_only: bool = False,
     echo: Callable[[str], None] = print,
     ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve optuna-dashboard until interrupted (Ctrl-C ends it quietly).
 
-    ``port=0`` picks a free port. ``echo`` gets the lines for the person at the terminal; ``ready``
-    (if given) the dashboard's URL once it accepts connections.
+    ``port=0`` picks a free port. Only requests whose Host header names the bound address are
+    answered; a change needs the token made now, which only the URL shown holds (``read_only``:
+    every change is refused, and the URL has no token). ``echo`` gets the lines for the person at
+    the terminal; ``ready`` (if given) that URL once the dashboard accepts connections.
 
     Raises:
         StorageError: the database or the study does not exist (nothing is created).
@@ -136,9 +135,15 @@ def serve_dashboard(
             raise UserError(f"--host: cannot listen on {host}:{port}: {error.strerror}") from None
         raise
     bound_port = server.server_address[1]
+    token = None if read_only else new_token()
+    server.set_app(
+        DashboardGuard(app, HostCheck.for_bind(host, bound_port), token=token, cookie=cookie_name(bound_port))
+    )
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{bound_port}/dashboard" + (f"/studies/{study_id}" if study_id is not None else "")
-    warning = exposure_warning(host, bound_port)
+    if token is not None:
+        url += f"?token={token}"  # the one place the token is shown: it is the user's key to changes
+    warning = exposure_warning(host, bound_port, read_only=read_only)
     if warning:
         echo(warning)
     echo(f"optuna-dashboard on {mask_url(target.storage_url)}")
@@ -147,6 +152,8 @@ def serve_dashboard(
         if target.artifacts is not None
         else "no artifact store (pass --artifacts or a study file to show trial artifacts)"
     )
+    if read_only:
+        echo("read-only: every change (notes, deleting studies) is refused")
     echo(f"open {url}  (Ctrl-C stops it)")
     if ready is not None:
         ready(url)
