@@ -12,8 +12,8 @@ optuna-dashboard's WSGI app and answers first:
   ``token`` query parameter or from the cookie (HttpOnly, SameSite=Strict) set on the answer to a
   request that carried it, so that the page's own ``fetch`` calls carry it; a change sent from a page
   of another origin (its Origin header) is refused even with the cookie, and without a token
-  (read-only) every change is refused. These answers are JSON with a ``reason``, which the
-  dashboard's page shows.
+  (read-only) every change is refused. These answers are JSON with a ``reason``, the form of
+  optuna-dashboard's own errors, so that its page reports the change as failed.
 
 The token is taken out of the query and the cookies before optuna-dashboard sees a request, so
 optuna-dashboard can neither store nor log it.
