@@ -119,6 +119,7 @@ class Replay:
     ends: list[float] = field(default_factory=list)
     choices: list[int | None] = field(default_factory=list)
     epochs: list[int] = field(default_factory=list)  # epochs each trial trained
+    configs: list[int] = field(default_factory=list)  # the configuration each trial trained
     pruned: int = 0
 
     def choice_at(self, t: float, max_trials: int | None = None) -> int | None:
@@ -226,6 +227,7 @@ class OptunaSearcher(Searcher):
                 study.tell(trial, self.value(curve.values[:ran]))
             replay.ends.append(clock)
             replay.epochs.append(ran)
+            replay.configs.append(config)
             replay.choices.append(self._choice(study, by_trial))
         return replay
 
@@ -401,6 +403,7 @@ class KerasTunerSearcher(Searcher):
                 best = oracle.get_best_trials(1)
                 replay.ends.append(clock)
                 replay.epochs.append(stop - start)
+                replay.configs.append(config)
                 replay.choices.append(seeds[best[0].trial_id][0] if best else None)
         return replay
 
@@ -425,10 +428,7 @@ def searchers(portfolio: Sequence[dict[str, Any]] = ()) -> dict[str, Searcher]:
     ]
     every = [*candidates, *tools]
     overheads = measured_overheads()
-    every = [dataclasses.replace(s, overhead=overheads.get(s.tool, Overhead())) for s in every]  # type: ignore[type-var]
-    return {
-        searcher.name if searcher.tool != "gapsearch" else f"gapsearch: {searcher.name}": searcher for searcher in every
-    }
+    return {s.name: dataclasses.replace(s, overhead=overheads.get(s.tool, Overhead())) for s in every}  # type: ignore[type-var]
 
 
 @dataclass(frozen=True)

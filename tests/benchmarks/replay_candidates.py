@@ -30,6 +30,15 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "pruner": {"type": "successive_halving", "min_resource": 2},
         "sampler": {"type": "tpe", "multivariate": False},
     },
+    "successive halving from epoch 2, reduction 2, TPE start-up 5": {
+        "pruner": {"type": "successive_halving", "min_resource": 2, "reduction_factor": 2},
+        "sampler": {"type": "tpe", "n_startup_trials": 5},
+    },
+    "successive halving from epoch 3, TPE start-up 5": {
+        "pruner": {"type": "successive_halving", "min_resource": 3},
+        "sampler": {"type": "tpe", "n_startup_trials": 5},
+    },
+    "no pruning, TPE start-up 5": {"pruner": {"type": "none"}, "sampler": {"type": "tpe", "n_startup_trials": 5}},
     "portfolio of 3": {"portfolio": 3},
     "portfolio of 3, successive halving from epoch 2": {
         "portfolio": 3,
