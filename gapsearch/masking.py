@@ -23,7 +23,8 @@ from urllib.parse import unquote
 MASK = "***"
 
 # scheme://user:PASSWORD@host: the password runs to the last "@" before the host's path, query or fragment.
-_URL_PASSWORD = re.compile(r"(?P<keep>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@]*:)(?P<secret>[^\s/?#]*)(?=@)")
+# A scheme may name a SQLAlchemy driver with "_" in it (postgresql+psycopg_async://, oracle+cx_oracle://).
+_URL_PASSWORD = re.compile(r"(?P<keep>\b[A-Za-z][A-Za-z0-9_+.\-]*://[^\s:/?#@]*:)(?P<secret>[^\s/?#]*)(?=@)")
 # NAME: value / NAME=value, where NAME ends in a word that names a secret (password, aws_secret_access_key, ...).
 _KEY_VALUE = re.compile(
     r"(?P<keep>(?<![A-Za-z0-9])[A-Za-z0-9_.\-]*?(?i:password|passwd|pwd|secret|token|api_?key|access_?key)"

@@ -11,6 +11,10 @@ from gapsearch.masking import MaskingFormatter, mask_secrets, mask_url
 CASES = {
     "URL password": ("postgresql://alice:s3cret@db:5432/studies", "postgresql://alice:***@db:5432/studies"),
     "password with @ and %": ("mysql+pymysql://bob:p%40ss@w0rd@db/x", "mysql+pymysql://bob:***@db/x"),
+    "a driver with an underscore": (
+        "postgresql+psycopg_async://alice:s3cret@db/x",
+        "postgresql+psycopg_async://alice:***@db/x",
+    ),
     "no password": ("postgresql://alice@db/studies sqlite:///gapsearch.db", None),
     "a port is not a password": ("postgresql://db:5432/studies", None),
     "query parameter": (
