@@ -59,6 +59,10 @@ class DatabaseUnreachable(StorageError):
     """The study database's server did not answer (waiting may help; a missing database or table will not)."""
 
 
+class DatabaseAccessDenied(StorageError):
+    """The study database's server refused the user (a wrong password, an unknown user): never waited for."""
+
+
 class TrialFailed(GapsearchError):
     """A single trial failed (NaN loss, out of memory, a bad batch); the study goes on."""
 

@@ -53,6 +53,7 @@ RELIED_ON: tuple[tuple[str, str], ...] = (
     ("optuna.artifacts._protocol", "ArtifactStore"),
     ("optuna_dashboard._note", "get_note_from_system_attrs"),
     ("optuna_dashboard._note", "save_note_with_version"),
+    ("optuna.storages._rdb.models", "BaseModel.metadata"),
 )
 
 
@@ -132,6 +133,17 @@ def stale_trial_ids(study: optuna.Study) -> set[int]:
     return set(storage._get_stale_trial_ids(study_id(study)))
 
 
+def optuna_table_names() -> frozenset[str]:
+    """The tables Optuna's RDB storage sets up in a study database (``alembic_version`` included).
+
+    A database holding other tables and not these belongs to another application, and gapsearch must tell
+    so before Optuna creates its tables there; Optuna lists its tables only in its private ``models``.
+    """
+    from optuna.storages._rdb.models import BaseModel
+
+    return frozenset(BaseModel.metadata.tables) | {"alembic_version"}  # stamped by Optuna's schema migrations
+
+
 def dashboard_note(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
     """A trial's optuna-dashboard note (``{"version", "body"}``); the dashboard has no public API for notes
     beyond ``save_note``, which cannot bump the version of an existing note."""
@@ -157,6 +169,7 @@ __all__ = [
     "dashboard_note",
     "end_optimize_loop",
     "heartbeat_storage",
+    "optuna_table_names",
     "replace_dashboard_note",
     "resolve",
     "set_trial_constraints",

@@ -95,6 +95,28 @@ def mysql_url() -> Iterator[str]:
     )
 
 
+@pytest.fixture
+def mariadb_user(mysql_url: str) -> Iterator[str]:
+    """An account of the test's own on a fresh MariaDB database, password ``right``: its URL; dropped afterwards.
+
+    The local PostgreSQL server trusts every local connection, so a password is checked only by MariaDB.
+    """
+    import sqlalchemy
+
+    parsed = sqlalchemy.engine.make_url(mysql_url)
+    user = f"gs_test_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(parsed.set(database=""), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'right'"))
+        connection.execute(sqlalchemy.text(f"GRANT ALL ON {parsed.database}.* TO '{user}'@'%'"))
+    try:
+        yield parsed.set(username=user, password="right").render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f"DROP USER IF EXISTS '{user}'@'%'"))
+        admin.dispose()
+
+
 TINY_STUDY = """\
 name: tiny
 metric: val_accuracy

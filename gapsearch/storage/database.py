@@ -1,37 +1,60 @@
 """The study database: resolving its URL, masking its password, opening it safely.
 
 Optuna's RDB storage does the work; this module picks the URL (``--storage`` over
-``GAPSEARCH_STORAGE`` over the study file over the SQLite default), fills in an
-installed driver, and turns connection failures into one-line errors.
+``GAPSEARCH_STORAGE`` over the study file over the SQLite default), holds the one policy
+on schemes (:data:`DATABASES`: SQLite, PostgreSQL, MySQL/MariaDB, with an installed
+driver filled in, anything else refused in one line), checks a database before anything
+is written to it (another application's tables are refused), and turns connection
+failures into one-line errors (:mod:`gapsearch.storage.failures`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
-import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import DatabaseUnreachable, StorageError
-from gapsearch.masking import mask_secrets, mask_url
+from gapsearch.masking import mask_url
+from gapsearch.storage.failures import foreign_tables, unusable_database
 
 if TYPE_CHECKING:
     import optuna
 
     from gapsearch.spec.study import StudySpec
+    from gapsearch.storage.retry import OutageWindow
 
 STORAGE_ENV = "GAPSEARCH_STORAGE"
 DEFAULT_STORAGE = "sqlite:///gapsearch.db"
 HEARTBEAT_INTERVAL = 10
 GRACE_PERIOD = 30
 
-# Driver packages SQLAlchemy expects for a bare dialect, and the installed alternatives we can use instead.
-_DRIVERS = {
-    "postgresql": (("psycopg2", "postgresql+psycopg2"), ("psycopg", "postgresql+psycopg")),
-    "mysql": (("MySQLdb", "mysql+mysqldb"), ("pymysql", "mysql+pymysql")),
-    "mariadb": (("MySQLdb", "mariadb+mysqldb"), ("pymysql", "mariadb+pymysql")),
+
+@dataclass(frozen=True)
+class _Database:
+    """A database gapsearch keeps studies in: its name and the drivers tried, in order, for a bare scheme."""
+
+    label: str
+    drivers: tuple[tuple[str, str], ...]  # (SQLAlchemy's driver name, the module it imports)
+    extra: str  # the gapsearch extra that installs a driver
+
+
+_MYSQL_DRIVERS = (("mysqldb", "MySQLdb"), ("pymysql", "pymysql"))
+#: The schemes gapsearch accepts; a driver may be named too (``postgresql+psycopg://``), any that SQLAlchemy
+#: has for the database, if it is installed and synchronous.
+DATABASES = {
+    "sqlite": _Database("SQLite", (("pysqlite", "sqlite3"),), ""),
+    "postgresql": _Database("PostgreSQL", (("psycopg2", "psycopg2"), ("psycopg", "psycopg")), "postgres"),
+    "mysql": _Database("MySQL", _MYSQL_DRIVERS, "mysql"),
+    "mariadb": _Database("MariaDB", _MYSQL_DRIVERS, "mysql"),
 }
+#: Other names of those schemes: Heroku-style DATABASE_URLs say postgres://, which SQLAlchemy 1.4 dropped.
+SCHEME_ALIASES = {"postgres": "postgresql"}
+ACCEPTED = "use sqlite:///FILE, postgresql://USER@HOST/DB (or postgres://) or mysql://USER@HOST/DB (or mariadb://)"
 
 
 def resolve_storage_url(option: str | None, study_storage: str | None) -> str:
@@ -44,9 +67,16 @@ def study_storage_url(option: str | None, spec: StudySpec | None) -> str:
     return resolve_storage_url(option, spec.storage if spec is not None else None)
 
 
-def _with_driver(url: str) -> str:
+def driver_url(url: str) -> str:
+    """The URL SQLAlchemy opens for storage ``url``: its scheme's alias resolved, an installed driver filled in.
+
+    Raises:
+        StorageError: one line naming the masked URL, what is wrong and what is accepted: the URL is
+            malformed, its database is none of :data:`DATABASES`, or the driver is unknown to SQLAlchemy,
+            not installed or asynchronous (Optuna's storage is synchronous).
+    """
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     try:
         parsed = make_url(url)
@@ -55,16 +85,42 @@ def _with_driver(url: str) -> str:
             f"storage {mask_url(url)!r} is not a database URL; expected for example sqlite:///gapsearch.db "
             "or postgresql://user@host/db"
         ) from None
-    choices = _DRIVERS.get(parsed.drivername)
-    if choices is None:
-        return url
-    for module, drivername in choices:
-        if importlib.util.find_spec(module) is not None:
-            return parsed.set(drivername=drivername).render_as_string(hide_password=False)
-    extra = "postgres" if parsed.drivername == "postgresql" else "mysql"
-    raise StorageError(
-        f"storage {mask_url(url)}: no {parsed.drivername} driver is installed; pip install 'gapsearch[{extra}]'"
-    )
+    where = f"storage {mask_url(url)!r}"
+    scheme, _, driver = parsed.drivername.partition("+")
+    scheme = SCHEME_ALIASES.get(scheme, scheme)
+    database = DATABASES.get(scheme)
+    if database is None:
+        raise StorageError(
+            f"{where}: gapsearch keeps studies in SQLite, PostgreSQL or MySQL/MariaDB, not {scheme!r}; {ACCEPTED}"
+        )
+    installed = [name for name, module in database.drivers if _installed(module)]
+    bare = mask_url(parsed.set(drivername=scheme).render_as_string(hide_password=False))
+    if installed:
+        instead = f"use {bare} (gapsearch picks {installed[0]})"
+    else:
+        instead = f"pip install 'gapsearch[{database.extra}]' and use {bare}"
+    if not driver:
+        if not installed:
+            drivers = " or ".join(module for _, module in database.drivers)
+            raise StorageError(f"{where}: no {database.label} driver ({drivers}) is installed; {instead}")
+        driver = installed[0]
+    full = parsed.set(drivername=f"{scheme}+{driver}")
+    try:
+        dialect = full.get_dialect()
+        dialect.import_dbapi()
+    except NoSuchModuleError:
+        raise StorageError(f"{where}: SQLAlchemy has no {database.label} driver {driver!r}; {instead}") from None
+    except ImportError as error:
+        raise StorageError(
+            f"{where}: the {database.label} driver {driver!r} is not installed ({error}); {instead}, or install it"
+        ) from None
+    if dialect.is_async:
+        raise StorageError(f"{where}: {driver!r} is an asyncio driver, which Optuna cannot use; {instead}")
+    return full.render_as_string(hide_password=False)
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:
@@ -91,6 +147,21 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def check_database(url: str, *, create: bool = True, wait_seconds: float = 0) -> None:
+    """Check the study database at ``url`` as :func:`open_storage` would, writing nothing and creating no file.
+
+    ``gapsearch run`` and ``create`` call it before they load data or create anything, so that a bad
+    URL, an unreachable server, a refused user, a missing database or another application's database
+    stops them at once (``wait_seconds``: see :func:`open_storage`).
+
+    Raises:
+        StorageError: as :func:`open_storage`.
+    """
+    full_url, path = _checked_url(url, create)
+    window = _opening_window(url, wait_seconds)
+    window.call(lambda: _check_tables(url, full_url, path), "opening it", (DatabaseUnreachable,), give_up=_itself)
+
+
 def open_storage(
     url: str,
     *,
@@ -107,38 +178,34 @@ def open_storage(
     ``grace_period`` seconds is failed by the next worker that looks, and with ``max_retries``
     queued again with its parameters up to that many times. With ``wait_seconds``, a database that
     cannot be reached is tried again until that many seconds have passed (a worker that starts
-    before its database, or while connections are being dropped). Once open, every call waits
-    out an outage of up to ``outage_window`` seconds in total (default 60; see
-    :mod:`gapsearch.storage.retry`).
+    before its database, or while connections are being dropped); a server that refuses the user
+    is not. Once open, every call waits out an outage of up to ``outage_window`` seconds in total
+    (default 60; see :mod:`gapsearch.storage.retry`).
 
     Raises:
-        StorageError: the URL is malformed, its driver is missing, or the database cannot be used
-            (:func:`unusable_database`: unreachable, missing, without Optuna's tables);
-            with ``create=False``, also when a SQLite file does not exist (nothing is created then).
+        StorageError: the URL is malformed or not accepted (:func:`driver_url`), or the database cannot
+            be used (:func:`gapsearch.storage.failures.unusable_database`: unreachable, refusing the user,
+            missing, without Optuna's tables, or holding another application's tables, in which case
+            nothing is written); with ``create=False``, also when a SQLite file does not exist (nothing is
+            created then).
     """
     import warnings
 
     import optuna
-    import sqlalchemy.exc
 
     # Heartbeats are how crashed workers' trials get failed and retried; Optuna still flags them experimental.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning, module="optuna")
-    full_url = _with_driver(url)
-    path = sqlite_path(full_url)
-    if path is not None and not create and not path.is_file():
-        raise StorageError(f"no study database at {path}; run `gapsearch run` first or pass --storage")
-    if path is not None and create and not path.parent.is_dir():
-        raise StorageError(f"storage {mask_url(url)}: the folder {path.parent} does not exist")
+    full_url, path = _checked_url(url, create)
     from gapsearch.storage.requeue import RetryWithParameters
 
     retry = RetryWithParameters(max_retries) if max_retries is not None else None
     from gapsearch.storage.retry import DEFAULT_OUTAGE_WINDOW, OutageWindow, ReconnectingRDBStorage
 
     window = DEFAULT_OUTAGE_WINDOW if outage_window is None else outage_window
-    database = f"the study database {mask_url(url)}"
 
     def connect() -> optuna.storages.RDBStorage:
-        try:
+        _check_tables(url, full_url, path)  # before Optuna creates its tables there
+        with _one_line(url):
             storage = ReconnectingRDBStorage(
                 full_url,
                 engine_kwargs=_engine_kwargs(full_url),
@@ -149,52 +216,74 @@ def open_storage(
             )
             if path is not None:
                 _use_write_ahead_log(storage)
-        except (
-            optuna.exceptions.StorageInternalError,
-            sqlalchemy.exc.OperationalError,
-            sqlalchemy.exc.InterfaceError,
-            sqlalchemy.exc.ProgrammingError,
-        ) as error:
-            raise unusable_database(url, error) from None
-        storage.outage = OutageWindow(window, database)
+        storage.outage = OutageWindow(window, f"the study database {mask_url(url)}")
         return storage
 
-    # Only an unreachable server is waited for (a missing database or table will not appear), through the
-    # same retry as every later call; once ``wait_seconds`` have passed, its own line is raised.
-    return OutageWindow(wait_seconds, database).call(
-        connect, "opening it", (DatabaseUnreachable,), give_up=lambda error: error
-    )
+    # Only an unreachable server is waited for (a missing database or table will not appear, a refused user
+    # will not be let in), through the same retry as every later call; then its own line is raised.
+    return _opening_window(url, wait_seconds).call(connect, "opening it", (DatabaseUnreachable,), give_up=_itself)
 
 
-# What the drivers say when the database is missing, and when it holds no Optuna tables (PostgreSQL,
-# MySQL/MariaDB, SQLite); anything else is taken as an unreachable server.
-_MISSING_DATABASE = re.compile(r"database \"[^\"]+\" does not exist|Unknown database '[^']+'")
-_MISSING_TABLES = re.compile(r"relation \"\w+\" does not exist|Table '[^']+' doesn't exist|no such table")
+def _checked_url(url: str, create: bool) -> tuple[str, Path | None]:
+    """The URL to open (:func:`driver_url`) and its SQLite file, which must exist (with ``create``, its folder)."""
+    full_url = driver_url(url)
+    path = sqlite_path(full_url)
+    if path is not None and not create and not path.is_file():
+        raise StorageError(f"no study database at {path}; run `gapsearch run` first or pass --storage")
+    if path is not None and create and not path.parent.is_dir():
+        raise StorageError(f"storage {mask_url(url)}: the folder {path.parent} does not exist")
+    return full_url, path
 
 
-def unusable_database(url: str, error: BaseException) -> StorageError:
-    """The one line for a study database that cannot be opened, naming the masked URL and the real cause.
+def _opening_window(url: str, wait_seconds: float) -> OutageWindow:
+    from gapsearch.storage.retry import OutageWindow
 
-    The one policy of every command that opens a study database: an unreachable server, a missing
-    database and a database without Optuna's tables each get their own line (and exit code 2).
+    return OutageWindow(wait_seconds, f"the study database {mask_url(url)}")
+
+
+def _itself(error: BaseException) -> BaseException:
+    return error
+
+
+@contextlib.contextmanager
+def _one_line(url: str) -> Iterator[None]:
+    """Turn what the driver raises when a database cannot be used into its one line (see ``failures``)."""
+    import optuna
+    import sqlalchemy.exc
+
+    try:
+        yield
+    except (
+        optuna.exceptions.StorageInternalError,
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        sqlalchemy.exc.ProgrammingError,
+    ) as error:
+        raise unusable_database(url, error) from None
+
+
+def _check_tables(url: str, full_url: str, path: Path | None) -> None:
+    """Connect once, writing nothing, and refuse a database that holds another application's tables.
+
+    A SQLite file that does not exist yet is empty: connecting would create it, so it is left alone.
     """
-    cause: BaseException = error
-    while True:  # Optuna wraps SQLAlchemy's error, which wraps the driver's
-        inner = getattr(cause, "orig", None) or cause.__cause__
-        if inner is None or inner is cause:
-            break
-        cause = inner
-    lines = [" ".join(line.split()) for line in str(cause).splitlines() if line.strip()]
-    reason = mask_secrets(lines[0] if lines else type(cause).__name__, also=(url,))
-    where = f"the study database {mask_url(url)}"
-    if _MISSING_TABLES.search(reason):
-        return StorageError(
-            f"{where} has no Optuna tables ({reason}); no study was ever created there: "
-            "create one with `gapsearch run` or `gapsearch create`, or fix the URL"
-        )
-    if _MISSING_DATABASE.search(reason):
-        return StorageError(f"{where} does not exist ({reason}); create the database first, or fix the URL")
-    return DatabaseUnreachable(f"cannot reach {where}: {reason}")
+    if path is not None and not path.exists():
+        return
+    import sqlalchemy
+    from sqlalchemy.pool import NullPool
+
+    from gapsearch.optuna_compat import optuna_table_names
+
+    connect_args = _engine_kwargs(full_url)["connect_args"]
+    engine = sqlalchemy.create_engine(full_url, poolclass=NullPool, connect_args=connect_args)
+    try:
+        with _one_line(url):
+            tables = sqlalchemy.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    refusal = foreign_tables(url, tables, optuna_table_names())
+    if refusal is not None:
+        raise refusal
 
 
 def _use_write_ahead_log(storage: optuna.storages.RDBStorage) -> None:

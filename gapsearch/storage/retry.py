@@ -10,6 +10,9 @@ thread's) share one :class:`OutageWindow`, so however many calls wait, and howev
 a worker waits ``seconds`` in total for one outage. After that every call fails at once with
 :class:`DatabaseLost`, one line naming the masked URL and the reason.
 
+A server that refuses the user (a password changed, a user dropped) is no outage: waiting would
+not let the worker in, so it gets its one line at once.
+
 Most calls are idempotent. Two are not: creating a trial twice leaves an extra RUNNING trial
 that no worker took up (the worker loop puts such trials back as WAITING), and finishing a
 trial whose first attempt did commit is recognised and taken as done.
@@ -32,6 +35,7 @@ from optuna.trial import TrialState
 
 from gapsearch.errors import GapsearchError
 from gapsearch.optuna_compat import PRIVATE_STORAGE_METHODS
+from gapsearch.storage.failures import driver_reason, is_access_denied
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,14 +113,22 @@ class OutageWindow:
         """Run ``action``; on a ``transient`` error try again with backoff while the window lasts.
 
         Raises:
-            DatabaseLost: the outage in progress has lasted the whole window (or what ``give_up`` makes of
-                the last error, when given).
+            DatabaseLost: the outage in progress has lasted the whole window, or the server refused the user
+                (no outage: a password changed or a user dropped is not waited for); or what ``give_up``
+                makes of the last error, when given.
         """
         delay = FIRST_DELAY
         while True:
             try:
                 value = action()
             except transient as error:
+                if is_access_denied(error):
+                    if give_up is not None:
+                        raise give_up(error) from None
+                    raise DatabaseLost(
+                        f"{self.database} refused the login (while {what}): {driver_reason(error)}; "
+                        "a refused login is not an outage, so it is not waited for"
+                    ) from None
                 now = time.monotonic()
                 with self._lock:
                     self._since = now if self._since is None else self._since
