@@ -142,11 +142,9 @@ def evaluate(
     Example: gapsearch evaluate studies/sst2.yaml --trial 3
     """
     from gapsearch.results.evaluation import evaluate_study, format_result
-    from gapsearch.runtime import import_keras
 
     spec = load(study_file)
     url = storage_url(storage, spec)
-    import_keras()
     result = evaluate_study(spec, url, trial_number=trial_number, by=by, include_validation=with_validation)
     click.echo(format_result(result))
 

@@ -294,11 +294,17 @@ def trials_report(spec: StudySpec, study: optuna.Study, fmt: str) -> str:
 
 
 def validation_report(spec: StudySpec, storage_url: str) -> str:
-    """``gapsearch validate``: the study the file resolves to, its database (masked) and its task."""
+    """``gapsearch validate``: the study the file resolves to, its database (masked) and its task.
+
+    The storage URL's scheme and driver are checked (:func:`~gapsearch.storage.database.driver_url`); the
+    database is not opened.
+    """
     from gapsearch.data.report import describe_task
     from gapsearch.masking import mask_url
     from gapsearch.spec.describe import describe_study
+    from gapsearch.storage.database import driver_url
 
+    driver_url(storage_url)
     task = describe_task(spec.data, spec.base_dir, spec.seed)
     return f"{describe_study(spec, mask_url(storage_url))}\ntask       {task}"
 

@@ -111,18 +111,18 @@ def serve_dashboard(
         StorageError: the database or the study does not exist (nothing is created).
         UserError: the port is in use or the host cannot be bound.
     """
-    import optuna_dashboard
-
     from gapsearch.search.artifacts import open_artifact_store
     from gapsearch.storage.database import load_existing_study, open_storage
 
-    storage = open_storage(target.storage_url, create=False)
+    storage = open_storage(target.storage_url, create=False)  # before optuna-dashboard's seconds-long import
     study_id = None
     if target.study_name is not None:
         study_id = optuna_compat.study_id(load_existing_study(target.storage_url, target.study_name))
     store: ArtifactStore | None = None
     if target.artifacts is not None:
         store = open_artifact_store(target.artifacts, create=False)
+    import optuna_dashboard
+
     app = optuna_dashboard.wsgi(storage, artifact_store=store)
     try:
         server = make_server(host, port, app, server_class=_ThreadedServer, handler_class=_QuietHandler)

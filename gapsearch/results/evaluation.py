@@ -45,18 +45,20 @@ def evaluate_study(
         StorageError: no such study, or no completed trial.
         DataError: the data has no test split.
     """
+    from gapsearch.runtime import import_keras
+    from gapsearch.search.selection import choose_trial, trial_hyperparameters
+    from gapsearch.storage.database import load_existing_study
 
+    study = load_existing_study(storage_url, spec.name)  # the database first: a bad one is said before Keras loads
+    trial = choose_trial(spec, study, trial_number, by=by)
+    import_keras()
     from gapsearch.data.dataset import load_splits
     from gapsearch.models.builder import build_model
     from gapsearch.runtime import set_random_seed
     from gapsearch.search.objective import trial_seed
-    from gapsearch.search.selection import choose_trial, trial_hyperparameters
     from gapsearch.spec.hyperparameters import length_buckets
-    from gapsearch.storage.database import load_existing_study
     from gapsearch.training.fit import fit_epochs, validation_batch_size
 
-    study = load_existing_study(storage_url, spec.name)
-    trial = choose_trial(spec, study, trial_number, by=by)
     splits = load_splits(spec.data, spec.base_dir, spec.seed, with_test=True)
     hp = trial_hyperparameters(spec, trial)
     training = TrainingOutcome.read(trial)

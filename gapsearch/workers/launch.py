@@ -1,10 +1,10 @@
 """The one way through a run: ``gapsearch run`` and ``worker``, the Python API and every worker process.
 
-:func:`run_study` is the whole sequence: the study joined (a worker, once) or, after the data
-is checked, created; the tracker started; the loop run in this process (one worker slot) or in
-worker processes watched by :mod:`gapsearch.workers.pool` (several); the outcome summarized.
-Either way the study's budget is global. A worker process of a local pool is ``gapsearch
-worker --slot``, so it goes through the same function as everything else.
+:func:`run_study` is the whole sequence: the study joined (a worker, once) or, after the database
+and then the data are checked, created; the tracker started; the loop run in this process (one
+worker slot) or in worker processes watched by :mod:`gapsearch.workers.pool` (several); the
+outcome summarized. Either way the study's budget is global. A worker process of a local pool
+is ``gapsearch worker --slot``, so it goes through the same function as everything else.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from gapsearch.errors import GapsearchError, UserError
 from gapsearch.search.runner import RunOutcome, count_finished, create_or_load_study, join_study, load_data, storage_for
 from gapsearch.spec.study import StudySpec
 from gapsearch.spec.workers import parse_gpus
+from gapsearch.storage.database import check_database
 from gapsearch.workers.devices import WORKER_ID_ENV, WorkerSlot, plan_workers
 from gapsearch.workers.registry import WorkerIdentity, note_budget
 from gapsearch.workers.signals import StopSignals
@@ -98,7 +99,10 @@ def run_study(
     budget = n_trials if n_trials is not None else spec.n_trials
     worker = _become_worker(slots[0], create) if len(slots) == 1 else None
     seed_offset = worker.seed_offset if worker is not None else 0
-    # A worker joins once, before any framework loads, so that a missing study is reported at once.
+    # The database first, before any framework loads, data is read or a file is made, so that a bad one is
+    # reported at once: a worker joins the study once; `run` checks where it will create it, writing nothing.
+    if create:
+        check_database(storage_url)
     study = None if create else join_study(spec, storage_url, seed_offset=seed_offset)
     tracker = _tracker(spec, write) if track else None
     trial_callbacks: list[TrialCallback] = [*callbacks, *([tracker] if tracker is not None else [])]
@@ -217,7 +221,8 @@ def _work_in_processes(
 def create_study(
     spec: StudySpec, storage_url: str, *, on_warm_start: Callable[[WarmStart], None] | None = None
 ) -> tuple[optuna.Study, bool]:
-    """Create the study (data checked first) so that workers can join it; True when it is new."""
+    """Create the study (database and data checked first) so that workers can join it; True when it is new."""
+    check_database(storage_url)
     data = load_data(spec)
     existing = {s.study_name for s in storage_for(spec, storage_url).get_all_studies()}
     return create_or_load_study(spec, storage_url, data, on_warm_start=on_warm_start), spec.name not in existing
