@@ -216,7 +216,8 @@ def test_the_stop_line_says_when_the_stopped_trial_was_not_queued_again(tmp_path
 
 
 def test_a_worker_joins_its_study_once(tmp_path):
-    """`gapsearch worker`, and each worker process of `run`'s pool, opens the study database once.
+    """`gapsearch worker`, and each worker process of `run`'s pool, opens the study database once, after one
+    connection that writes nothing and checks the database holds no other application's tables.
 
     Counted as SQLAlchemy pools that made their first connection: one per opening of the database.
     """
@@ -239,4 +240,4 @@ def test_a_worker_joins_its_study_once(tmp_path):
     finally:
         sqlalchemy.event.remove(Pool, "first_connect", first_connect)
     assert outcome.finished_after == 1
-    assert opened == [str(tmp_path / "g.db")]
+    assert opened == [str(tmp_path / "g.db")] * 2  # the check's connection, then the storage's

@@ -201,6 +201,7 @@ def test_trials_best_and_report_read_a_database_written_before_the_records(tmp_p
         "  2 runs: std 0.0589 95% CI [0.0122, 1.0711]",
         "  params_total=2689 params_embedding=2400 flops=15879 epochs_run=2 best_epoch=1 seconds_per_epoch=1.04 "
         "train_val_gap=-0.0347",
+        "4 trials: 2 completed, 1 pruned at epoch 1, 1 failed",
     ]
     report = gapsearch("report", "tiny.yaml", "-o", "report", cwd=tmp_path, check=True)
     assert report.stdout.splitlines()[0] == (

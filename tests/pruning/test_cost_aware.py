@@ -84,7 +84,9 @@ def test_every_command_that_reads_the_study_handles_the_pruned_trials(studies):
     front = sorted(t.number for t in pruned.best_trials)
     best = gapsearch("best", "pruned.yaml", cwd=folder, check=True).stdout.splitlines()
     assert best[0] == f"Pareto-optimal trials: {len(front)} of 2 completed (maximize val_accuracy, minimize params)"
-    assert [int(line.split()[0]) for line in best[2:]] == front
+    assert [int(line.split()[0]) for line in best[2 : 2 + len(front)]] == front
+    n_pruned = sum(t.state.name == "PRUNED" for t in pruned.trials)
+    assert best[2 + len(front)].startswith(f"{len(pruned.trials)} trials: 2 completed, {n_pruned} pruned at epoch")
     rows = json.loads(gapsearch("trials", "pruned.yaml", "--format", "json", cwd=folder, check=True).stdout)
     assert [(r["state"], r["val_accuracy"], r["params"]) for r in rows] == [
         (t.state.name, *(t.values or [None, None])) for t in pruned.trials
