@@ -526,7 +526,11 @@ def main() -> None:
     parser.add_argument("--replays", type=int, default=200)
     parser.add_argument("--searcher", action="append", help="Only the searchers whose name contains this.")
     args = parser.parse_args()
+    import optuna
+
     from tests.benchmarks.replay_summary import summarize, write
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # a study is created per replay
 
     results = {}
     datasets = args.dataset or ["mr", "sst5", "imdb"]

@@ -60,15 +60,21 @@ def choose(summary: Mapping[str, Mapping[str, Any]], datasets: Sequence[str]) ->
             continue
         chances = [summary[d][key]["budgets"][str(b)]["chance"] for d in datasets for b in _budgets(summary, d, key)]
         times = [summary[d][key]["time_to_target_ratio_to_random"] for d in datasets]
+        ratio = _median(times)
         scores[name] = {
             "mean_chance": round(statistics.fmean(chances), 4),
-            "median_time_ratio": _median(times),
+            "median_time_ratio": None if math.isinf(ratio) else ratio,  # None: never within the target
         }
     if not scores:
         raise ValueError(f"no candidate was replayed on every one of {list(datasets)}")
     top = max(score["mean_chance"] for score in scores.values())
     tied = [name for name, score in scores.items() if score["mean_chance"] >= top - TIE]
-    chosen = min(tied, key=lambda name: (scores[name]["median_time_ratio"], list(CANDIDATES).index(name)))
+
+    def time_ratio(name: str) -> float:
+        ratio = scores[name]["median_time_ratio"]
+        return math.inf if ratio is None else ratio
+
+    chosen = min(tied, key=lambda name: (time_ratio(name), list(CANDIDATES).index(name)))
     return {"chosen": chosen, "on": list(datasets), "scores": scores}
 
 

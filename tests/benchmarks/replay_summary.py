@@ -108,25 +108,30 @@ def _finite(value: float) -> float | None:
     return None if not math.isfinite(value) else round(value, 1)
 
 
-def plot(dataset: str, figures: Mapping[str, Any], path: Any) -> None:
-    """Mean regret against the simulated clock, with 95% intervals, one line per searcher."""
+def plot(dataset: str, figures: Mapping[str, Any], path: Any, chosen: str) -> None:
+    """Mean regret against the simulated clock (log scale), with 95% intervals: gapsearch's current defaults,
+    the candidate the rule chose, and the other tools (every searcher's figures are in the table)."""
     from gapsearch.plots import new_figure
 
-    figure = new_figure(7.5, 4.5)
+    shown = ["gapsearch: defaults", f"gapsearch: {chosen}", *(n for n in figures["searchers"] if ":" not in n)]
+    figure = new_figure(7.5, 4.8)
     axes = figure.add_subplot()
     times = np.asarray(figures["times"]) / 60
-    for index, (name, entry) in enumerate(figures["searchers"].items()):
-        color = f"C{index % 10}"
-        axes.plot(times, entry["curve"]["mean"], label=name, color=color, linewidth=1.4)
-        axes.fill_between(times, entry["curve"]["low"], entry["curve"]["high"], color=color, alpha=0.15)
+    for index, name in enumerate(dict.fromkeys(shown)):
+        entry, color = figures["searchers"][name], f"C{index}"
+        label = name if name != f"gapsearch: {chosen}" else f"{name} (chosen)"
+        axes.plot(times[1:], entry["curve"]["mean"][1:], label=label, color=color, linewidth=1.5)
+        axes.fill_between(times[1:], entry["curve"]["low"][1:], entry["curve"]["high"][1:], color=color, alpha=0.12)
+    axes.set_xscale("log")
     for budget, seconds in figures["budget_seconds"].items():
         axes.axvline(seconds / 60, color="grey", linestyle=":", linewidth=0.8)
-        axes.text(seconds / 60, axes.get_ylim()[1], f" {budget} full trials", fontsize=7, va="top", color="grey")
+        axes.annotate(f"{budget} full trials", (seconds / 60, 1.0), xycoords=("data", "axes fraction"),
+                      fontsize=7, color="grey", rotation=90, va="top", ha="right")  # fmt: skip
     axes.axhline(TARGET_POINTS, color="black", linestyle="--", linewidth=0.8)
-    axes.set_xlabel("simulated minutes (recorded epoch seconds + per-trial overhead)")
+    axes.set_xlabel("simulated minutes, log scale (recorded epoch seconds + each tool's overhead)")
     axes.set_ylabel("regret (points of validation accuracy)")
-    axes.set_title(f"{dataset}: the chosen configuration's seed-mean below the grid's best")
-    axes.legend(fontsize=6, loc="upper right")
+    axes.set_title(f"{dataset}: regret of the configuration each search would choose (mean, 95% interval)")
+    axes.legend(fontsize=7, loc="lower left")
     axes.grid(True, alpha=0.3)
     figure.savefig(path, dpi=100)
 
@@ -138,9 +143,10 @@ def write(results: Mapping[str, Mapping[str, Any]], *, replays: int) -> None:
     from tests.benchmarks.replay_candidates import CANDIDATES, choose, leave_one_out
 
     by_dataset = {dataset: figures["searchers"] for dataset, figures in results.items()}
+    choice = choose(by_dataset, list(by_dataset))
     images = ROOT / "docs" / "pages" / "images"
     for dataset, figures in results.items():
-        plot(dataset, figures, images / f"replay-{dataset}.png")
+        plot(dataset, figures, images / f"replay-{dataset}.png", choice["chosen"])
     write_results(
         "replay",
         {
@@ -150,7 +156,7 @@ def write(results: Mapping[str, Mapping[str, Any]], *, replays: int) -> None:
             "overheads_measured": bool(measured_overheads()),
             "candidates": CANDIDATES,
             "datasets": dict(results),
-            "choice": choose(by_dataset, list(by_dataset)),
+            "choice": choice,
             "leave_one_out": leave_one_out(by_dataset),
         },
     )
