@@ -52,6 +52,7 @@ def summarize(table: Table, rows: Mapping[str, Mapping[str, Any]], times: np.nda
     out: dict[str, Any] = {
         "best_quality": round(float(quality.max()), 4),
         "configurations": len(table.configs),
+        "runs": sum(len(seeds) for seeds in table.values),  # of the table as it stood when the replays ran
         "seeds_per_configuration": sorted({len(seeds) for seeds in table.values}),
         "full_trial_seconds": round(table.full_trial_seconds(), 2),
         "budget_seconds": {str(b): round(s, 1) for b, s in clocks.items()},
