@@ -116,9 +116,14 @@ def side_gapsearch(config: dict[str, Any]) -> dict[str, Any]:
     return {"seconds_per_trial": per_trial(sorted(t.datetime_complete.timestamp() for t in trials))}
 
 
-def _builder(spec: Any, data: Any, length: int, arrays: Any) -> Any:
+def _plain_keras(config: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """What a side that calls ``model.fit`` itself trains on: the study, the run's arrays, and ``build(dropout)``,
+    which builds the configuration with gapsearch's builder (as benchmark (b) builds KerasTuner's models)."""
     from gapsearch.models.builder import build_model
     from gapsearch.search.space import hyperparameters
+
+    spec, data, length = _arrays(Path(config["folder"]), config["epochs"], config["trials"])
+    (_, arrays), *_ = data.runs(spec.fixed["max_tokens"], length)
 
     def build(dropout: float) -> Any:
         hp = hyperparameters(spec.fixed, {"dropout": dropout}).model_copy(update={"sequence_length": length})
@@ -126,7 +131,7 @@ def _builder(spec: Any, data: Any, length: int, arrays: Any) -> Any:
             hp, vocabulary_size=arrays.vocabulary_size, n_classes=len(data.info.class_names), metrics=["accuracy"]
         )
 
-    return build
+    return spec, arrays, build
 
 
 def side_kerastuner(config: dict[str, Any]) -> dict[str, Any]:
@@ -134,9 +139,7 @@ def side_kerastuner(config: dict[str, Any]) -> dict[str, Any]:
     import keras_tuner
 
     folder = Path(config["folder"])
-    spec, data, length = _arrays(folder, config["epochs"], config["trials"])
-    (_, arrays), *_ = data.runs(spec.fixed["max_tokens"], length)
-    build = _builder(spec, data, length, arrays)
+    spec, arrays, build = _plain_keras(config)
     dropouts = [round(CONFIG["dropout"] + i / 1000, 3) for i in range(config["trials"])]
     ends: list[float] = []
 
@@ -171,10 +174,7 @@ def side_optuna(config: dict[str, Any]) -> dict[str, Any]:
     import optuna
     from optuna_integration import KerasPruningCallback
 
-    folder = Path(config["folder"])
-    spec, data, length = _arrays(folder, config["epochs"], config["trials"])
-    (_, arrays), *_ = data.runs(spec.fixed["max_tokens"], length)
-    build = _builder(spec, data, length, arrays)
+    spec, arrays, build = _plain_keras(config)
 
     def objective(trial: optuna.Trial) -> float:
         keras.backend.clear_session()
