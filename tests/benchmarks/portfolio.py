@@ -36,6 +36,13 @@ def regrets(runs: list[dict]) -> tuple[dict[str, float], dict[str, dict]]:
     return {key: 100 * (best - value) for key, value in quality.items()}, configs
 
 
+def covers_grid(runs: list[dict]) -> bool:
+    """Whether a table holds every configuration of the grid at least once."""
+    from tests.benchmarks.curves import configurations
+
+    return len({run["key"] for run in runs}) == len(configurations())
+
+
 def greedy(regret: Mapping[str, Mapping[str, float]], entries: int = ENTRIES) -> list[tuple[str, float]]:
     """The portfolio's keys, best first, each with the mean over the data sets of the best regret so far."""
     keys = sorted(set.intersection(*(set(r) for r in regret.values())))
@@ -47,7 +54,8 @@ def greedy(regret: Mapping[str, Mapping[str, float]], entries: int = ENTRIES) ->
             for k in keys
             if k not in dict(chosen)
         }
-        key = min(with_each, key=lambda k: (with_each[k], k))
+        # Ties (once an entry reaches a data set's best, others add nothing there) go to the better configuration.
+        key = min(with_each, key=lambda k: (with_each[k], statistics.fmean(regret[d][k] for d in regret), k))
         chosen.append((key, round(with_each[key], 4)))
         best_so_far = {d: min(best_so_far[d], regret[d][key]) for d in regret}
     return chosen
@@ -57,8 +65,8 @@ def main() -> None:
     regret, configs, sources = {}, {}, {}
     for dataset in DATASETS:
         header, runs = read_table(dataset)
-        if not runs:
-            continue
+        if not covers_grid(runs):
+            continue  # a table still being built holds only part of the grid
         regret[dataset], found = regrets(runs)
         configs |= found
         sources[dataset] = {"runs": len(runs), "seeds": header["seeds"], "epochs": header["epochs"]}

@@ -503,14 +503,14 @@ def bootstrap_median(values: np.ndarray, *, draws: int = 2000, seed: int = 0) ->
 
 def portfolio_without(dataset: str) -> list[dict[str, Any]]:
     """The starting portfolio built from every table but ``dataset``'s (none when no other table exists)."""
-    from tests.benchmarks.portfolio import DATASETS, greedy, regrets
+    from tests.benchmarks.portfolio import DATASETS, covers_grid, greedy, regrets
 
     regret, configs = {}, {}
     for other in DATASETS:
         if other == dataset:
             continue
         _, runs = read_table(other)
-        if runs:
+        if covers_grid(runs):
             regret[other], found = regrets(runs)
             configs |= found
     return [{"params": configs[key]} for key, _ in greedy(regret)] if regret else []
