@@ -183,12 +183,11 @@ def build(dataset: str, *, deadline: float) -> int:
         if header is None:
             _append(dataset, _header(dataset, spec, data))
         trained = 0
+        length = data.info.sequence_length(spec.data.sequence_length_percentile)  # the same for every run
         for config, seed in todo:
             if time.perf_counter() > deadline:
                 break
-            hp = hyperparameters(spec.fixed, config)
-            length = data.info.sequence_length(spec.data.sequence_length_percentile)
-            hp = hp.model_copy(update={"sequence_length": length})
+            hp = hyperparameters(spec.fixed, config).model_copy(update={"sequence_length": length})
             (name, arrays), *_ = data.runs(hp.max_tokens, length)
             run = TrainingRun(name=name, seed=seed, data=arrays)
             marks: list[float] = []

@@ -58,7 +58,7 @@ def choose(summary: Mapping[str, Mapping[str, Any]], datasets: Sequence[str]) ->
         key = f"gapsearch: {name}"
         if not all(key in summary[d] for d in datasets):
             continue
-        chances = [summary[d][key]["budgets"][str(b)]["chance"] for d in datasets for b in _budgets(summary, d, key)]
+        chances = [budget["chance"] for d in datasets for budget in summary[d][key]["budgets"].values()]
         times = [summary[d][key]["time_to_target_ratio_to_random"] for d in datasets]
         ratio = _median(times)
         scores[name] = {
@@ -92,10 +92,6 @@ def leave_one_out(summary: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[st
             "figures": summary[held_out][f"gapsearch: {choice['chosen']}"],
         }
     return out
-
-
-def _budgets(summary: Mapping[str, Mapping[str, Any]], dataset: str, key: str) -> list[str]:
-    return list(summary[dataset][key]["budgets"])
 
 
 def _median(values: Sequence[float | None]) -> float:
