@@ -11,6 +11,7 @@ from tests.benchmarks.curves import GRID, config_key, configurations
 from tests.benchmarks.replay import (
     Curve,
     KerasTunerSearcher,
+    OptunaSearcher,
     Replay,
     Table,
     early_stopped,
@@ -134,6 +135,36 @@ def test_no_pruning_trains_every_trial_until_early_stopping(table):
     replay = gapsearch_searcher("no pruning", CANDIDATES["no pruning"]).replay(table, 0, horizon=10_000.0)
     assert replay.pruned == 0
     assert min(replay.epochs) >= 4  # patience 3 stops at epoch 4 at the soonest
+
+
+class _FirstTrialPrunedAtEpoch2:
+    """A pruner that stops trial 0 at epoch 2 and lets every other trial finish."""
+
+    def prune(self, study, trial) -> bool:
+        return trial.number == 0 and trial.last_step == 2
+
+
+@pytest.mark.parametrize("promote", [False, True])
+def test_a_pruned_configuration_that_comes_back_goes_on_from_its_checkpoint_when_promoted(table, promote):
+    import optuna
+
+    config = configurations()[5]
+
+    def make(seed):
+        pruner = type("Pruner", (_FirstTrialPrunedAtEpoch2, optuna.pruners.BasePruner), {})()
+        study = optuna.create_study(direction="maximize", pruner=pruner)
+        return study, lambda trial: config  # the search comes back to the same configuration
+
+    searcher = OptunaSearcher("again", "gapsearch", make, max_trials=3, promote=promote)
+    replay = searcher.replay(table, 0, horizon=10_000.0)
+    assert replay.pruned == 1 and replay.epochs[0] == 2
+    assert replay.ends[0] == pytest.approx(3.0 + 2.0)
+    second = replay.ends[1] - replay.ends[0]
+    # Promoted: epochs 3 to 6 and building again (the first epoch's extra second); else all six epochs.
+    assert second == pytest.approx(4 * 2.0 + 1.0 if promote else 3.0 + 5 * 2.0)
+    assert replay.epochs[1] == (4 if promote else 6)
+    # A completed configuration that comes back trains anew (another seed's run of it) either way.
+    assert replay.ends[2] - replay.ends[1] == pytest.approx(3.0 + 5 * 2.0)
 
 
 def test_random_search_trains_distinct_configurations_for_every_epoch(table):

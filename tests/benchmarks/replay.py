@@ -147,6 +147,8 @@ class Curve:
 
     def cost(self, start: int, stop: int) -> float:
         """Seconds to train epochs ``start+1 .. stop`` (a start past 0 goes on from a checkpoint)."""
+        if stop <= start:
+            return 0.0
         return float(self.seconds[start:stop].sum()) + (self.setup if start > 0 else 0.0)
 
 
@@ -199,6 +201,9 @@ class OptunaSearcher(Searcher):
     choose: Callable[[Any], int | None] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     overhead: Overhead = Overhead()
+    #: A pruned configuration the search comes back to goes on from where its earlier trial stopped (the
+    #: same run, its earlier epochs reported again, none trained again) instead of training from scratch.
+    promote: bool = False
 
     def replay(self, table: Table, seed: int, horizon: float) -> Replay:
         import optuna
@@ -207,11 +212,15 @@ class OptunaSearcher(Searcher):
         study, sample = self.make(seed)
         replay, clock = Replay(), 0.0
         by_trial: dict[int, int] = {}
+        trained: dict[int, tuple[int, int]] = {}  # configuration -> (its run's seed, epochs trained so far)
         while clock < horizon and (self.max_trials is None or len(replay.ends) < self.max_trials):
             trial = study.ask()
             config = table.lookup(sample(trial))
             by_trial[trial.number] = config
-            curve = Curve(table, config, int(rng.integers(len(table.values[config]))))
+            run_seed, start = trained.get(config, (-1, 0)) if self.promote else (-1, 0)
+            if run_seed < 0:
+                run_seed = int(rng.integers(len(table.values[config])))
+            curve = Curve(table, config, run_seed)
             stop = early_stopped(curve.values, self.patience)
             state, ran = optuna.trial.TrialState.COMPLETE, stop
             for epoch in range(1, stop + 1):
@@ -219,14 +228,22 @@ class OptunaSearcher(Searcher):
                 if trial.should_prune():
                     state, ran = optuna.trial.TrialState.PRUNED, epoch
                     break
-            clock += _positive(curve.cost(0, ran) + self.overhead.seconds(ran))
+            new = max(0, ran - start)
+            if new:
+                clock += _positive(curve.cost(start, start + new) + self.overhead.seconds(new))
+            else:  # nothing to train: the trial only reports what its configuration's earlier trial recorded
+                clock += max(0.0, self.overhead.per_trial)
+            if self.promote and state == optuna.trial.TrialState.PRUNED:
+                trained[config] = (run_seed, max(start, ran))
+            else:  # a completed configuration that comes back trains anew: another seed's run of it
+                trained.pop(config, None)
             if state == optuna.trial.TrialState.PRUNED:
                 study.tell(trial, state=state)
                 replay.pruned += 1
             else:
                 study.tell(trial, self.value(curve.values[:ran]))
             replay.ends.append(clock)
-            replay.epochs.append(ran)
+            replay.epochs.append(new)  # epochs trained, not those reported again
             replay.configs.append(config)
             replay.choices.append(self._choice(study, by_trial))
         return replay
@@ -413,7 +430,7 @@ def searchers(portfolio: Sequence[dict[str, Any]] = ()) -> dict[str, Searcher]:
     ``portfolio``: the entries a candidate with ``portfolio: N`` queues (none: such candidates are left out)."""
     import dataclasses
 
-    from tests.benchmarks.replay_candidates import CANDIDATES
+    from tests.benchmarks.replay_candidates import CANDIDATES, PROMOTING
 
     tools: list[Searcher] = [
         KerasTunerSearcher("kerastuner random search (full training)", "random"),
@@ -422,7 +439,7 @@ def searchers(portfolio: Sequence[dict[str, Any]] = ()) -> dict[str, Searcher]:
         optuna_hyperband(),
     ]
     candidates = [
-        gapsearch_searcher(name, settings, portfolio=portfolio)
+        dataclasses.replace(gapsearch_searcher(name, settings, portfolio=portfolio), promote=name in PROMOTING)
         for name, settings in CANDIDATES.items()
         if portfolio or not settings.get("portfolio")
     ]

@@ -45,7 +45,18 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "pruner": {"type": "successive_halving", "min_resource": 2},
     },
     "portfolio of 5, no pruning": {"portfolio": 5, "pruner": {"type": "none"}},
+    "successive halving from epoch 2, promotion of pruned trials": {
+        "pruner": {"type": "successive_halving", "min_resource": 2},
+    },
+    "successive halving from epoch 2, reduction 2, TPE start-up 5, promotion of pruned trials": {
+        "pruner": {"type": "successive_halving", "min_resource": 2, "reduction_factor": 2},
+        "sampler": {"type": "tpe", "n_startup_trials": 5},
+    },
 }
+#: Candidates the product does not have yet, replayed to learn whether they are worth building: a pruned
+#: configuration that the search comes back to goes on from its earlier trial's checkpoint (its epochs
+#: reported again, none trained again) instead of training from scratch.
+PROMOTING: frozenset[str] = frozenset(name for name in CANDIDATES if name.endswith("promotion of pruned trials"))
 #: Two candidates whose mean chances differ by less than this are tied.
 TIE = 0.01
 
