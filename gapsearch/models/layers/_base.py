@@ -46,18 +46,39 @@ def lowest_finite(dtype) -> float:
     return float(ml_dtypes.finfo(keras.backend.standardize_dtype(dtype)).min)
 
 
+def accumulation_dtype(dtype) -> str:
+    """The dtype to sum over time steps in: float32 for the 16-bit floats of mixed precision, else ``dtype``.
+
+    bfloat16 holds integers exactly only up to 256 and float16 up to 2048, and each addition of a long
+    sum rounds to 8 (or 11) bits: a count of 400 real steps, or the sum of 400 features, would not be
+    what it is. Sums are taken in float32 and their result cast back to the compute dtype.
+    """
+    name = keras.backend.standardize_dtype(dtype)
+    return "float32" if name in ("float16", "bfloat16") else name
+
+
+def masked_sum(values, real):
+    """Sum over the real steps of ``(batch, steps, features)`` and the count of real steps, both taken in
+    :func:`accumulation_dtype` of ``values``: ``(batch, features)`` and ``(batch, 1)``."""
+    wide = accumulation_dtype(values.dtype)
+    # where, not a multiplication: a non-finite value at a padded step must not become NaN.
+    total = ops.sum(ops.cast(ops.where(real, values, ops.zeros_like(values)), wide), axis=1)
+    count = ops.sum(ops.cast(real, wide), axis=1)
+    return total, count
+
+
 def masked_mean(inputs, real):
     """Mean over the real steps of ``(batch, steps, features)``; 0 for a row that is all padding.
+
+    Summed and divided in float32 under mixed precision (:func:`accumulation_dtype`), then cast back.
 
     Args:
         inputs: Features, shape ``(batch, steps, features)``.
         real: Boolean ``(batch, steps, 1)``, as :func:`real_steps` gives.
     """
-    # where, not a multiplication: a non-finite value at a padded step must not become NaN.
-    total = ops.sum(ops.where(real, inputs, ops.zeros_like(inputs)), axis=1)
-    count = ops.sum(ops.cast(real, inputs.dtype), axis=1)
+    total, count = masked_sum(inputs, real)
     # A row with no real step has total 0 and count 0; dividing by at least 1 gives 0, not NaN.
-    return total / ops.maximum(count, 1)
+    return ops.cast(total / ops.maximum(count, 1), inputs.dtype)
 
 
 def masked_max(inputs, real):

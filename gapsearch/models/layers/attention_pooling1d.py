@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from gapsearch.models.layers._base import MaskedGlobalPooling1D, lowest_finite, real_steps
+from gapsearch.models.layers._base import MaskedGlobalPooling1D, accumulation_dtype, lowest_finite, real_steps
 
 
 @keras.saving.register_keras_serializable(package="gapsearch")
@@ -77,20 +77,25 @@ class AttentionPooling1D(MaskedGlobalPooling1D):
         else:
             highest = ops.stop_gradient(ops.where(has_real, highest, ops.zeros_like(highest)))
         exps = ops.where(real, ops.exp(ops.where(real, scores - highest, zeros)), zeros)
+        # The weights and the weighted sums are taken in float32 under mixed precision: in bfloat16, 400
+        # weights near 1 would not add up to their sum, nor 400 weighted features to theirs.
+        wide = accumulation_dtype(inputs.dtype)
+        exps = ops.cast(exps, wide)
         total = ops.sum(exps, axis=1, keepdims=True)
         if self.null_slot:  # noqa: SIM108 - each branch has its reason
             # The largest of the real scores and the null's contributes exp(0) = 1, so total >= 1.
-            total = total + ops.exp(null - highest)
+            total = total + ops.cast(ops.exp(null - highest), wide)
         else:
             # The highest real step contributes exp(0) = 1, so total >= 1 unless the row is all padding;
             # dividing that row by 1 keeps its weights 0. where, not maximum: torch splits maximum's
             # gradient at a tie (total == 1, a single real step), which would bias the gradient.
             total = ops.where(has_real, total, ops.ones_like(total))
         weights = exps / total
+        features = ops.cast(inputs, wide)
         if self.heads == 1:
-            return ops.sum(weights * inputs, axis=1)
-        pooled = ops.einsum("bsh,bsf->bhf", weights, inputs)
-        return ops.reshape(pooled, (-1, self.heads * inputs.shape[-1]))
+            return ops.cast(ops.sum(weights * features, axis=1), inputs.dtype)
+        pooled = ops.einsum("bsh,bsf->bhf", weights, features)
+        return ops.cast(ops.reshape(pooled, (-1, self.heads * inputs.shape[-1])), inputs.dtype)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.heads * input_shape[-1])

@@ -7,7 +7,7 @@ import math
 import keras
 from keras import ops
 
-from gapsearch.models.layers._base import MaskedGlobalPooling1D, real_steps
+from gapsearch.models.layers._base import MaskedGlobalPooling1D, masked_sum, real_steps
 
 
 @keras.saving.register_keras_serializable(package="gapsearch")
@@ -66,8 +66,8 @@ class GeneralizedMeanPooling1D(MaskedGlobalPooling1D):
         scale = ops.stop_gradient(ops.max(positive, axis=1, keepdims=True))
         p = ops.cast(self.exponent(), inputs.dtype)
         powered = ops.exp(p * ops.log(positive / scale))
-        count = ops.maximum(ops.sum(ops.cast(real, inputs.dtype), axis=1), 1)
-        mean = ops.sum(ops.where(real, powered, ops.zeros_like(powered)), axis=1) / count
+        total, count = masked_sum(powered, real)  # in float32 under mixed precision
+        mean = ops.cast(total / ops.maximum(count, 1), inputs.dtype)
         # The largest step contributes 1, so mean >= 1 / steps > 0 with a real step; 1 keeps the log finite without.
         mean = ops.where(has_real, mean, ops.ones_like(mean))
         pooled = ops.squeeze(scale, axis=1) * ops.exp(ops.log(mean) / p)

@@ -1,0 +1,68 @@
+"""Sums over the time steps of a long text are taken in float32 under mixed precision.
+
+bfloat16 holds integers exactly only up to 256: a 400-step review's mean, counted and summed in bfloat16,
+is not its mean. Every pooling that sums over the steps (average, GeM, attention, mixed) is checked on 400
+real steps of 16-bit inputs against the float64 reference of the same (rounded) inputs.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from gapsearch.models.layers import (
+    AttentionPooling1D,
+    GeneralizedMeanPooling1D,
+    MaskedGlobalAveragePooling1D,
+    MixedPooling1D,
+)
+from gapsearch.models.layers._base import accumulation_dtype
+
+STEPS, REAL, FEATURES = 512, 400, 3
+
+
+def long_batch(dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two texts of 400 real steps among 512, each feature near 1 (so a bfloat16 running sum stalls)."""
+    rng = np.random.default_rng(3)
+    values = 1.0 + 0.05 * rng.standard_normal((2, STEPS, FEATURES))
+    mask = np.zeros((2, STEPS), dtype=bool)
+    mask[0, :REAL] = True
+    mask[1, STEPS - REAL :] = True
+    rounded = ops.convert_to_numpy(ops.cast(ops.cast(values, dtype), "float64"))
+    return rounded, mask
+
+
+@pytest.mark.parametrize(("dtype", "wide"), [("bfloat16", "float32"), ("float16", "float32"), ("float64", "float64")])
+def test_the_accumulation_dtype_widens_only_half_precision(dtype, wide):
+    assert accumulation_dtype(dtype) == wide
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_average_of_400_half_precision_steps_is_their_mean(dtype):
+    values, mask = long_batch(dtype)
+    pooled = MaskedGlobalAveragePooling1D(dtype=dtype)(ops.cast(values, dtype), mask=mask)
+    assert keras.backend.standardize_dtype(pooled.dtype) == dtype
+    expected = np.stack([values[row][mask[row]].mean(axis=0) for row in range(2)])
+    # One rounding of the result to the compute dtype: half its spacing near 1 (2**-8 for bfloat16).
+    tolerance = 2.0**-8 if dtype == "bfloat16" else 2.0**-11
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.cast(pooled, "float64")), expected, atol=tolerance)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [GeneralizedMeanPooling1D, lambda **kw: AttentionPooling1D(units=8, **kw), MixedPooling1D],
+    ids=["gem", "attention", "mixed"],
+)
+def test_the_other_summing_poolings_agree_with_float32_on_400_bfloat16_steps(make):
+    values, mask = long_batch("bfloat16")
+    narrow = make(dtype="bfloat16")
+    wide = make(dtype="float32")
+    narrow.build((None, STEPS, FEATURES))
+    wide.build((None, STEPS, FEATURES))
+    wide.set_weights([ops.convert_to_numpy(ops.cast(w, "float32")) for w in narrow.get_weights()])
+    got = ops.convert_to_numpy(ops.cast(narrow(ops.cast(values, "bfloat16"), mask=mask), "float64"))
+    reference = ops.convert_to_numpy(wide(ops.cast(values, "float32"), mask=mask)).astype("float64")
+    # A few roundings of bfloat16 (relative 2**-8 each) around a value near 1, not a sum that stalled.
+    np.testing.assert_allclose(got, reference, atol=4 * 2.0**-8)
