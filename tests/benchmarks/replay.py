@@ -439,9 +439,12 @@ def searchers(portfolio: Sequence[dict[str, Any]] = ()) -> dict[str, Searcher]:
         optuna_hyperband(),
     ]
     candidates = [
-        dataclasses.replace(gapsearch_searcher(name, settings, portfolio=portfolio), promote=name in PROMOTING)
-        for name, settings in CANDIDATES.items()
-        if portfolio or not settings.get("portfolio")
+        gapsearch_searcher("defaults", {}, portfolio=portfolio),  # whatever the product's defaults are now
+        *(
+            dataclasses.replace(gapsearch_searcher(name, settings, portfolio=portfolio), promote=name in PROMOTING)
+            for name, settings in CANDIDATES.items()
+            if portfolio or not settings.get("portfolio")
+        ),
     ]
     every = [*candidates, *tools]
     overheads = measured_overheads()

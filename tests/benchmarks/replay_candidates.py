@@ -1,7 +1,7 @@
 """gapsearch's candidates for its search defaults, and the rule that chooses among them from the replays.
 
-Each candidate is a study file's ``sampler:``, ``pruner:`` and ``model:`` settings; what it leaves out is
-gapsearch's default. The rule is :func:`choose`: the candidate most often within :data:`TARGET_POINTS` of
+Each candidate is a study file's ``sampler:`` and ``pruner:`` settings (and ``portfolio:``), named in full;
+gapsearch at its current defaults is replayed beside them as ``gapsearch: defaults``. The rule is :func:`choose`: the candidate most often within :data:`TARGET_POINTS` of
 the grid's best at the time random search needs for each budget's full trials, averaged over the budgets
 and the data sets it is given; ties (within :data:`TIE`) go to the shorter median time to the target.
 It is checked leave-one-dataset-out: chosen on the other data sets, scored on the one left out.
@@ -14,43 +14,59 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-#: Study-file settings of each candidate (gapsearch's defaults where one says nothing).
+#: The search settings gapsearch shipped before the replays: TPE (multivariate, 10 random start-up trials)
+#: and successive halving from the first epoch with reduction factor 3. Each candidate names its sampler
+#: and pruner in full, so that what it means does not move when the defaults do.
+TPE: dict[str, Any] = {"type": "tpe", "n_startup_trials": 10, "multivariate": True}
+SH1: dict[str, Any] = {"type": "successive_halving", "min_resource": 1, "reduction_factor": 3}
+NONE: dict[str, Any] = {"type": "none"}
+
+
+def _sh(epoch: int, reduction: int = 3) -> dict[str, Any]:
+    return {"type": "successive_halving", "min_resource": epoch, "reduction_factor": reduction}
+
+
+def _tpe(**options: Any) -> dict[str, Any]:
+    return {**TPE, **options}
+
+
+#: Study-file settings of each candidate.
 CANDIDATES: dict[str, dict[str, Any]] = {
-    "defaults": {},
-    "no pruning": {"pruner": {"type": "none"}},
-    "successive halving from epoch 2": {"pruner": {"type": "successive_halving", "min_resource": 2}},
-    "successive halving from epoch 3": {"pruner": {"type": "successive_halving", "min_resource": 3}},
-    "hyperband": {"pruner": {"type": "hyperband"}},
-    "median pruner after 2 epochs": {"pruner": {"type": "median", "n_warmup_steps": 2}},
-    "successive halving from epoch 2, TPE start-up 5": {
-        "pruner": {"type": "successive_halving", "min_resource": 2},
-        "sampler": {"type": "tpe", "n_startup_trials": 5},
-    },
-    "successive halving from epoch 2, TPE independent": {
-        "pruner": {"type": "successive_halving", "min_resource": 2},
-        "sampler": {"type": "tpe", "multivariate": False},
-    },
+    "successive halving from epoch 1 (the earlier defaults)": {"sampler": TPE, "pruner": SH1},
+    "no pruning": {"sampler": TPE, "pruner": NONE},
+    "successive halving from epoch 2": {"sampler": TPE, "pruner": _sh(2)},
+    "successive halving from epoch 3": {"sampler": TPE, "pruner": _sh(3)},
+    "hyperband": {"sampler": TPE, "pruner": {"type": "hyperband", "min_resource": 1, "reduction_factor": 3}},
+    "median pruner after 2 epochs": {"sampler": TPE, "pruner": {"type": "median", "n_warmup_steps": 2}},
+    "successive halving from epoch 2, TPE start-up 5": {"sampler": _tpe(n_startup_trials=5), "pruner": _sh(2)},
+    "successive halving from epoch 2, TPE independent": {"sampler": _tpe(multivariate=False), "pruner": _sh(2)},
+    "successive halving from epoch 2, reduction 2": {"sampler": TPE, "pruner": _sh(2, 2)},
     "successive halving from epoch 2, reduction 2, TPE start-up 5": {
-        "pruner": {"type": "successive_halving", "min_resource": 2, "reduction_factor": 2},
-        "sampler": {"type": "tpe", "n_startup_trials": 5},
+        "sampler": _tpe(n_startup_trials=5),
+        "pruner": _sh(2, 2),
     },
-    "successive halving from epoch 3, TPE start-up 5": {
-        "pruner": {"type": "successive_halving", "min_resource": 3},
-        "sampler": {"type": "tpe", "n_startup_trials": 5},
+    "successive halving from epoch 2, reduction 2, TPE start-up 5, independent": {
+        "sampler": _tpe(n_startup_trials=5, multivariate=False),
+        "pruner": _sh(2, 2),
     },
-    "no pruning, TPE start-up 5": {"pruner": {"type": "none"}, "sampler": {"type": "tpe", "n_startup_trials": 5}},
-    "portfolio of 3": {"portfolio": 3},
-    "portfolio of 3, successive halving from epoch 2": {
+    "successive halving from epoch 3, reduction 2, TPE start-up 5": {
+        "sampler": _tpe(n_startup_trials=5),
+        "pruner": _sh(3, 2),
+    },
+    "successive halving from epoch 3, TPE start-up 5": {"sampler": _tpe(n_startup_trials=5), "pruner": _sh(3)},
+    "no pruning, TPE start-up 5": {"sampler": _tpe(n_startup_trials=5), "pruner": NONE},
+    "portfolio of 3": {"sampler": TPE, "pruner": SH1, "portfolio": 3},
+    "portfolio of 3, successive halving from epoch 2": {"sampler": TPE, "pruner": _sh(2), "portfolio": 3},
+    "portfolio of 3, successive halving from epoch 2, reduction 2, TPE start-up 5": {
+        "sampler": _tpe(n_startup_trials=5),
+        "pruner": _sh(2, 2),
         "portfolio": 3,
-        "pruner": {"type": "successive_halving", "min_resource": 2},
     },
-    "portfolio of 5, no pruning": {"portfolio": 5, "pruner": {"type": "none"}},
-    "successive halving from epoch 2, promotion of pruned trials": {
-        "pruner": {"type": "successive_halving", "min_resource": 2},
-    },
+    "portfolio of 5, no pruning": {"sampler": TPE, "pruner": NONE, "portfolio": 5},
+    "successive halving from epoch 2, promotion of pruned trials": {"sampler": TPE, "pruner": _sh(2)},
     "successive halving from epoch 2, reduction 2, TPE start-up 5, promotion of pruned trials": {
-        "pruner": {"type": "successive_halving", "min_resource": 2, "reduction_factor": 2},
-        "sampler": {"type": "tpe", "n_startup_trials": 5},
+        "sampler": _tpe(n_startup_trials=5),
+        "pruner": _sh(2, 2),
     },
 }
 #: Candidates the product does not have yet, replayed to learn whether they are worth building: a pruned
