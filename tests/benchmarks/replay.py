@@ -182,6 +182,14 @@ class Searcher:
     def replay(self, table: Table, seed: int, horizon: float) -> Replay:
         raise NotImplementedError
 
+    def describe(self) -> dict[str, str]:
+        """What sets this searcher apart, under the keys of :data:`DESCRIBED`."""
+        raise NotImplementedError
+
+
+#: The settings in which the searchers differ (all share the grid, the table's runs and the clock).
+DESCRIBED = ("sampler", "pruning", "early stopping", "trial value", "trials", "the choice")
+
 
 @dataclass
 class OptunaSearcher(Searcher):
@@ -201,6 +209,7 @@ class OptunaSearcher(Searcher):
     choose: Callable[[Any], int | None] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     overhead: Overhead = Overhead()
+    described: dict[str, str] = field(default_factory=dict)
     #: A pruned configuration the search comes back to goes on from where its earlier trial stopped (the
     #: same run, its earlier epochs reported again, none trained again) instead of training from scratch.
     promote: bool = False
@@ -247,6 +256,10 @@ class OptunaSearcher(Searcher):
             replay.configs.append(config)
             replay.choices.append(self._choice(study, by_trial))
         return replay
+
+    def describe(self) -> dict[str, str]:
+        promoted = "; pruned configurations promoted" if self.promote else ""
+        return {**self.described, "pruning": self.described.get("pruning", "") + promoted}
 
     def _choice(self, study: Any, by_trial: dict[int, int]) -> int | None:
         if self.choose is not None:
@@ -309,15 +322,31 @@ def gapsearch_searcher(
         trial = best_trial(study)
         return None if trial is None else trial.number
 
+    spec = spec_for(0)
+    described = {
+        "sampler": _flow(spec.sampler.model_dump(exclude={"seed"}, exclude_defaults=False)),
+        "pruning": _flow(spec.pruner.model_dump()),
+        "early stopping": f"patience {spec.fixed['patience']}",
+        "trial value": "best epoch",
+        "trials": "n_trials = the budget" + (f"; portfolio of {spec.portfolio} first" if spec.portfolio else ""),
+        "the choice": "gapsearch's best trial",
+    }
     return OptunaSearcher(
         f"gapsearch: {name}",
         "gapsearch",
         make,
-        patience=spec_for(0).fixed["patience"],
+        patience=spec.fixed["patience"],
         max_trials=max_trials,
         choose=choose,
         settings=settings,
+        described=described,
     )
+
+
+def _flow(settings: dict[str, Any]) -> str:
+    """Settings as a study file's flow mapping: ``{type: tpe, n_startup_trials: 5}``."""
+    return "{" + ", ".join(f"{key}: {str(value).lower() if isinstance(value, bool) else value}"
+                           for key, value in settings.items() if value is not None) + "}"  # fmt: skip
 
 
 def optuna_keras_example() -> OptunaSearcher:
@@ -339,6 +368,14 @@ def optuna_keras_example() -> OptunaSearcher:
         make,
         value=lambda trained: float(trained[-1]),
         max_trials=100,  # the example's n_trials
+        described={
+            "sampler": "TPESampler() (independent, 10 start-up trials)",
+            "pruning": "MedianPruner() (5 start-up trials, from epoch 1)",
+            "early stopping": "none",
+            "trial value": "last epoch",
+            "trials": "n_trials = 100",
+            "the choice": "study.best_trial",
+        },
     )
 
 
@@ -356,7 +393,20 @@ def optuna_hyperband() -> OptunaSearcher:
         )
         return study, lambda trial: {name: trial.suggest_categorical(name, values) for name, values in GRID.items()}
 
-    return OptunaSearcher("optuna TPE with hyperband", "optuna", make, max_trials=100)
+    return OptunaSearcher(
+        "optuna TPE with hyperband",
+        "optuna",
+        make,
+        max_trials=100,
+        described={
+            "sampler": "TPESampler() (independent, 10 start-up trials)",
+            "pruning": "HyperbandPruner(1, 6, 3)",
+            "early stopping": "none",
+            "trial value": "best epoch",
+            "trials": "n_trials = 100",
+            "the choice": "study.best_trial",
+        },
+    )
 
 
 @dataclass
@@ -423,6 +473,17 @@ class KerasTunerSearcher(Searcher):
                 replay.configs.append(config)
                 replay.choices.append(seeds[best[0].trial_id][0] if best else None)
         return replay
+
+    def describe(self) -> dict[str, str]:
+        random = self.kind == "random"
+        return {
+            "sampler": "RandomSearchOracle" if random else "HyperbandOracle (random within brackets)",
+            "pruning": "none (full training)" if random else "Hyperband brackets, max_epochs 6, factor 3",
+            "early stopping": "none",
+            "trial value": "best epoch",
+            "trials": "until the clock runs out" if random else "iterations until the clock runs out",
+            "the choice": "get_best_hyperparameters()",
+        }
 
 
 def searchers(portfolio: Sequence[dict[str, Any]] = ()) -> dict[str, Searcher]:

@@ -1,9 +1,10 @@
 """gapsearch's candidates for its search defaults, and the rule that chooses among them from the replays.
 
 Each candidate is a study file's ``sampler:`` and ``pruner:`` settings (and ``portfolio:``), named in full;
-gapsearch at its current defaults is replayed beside them as ``gapsearch: defaults``. The rule is :func:`choose`: the candidate most often within :data:`TARGET_POINTS` of
-the grid's best at the time random search needs for each budget's full trials, averaged over the budgets
-and the data sets it is given; ties (within :data:`TIE`) go to the shorter median time to the target.
+gapsearch at its current defaults is replayed beside them as ``gapsearch: defaults``. The rule is
+:func:`choose`: the candidate most often within :data:`TARGET_POINTS` of the grid's best at the time
+random search needs for each budget's full trials, averaged over the budgets and the data sets it is given;
+ties (within :data:`TIE`) go to the shorter median time to the target.
 It is checked leave-one-dataset-out: chosen on the other data sets, scored on the one left out.
 """
 

@@ -80,6 +80,7 @@ def summarize(table: Table, rows: Mapping[str, Mapping[str, Any]], times: np.nda
         out["searchers"][name] = {
             "tool": searcher.tool,
             "settings": getattr(searcher, "settings", {}),
+            "described": searcher.describe(),
             "overhead": dataclasses.asdict(searcher.overhead),
             "replays": len(replays),
             "trials_median": float(np.median(anytime.trials)),

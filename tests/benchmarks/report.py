@@ -307,10 +307,11 @@ def speed_block() -> str:
                 f"- **Against KerasTuner RandomSearch, {label}** ({r['cells']} "
                 f"search{'es' if r['cells'] > 1 else ''} of "
                 f"{search['cells'][row][0]['n_trials']} trials a side): gapsearch took {r['time_ratio_median']:.3f} "
-                f"of KerasTuner's wall time (median; {_span(r['time_ratio_range'])}); "
+                f"of KerasTuner's wall time (median; {_span(r['time_ratio_range'])}){_pruned(r, search, row)}; "
                 f"its chosen configurations, trained again on new seeds, scored "
                 f"{r['retrained_difference_points_median']:+.2f} points against KerasTuner's (median over the "
-                f"searches; mean {_mean_ci(r['retrained_difference'], points=True)}; "
+                f"searches; mean {_mean_ci(r['retrained_difference'], points=True)}"
+                f"{_within_noise(r['retrained_difference'])}; "
                 f"{_by_dataset(search['cells'][row])}); it reached KerasTuner's final best in "
                 f"{r['reached_kerastuner_best']} of {r['cells']} searches{_to_best(r)}."
                 + (_ceiling_summary(search["cells"][row]) if row == "default" else "")
@@ -325,17 +326,11 @@ def speed_block() -> str:
             f"{r['retrained_difference_points_median']:+.2f} points against Optuna's, trained again on new seeds "
             "(benchmark (b3))."
         )
-    pruners = _load("pruners")
-    if pruners:
-        summary = pruners["summary"]
-        chosen = summary["candidates"][summary["chosen"]]
-        lines.append(
-            f"- **The default pruner, by measurement**: `{pruners['candidates'][summary['chosen']]}`, the fastest of "
-            f"{', '.join(summary['candidates'])} within {summary['tolerance_points']} points of no pruning's retrained "
-            f"accuracy: {chosen['time_ratio_to_none_median']:.3f} of its time, "
-            f"{chosen['retrained_points_to_none_median']:+.2f} points (medians over {len(pruners['cells'])} studies; "
-            "benchmark (b2))."
-        )
+    from tests.benchmarks.report_replay import readme_line
+
+    replay = readme_line()
+    if replay:
+        lines.append(replay)
     gpu = _load("gpu")
     lines.append(
         "- **On a GPU**: no GPU figure exists yet; no GPU machine has run `python -m tests.benchmarks.gpu`."
@@ -509,6 +504,21 @@ def _by_dataset(cells: list[dict[str, Any]], tool: str | None = None) -> str:
             else f"{dataset} {mean['gapsearch']:.4f} against {mean['kerastuner']:.4f}"
         )
     return ", ".join(parts)
+
+
+def _pruned(row: dict[str, Any], search: dict[str, Any], kind: str) -> str:
+    """What a time ratio rests on: how many of each search's trials gapsearch pruned (median)."""
+    pruned = row.get("gapsearch_pruned_median")
+    if pruned is None:
+        return ""
+    n_trials = search["cells"][kind][0]["n_trials"]
+    return f", pruning a median {pruned:g} of its {n_trials} trials ({pruned / n_trials:.0%})"
+
+
+def _within_noise(difference: dict[str, Any]) -> str:
+    """ ", equal within noise" where the mean difference's interval holds 0."""
+    low, high = difference.get("ci_low"), difference.get("ci_high")
+    return ": equal within noise" if low is not None and low <= 0 <= high else ""
 
 
 def _to_best(row: dict[str, Any]) -> str:
