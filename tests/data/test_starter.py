@@ -113,6 +113,23 @@ def test_the_own_data_page_shows_what_init_prints_and_writes(tmp_path, reviews):
     assert f"```\n{missing.stderr}```" in page
 
 
+def test_init_imports_no_framework(tmp_path, reviews):
+    import subprocess
+    import sys
+
+    from tests.conftest import cli_env
+
+    probe = (
+        "import sys; from gapsearch.cli import main\n"
+        "main(['init', 'data/reviews.tsv'], standalone_mode=False)\n"
+        "print('HEAVY', sorted(m for m in ('tensorflow', 'keras', 'torch', 'jax', 'optuna') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=cli_env(), capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines()[-1] == "HEAVY []"
+
+
 def test_the_help_states_the_default_budget():
     from click.testing import CliRunner
 
