@@ -5,9 +5,10 @@
     >>> outcome = study.run(n_trials=3)        # doctest: +SKIP
 
 Each method calls the same library function as its command (``gapsearch run``, ``best``, ``trials``,
-``export``, ``compare``, ``report``) and raises the same :class:`~gapsearch.errors.GapsearchError`
-subclasses the CLI turns into one line. Importing this module imports neither Keras, TensorFlow nor
-Optuna: the methods import what they need.
+``export``, ``evaluate``, ``compare``, ``report``; ``predict`` with the trial's model loaded here rather
+than exported) and raises the same :class:`~gapsearch.errors.GapsearchError` subclasses the CLI turns
+into one line; :attr:`Study.optuna` is the ``optuna.Study`` itself, for Optuna's own tools. Importing this
+module imports neither Keras, TensorFlow nor Optuna: the methods import what they need.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
     import optuna
     import pandas
 
+    from gapsearch.models.text_classifier import TextClassifier
     from gapsearch.results.compare import Comparison
-    from gapsearch.results.export import Exported
+    from gapsearch.results.evaluation import TestResult
+    from gapsearch.results.export import Exported, Prediction
     from gapsearch.results.report import ReportFiles
     from gapsearch.search.runner import RunOutcome
 
@@ -78,7 +81,10 @@ class TrialList(list[TrialRecord]):
         try:
             import pandas
         except ImportError:
-            raise UserError("to_dataframe() needs pandas; pip install pandas (the list itself needs nothing)") from None
+            raise UserError(
+                "to_dataframe() needs pandas, which gapsearch's notebook extra installs: pip install "
+                "'gapsearch[notebook]' (from a clone: pip install -e '.[notebook]'); the list itself needs nothing"
+            ) from None
         return pandas.DataFrame(self._table).set_index("number")
 
 
@@ -88,10 +94,24 @@ class Study:
     def __init__(self, spec: StudySpec, storage_url: str) -> None:
         self.spec = spec
         self.storage_url = storage_url
+        self._models: dict[int, TextClassifier] = {}  # trial number -> its model, loaded once by predict
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def optuna(self) -> optuna.Study:
+        """The ``optuna.Study`` in the database, for Optuna's own tools (``optuna.visualization``...).
+
+        Loaded afresh at each access, so that it holds the trials finished since.
+
+        Raises:
+            StorageError: no study database, or no such study in it (run the study first).
+        """
+        from gapsearch.storage.database import load_existing_study
+
+        return load_existing_study(self.storage_url, self.spec.name)
 
     def __repr__(self) -> str:
         from gapsearch.storage.database import mask_url
@@ -107,18 +127,22 @@ class Study:
         gpus: str | None = None,
         trials_per_gpu: int | None = None,
         progress: bool = False,
+        verbose: bool = False,
     ) -> RunOutcome:
         """Run trials until the study holds ``n_trials`` (default: the file's) finished trials, as ``gapsearch run``.
 
-        Warm-start lines and the data line are printed; with ``progress`` a progress bar too.
+        Warm-start lines are printed; with ``progress`` a progress bar too. Optuna's own log (a line for the
+        new study and for each trial) is held back to its warnings during the run, as the CLI holds it back,
+        unless ``verbose``.
         """
         from gapsearch.results.console import TrialProgress
+        from gapsearch.runtime import optuna_log_level
         from gapsearch.workers.launch import plan_for, run_study
         from gapsearch.workers.signals import StopSignals
 
         slots = plan_for(self.spec, workers=workers, gpus=gpus, trials_per_gpu=trials_per_gpu)
         display = TrialProgress(self.spec.objective_names, enabled=progress)
-        with StopSignals() as stop:
+        with StopSignals() as stop, optuna_log_level(verbose=verbose):
             try:
                 return run_study(
                     self.spec,
@@ -143,14 +167,14 @@ class Study:
         """
         from gapsearch.search.selection import require_best_trials
 
-        trials = require_best_trials(self.spec, self._optuna_study())
+        trials = require_best_trials(self.spec, self.optuna)
         return [TrialRecord.of(trial, self.spec.objective_names) for trial in trials]
 
     def trials(self) -> TrialList:
         """Every trial, by number; ``.to_dataframe()`` on the result gives a DataFrame (as ``gapsearch trials``)."""
         from gapsearch.results.console import trial_records
 
-        frozen = self._optuna_study().get_trials(deepcopy=False)
+        frozen = self.optuna.get_trials(deepcopy=False)
         records = [TrialRecord.of(trial, self.spec.objective_names) for trial in frozen]
         return TrialList(records, trial_records(frozen, self.spec.objective_names))
 
@@ -171,6 +195,41 @@ class Study:
 
         target = Path(savedmodel) if savedmodel is not None else None
         return export_study_model(self.spec, self.storage_url, trial, Path(output), by=by, savedmodel=target)
+
+    def evaluate(
+        self, trial: int | None = None, *, by: str | None = None, include_validation: bool = False
+    ) -> TestResult:
+        """Train a trial's configuration again (default: the best) and measure it on the test split, as
+        ``gapsearch evaluate``; the metrics are also stored on the study (user attribute ``test_metrics``).
+
+        Raises:
+            DataError: the data has no test split.
+        """
+        from gapsearch.results.evaluation import evaluate_study
+
+        return evaluate_study(
+            self.spec, self.storage_url, trial_number=trial, by=by, include_validation=include_validation
+        )
+
+    def predict(self, texts: Sequence[str], *, trial: int | str = "best", by: str | None = None) -> list[Prediction]:
+        """Classify raw texts with a trial's model (default: the best's), as ``gapsearch predict`` does with it
+        exported: each text's label, its probability and every class's probability.
+
+        The model comes from the artifact store and stays loaded for the next call on the same trial.
+
+        Raises:
+            ExportError: the trial saved no model (``artifacts.save_models``), or it was removed.
+        """
+        from gapsearch.results.export import load_trial_model, predict_texts
+        from gapsearch.search.selection import choose_trial
+
+        if isinstance(texts, str):
+            raise UserError(f"predict takes a list of texts, not one string; for example study.predict([{texts!r}])")
+        study = self.optuna
+        chosen = choose_trial(self.spec, study, trial, by=by)
+        if chosen.number not in self._models:
+            self._models[chosen.number] = load_trial_model(self.spec, study, chosen)
+        return predict_texts(self._models[chosen.number], texts)
 
     def compare(
         self,
@@ -199,11 +258,6 @@ class Study:
         from gapsearch.results.report import write_study_report
 
         return write_study_report(self.spec, self.storage_url, Path(output))
-
-    def _optuna_study(self) -> optuna.Study:
-        from gapsearch.storage.database import load_existing_study
-
-        return load_existing_study(self.storage_url, self.spec.name)
 
 
 def load(study_file: str | Path, storage: str | None = None) -> Study:

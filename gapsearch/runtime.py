@@ -72,6 +72,23 @@ def quiet_optuna_logging(*, debug: bool = False) -> None:
     optuna.logging.set_verbosity(optuna.logging.INFO if debug else optuna.logging.ERROR)
 
 
+@contextlib.contextmanager
+def optuna_log_level(*, verbose: bool = False) -> Iterator[None]:
+    """Optuna's own log at WARNING for the duration (INFO with ``verbose``), then at the level it had.
+
+    For the Python API's ``run``: in a notebook the INFO lines (the new study, each trial) are noise beside
+    gapsearch's own output, and the level the user had set before is theirs to keep.
+    """
+    import optuna
+
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
 def check_backend() -> str:
     """The configured Keras backend, once it is known to be one gapsearch trains with and installed.
 

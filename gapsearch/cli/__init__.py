@@ -2,7 +2,7 @@
 
 The commands are grouped by what they work on, one module per group:
 
-- :mod:`gapsearch.cli.study`: the study itself (``run``, ``worker``, ``create``, ``status``,
+- :mod:`gapsearch.cli.study`: the study itself (``init``, ``run``, ``worker``, ``create``, ``status``,
   ``validate``, ``data``, ``schema``);
 - :mod:`gapsearch.cli.results`: its results (``trials``, ``best``, ``compare``, ``evaluate``,
   ``report``, ``dashboard``);

@@ -1,4 +1,4 @@
-"""Commands on the study itself: run it, join it, create it, check its file, data and database."""
+"""Commands on the study itself: write a starter file, run it, join it, create it, check its file, data and database."""
 
 from __future__ import annotations
 
@@ -260,6 +260,43 @@ def data(study_file: Path, clear: bool) -> None:
 
 
 @click.command()
+@click.argument("data_file", metavar="DATA_FILE", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("study.yaml"),
+    show_default=True,
+    help="The study file to write.",
+)
+@click.option("--text", metavar="COLUMN", help="The column of texts; default: the one with the longest texts.")
+@click.option("--label", metavar="COLUMN", help="The column of labels; default: the one with few distinct values.")
+@click.option(
+    "--trials",
+    "n_trials",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Finished trials the study asks for (n_trials; 20 when left out).",
+)
+@click.option("--force", is_flag=True, help="Overwrite the study file if it exists.")
+def init(data_file: Path, output: Path, text: str | None, label: str | None, n_trials: int | None, force: bool) -> None:
+    """Write a commented study file for a CSV, TSV, JSON Lines or Parquet file of your own.
+
+    The text column is the one with the longest texts, the label column one with few distinct values
+    (name them with --text and --label); it searches embedding dimension, pooling, filters, kernel size,
+    learning rate and dropout, holding out 20% of the rows to judge each trial.
+
+    Example: gapsearch init reviews.tsv -o study.yaml && gapsearch run study.yaml
+    """
+    from gapsearch.data.starter import DEFAULT_TRIALS, write_starter_study
+
+    starter = write_starter_study(
+        data_file, output, text=text, label=label, n_trials=n_trials or DEFAULT_TRIALS, force=force
+    )
+    click.echo(starter.summary())
+
+
+@click.command()
 def schema() -> None:
     """Print the JSON Schema of the study file, for editors.
 
@@ -270,4 +307,4 @@ def schema() -> None:
     click.echo(json.dumps(StudySpec.model_json_schema(), indent=2))
 
 
-COMMANDS = (run, worker, create, status, validate, data, schema)
+COMMANDS = (init, run, worker, create, status, validate, data, schema)

@@ -7,6 +7,8 @@
 * :mod:`~gapsearch.data.text`: standardizing, tokenizing, the vocabulary, padded id arrays.
 * :mod:`~gapsearch.data.dataset`: :func:`load_splits` ties them together for a study.
 * :mod:`~gapsearch.data.cache`: the vectorized arrays on disk, shared by trials, workers and runs.
+* :mod:`~gapsearch.data.columns` and :mod:`~gapsearch.data.starter`: a data file's text and label columns
+  found, and a starter study file written for it (``gapsearch init``).
 
 NumPy and plain Python only (and pyarrow for Parquet): nothing here imports Keras or TensorFlow,
 except the Keras built-in sets' download, so every Keras backend trains on the same ids and

@@ -72,11 +72,6 @@ def export_model(
         ExportError: no such completed trial, the trial saved no model or it was removed, or ``output``
             does not end in ``.keras``.
     """
-    from optuna.artifacts import download_artifact
-    from optuna.artifacts.exceptions import ArtifactNotFound
-
-    from gapsearch.search.artifacts import MODEL_FILENAME, model_artifacts
-
     if output.suffix != ".keras":
         raise ExportError(f"-o: {str(output)!r} must end in .keras (Keras' file format), for example model.keras")
     if not output.parent.is_dir():
@@ -88,24 +83,11 @@ def export_model(
         from gapsearch.results.export_savedmodel import check_savedmodel_target
 
         check_savedmodel_target(savedmodel)
-    metas = model_artifacts(study, trial)
-    if not metas:
-        raise ExportError(
-            f"trial {trial.number} saved no model: artifacts.save_models was 'none', or 'best' and the trial "
-            "was not the best when it finished; export --trial best, or set save_models: all and rerun"
-        )
     handle, temporary = tempfile.mkstemp(prefix=".gapsearch-export-", suffix=".keras", dir=output.parent)
     os.close(handle)
     os.unlink(temporary)
     try:
-        try:
-            download_artifact(artifact_store=store, file_path=temporary, artifact_id=metas[-1].artifact_id)
-        except ArtifactNotFound:
-            raise ExportError(
-                f"trial {trial.number}'s {MODEL_FILENAME} is no longer in the artifact store: it was removed when "
-                "a better trial finished (save_models: best); export --trial best, or set save_models: all"
-            ) from None
-        model = load_text_classifier(Path(temporary))
+        model = _download_model(study, store, trial, Path(temporary))
         if savedmodel is not None:
             from gapsearch.results.export_savedmodel import write_savedmodel
 
@@ -115,6 +97,44 @@ def export_model(
         if os.path.exists(temporary):
             os.unlink(temporary)
     return Exported(trial.number, dict(zip(spec.objective_names, trial.values, strict=True)), output, savedmodel)
+
+
+def load_trial_model(spec: StudySpec, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> TextClassifier:
+    """The model ``trial`` saved, loaded into this process (for the Python API's ``predict``); no file is left.
+
+    Raises:
+        ExportError: the trial saved no model, or it was removed from the artifact store.
+    """
+    from gapsearch.search.artifacts import open_artifact_store
+
+    store = open_artifact_store(spec.artifacts, create=False)
+    with tempfile.TemporaryDirectory(prefix="gapsearch-model-") as folder:
+        return _download_model(study, store, trial, Path(folder) / "model.keras")
+
+
+def _download_model(
+    study: optuna.Study, store: ArtifactStore, trial: optuna.trial.FrozenTrial, path: Path
+) -> TextClassifier:
+    """Fetch ``trial``'s model from the artifact store to ``path`` and load it (which checks that it loads)."""
+    from optuna.artifacts import download_artifact
+    from optuna.artifacts.exceptions import ArtifactNotFound
+
+    from gapsearch.search.artifacts import MODEL_FILENAME, model_artifacts
+
+    metas = model_artifacts(study, trial)
+    if not metas:
+        raise ExportError(
+            f"trial {trial.number} saved no model: artifacts.save_models was 'none', or 'best' and the trial "
+            "was not the best when it finished; export --trial best, or set save_models: all and rerun"
+        )
+    try:
+        download_artifact(artifact_store=store, file_path=str(path), artifact_id=metas[-1].artifact_id)
+    except ArtifactNotFound:
+        raise ExportError(
+            f"trial {trial.number}'s {MODEL_FILENAME} is no longer in the artifact store: it was removed when "
+            "a better trial finished (save_models: best); export --trial best, or set save_models: all"
+        ) from None
+    return load_text_classifier(path)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 Task = Literal["binary", "multiclass", "multilabel", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "multilabel", "regression")
 
-_EXTENSIONS = {
+#: The file extensions that decide the format with ``format: auto`` (any other reads as CSV).
+FILE_EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
     ".tab": "tsv",
@@ -152,7 +153,7 @@ class _FileSource(SourceSettings):
     def resolved_format(self) -> str:
         """The format, decided from the train path's extension when ``format`` is auto."""
         declared = getattr(self, "format", "auto")
-        return declared if declared != "auto" else _format_of_path(self.train)
+        return declared if declared != "auto" else format_of_path(self.train)
 
 
 class DelimitedData(_FileSource):
@@ -185,7 +186,7 @@ class DelimitedData(_FileSource):
         """``csv`` or ``tsv``: declared, or from the train file's extension (``csv`` when it says nothing)."""
         if self.format != "auto":
             return self.format
-        return "tsv" if _format_of_path(self.train) == "tsv" else "csv"
+        return "tsv" if format_of_path(self.train) == "tsv" else "csv"
 
 
 class JsonLinesData(_FileSource):
@@ -243,11 +244,12 @@ class ClassFilesData(SourceSettings):
         return "class_files"
 
 
-def _format_of_path(path: str) -> str:
+def format_of_path(path: str) -> str:
+    """The format ``format: auto`` gives a train path: by its extension (CSV when unknown), a folder without one."""
     suffix = PurePosixPath(path.rstrip("/")).suffix.lower()
     if path.endswith("/") or not suffix:
         return "directory"
-    return _EXTENSIONS.get(suffix, "csv")
+    return FILE_EXTENSIONS.get(suffix, "csv")
 
 
 def _format(value: object) -> str:
@@ -261,7 +263,7 @@ def _format(value: object) -> str:
         return "class_files"
     if not isinstance(train, str):
         return "csv"  # reports the missing or malformed train key
-    return _format_of_path(train)
+    return format_of_path(train)
 
 
 DataSpec = Annotated[

@@ -46,15 +46,9 @@ def read_delimited_file(path: Path, spec: DelimitedData) -> Examples:
 
 def read_into(collector: Collector, path: Path, spec: DelimitedData) -> None:
     """Adds the rows of one file to ``collector``."""
-    file_format = spec.resolved_format()
-    delimiter = spec.delimiter or _DELIMITERS[file_format]
-    quote_literally = (spec.quoting or _DEFAULT_QUOTING[file_format]) == "none"
-    quoting: Literal[0, 3] = csv.QUOTE_NONE if quote_literally else csv.QUOTE_MINIMAL
-    reader = csv.reader(io.StringIO(decode(path, spec.encoding), newline=""), delimiter=delimiter, quoting=quoting)
-
     # Without a header the spec holds column numbers; with one, the header turns names into numbers.
     columns = None if spec.header else (_column_index(path, [], spec.text), _column_index(path, [], spec.label))
-    for line, fields in _records(reader, path):
+    for line, fields in rows(path, spec):
         if columns is None:
             columns = (_column_index(path, fields, spec.text), _column_index(path, fields, spec.label))
             continue
@@ -63,6 +57,21 @@ def read_into(collector: Collector, path: Path, spec: DelimitedData) -> None:
         if len(fields) < needed:
             raise DataError(f"{path}, line {line}: expected at least {needed} fields, found {len(fields)}")
         collector.add(fields[text_column], fields[label_column], f"{path}, line {line}")
+
+
+def rows(path: Path, spec: DelimitedData, text: str | None = None) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows of one file (its header too), split as ``spec`` says, each with the line it starts on.
+
+    ``text`` is the file's text when the caller has decoded it already.
+    """
+    file_format = spec.resolved_format()
+    delimiter = spec.delimiter or _DELIMITERS[file_format]
+    quote_literally = (spec.quoting or _DEFAULT_QUOTING[file_format]) == "none"
+    quoting: Literal[0, 3] = csv.QUOTE_NONE if quote_literally else csv.QUOTE_MINIMAL
+    if text is None:
+        text = decode(path, spec.encoding)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
+    return _records(reader, path)
 
 
 def _records(reader: _csv.Reader, path: Path) -> Iterator[tuple[int, list[str]]]:
