@@ -176,9 +176,11 @@ def _work_here(
         orphan_seconds=2 * spec.workers.grace_period,
         grace_period=spec.workers.grace_period,
     )
-    result = work_to_budget(
-        study, Objective(spec, data), settings, worker=worker, catch=(TrialFailed,), callbacks=callbacks, stop=stop
-    )
+    with StopSignals() if stop is None else contextlib.nullcontext(stop) as signals:
+        objective = Objective(spec, data, stopping=lambda: signals.requested is not None)
+        result = work_to_budget(
+            study, objective, settings, worker=worker, catch=(TrialFailed,), callbacks=callbacks, stop=signals
+        )
     if result.stopped_by == "failures":
         raise GapsearchError(
             f"stopped after {result.failure_streak} failed trial{'s' if result.failure_streak > 1 else ''} in a row; "

@@ -173,7 +173,8 @@ def work_to_budget(
 
     Stops early on a stop signal, after ``settings.timeout`` seconds (no new trial starts), or after
     ``settings.max_failures`` failed trials in a row. An error outside ``catch`` fails its trial and
-    is raised (a fatal mistake: the study cannot go on).
+    is raised (a fatal mistake: the study cannot go on), unless a stop was requested: then any error
+    is the stop's, and the trial is recorded as stopped.
     """
     import dataclasses
 
@@ -303,13 +304,15 @@ def _run_one(
             raise  # not the trial's failure: it stays RUNNING, and the next run finds it stale and retries it
         except WorkerInterrupted as interrupted:
             state = TrialState.FAIL
-            reason = f"{STOPPED_BY} {interrupted.signal_name or stop.requested}"
-            Failure(reason).write(trial)
-        except catch:
+            Failure(f"{STOPPED_BY} {interrupted.signal_name or stop.requested}").write(trial)
+        except Exception as error:  # noqa: BLE001 - the stop, a failure of the trial's own, or fatal
             state = TrialState.FAIL
-        except Exception as error:  # noqa: BLE001 - fatal: fail the trial, then stop the study
-            state = TrialState.FAIL
-            fatal = error
+            if stop.requested:
+                # The stop, whatever it became on its way out: TensorFlow can turn the WorkerInterrupted thrown
+                # into its step into another error (a SystemError, "bad argument to internal function").
+                Failure(f"{STOPPED_BY} {stop.requested}").write(trial)
+            elif not isinstance(error, catch):
+                fatal = error  # fail the trial, then stop the study
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Optuna warns when a trial's value is not a number; it becomes FAIL
             frozen = study.tell(trial, value if state == TrialState.COMPLETE else None, state, skip_if_finished=True)

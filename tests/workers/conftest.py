@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from collections.abc import Callable
 import optuna
 import pytest
 
+from gapsearch.storage.database import open_storage
 from gapsearch.workers.devices import WorkerSlot
 from gapsearch.workers.pool import PoolResult, run_worker_processes
 from gapsearch.workers.signals import StopSignals
@@ -24,7 +26,10 @@ def sqlite_url(tmp_path) -> str:
 def trivial_pool(monkeypatch) -> Callable[..., PoolResult]:
     """Run ``workers`` trivial worker processes on study ``name`` at ``url`` until they stop.
 
-    ``watch`` is called with each finished trial; ``lines`` collects what the workers wrote to stderr.
+    ``watch`` is called with each finished trial; ``lines`` collects what the workers wrote to stderr and
+    the pool's own lines. With ``requeue`` the pool opens the study as ``gapsearch run`` does, with the
+    retry callback, so that it queues a dead worker's trial again itself; else only the workers' stale
+    check does.
     """
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
 
@@ -35,8 +40,10 @@ def trivial_pool(monkeypatch) -> Callable[..., PoolResult]:
         *args: str,
         watch: Callable[..., None] | None = None,
         lines: list[str] | None = None,
+        requeue: bool = False,
     ) -> PoolResult:
-        study = optuna.load_study(study_name=name, storage=url)
+        storage = open_storage(url, create=False, max_retries=3) if requeue else url
+        study = optuna.load_study(study_name=name, storage=storage)
         command = [sys.executable, "-m", "tests.workers.trivial_worker", name, *args]
         callbacks = [watch] if watch is not None else []
         write = {} if lines is None else {"write": lines.append}
@@ -58,3 +65,16 @@ def trivial_pool(monkeypatch) -> Callable[..., PoolResult]:
 def state_counts(url: str, name: str) -> Counter[str]:
     study = optuna.load_study(study_name=name, storage=url)
     return Counter(t.state.name for t in study.get_trials(deepcopy=False))
+
+
+SERVERS = [pytest.param("postgres_url", marks=pytest.mark.postgres), pytest.param("mysql_url", marks=pytest.mark.mysql)]
+STORAGES = [pytest.param("sqlite_url"), *SERVERS]
+
+
+def own_lines(lines: list[str]) -> list[str]:
+    """The pool's own lines among ``lines``: not those it forwarded from a worker (``worker N: ...``)."""
+    return [line for line in lines if not re.match(r"worker \d+: ", line)]
+
+
+def trials_of(url: str, name: str) -> dict[int, optuna.trial.FrozenTrial]:
+    return {t.number: t for t in optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=False)}

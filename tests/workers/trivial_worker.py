@@ -21,7 +21,7 @@ from gapsearch.storage.database import STORAGE_ENV, open_storage
 from gapsearch.storage.retry import DatabaseLost
 from gapsearch.workers.loop import LoopSettings, work_to_budget
 from gapsearch.workers.registry import WorkerIdentity
-from gapsearch.workers.signals import StopSignals
+from gapsearch.workers.signals import StopSignals, WorkerInterrupted
 
 
 def create(url: str, name: str, *, heartbeat: int = 1, grace: int = 3) -> optuna.Study:
@@ -44,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--grace", type=int, default=3)
     parser.add_argument("--window", type=float, default=60.0, help="the outage window, seconds")
     parser.add_argument("--report-every", type=float, default=0.0, help="seconds between reports, as epochs would")
+    parser.add_argument(
+        "--stop-as-error", action="store_true", help="a stop inside a trial comes out as another error, as TF's can"
+    )
     args = parser.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     with StopSignals() as stop:
@@ -66,11 +69,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             deadline = time.monotonic() + 60
             while args.gather and _distinct_workers(study) < args.gather and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if not args.report_every:
-                time.sleep(args.sleep)
-            for step in range(int(args.sleep / args.report_every) if args.report_every else 0):
-                time.sleep(args.report_every)
-                trial.report(x, step)
+            try:
+                if not args.report_every:
+                    time.sleep(args.sleep)
+                for step in range(int(args.sleep / args.report_every) if args.report_every else 0):
+                    time.sleep(args.report_every)
+                    trial.report(x, step)
+            except WorkerInterrupted:
+                if args.stop_as_error:  # the stop thrown into TensorFlow's step comes out as this
+                    raise SystemError("<built-in function TFE_Py_Execute> bad argument to internal function") from None
+                raise
             return x
 
         settings = LoopSettings(
