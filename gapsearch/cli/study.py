@@ -101,14 +101,17 @@ def _run_workers(
                 debug=debug,
                 write=lambda line: tqdm.write(line, file=sys.stderr),
                 track=not slot,
+                pool_worker=slot,
             )
         finally:
             display.close()
     if slot:  # one of `run`'s workers: `run` reports for all of them
+        from gapsearch.workers.pool import RECYCLE_EXIT_CODE
+
         # Everything is committed; skip TensorFlow's seconds-long teardown so that a stop takes seconds.
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(0)
+        os._exit(RECYCLE_EXIT_CODE if outcome.stopped_by == "recycle" else 0)
     if outcome.stopped_by in ("SIGINT", "SIGTERM"):
         click.echo(outcome.stop_report(), err=True)
         if create and outcome.stopped_by == "SIGINT":

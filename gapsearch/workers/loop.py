@@ -53,7 +53,8 @@ class LoopResult:
     """How a worker's loop ended."""
 
     trials_run: int = 0
-    stopped_by: str = "budget"  # budget, timeout, failures, sampler (its space is used up), SIGINT, SIGTERM
+    # budget, timeout, failures, sampler (its space is used up), recycle (recycle_after trials run), SIGINT, SIGTERM
+    stopped_by: str = "budget"
     failure_streak: int = 0
     last_failure: str = ""
     requeued: list[int] = field(default_factory=list)
@@ -73,6 +74,7 @@ class LoopSettings:
     #: The study storage's outage window (:mod:`gapsearch.storage.retry`), read to know when an outage ended.
     window: OutageWindow = field(default_factory=OutageWindow)
     grace_period: float = 30.0  # after an outage, heartbeats get this long to resume before trials look dead
+    recycle_after: int | None = None  # end after this many trials, for a fresh process to take over (a pool's)
 
 
 def _reason_of(error: BaseException) -> str:
@@ -171,10 +173,10 @@ def work_to_budget(
 ) -> LoopResult:
     """Run trials of ``study`` in this process until it holds ``settings.budget`` finished trials.
 
-    Stops early on a stop signal, after ``settings.timeout`` seconds (no new trial starts), or after
-    ``settings.max_failures`` failed trials in a row. An error outside ``catch`` fails its trial and
-    is raised (a fatal mistake: the study cannot go on), unless a stop was requested: then any error
-    is the stop's, and the trial is recorded as stopped.
+    Stops early on a stop signal, after ``settings.timeout`` seconds (no new trial starts), after
+    ``settings.max_failures`` failed trials in a row, or once it ran ``settings.recycle_after`` trials.
+    An error outside ``catch`` fails its trial and is raised (a fatal mistake: the study cannot go on),
+    unless a stop was requested: then any error is the stop's, and the trial is recorded as stopped.
     """
     import dataclasses
 
@@ -218,6 +220,9 @@ def work_to_budget(
                 break
             if settings.timeout is not None and time.time() - started >= settings.timeout:
                 result.stopped_by = "timeout"
+                break
+            if settings.recycle_after is not None and result.trials_run >= settings.recycle_after:
+                result.stopped_by = "recycle"
                 break
             finished, running = _counts(study)
             if finished >= settings.budget:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gapsearch.optuna_compat import storage_of
 from gapsearch.runtime import host_attributes
 from gapsearch.trial_attrs import Placement
-from gapsearch.workers.devices import WORKER_ID_ENV
+from gapsearch.workers.devices import WORKER_ID_ENV, WORKER_START_ENV
 
 if TYPE_CHECKING:
     import optuna
@@ -40,11 +40,15 @@ class WorkerIdentity:
     def current(cls, worker_id: str | None = None, *, seed_offset: int | None = None) -> WorkerIdentity:
         """This process. The id comes from the argument, ``$GAPSEARCH_WORKER_ID``, a Kubernetes Job's
         ``$JOB_COMPLETION_INDEX``, or is ``0``. Without ``seed_offset`` the sampler's seed is offset by a
-        hash of host and id, so workers on different machines never draw the same sequence."""
+        hash of host and id, so workers on different machines never draw the same sequence, and of the
+        times a pool started this worker before (``$GAPSEARCH_WORKER_START``), so that a worker restarted
+        after a death, or recycled, does not draw its predecessor's sequence once more."""
         worker_id = worker_id or os.environ.get(WORKER_ID_ENV) or os.environ.get("JOB_COMPLETION_INDEX") or "0"
         host = host_attributes()
         if seed_offset is None:
-            seed_offset = zlib.crc32(f"{host['hostname']}/{worker_id}".encode()) % 1_000_000_007
+            start = os.environ.get(WORKER_START_ENV, "0")
+            again = "" if start == "0" else f"/{start}"
+            seed_offset = zlib.crc32(f"{host['hostname']}/{worker_id}{again}".encode()) % 1_000_000_007
         return cls(worker_id, host["hostname"], host["pid"], host["cuda_visible_devices"], seed_offset)
 
     @property

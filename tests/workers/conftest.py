@@ -27,9 +27,9 @@ def trivial_pool(monkeypatch) -> Callable[..., PoolResult]:
     """Run ``workers`` trivial worker processes on study ``name`` at ``url`` until they stop.
 
     ``watch`` is called with each finished trial; ``lines`` collects what the workers wrote to stderr and
-    the pool's own lines. With ``requeue`` the pool opens the study as ``gapsearch run`` does, with the
-    retry callback, so that it queues a dead worker's trial again itself; else only the workers' stale
-    check does.
+    the pool's own lines; ``restarts`` is the pool's cap on restarts a minute (none by default). With
+    ``requeue`` the pool opens the study as ``gapsearch run`` does, with the retry callback, so that it
+    queues a dead worker's trial again (or quarantines it) itself; else only the workers' stale check does.
     """
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
 
@@ -40,6 +40,7 @@ def trivial_pool(monkeypatch) -> Callable[..., PoolResult]:
         *args: str,
         watch: Callable[..., None] | None = None,
         lines: list[str] | None = None,
+        restarts: int = 0,
         requeue: bool = False,
     ) -> PoolResult:
         storage = open_storage(url, create=False, max_retries=3) if requeue else url
@@ -56,6 +57,7 @@ def trivial_pool(monkeypatch) -> Callable[..., PoolResult]:
                 callbacks=callbacks,
                 stop=stop,
                 poll_interval=0.2,
+                max_restarts_per_minute=restarts,
                 **write,
             )
 

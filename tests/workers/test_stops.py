@@ -41,11 +41,11 @@ def test_a_stop_that_came_out_of_the_trial_as_another_error_is_recorded_as_the_s
     stopper = threading.Thread(target=stop_a_worker_in_its_trial)
     stopper.start()
     arguments = ("--budget", "3", "--sleep", "0.8", "--report-every", "0.1", "--stop-as-error", "--grace", "120")
-    result = trivial_pool(url, "stop", 2, *arguments, requeue=True)
+    result = trivial_pool(url, "stop", 2, *arguments, requeue=True, restarts=5)
     stopper.join()
     assert stopped, "no running trial to stop was seen"
-    # The stopped worker exited 0, as a stopped worker does.
-    assert result.exit_codes == {0: 0, 1: 0}
+    # The stopped worker exited 0, as a stopped worker does (and a stopped worker is not started again).
+    assert (result.exit_codes, result.restarts) == ({0: 0, 1: 0}, 0)
     trials = trials_of(url, "stop")
     trial = trials[stopped["number"]]
     assert (trial.state.name, trial.user_attrs["fail_reason"]) == ("FAIL", "the worker was stopped by SIGTERM")
