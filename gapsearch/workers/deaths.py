@@ -9,7 +9,8 @@ and queues it again with its parameters through the storage's retry callback (th
 stale trial gets). A trial whose earlier attempt with the same parameters killed its worker by
 a signal too is quarantined instead: failed with the reason ``killed its worker twice: SIGSEGV``
 and not queued again, so a configuration that crashes its worker (TensorFlow segfaulting on an
-allocation it cannot make) costs two workers, not one per retry.
+allocation it cannot make) costs two workers, not one per retry. The death is noted in the
+worker registry too, so that ``gapsearch status`` shows the worker as dead, how and when.
 
 A worker elsewhere (another machine) is only seen to die by its silence: before the
 stale-trial path fails such a trial, :func:`explain_stale_trials` records why on it.
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from gapsearch.optuna_compat import stale_trial_ids, storage_of, trial_id
 from gapsearch.trial_attrs import Failure, Placement
+from gapsearch.workers.registry import note_death
 
 if TYPE_CHECKING:
     import optuna
@@ -160,7 +162,8 @@ def _worker_of(trial: optuna.trial.FrozenTrial) -> str:
 
 
 def dead_worker_line(study: optuna.Study, index: int, pid: int, returncode: int, *, killed_here: bool = False) -> str:
-    """Fail what the dead worker held (see :func:`fail_trials_of_dead_worker`) and say so in one line.
+    """Fail what the dead worker held (see :func:`fail_trials_of_dead_worker`), note its death in the worker
+    registry, and say so in one line.
 
     ``killed_here``: this process killed the worker (one that ignored a stop), so its signal says nothing
     about its trial and is not recorded on it.
@@ -169,6 +172,7 @@ def dead_worker_line(study: optuna.Study, index: int, pid: int, returncode: int,
 
     ended = how_it_ended(index, pid, returncode)
     try:
+        note_death(study, socket.gethostname(), pid, str(index), ending(returncode))
         failed = fail_trials_of_dead_worker(study, pid, ended, None if killed_here else signal_of(returncode))
     except GapsearchError as error:  # the database is gone too: the stale-trial path recovers the trial later
         return f"{ended}; its trial could not be recorded: {error}"

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from gapsearch.optuna_compat import BaseHeartbeat
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
-_NOTE_EVERY = 10.0  # seconds between notes in the worker registry while waiting
+_NOTE_EVERY = 10.0  # seconds between notes in the worker registry while waiting or training, at most
 _log = logging.getLogger(__name__)
 
 
@@ -75,6 +75,12 @@ class LoopSettings:
     window: OutageWindow = field(default_factory=OutageWindow)
     grace_period: float = 30.0  # after an outage, heartbeats get this long to resume before trials look dead
     recycle_after: int | None = None  # end after this many trials, for a fresh process to take over (a pool's)
+
+    @property
+    def note_every(self) -> float:
+        """Seconds between notes in the worker registry: often enough that a live worker never looks dead
+        to ``gapsearch status``, which takes one unseen for longer than the grace period for dead."""
+        return min(_NOTE_EVERY, self.grace_period / 3)
 
 
 def _reason_of(error: BaseException) -> str:
@@ -200,7 +206,7 @@ def work_to_budget(
         nonlocal last_note, activity
         changed = now_doing is not None and now_doing != activity
         activity = now_doing or activity
-        if force or changed or time.monotonic() - last_note >= _NOTE_EVERY:
+        if force or changed or time.monotonic() - last_note >= settings.note_every:
             last_note = time.monotonic()
             note_worker(study, worker, activity, started=started)
 

@@ -2,8 +2,9 @@
 
 A worker writes one study system attribute (``gapsearch:worker:HOST:PID``) when it starts,
 whenever what it does changes (a trial starts, it waits, it stops), and every so often
-while it waits; a run notes the budget it works to (``gapsearch:budget``). ``gapsearch
-status`` reads them back. Nothing else is shared between workers.
+while it waits or trains; a run notes the budget it works to (``gapsearch:budget``), and the
+death of a worker process it watched (how, and when). ``gapsearch status`` reads them back.
+Nothing else is shared between workers.
 """
 
 from __future__ import annotations
@@ -53,11 +54,16 @@ class WorkerIdentity:
 
     @property
     def key(self) -> str:
-        return f"{WORKER_KEY_PREFIX}{self.hostname}:{self.pid}"
+        return worker_key(self.hostname, self.pid)
 
     def placement(self) -> Placement:
         """Where a trial this worker runs runs: recorded on the trial before it starts, and in the registry."""
         return Placement(self.hostname, self.pid, self.worker_id, self.cuda_visible_devices)
+
+
+def worker_key(hostname: str, pid: int) -> str:
+    """The study system attribute a worker process notes itself under."""
+    return f"{WORKER_KEY_PREFIX}{hostname}:{pid}"
 
 
 def note_worker(study: optuna.Study, worker: WorkerIdentity, activity: str, *, started: float) -> None:
@@ -74,6 +80,16 @@ def note_worker(study: optuna.Study, worker: WorkerIdentity, activity: str, *, s
             "activity": activity,
         },
     )
+
+
+def note_death(study: optuna.Study, hostname: str, pid: int, worker_id: str, how: str) -> None:
+    """Record that worker process ``pid`` of ``hostname`` died, ``how`` (``killed by SIGKILL``, ``exited with
+    code 1``), and now; what it noted itself (its GPU, its last activity, when it was last seen) stays."""
+    storage = storage_of(study)
+    study_id = storage.get_study_id_from_name(study.study_name)
+    key = worker_key(hostname, pid)
+    noted = dict(storage.get_study_system_attrs(study_id).get(key) or Placement(hostname, pid, worker_id).as_attrs())
+    storage.set_study_system_attr(study_id, key, {**noted, "died": how, "died_at": time.time()})
 
 
 def workers_seen(study: optuna.Study) -> list[dict[str, Any]]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -80,3 +83,28 @@ def own_lines(lines: list[str]) -> list[str]:
 
 def trials_of(url: str, name: str) -> dict[int, optuna.trial.FrozenTrial]:
     return {t.number: t for t in optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=False)}
+
+
+def signal_a_running_worker(
+    study: optuna.Study, signum: int, *, from_number: int = 1, training: bool = False
+) -> tuple[threading.Thread, dict[str, int]]:
+    """A started thread that sends ``signum`` to the worker of the first running trial numbered ``from_number``
+    or more once it has its parameters (and with ``training``, a reported step); the trial's ``number``,
+    ``pid`` and ``worker`` go into the dict."""
+    signalled: dict[str, int] = {}
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+                ready = trial.params and "pid" in trial.user_attrs and (trial.intermediate_values or not training)
+                if ready and trial.number >= from_number:
+                    pid = trial.user_attrs["pid"]
+                    signalled.update(number=trial.number, pid=pid, worker=int(trial.user_attrs["worker_id"]))
+                    os.kill(pid, signum)
+                    return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=watch)
+    thread.start()
+    return thread, signalled
