@@ -122,20 +122,9 @@ def test_a_configuration_that_segfaults_its_worker_twice_is_quarantined(request,
     create(url, "segv", heartbeat=1, grace=120)
     lines: list[str] = []
     # Trial 1 and its retries kill their worker by SIGSEGV, as TensorFlow does on an allocation it cannot make.
-    result = trivial_pool(
-        url,
-        "segv",
-        2,
-        "--budget",
-        "4",
-        "--segfault-trial",
-        "1",
-        "--grace",
-        "120",
-        lines=lines,
-        restarts=5,
-        requeue=True,
-    )
+    # Trials of 0.5 s: the other worker cannot meet the budget before the pool has queued the retry.
+    arguments = ("--budget", "4", "--sleep", "0.5", "--segfault-trial", "1", "--grace", "120")
+    result = trivial_pool(url, "segv", 2, *arguments, lines=lines, restarts=5, requeue=True)
     assert (result.exit_codes, result.restarts) == ({0: 0, 1: 0}, 2)
     trials = trials_of(url, "segv")
     first, retry = trials[1], next(t for t in trials.values() if t.system_attrs.get("failed_trial") == 1)
@@ -161,20 +150,8 @@ def test_a_configuration_that_segfaults_its_worker_twice_is_quarantined(request,
 def test_a_dead_worker_beyond_the_restart_cap_is_not_replaced(sqlite_url, trivial_pool):
     create(sqlite_url, "cap", heartbeat=1, grace=120)
     lines: list[str] = []
-    result = trivial_pool(
-        sqlite_url,
-        "cap",
-        1,
-        "--budget",
-        "3",
-        "--segfault-trial",
-        "0",
-        "--grace",
-        "120",
-        lines=lines,
-        restarts=1,
-        requeue=True,
-    )
+    arguments = ("--budget", "3", "--segfault-trial", "0", "--grace", "120")
+    result = trivial_pool(sqlite_url, "cap", 1, *arguments, lines=lines, restarts=1, requeue=True)
     assert (result.exit_codes, result.restarts, result.crashed) == ({0: -signal.SIGSEGV}, 1, {0: -signal.SIGSEGV})
     assert own_lines(lines)[-1] == (
         "worker 0 is not started again: 1 restart in the last minute, at most 1 (workers.max_restarts_per_minute); "
