@@ -11,12 +11,13 @@ finished trials, and failed trials do not count: they are retried.
 Crash safety: every running trial sends heartbeats; before each trial a worker fails
 trials whose heartbeat stopped (their worker died) and the storage queues them again
 with their parameters. A worker told to stop (SIGINT/SIGTERM) ends its trial as FAIL and
-queues it again itself. A lost database is waited for through one outage window (the
-storage's, shared by every call): the running trial stays RUNNING and goes on when the
-database is back, and a worker that saw an outage end gives heartbeats a grace period to
-resume before it takes anyone's trial for dead. If the window passes, the worker raises
-:class:`DatabaseLost` and leaves its trial RUNNING, unrecorded: not a failure of the trial,
-the next run finds it stale and retries it with its parameters.
+queues it again itself, whatever error the stop became on its way out of the trial. A
+lost database is waited for through one outage window (the storage's, shared by every
+call): the running trial stays RUNNING and goes on when the database is back, and a
+worker that saw an outage end gives heartbeats a grace period to resume before it takes
+anyone's trial for dead. If the window passes, the worker raises :class:`DatabaseLost`
+and leaves its trial RUNNING, unrecorded: not a failure of the trial, the next run finds
+it stale and retries it with its parameters.
 """
 
 from __future__ import annotations
