@@ -113,7 +113,8 @@ def fail_trials_of_dead_worker(
         if placement is None or placement.pid != pid or placement.hostname != here:
             continue
         earlier = _earlier_deaths(study, trial) if signal_name is not None else []
-        failure = Failure(quarantine_reason([*earlier, signal_name]) if earlier else reason, signal=signal_name)
+        quarantined = quarantine_reason([*earlier, signal_name]) if earlier and signal_name is not None else None
+        failure = Failure(quarantined or reason, signal=signal_name)
         try:
             failure.write(partial(storage.set_trial_user_attr, trial_id(trial)))
             if retry is None:
@@ -122,7 +123,7 @@ def fail_trials_of_dead_worker(
             storage.set_trial_state_values(trial_id(trial), TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # failed as stale by a worker that looked first
-        if earlier:
+        if quarantined:
             failed.append(DeadWorkersTrial(trial.number, failure.reason, QUARANTINED))
             continue
         before = len(study.get_trials(deepcopy=False))
