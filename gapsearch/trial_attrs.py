@@ -295,13 +295,15 @@ class Pruned(_Stored):
 class Failure(_Stored):
     """Why a trial failed, in one line, and the end of the traceback when an unexpected error failed it.
 
-    Written by the objective, the worker loop (a stop request) and the dead-worker check.
+    Written by the objective, the worker loop (a stop request) and the dead-worker check, which also
+    records the signal that killed the worker: a trial that killed two workers is not retried again.
     """
 
     reason: str
     traceback: str | None = None
+    signal: str | None = None  # the signal that killed the trial's worker (``SIGSEGV``), when one did
 
-    KEYS = {"reason": "fail_reason", "traceback": "fail_traceback"}
+    KEYS = {"reason": "fail_reason", "traceback": "fail_traceback", "signal": "killed_by_signal"}
     REQUIRED = ("reason",)
 
     @property

@@ -290,3 +290,11 @@ def test_the_architecture_page_lists_every_module_and_package_at_the_top_of_the_
     assert listed == actual
     for name in sorted(n.rstrip("/") for n in actual if n.endswith("/")):
         assert f"`gapsearch.{name}`" in page, f"the layer table does not name gapsearch.{name}"
+
+
+def test_the_workers_page_lists_every_key_of_the_workers_section():
+    from gapsearch.spec.workers import WorkersSpec
+
+    block = (PAGES / "workers.md").read_text().split("```yaml\nworkers:\n", 1)[1].split("```", 1)[0]
+    documented = [line.split(":", 1)[0].strip() for line in block.splitlines() if line.strip()]
+    assert sorted(documented) == sorted(WorkersSpec.model_fields)

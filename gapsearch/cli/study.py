@@ -77,12 +77,28 @@ def _run_workers(
     from gapsearch.runtime import quiet_optuna_logging
     from gapsearch.workers.launch import plan_for, run_study
     from gapsearch.workers.signals import StopSignals
+    from gapsearch.workers.watched import die_with_parent, is_watched_child, run_watched, watched_run_command
 
     debug = debug_of(ctx)
+    if is_watched_child():
+        die_with_parent()
     with StopSignals() as stop:  # from the start: a worker stopped while it loads still exits cleanly
         spec = load(study_file)
         url = storage_url(storage, spec)
         slots = plan_for(spec, workers=workers, gpus=gpus, trials_per_gpu=trials_per_gpu, pool_worker=slot)
+        if create and len(slots) == 1 and not is_watched_child():
+            # One worker: the run goes on in a child that this process watches, so that a crash is said in one line.
+            command = watched_run_command(
+                study_file,
+                n_trials=n_trials,
+                timeout=timeout,
+                progress=progress,
+                workers=workers,
+                gpus=gpus,
+                trials_per_gpu=trials_per_gpu,
+                debug=debug,
+            )
+            ctx.exit(run_watched(command, spec, url, stop))
         quiet_optuna_logging(debug=debug)
         display = TrialProgress(spec.objective_names, enabled=progress)
         try:
@@ -101,14 +117,17 @@ def _run_workers(
                 debug=debug,
                 write=lambda line: tqdm.write(line, file=sys.stderr),
                 track=not slot,
+                pool_worker=slot,
             )
         finally:
             display.close()
     if slot:  # one of `run`'s workers: `run` reports for all of them
+        from gapsearch.workers.pool import RECYCLE_EXIT_CODE
+
         # Everything is committed; skip TensorFlow's seconds-long teardown so that a stop takes seconds.
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(0)
+        os._exit(RECYCLE_EXIT_CODE if outcome.stopped_by == "recycle" else 0)
     if outcome.stopped_by in ("SIGINT", "SIGTERM"):
         click.echo(outcome.stop_report(), err=True)
         if create and outcome.stopped_by == "SIGINT":
@@ -135,7 +154,9 @@ def run(
 
     Rerunning the same file continues the same study; once the budget is met it does nothing.
     With several workers (--workers, or one per GPU), each is its own process on one GPU and
-    all of them together stop at the budget.
+    all of them together stop at the budget; a worker that dies is replaced, at most
+    workers.max_restarts_per_minute (default 5) within a minute. With one worker the run goes
+    on in a child process that this command watches, so that a crash is said in one line.
 
     Example: gapsearch run studies/quickstart.yaml --workers 4 --gpus 0,1 --trials-per-gpu 2
     """

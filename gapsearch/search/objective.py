@@ -11,6 +11,7 @@ import gc
 import statistics
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -45,11 +46,13 @@ def trial_seed(study_seed: int, trial_number: int) -> int:
 class Objective:
     """Callable for ``study.optimize``: one trial from sampled parameters to recorded result."""
 
-    def __init__(self, spec: StudySpec, data: StudyData) -> None:
+    def __init__(self, spec: StudySpec, data: StudyData, *, stopping: Callable[[], bool] = lambda: False) -> None:
+        """``stopping()`` says whether the worker was told to stop (then an error is the stop's, not the trial's)."""
         from gapsearch.search.algorithms import make_multi_objective_pruner
 
         self.spec = spec
         self.data = data  # train and validation only: the test split never reaches a trial
+        self.stopping = stopping
         self.pruner = make_multi_objective_pruner(spec)  # None unless several objectives and cost_aware
         self._steps = 0  # the running trial's steps when it trains to the end (runs x epochs)
         # What lives as long as the study (imported libraries, the data) moves out of the collector's
@@ -69,12 +72,15 @@ class Objective:
         except (optuna.TrialPruned, UserError):
             resume.remove()
             raise
-        except TrialFailed as failure:
+        except Exception as error:  # noqa: BLE001 - any other error fails this trial alone, unless it is a stop
+            if self.stopping():
+                # A stop that the framework turned into another error on its way out: the worker loop records
+                # it as the stop, and the retry resumes from the checkpoint, kept as a WorkerInterrupted keeps it.
+                raise
             resume.remove()
-            Failure(failure.message).write(trial)
-            raise
-        except Exception as error:  # noqa: BLE001 - any other error fails this trial alone
-            resume.remove()
+            if isinstance(error, TrialFailed):
+                Failure(error.message).write(trial)
+                raise
             reason = _reason(error)
             Failure(reason[:2000], traceback.format_exc()[-4000:]).write(trial)
             raise TrialFailed(reason) from error

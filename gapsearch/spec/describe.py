@@ -77,9 +77,11 @@ def describe_workers(spec: StudySpec) -> str:
     if w.gpu_memory_limit is not None:
         text += f", {w.gpu_memory_limit} MiB each"
     checkpoints = f"checkpoints in {w.checkpoints}" if w.checkpoints is not None else "no checkpoints"
+    recycled = f", recycled every {w.recycle_after} trials" if w.recycle_after is not None else ""
     return text + (
         f"); heartbeat {w.heartbeat_interval}s, grace {w.grace_period}s, {w.max_retries} retries, "
-        f"outage window {w.outage_window:g}s, {checkpoints}"
+        f"at most {w.max_restarts_per_minute} restarts a minute{recycled}, outage window {w.outage_window:g}s, "
+        f"{checkpoints}"
     )
 
 

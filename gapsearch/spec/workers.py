@@ -52,6 +52,20 @@ class WorkersSpec(Frozen):
     max_retries: int = Field(
         3, ge=0, description="Times a trial whose worker died or was stopped is queued again with its parameters."
     )
+    max_restarts_per_minute: int = Field(
+        5,
+        ge=0,
+        description="Worker processes that `run --workers N` restarts after one died, at most this many within any "
+        "60 seconds; a worker that dies beyond that is not restarted (one line says so) and the others go on. "
+        "0: never restart.",
+    )
+    recycle_after: int | None = Field(
+        None,
+        ge=1,
+        description="A worker process of `run --workers N` ends after this many trials and is replaced by a fresh "
+        "one, so that memory a long study leaks (TensorFlow's, the sampler's) is given back; null (the default): "
+        "never.",
+    )
     outage_window: float = Field(
         60,
         gt=0,

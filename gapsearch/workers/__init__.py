@@ -3,7 +3,9 @@
 ``devices`` plans worker slots over GPUs, ``signals`` turns SIGINT/SIGTERM into a clean
 stop, ``loop`` runs trials until the study holds its budget (exactly, with any number
 of workers), ``registry`` records which workers were seen, ``pool`` starts local worker
-processes and merges their progress, ``status`` summarizes a study for ``gapsearch status``.
+processes, replaces those that die or are recycled, and merges their progress, ``deaths`` fails
+(or quarantines) a dead worker's trial, ``watched`` runs a one-worker ``run`` in a child it
+watches, ``status`` summarizes a study for ``gapsearch status``.
 Nothing here imports Keras or TensorFlow.
 
 ``launch`` is the one run sequence (``gapsearch run``, ``worker`` and the Python API go through it).

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from gapsearch.errors import UserError
 
 WORKER_ID_ENV = "GAPSEARCH_WORKER_ID"
+WORKER_START_ENV = "GAPSEARCH_WORKER_START"  # how many times the pool started this slot's worker before
 MEMORY_LIMIT_ENV = "GAPSEARCH_GPU_MEMORY_LIMIT"
 NO_GPU = "-1"  # what CUDA_VISIBLE_DEVICES says for "no GPU at all"
 

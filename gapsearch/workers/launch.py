@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from gapsearch.data.cache import StudyData
     from gapsearch.search.tracking import MlflowTracker
     from gapsearch.search.warm_start import WarmStart
+    from gapsearch.workers.pool import WorkerCommand
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
 
@@ -79,6 +81,7 @@ def run_study(
     debug: bool = False,
     write: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     track: bool = True,
+    pool_worker: bool = False,
 ) -> RunOutcome:
     """Run trials of ``spec`` on this machine until the study holds ``n_trials`` (default: the file's) finished.
 
@@ -89,7 +92,9 @@ def run_study(
     finished, budget)`` once the study is open, before any trial; ``callbacks`` get every trial that
     finishes, from any of this machine's workers, and so does the study's tracker unless ``track`` is
     off (a worker of ``run``'s pool: ``run`` tracks its trials). A stop signal ends the run after the
-    running trials are recorded as FAIL and queued again (``RunOutcome.stopped_by``).
+    running trials are recorded as FAIL and queued again (``RunOutcome.stopped_by``). A ``pool_worker``
+    (``gapsearch worker --slot``) ends after ``workers.recycle_after`` trials (``stopped_by``
+    ``recycle``), for its pool to start a fresh process in its place.
 
     Raises:
         UserError: bad data, storage or options; nothing has been written to the database then.
@@ -125,12 +130,14 @@ def run_study(
         on_start(study, before, budget)
     if worker is not None:
         assert data is not None
-        stopped_by = _work_here(spec, study, data, budget, timeout, worker, trial_callbacks, stop)
+        recycle_after = spec.workers.recycle_after if pool_worker else None
+        stopped_by = _work_here(spec, study, data, budget, timeout, worker, trial_callbacks, stop, recycle_after)
     elif before >= budget:
         stopped_by = "budget"
     else:
-        command = _pool_command(spec, n_trials, timeout, debug)
-        stopped_by = _work_in_processes(study, slots, command, storage_url, budget, trial_callbacks, stop, write)
+        command = _pool_command(spec, study, budget, n_trials, timeout, debug)
+        cap = spec.workers.max_restarts_per_minute
+        stopped_by = _work_in_processes(study, slots, command, storage_url, budget, trial_callbacks, stop, write, cap)
     outcome = RunOutcome.of(spec, storage_url, study, budget=budget, before=before, stopped_by=stopped_by, since=since)
     if tracker is not None:
         tracker.finish(outcome)
@@ -162,6 +169,7 @@ def _work_here(
     worker: WorkerIdentity,
     callbacks: Sequence[TrialCallback],
     stop: StopSignals | None,
+    recycle_after: int | None,
 ) -> str:
     """Run the worker loop in this process; why it stopped."""
     from gapsearch.errors import TrialFailed
@@ -175,10 +183,13 @@ def _work_here(
         timeout=timeout if timeout is not None else spec.timeout,
         orphan_seconds=2 * spec.workers.grace_period,
         grace_period=spec.workers.grace_period,
+        recycle_after=recycle_after,
     )
-    result = work_to_budget(
-        study, Objective(spec, data), settings, worker=worker, catch=(TrialFailed,), callbacks=callbacks, stop=stop
-    )
+    with StopSignals() if stop is None else contextlib.nullcontext(stop) as signals:
+        objective = Objective(spec, data, stopping=lambda: signals.requested is not None)
+        result = work_to_budget(
+            study, objective, settings, worker=worker, catch=(TrialFailed,), callbacks=callbacks, stop=signals
+        )
     if result.stopped_by == "failures":
         raise GapsearchError(
             f"stopped after {result.failure_streak} failed trial{'s' if result.failure_streak > 1 else ''} in a row; "
@@ -187,29 +198,58 @@ def _work_here(
     return result.stopped_by
 
 
-def _pool_command(spec: StudySpec, n_trials: int | None, timeout: float | None, debug: bool) -> list[str]:
+def _pool_command(
+    spec: StudySpec, study: optuna.Study, budget: int, n_trials: int | None, timeout: float | None, debug: bool
+) -> WorkerCommand:
+    """The command line of a worker started now: with the time the run has left, none once it has run out
+    or the study holds its budget (a worker that died at the end is not replaced)."""
     from gapsearch.workers.pool import worker_command
 
     assert spec.source is not None
-    return worker_command(spec.source, n_trials=n_trials, timeout=timeout, debug=debug)
+    source = spec.source
+    limit = timeout if timeout is not None else spec.timeout
+    started = time.monotonic()
+
+    def budget_met() -> bool:
+        try:
+            return count_finished(study) >= budget
+        except GapsearchError:  # the database is away: the worker waits for it itself, and finds the budget
+            return False
+
+    def command() -> list[str] | None:
+        left = None if limit is None else limit - (time.monotonic() - started)
+        if (left is not None and left <= 0) or budget_met():
+            return None
+        return worker_command(source, n_trials=n_trials, timeout=left and max(round(left, 1), 0.1), debug=debug)
+
+    return command
 
 
 def _work_in_processes(
     study: optuna.Study,
     slots: Sequence[WorkerSlot],
-    command: Sequence[str],
+    command: WorkerCommand,
     storage_url: str,
     budget: int,
     callbacks: Sequence[TrialCallback],
     stop: StopSignals | None,
     write: Callable[[str], None],
+    max_restarts_per_minute: int,
 ) -> str:
-    """Run one worker process per slot (each a ``gapsearch worker --slot``) and watch them; why they stopped."""
+    """Run one worker process per slot (each a ``gapsearch worker --slot``) and watch them, starting a fresh
+    one where one died (up to ``max_restarts_per_minute``) or was recycled; why they stopped."""
     from gapsearch.workers.pool import run_worker_processes
 
     with StopSignals() if stop is None else contextlib.nullcontext(stop) as signals:
         result = run_worker_processes(
-            slots, command, storage_url=storage_url, study=study, callbacks=callbacks, stop=signals, write=write
+            slots,
+            command,
+            storage_url=storage_url,
+            study=study,
+            callbacks=callbacks,
+            stop=signals,
+            write=write,
+            max_restarts_per_minute=max_restarts_per_minute,
         )
     after = count_finished(study)
     if result.crashed and after < budget and result.stopped_by is None:

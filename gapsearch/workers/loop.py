@@ -11,12 +11,13 @@ finished trials, and failed trials do not count: they are retried.
 Crash safety: every running trial sends heartbeats; before each trial a worker fails
 trials whose heartbeat stopped (their worker died) and the storage queues them again
 with their parameters. A worker told to stop (SIGINT/SIGTERM) ends its trial as FAIL and
-queues it again itself. A lost database is waited for through one outage window (the
-storage's, shared by every call): the running trial stays RUNNING and goes on when the
-database is back, and a worker that saw an outage end gives heartbeats a grace period to
-resume before it takes anyone's trial for dead. If the window passes, the worker raises
-:class:`DatabaseLost` and leaves its trial RUNNING, unrecorded: not a failure of the trial,
-the next run finds it stale and retries it with its parameters.
+queues it again itself, whatever error the stop became on its way out of the trial. A
+lost database is waited for through one outage window (the storage's, shared by every
+call): the running trial stays RUNNING and goes on when the database is back, and a
+worker that saw an outage end gives heartbeats a grace period to resume before it takes
+anyone's trial for dead. If the window passes, the worker raises :class:`DatabaseLost`
+and leaves its trial RUNNING, unrecorded: not a failure of the trial, the next run finds
+it stale and retries it with its parameters.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from gapsearch.optuna_compat import BaseHeartbeat
 
 TrialCallback = Callable[["optuna.Study", "optuna.trial.FrozenTrial"], None]
-_NOTE_EVERY = 10.0  # seconds between notes in the worker registry while waiting
+_NOTE_EVERY = 10.0  # seconds between notes in the worker registry while waiting or training, at most
 _log = logging.getLogger(__name__)
 
 
@@ -53,7 +54,8 @@ class LoopResult:
     """How a worker's loop ended."""
 
     trials_run: int = 0
-    stopped_by: str = "budget"  # budget, timeout, failures, sampler (its space is used up), SIGINT, SIGTERM
+    # budget, timeout, failures, sampler (its space is used up), recycle (recycle_after trials run), SIGINT, SIGTERM
+    stopped_by: str = "budget"
     failure_streak: int = 0
     last_failure: str = ""
     requeued: list[int] = field(default_factory=list)
@@ -73,6 +75,13 @@ class LoopSettings:
     #: The study storage's outage window (:mod:`gapsearch.storage.retry`), read to know when an outage ended.
     window: OutageWindow = field(default_factory=OutageWindow)
     grace_period: float = 30.0  # after an outage, heartbeats get this long to resume before trials look dead
+    recycle_after: int | None = None  # end after this many trials, for a fresh process to take over (a pool's)
+
+    @property
+    def note_every(self) -> float:
+        """Seconds between notes in the worker registry: often enough that a live worker never looks dead
+        to ``gapsearch status``, which takes one unseen for longer than the grace period for dead."""
+        return min(_NOTE_EVERY, self.grace_period / 3)
 
 
 def _reason_of(error: BaseException) -> str:
@@ -171,9 +180,10 @@ def work_to_budget(
 ) -> LoopResult:
     """Run trials of ``study`` in this process until it holds ``settings.budget`` finished trials.
 
-    Stops early on a stop signal, after ``settings.timeout`` seconds (no new trial starts), or after
-    ``settings.max_failures`` failed trials in a row. An error outside ``catch`` fails its trial and
-    is raised (a fatal mistake: the study cannot go on).
+    Stops early on a stop signal, after ``settings.timeout`` seconds (no new trial starts), after
+    ``settings.max_failures`` failed trials in a row, or once it ran ``settings.recycle_after`` trials.
+    An error outside ``catch`` fails its trial and is raised (a fatal mistake: the study cannot go on),
+    unless a stop was requested: then any error is the stop's, and the trial is recorded as stopped.
     """
     import dataclasses
 
@@ -197,7 +207,7 @@ def work_to_budget(
         nonlocal last_note, activity
         changed = now_doing is not None and now_doing != activity
         activity = now_doing or activity
-        if force or changed or time.monotonic() - last_note >= _NOTE_EVERY:
+        if force or changed or time.monotonic() - last_note >= settings.note_every:
             last_note = time.monotonic()
             note_worker(study, worker, activity, started=started)
 
@@ -217,6 +227,9 @@ def work_to_budget(
                 break
             if settings.timeout is not None and time.time() - started >= settings.timeout:
                 result.stopped_by = "timeout"
+                break
+            if settings.recycle_after is not None and result.trials_run >= settings.recycle_after:
+                result.stopped_by = "recycle"
                 break
             finished, running = _counts(study)
             if finished >= settings.budget:
@@ -303,13 +316,15 @@ def _run_one(
             raise  # not the trial's failure: it stays RUNNING, and the next run finds it stale and retries it
         except WorkerInterrupted as interrupted:
             state = TrialState.FAIL
-            reason = f"{STOPPED_BY} {interrupted.signal_name or stop.requested}"
-            Failure(reason).write(trial)
-        except catch:
+            Failure(f"{STOPPED_BY} {interrupted.signal_name or stop.requested}").write(trial)
+        except Exception as error:  # noqa: BLE001 - the stop, a failure of the trial's own, or fatal
             state = TrialState.FAIL
-        except Exception as error:  # noqa: BLE001 - fatal: fail the trial, then stop the study
-            state = TrialState.FAIL
-            fatal = error
+            if stop.requested:
+                # The stop, whatever it became on its way out: TensorFlow can turn the WorkerInterrupted thrown
+                # into its step into another error (a SystemError, "bad argument to internal function").
+                Failure(f"{STOPPED_BY} {stop.requested}").write(trial)
+            elif not isinstance(error, catch):
+                fatal = error  # fail the trial, then stop the study
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Optuna warns when a trial's value is not a number; it becomes FAIL
             frozen = study.tell(trial, value if state == TrialState.COMPLETE else None, state, skip_if_finished=True)

@@ -2,8 +2,9 @@
 
 A worker writes one study system attribute (``gapsearch:worker:HOST:PID``) when it starts,
 whenever what it does changes (a trial starts, it waits, it stops), and every so often
-while it waits; a run notes the budget it works to (``gapsearch:budget``). ``gapsearch
-status`` reads them back. Nothing else is shared between workers.
+while it waits or trains; a run notes the budget it works to (``gapsearch:budget``), and the
+death of a worker process it watched (how, and when). ``gapsearch status`` reads them back.
+Nothing else is shared between workers.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from gapsearch.optuna_compat import storage_of
 from gapsearch.runtime import host_attributes
 from gapsearch.trial_attrs import Placement
-from gapsearch.workers.devices import WORKER_ID_ENV
+from gapsearch.workers.devices import WORKER_ID_ENV, WORKER_START_ENV
 
 if TYPE_CHECKING:
     import optuna
@@ -40,20 +41,29 @@ class WorkerIdentity:
     def current(cls, worker_id: str | None = None, *, seed_offset: int | None = None) -> WorkerIdentity:
         """This process. The id comes from the argument, ``$GAPSEARCH_WORKER_ID``, a Kubernetes Job's
         ``$JOB_COMPLETION_INDEX``, or is ``0``. Without ``seed_offset`` the sampler's seed is offset by a
-        hash of host and id, so workers on different machines never draw the same sequence."""
+        hash of host and id, so workers on different machines never draw the same sequence, and of the
+        times a pool started this worker before (``$GAPSEARCH_WORKER_START``), so that a worker restarted
+        after a death, or recycled, does not draw its predecessor's sequence once more."""
         worker_id = worker_id or os.environ.get(WORKER_ID_ENV) or os.environ.get("JOB_COMPLETION_INDEX") or "0"
         host = host_attributes()
         if seed_offset is None:
-            seed_offset = zlib.crc32(f"{host['hostname']}/{worker_id}".encode()) % 1_000_000_007
+            start = os.environ.get(WORKER_START_ENV, "0")
+            again = "" if start == "0" else f"/{start}"
+            seed_offset = zlib.crc32(f"{host['hostname']}/{worker_id}{again}".encode()) % 1_000_000_007
         return cls(worker_id, host["hostname"], host["pid"], host["cuda_visible_devices"], seed_offset)
 
     @property
     def key(self) -> str:
-        return f"{WORKER_KEY_PREFIX}{self.hostname}:{self.pid}"
+        return worker_key(self.hostname, self.pid)
 
     def placement(self) -> Placement:
         """Where a trial this worker runs runs: recorded on the trial before it starts, and in the registry."""
         return Placement(self.hostname, self.pid, self.worker_id, self.cuda_visible_devices)
+
+
+def worker_key(hostname: str, pid: int) -> str:
+    """The study system attribute a worker process notes itself under."""
+    return f"{WORKER_KEY_PREFIX}{hostname}:{pid}"
 
 
 def note_worker(study: optuna.Study, worker: WorkerIdentity, activity: str, *, started: float) -> None:
@@ -70,6 +80,16 @@ def note_worker(study: optuna.Study, worker: WorkerIdentity, activity: str, *, s
             "activity": activity,
         },
     )
+
+
+def note_death(study: optuna.Study, hostname: str, pid: int, worker_id: str, how: str) -> None:
+    """Record that worker process ``pid`` of ``hostname`` died, ``how`` (``killed by SIGKILL``, ``exited with
+    code 1``), and now; what it noted itself (its GPU, its last activity, when it was last seen) stays."""
+    storage = storage_of(study)
+    study_id = storage.get_study_id_from_name(study.study_name)
+    key = worker_key(hostname, pid)
+    noted = dict(storage.get_study_system_attrs(study_id).get(key) or Placement(hostname, pid, worker_id).as_attrs())
+    storage.set_study_system_attr(study_id, key, {**noted, "died": how, "died_at": time.time()})
 
 
 def workers_seen(study: optuna.Study) -> list[dict[str, Any]]:

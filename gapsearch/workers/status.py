@@ -1,10 +1,15 @@
-"""``gapsearch status``: a study's trials by state, the workers seen recently, and stale trials."""
+"""``gapsearch status``: a study's trials by state, the workers seen recently (alive or dead), and stale trials.
+
+A worker is shown as dead when the pool that started it saw its process die (how: the signal or
+the exit code, and when), or when it has not noted itself for longer than the grace period without
+having stopped: a live worker notes itself several times per grace period, waiting or training.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gapsearch.masking import mask_url
 from gapsearch.optuna_compat import heartbeat_storage, stale_trial_ids, trial_id
@@ -26,6 +31,29 @@ def _ago(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f}m ago"
     return f"{seconds / 3600:.0f}h ago"
+
+
+def _stamp(timestamp: float) -> str:
+    """``2026-12-07 16:20:01``, in this machine's local time."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
+def worker_state(worker: dict[str, Any], now: float, grace_period: float) -> tuple[str, bool]:
+    """What ``status`` says a worker (as the registry noted it) is doing, and whether it is dead.
+
+    ``running trial 6  (seen 4s ago)``, ``dead: killed by SIGKILL at ... (12s ago), while running trial 6``
+    (the pool saw it die), or ``dead: no sign of life since ... (47s ago; grace period 30s), while running
+    trial 6`` (it went silent without stopping: killed, out of memory, its machine lost).
+    """
+    activity = str(worker.get("activity", "starting"))
+    last_seen = float(worker.get("last_seen", 0))
+    if worker.get("died"):
+        died_at = float(worker["died_at"])
+        return f"dead: {worker['died']} at {_stamp(died_at)} ({_ago(now - died_at)}), while {activity}", True
+    if not activity.startswith("stopped") and now - last_seen > grace_period:
+        silent = f"{_ago(now - last_seen)}; grace period {grace_period:g}s"
+        return f"dead: no sign of life since {_stamp(last_seen)} ({silent}), while {activity}", True
+    return f"{activity}  (seen {_ago(now - last_seen)})", False
 
 
 def stale_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -51,17 +79,22 @@ def study_status(spec: StudySpec, study: optuna.Study, storage_url: str, *, now:
         f"study {spec.name} in {mask_url(storage_url)}: {finished}/{budget} finished trials{file_budget}",
         "trials: " + "  ".join(f"{state} {counts[state]}" for state in STATE_ORDER),
     ]
-    recent = [w for w in workers_seen(study) if now - float(w.get("last_seen", 0)) <= RECENT_SECONDS]
-    lines.append(f"workers seen in the last {RECENT_SECONDS // 60} minutes: {len(recent)}")
-    for worker in recent:
+    grace = spec.workers.grace_period
+    recent = [
+        w
+        for w in workers_seen(study)
+        if now - max(float(w.get("last_seen", 0)), float(w.get("died_at", 0))) <= RECENT_SECONDS
+    ]
+    states = [worker_state(worker, now, grace) for worker in recent]
+    dead = sum(is_dead for _, is_dead in states)
+    lines.append(
+        f"workers seen in the last {RECENT_SECONDS // 60} minutes: {len(recent)}" + (f" ({dead} dead)" if dead else "")
+    )
+    for worker, (state, _) in zip(recent, states, strict=True):
         placement = Placement.read(worker) or Placement("?")  # the registry notes a worker as it notes its trials
         gpu = placement.cuda_visible_devices or "-"
-        lines.append(
-            f"  worker {placement.worker_id}  {placement.hostname}  pid {placement.pid}  gpu {gpu}  "
-            f"{worker.get('activity')}  (seen {_ago(now - float(worker.get('last_seen', 0)))})"
-        )
+        lines.append(f"  worker {placement.worker_id}  {placement.hostname}  pid {placement.pid}  gpu {gpu}  {state}")
     stale = stale_trials(study)
-    grace = spec.workers.grace_period
     lines.append(f"stale trials (no heartbeat for more than {grace}s): {len(stale) or 'none'}")
     for trial in stale:
         placement = Placement.read(trial) or Placement("?")

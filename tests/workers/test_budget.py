@@ -15,7 +15,7 @@ import optuna
 import pytest
 import sqlalchemy
 
-from tests.workers.conftest import state_counts
+from tests.workers.conftest import SERVERS, own_lines, state_counts
 from tests.workers.trivial_worker import create
 
 
@@ -34,9 +34,6 @@ def assert_exactly(url: str, name: str, *, complete: int, failed: int = 0) -> No
     ]
     assert (counts["COMPLETE"], counts["FAIL"], counts["RUNNING"], counts["PRUNED"]) == (complete, failed, 0, 0), odd
     assert all(t.params == {} for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
-
-
-SERVERS = [pytest.param("postgres_url", marks=pytest.mark.postgres), pytest.param("mysql_url", marks=pytest.mark.mysql)]
 
 
 @pytest.mark.parametrize("server", SERVERS)
@@ -130,3 +127,17 @@ def test_terminated_postgres_connections_lose_no_finished_trial(postgres_url, tr
     for number, value in seen_finished.items():
         if value is not None:
             assert final[number].state.name == "COMPLETE" and final[number].value == value
+
+
+def test_a_worker_is_recycled_every_k_trials_and_its_successor_samples_afresh(sqlite_url, trivial_pool):
+    create(sqlite_url, "recycled")
+    lines: list[str] = []
+    result = trivial_pool(sqlite_url, "recycled", 1, "--budget", "5", "--recycle-after", "2", lines=lines)
+    assert (result.exit_codes, result.recycled, result.restarts) == ({0: 0}, 2, 0)
+    assert own_lines(lines) == []  # a recycled worker is no death: nothing to report
+    assert_exactly(sqlite_url, "recycled", complete=5)
+    trials = optuna.load_study(study_name="recycled", storage=sqlite_url).get_trials(deepcopy=False)
+    pids = [t.user_attrs["pid"] for t in trials]
+    assert [pids.count(pid) for pid in dict.fromkeys(pids)] == [2, 2, 1]
+    # Each process samples with its own seed: a successor does not draw its predecessor's values again.
+    assert len({t.params["x"] for t in trials}) == 5

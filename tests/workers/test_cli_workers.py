@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import optuna
 import pytest
 
 from gapsearch.workers.registry import workers_seen
-from tests.conftest import TINY_STUDY, cli_env, gapsearch, start_run, wait_until_training
+from tests.conftest import ROOT, TINY_STUDY, cli_env, gapsearch, start_run, wait_until_training
 
 FAST_HEARTBEAT = "workers: {heartbeat_interval: 1, grace_period: 2}\n"
 
@@ -176,3 +177,103 @@ def test_create_and_status_never_import_tensorflow(tmp_path):
             [sys.executable, "-c", probe, *args], cwd=tmp_path, capture_output=True, text=True, env=cli_env()
         )
         assert result.stdout.strip().endswith("HEAVY []"), (args, result.stdout[-300:], result.stderr[-500:])
+
+
+FAULTS = Path(__file__).parent / "faults"  # a sitecustomize that injects faults into real trials
+
+
+def fault_env(fault: str) -> dict[str, str]:
+    return {"PYTHONPATH": os.pathsep.join((str(FAULTS), str(ROOT))), "GAPSEARCH_TEST_FAULT": fault}
+
+
+@pytest.mark.slow
+def test_a_sigkilled_worker_of_run_is_replaced_the_study_meets_its_budget_and_status_says_how_it_died(tmp_path):
+    study_text = TINY_STUDY.replace("epochs: 2", "epochs: 20").replace("n_trials: 3", "n_trials: 4") + FAST_HEARTBEAT
+    (tmp_path / "tiny.yaml").write_text(study_text)
+    process, _ = start_run("tiny.yaml", "--workers", "2", cwd=tmp_path)  # a trial has finished: both workers run
+    wait_until_training(tmp_path / "gapsearch.db")
+    victim = next(
+        t for t in load(tmp_path).get_trials(deepcopy=False) if t.state.name == "RUNNING" and t.intermediate_values
+    )
+    os.kill(victim.user_attrs["pid"], signal.SIGKILL)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    worker, pid = victim.user_attrs["worker_id"], victim.user_attrs["pid"]
+    lines = err.splitlines()
+    assert (
+        f"worker {worker} (pid {pid}) was killed by SIGKILL while running trial {victim.number}; recorded as FAIL "
+        "and queued again with its parameters"
+    ) in lines, err
+    restarted = [line for line in lines if " started again as pid " in line]
+    assert len(restarted) == 1 and restarted[0].startswith(f"worker {worker} started again as pid "), err
+    assert "study tiny: 4/4 finished trials in sqlite:///gapsearch.db" in out
+    status = gapsearch("status", "tiny.yaml", cwd=tmp_path, check=True).stdout
+    assert f"pid {pid}  gpu -  dead: killed by SIGKILL at " in status, status
+
+
+@pytest.mark.slow
+def test_a_run_whose_trial_segfaults_says_so_in_one_line_and_quarantines_it_the_second_time(tmp_path):
+    # One worker: `run` trains in a child it watches, which a crash takes down instead of the command.
+    (tmp_path / "tiny.yaml").write_text(TINY_STUDY + FAST_HEARTBEAT)
+    env = fault_env("segfault-trial:1")
+    first = gapsearch("run", "tiny.yaml", "--no-progress", cwd=tmp_path, env=env)
+    trials = load(tmp_path).get_trials(deepcopy=False)
+    pid = trials[1].user_attrs["pid"]
+    assert (first.returncode, first.stderr.splitlines()) == (
+        1,
+        [
+            f"error: worker 0 (pid {pid}) was killed by SIGSEGV while running trial 1; recorded as FAIL and queued "
+            "again with its parameters; a rerun continues the study"
+        ],
+    )
+    assert [(t.state.name, t.user_attrs.get("killed_by_signal")) for t in trials] == [
+        ("COMPLETE", None),
+        ("FAIL", "SIGSEGV"),
+        ("WAITING", None),
+    ]
+    second = gapsearch("run", "tiny.yaml", "--no-progress", cwd=tmp_path, env=env)
+    trials = load(tmp_path).get_trials(deepcopy=False)
+    pid = trials[2].user_attrs["pid"]
+    assert (second.returncode, second.stderr.splitlines()) == (
+        1,
+        [
+            f"error: worker 0 (pid {pid}) was killed by SIGSEGV while running trial 2; recorded as FAIL and not "
+            "queued again (killed its worker twice: SIGSEGV); a rerun continues the study"
+        ],
+    )
+    assert [(t.state.name, t.params == trials[1].params) for t in trials[1:]] == [("FAIL", True), ("FAIL", True)]
+    assert trials[2].user_attrs["fail_reason"] == "killed its worker twice: SIGSEGV"
+
+
+@pytest.mark.slow
+def test_a_stop_raised_inside_fit_as_another_error_is_recorded_as_the_stop_and_keeps_the_checkpoint(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(TINY_STUDY.replace("epochs: 2", "epochs: 40") + FAST_HEARTBEAT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gapsearch", "run", "tiny.yaml", "--no-progress"],
+        cwd=tmp_path,
+        env=cli_env(fault_env("stop-as-error")),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    database, deadline = tmp_path / "gapsearch.db", time.monotonic() + 120
+    while not database.exists() or "tiny" not in optuna.get_all_study_names(f"sqlite:///{database}"):
+        assert time.monotonic() < deadline, "the run created no study"
+        time.sleep(0.2)
+    wait_until_training(database, timeout=120)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    trials = load(tmp_path).get_trials(deepcopy=False)
+    (stopped,) = [t for t in trials if t.state.name == "FAIL"]
+    assert stopped.user_attrs["fail_reason"] == "the worker was stopped by SIGTERM"
+    assert "fail_traceback" not in stopped.user_attrs  # no failure of the trial's own was written
+    finished = sum(t.state.name == "COMPLETE" for t in trials)
+    assert err.splitlines() == [
+        f"stopped by SIGTERM at {finished}/3 finished trials; the running trial was recorded as FAIL and queued "
+        "again, and a rerun continues the study"
+    ]
+    (retry,) = [t for t in trials if t.system_attrs.get("failed_trial") == stopped.number]
+    assert (retry.state.name, retry.params) == ("WAITING", stopped.params)
+    # Kept for the retry to resume from, as a stop that came out as itself keeps it.
+    assert (tmp_path / ".gapsearch-checkpoints" / "tiny" / f"trial-{stopped.number}" / "current").is_dir()

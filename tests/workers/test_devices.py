@@ -72,6 +72,7 @@ def test_the_workers_key():
     assert (workers.gpus, workers.trials_per_gpu, workers.max_retries) == ([0, 2, 3], 2, 1)
     defaults = parse("").workers
     assert (defaults.count, defaults.gpus, defaults.heartbeat_interval, defaults.grace_period) == (None, "all", 10, 30)
+    assert (defaults.recycle_after, defaults.max_restarts_per_minute) == (None, 5)
 
 
 @pytest.mark.parametrize(
@@ -88,6 +89,8 @@ def test_the_workers_key():
         ),
         ("workers: {count: 0}", "s.yaml: workers.count: must be >= 1, but got 0"),
         ("workers: {outage_window: 0}", "s.yaml: workers.outage_window: must be > 0.0, but got 0"),
+        ("workers: {recycle_after: 0}", "s.yaml: workers.recycle_after: must be >= 1, but got 0"),
+        ("workers: {max_restarts_per_minute: -1}", "s.yaml: workers.max_restarts_per_minute: must be >= 0, but got -1"),
         ("workers: {gpu: all}", "s.yaml: workers.gpu: unknown key; did you mean 'gpus'?"),
         (
             "workers: {grace_period: 5, heartbeat_interval: 10}",
@@ -107,12 +110,13 @@ def test_validate_describes_the_workers():
 
     assert describe_workers(parse("")) == (
         "one per GPU slot, or 1 without a GPU (gpus all, 1 per GPU); heartbeat 10s, grace 30s, 3 retries, "
-        "outage window 60s, checkpoints in .gapsearch-checkpoints"
+        "at most 5 restarts a minute, outage window 60s, checkpoints in .gapsearch-checkpoints"
     )
     custom = parse(
         "workers: {count: 4, gpus: [0, 1], trials_per_gpu: 2, gpu_memory_limit: 4000, max_retries: 1, "
-        "outage_window: 5, checkpoints: null}\n"
+        "outage_window: 5, checkpoints: null, max_restarts_per_minute: 2, recycle_after: 50}\n"
     )
     assert describe_workers(custom) == (
-        "4 (gpus 0,1, 2 per GPU, 4000 MiB each); heartbeat 10s, grace 30s, 1 retries, outage window 5s, no checkpoints"
+        "4 (gpus 0,1, 2 per GPU, 4000 MiB each); heartbeat 10s, grace 30s, 1 retries, at most 2 restarts a minute, "
+        "recycled every 50 trials, outage window 5s, no checkpoints"
     )

@@ -1,14 +1,27 @@
-"""``gapsearch status`` and the trial lines: the run's budget, what each worker is doing, whole words."""
+"""``gapsearch status`` and the trial lines: the run's budget, what each worker is doing (or how and when it died),
+whole words."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import optuna
+import pytest
+import yaml
 
 from gapsearch.results.console import REASON_WIDTH, clip, trial_line
-from gapsearch.spec.loader import load_study
+from gapsearch.spec.loader import load_study, parse_study
+from gapsearch.storage.database import STORAGE_ENV
 from gapsearch.workers.registry import workers_seen
-from gapsearch.workers.status import study_status
-from tests.conftest import gapsearch
+from gapsearch.workers.status import study_status, worker_state
+from tests.conftest import ROOT, TINY_STUDY, gapsearch
+from tests.workers.conftest import STORAGES, signal_a_running_worker
 from tests.workers.trivial_worker import create
 
 
@@ -58,3 +71,71 @@ def test_a_long_failure_reason_is_cut_at_a_word_boundary():
     assert clip("x" * 300, 20) == "x" * 19 + "\u2026"  # one word longer than the width is cut inside
     trial = optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, user_attrs={"fail_reason": words})
     assert trial_line(trial, "val_accuracy").endswith(f"  ({clipped})")
+
+
+def _spec(name: str, grace: int):
+    """A study file for the trivial workers' study ``name``, with their heartbeat settings."""
+    text = (
+        TINY_STUDY.replace("name: tiny", f"name: {name}")
+        + f"workers: {{heartbeat_interval: 1, grace_period: {grace}}}\n"
+    )
+    return parse_study(yaml.safe_load(text), source=Path("s.yaml"))
+
+
+def test_a_worker_is_shown_alive_dead_as_the_pool_saw_it_die_or_dead_after_its_silence():
+    now = 1_800_000_000.0
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now - 47))
+    alive = {"activity": "running trial 6", "last_seen": now - 4}
+    assert worker_state(alive, now, 30) == ("running trial 6  (seen 4s ago)", False)
+    silent = {"activity": "running trial 6", "last_seen": now - 47}
+    assert worker_state(silent, now, 30) == (
+        f"dead: no sign of life since {stamp} (47s ago; grace period 30s), while running trial 6",
+        True,
+    )
+    assert worker_state({**silent, "activity": "stopped (budget)"}, now, 30) == (
+        "stopped (budget)  (seen 47s ago)",
+        False,
+    )
+    killed = {**alive, "died": "killed by SIGKILL", "died_at": now - 47}
+    assert worker_state(killed, now, 30) == (
+        f"dead: killed by SIGKILL at {stamp} (47s ago), while running trial 6",
+        True,
+    )
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_status_shows_a_worker_the_pool_saw_killed_as_dead_at_once(request, storage, trivial_pool):
+    url = request.getfixturevalue(storage)
+    study = create(url, "killed", heartbeat=1, grace=120)
+    killer, killed = signal_a_running_worker(study, signal.SIGKILL)
+    result = trivial_pool(url, "killed", 1, "--budget", "2", "--sleep", "1", "--grace", "120", requeue=True)
+    killer.join()
+    assert result.exit_codes == {0: -signal.SIGKILL}
+    lines = study_status(_spec("killed", 120), study, url).splitlines()
+    assert lines[2] == "workers seen in the last 5 minutes: 1 (1 dead)"
+    assert re.fullmatch(
+        rf"  worker 0  \S+  pid {killed['pid']}  gpu -  dead: killed by SIGKILL at [-0-9: ]+ \(\ds ago\), "
+        rf"while running trial {killed['number']}",
+        lines[3],
+    ), lines[3]
+
+
+def test_status_shows_a_killed_worker_as_dead_once_it_was_silent_for_the_grace_period(sqlite_url, monkeypatch):
+    # A worker no pool watches (another machine's, say): only its silence tells.
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    study = create(sqlite_url, "silent", heartbeat=1, grace=2)
+    command = [sys.executable, "-m", "tests.workers.trivial_worker", "silent", "--budget", "2", "--sleep", "30"]
+    worker = subprocess.Popen([*command, "--grace", "2"], env={**os.environ, STORAGE_ENV: sqlite_url})
+    killer, killed = signal_a_running_worker(study, signal.SIGKILL, from_number=0)
+    killer.join()
+    worker.wait(timeout=30)
+    spec = _spec("silent", 2)
+    assert study_status(spec, study, sqlite_url).splitlines()[2] == "workers seen in the last 5 minutes: 1"
+    time.sleep(2.5)
+    lines = study_status(spec, study, sqlite_url).splitlines()
+    assert lines[2] == "workers seen in the last 5 minutes: 1 (1 dead)"
+    assert re.fullmatch(
+        rf"  worker 0  \S+  pid {killed['pid']}  gpu -  dead: no sign of life since [-0-9: ]+ \(\ds ago; grace "
+        r"period 2s\), while running trial 0",
+        lines[3],
+    ), lines[3]

@@ -1,0 +1,67 @@
+"""Faults injected into real gapsearch trials, for the tests alone: on PYTHONPATH only where a test puts it.
+
+Python imports ``sitecustomize`` at start-up; this one patches gapsearch's objective once it is imported,
+as ``$GAPSEARCH_TEST_FAULT`` says (nothing in the package knows of it):
+
+- ``segfault-trial:N``: the trial whose first attempt is number N (and each of its retries) kills its own
+  process by SIGSEGV before it trains, as TensorFlow does on an allocation it cannot make;
+- ``stop-as-error``: a stop (WorkerInterrupted) raised while a model trains comes out of ``fit_run`` as a
+  SystemError, as it did from inside TensorFlow's step.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import os
+import signal
+import sys
+
+FAULT = os.environ.get("GAPSEARCH_TEST_FAULT", "")
+TARGET = "gapsearch.search.objective"
+
+
+def _patch(module) -> None:  # noqa: ANN001 - gapsearch.search.objective
+    if FAULT.startswith("segfault-trial:"):
+        number = int(FAULT.split(":", 1)[1])
+        train = module.Objective._train
+
+        def _train(self, trial, hp, resume):  # noqa: ANN001, ANN202
+            if module.first_attempt_number(trial) == number:
+                os.kill(os.getpid(), signal.SIGSEGV)
+            return train(self, trial, hp, resume)
+
+        module.Objective._train = _train
+    elif FAULT == "stop-as-error":
+        fit_run = module.fit_run
+
+        def stop_as_error(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            try:
+                return fit_run(*args, **kwargs)
+            except BaseException as error:
+                if type(error).__name__ != "WorkerInterrupted":
+                    raise
+                raise SystemError("<built-in function TFE_Py_Execute> bad argument to internal function") from None
+
+        module.fit_run = stop_as_error
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):  # noqa: ANN001, ANN201
+        if name != TARGET:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.loader is not None
+        execute = spec.loader.exec_module
+
+        def exec_module(module) -> None:  # noqa: ANN001
+            execute(module)
+            _patch(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+if FAULT:
+    sys.meta_path.insert(0, _PatchOnImport())
