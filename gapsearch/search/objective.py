@@ -8,6 +8,7 @@ study stops) are decided here, and the reason is recorded on the trial.
 from __future__ import annotations
 
 import gc
+import math
 import statistics
 import time
 import traceback
@@ -188,6 +189,12 @@ class Objective:
         """Train run ``index``; the first also measures the model's costs, and stores them at once."""
         monitored = self.spec.monitored.metric
         step_offset = index * hp.epochs
+        # With ``compare: best_so_far`` the pruner is given the run's best value so far, which is what the trial is
+        # worth if it stops there; a resumed run's best so far is the last value it reported.
+        best_so_far = getattr(self.spec.pruner, "compare", "epoch") == "best_so_far"
+        maximize = self.spec.monitored.direction == "maximize"
+        earlier = [value for step, value in resume.reported if step_offset < step <= step_offset + hp.epochs]
+        running = _RunningBest(maximize, earlier[-1] if earlier else None)
 
         def report(epoch: int, value: float) -> None:
             measured.observe(value)
@@ -196,10 +203,12 @@ class Objective:
             if self.spec.is_multi_objective:
                 self._prune_several_objectives(trial, measured, step, epoch, value)
                 return
-            trial.report(value, step)
-            resume.reported.append([step, value])
+            reported = running.observe(value) if best_so_far else value
+            trial.report(reported, step)
+            resume.reported.append([step, reported])
             if trial.should_prune():
-                raise _PrunedAt(f"pruned at epoch {epoch} of {run.name} with {monitored}={value:.4f}", epoch)
+                judged = f" (best so far {reported:.4f})" if best_so_far and reported != value else ""
+                raise _PrunedAt(f"pruned at epoch {epoch} of {run.name} with {monitored}={value:.4f}{judged}", epoch)
 
         def record_costs(costs: ModelCosts) -> None:
             measured.costs = resume.costs = costs
@@ -334,6 +343,21 @@ class _Measured:
         """The costs and the monitored metric's best value, by the names a study gives them."""
         best = {} if self.best is None else {self.monitor.metric: self.best}
         return {**({} if self.costs is None else self.costs.values()), **best}
+
+
+@dataclass
+class _RunningBest:
+    """A run's best value so far in the monitored metric's direction (a NaN epoch changes nothing)."""
+
+    maximize: bool
+    best: float | None = None
+
+    def observe(self, value: float) -> float:
+        if math.isnan(value):
+            return value if self.best is None else self.best
+        if self.best is None or (value > self.best if self.maximize else value < self.best):
+            self.best = value
+        return self.best
 
 
 @dataclass(frozen=True)

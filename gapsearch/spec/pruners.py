@@ -14,7 +14,17 @@ from pydantic import Field
 from gapsearch.spec._base import Frozen
 
 
-class MedianPruner(Frozen):
+class _ComparesEpochs(Frozen):
+    """What an Optuna pruner is given at each epoch."""
+
+    compare: Literal["best_so_far", "epoch"] = Field(
+        "epoch",
+        description="What each epoch reports to the pruner: that epoch's value, or the run's best so far (what the "
+        "trial is worth if it stops there: a trial keeps its best epoch's weights and its value is its best epoch's).",
+    )
+
+
+class MedianPruner(_ComparesEpochs):
     type: Literal["median"]
     n_startup_trials: int = Field(5, ge=0, description="Trials that run in full before any is pruned.")
     n_warmup_steps: int = Field(1, ge=0, description="Epochs of each trial before it may be pruned.")
@@ -26,14 +36,14 @@ class PercentilePruner(MedianPruner):
     percentile: float = Field(25.0, ge=0.0, le=100.0, description="Prune below this percentile of earlier trials.")
 
 
-class SuccessiveHalvingPruner(Frozen):
+class SuccessiveHalvingPruner(_ComparesEpochs):
     type: Literal["successive_halving"]
     min_resource: int | Literal["auto"] = Field("auto", description="Epochs every trial gets before the first rung.")
     reduction_factor: int = Field(3, ge=2, description="Keep the best 1/reduction_factor at each rung.")
     min_early_stopping_rate: int = Field(0, ge=0, description="Rungs skipped before pruning starts.")
 
 
-class HyperbandPruner(Frozen):
+class HyperbandPruner(_ComparesEpochs):
     type: Literal["hyperband"]
     min_resource: int = Field(1, ge=1, description="Fewest epochs a trial gets.")
     max_resource: int | Literal["auto"] = Field(
@@ -42,7 +52,7 @@ class HyperbandPruner(Frozen):
     reduction_factor: int = Field(3, ge=2, description="Keep the best 1/reduction_factor at each rung.")
 
 
-class WilcoxonPruner(Frozen):
+class WilcoxonPruner(_ComparesEpochs):
     type: Literal["wilcoxon"]
     p_threshold: float = Field(0.1, gt=0.0, lt=1.0, description="Prune when worse than the best trial at this p-value.")
     n_startup_steps: int = Field(2, ge=0, description="Steps before a trial may be pruned.")

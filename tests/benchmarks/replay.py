@@ -213,6 +213,8 @@ class OptunaSearcher(Searcher):
     #: A pruned configuration the search comes back to goes on from where its earlier trial stopped (the
     #: same run, its earlier epochs reported again, none trained again) instead of training from scratch.
     promote: bool = False
+    #: Each epoch reports the run's best value so far to the pruner instead of that epoch's (``compare``).
+    report_best: bool = False
 
     def replay(self, table: Table, seed: int, horizon: float) -> Replay:
         import optuna
@@ -232,8 +234,9 @@ class OptunaSearcher(Searcher):
             curve = Curve(table, config, run_seed)
             stop = early_stopped(curve.values, self.patience)
             state, ran = optuna.trial.TrialState.COMPLETE, stop
+            reported = np.maximum.accumulate(curve.values) if self.report_best else curve.values
             for epoch in range(1, stop + 1):
-                trial.report(float(curve.values[epoch - 1]), epoch)
+                trial.report(float(reported[epoch - 1]), epoch)
                 if trial.should_prune():
                     state, ran = optuna.trial.TrialState.PRUNED, epoch
                     break
@@ -340,6 +343,7 @@ def gapsearch_searcher(
         choose=choose,
         settings=settings,
         described=described,
+        report_best=getattr(spec.pruner, "compare", "epoch") == "best_so_far",
     )
 
 

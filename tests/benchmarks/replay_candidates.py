@@ -64,6 +64,28 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "portfolio": 3,
     },
     "portfolio of 5, no pruning": {"sampler": TPE, "pruner": NONE, "portfolio": 5},
+    "successive halving from epoch 1, best so far": {"sampler": TPE, "pruner": {**SH1, "compare": "best_so_far"}},
+    "successive halving from epoch 2, best so far": {"sampler": TPE, "pruner": {**_sh(2), "compare": "best_so_far"}},
+    "successive halving from epoch 2, reduction 2, TPE start-up 5, best so far": {
+        "sampler": _tpe(n_startup_trials=5),
+        "pruner": {**_sh(2, 2), "compare": "best_so_far"},
+    },
+    "successive halving from epoch 1, TPE start-up 5, best so far": {
+        "sampler": _tpe(n_startup_trials=5),
+        "pruner": {**SH1, "compare": "best_so_far"},
+    },
+    "median pruner after 2 epochs, best so far": {
+        "sampler": TPE,
+        "pruner": {"type": "median", "n_warmup_steps": 2, "compare": "best_so_far"},
+    },
+    "median pruner after 1 epoch, TPE start-up 5, best so far": {
+        "sampler": _tpe(n_startup_trials=5),
+        "pruner": {"type": "median", "n_warmup_steps": 1, "compare": "best_so_far"},
+    },
+    "hyperband, best so far": {
+        "sampler": TPE,
+        "pruner": {"type": "hyperband", "min_resource": 1, "reduction_factor": 3, "compare": "best_so_far"},
+    },
     "successive halving from epoch 2, promotion of pruned trials": {"sampler": TPE, "pruner": _sh(2)},
     "successive halving from epoch 2, reduction 2, TPE start-up 5, promotion of pruned trials": {
         "sampler": _tpe(n_startup_trials=5),
