@@ -234,3 +234,20 @@ def test_the_grid_has_the_adaptive_poolings_and_at_least_64_configurations():
     assert len(configurations()) >= 64
     assert {"attention", "gem"} <= set(GRID["pooling"])
     assert {"embedding_dim", "pooling", "filters", "kernel_size", "learning_rate", "dropout"} <= set(GRID)
+
+
+def test_replays_are_kept_and_a_searcher_with_the_same_settings_takes_them(table, tmp_path, monkeypatch):
+    from tests.benchmarks import curves
+    from tests.benchmarks.replay import _kept_replays
+
+    monkeypatch.setattr(curves, "WORK", tmp_path / "curves")
+    searcher = gapsearch_searcher(EARLIER, CANDIDATES[EARLIER], max_trials=8)
+    first, kept = _kept_replays(table, searcher, 3, 500.0)
+    assert not kept and len(first) == 3
+    again, kept = _kept_replays(table, searcher, 3, 500.0)
+    assert kept and again == first
+    # The same settings under another name (as gapsearch's defaults may be a candidate's): the same replays.
+    twin = gapsearch_searcher("another name", CANDIDATES[EARLIER], max_trials=8)
+    assert _kept_replays(table, twin, 3, 500.0) == (first, True)
+    other = gapsearch_searcher("no pruning", CANDIDATES["no pruning"], max_trials=8)
+    assert _kept_replays(table, other, 3, 500.0)[1] is False

@@ -504,12 +504,12 @@ def searchers(portfolio: Sequence[dict[str, Any]] = ()) -> dict[str, Searcher]:
         optuna_hyperband(),
     ]
     candidates = [
-        gapsearch_searcher("defaults", {}, portfolio=portfolio),  # whatever the product's defaults are now
         *(
             dataclasses.replace(gapsearch_searcher(name, settings, portfolio=portfolio), promote=name in PROMOTING)
             for name, settings in CANDIDATES.items()
             if portfolio or not settings.get("portfolio")
         ),
+        gapsearch_searcher("defaults", {}, portfolio=portfolio),  # whatever the product's defaults are now
     ]
     every = [*candidates, *tools]
     overheads = measured_overheads()
@@ -605,6 +605,63 @@ def run_replays(table: Table, searcher: Searcher, n: int, horizon: float) -> lis
     return [searcher.replay(table, seed, horizon) for seed in range(n)]
 
 
+def replay_dataset(dataset: str, n: int, only: Sequence[str] | None = None) -> dict[str, Any]:
+    """One data set's summary: every searcher (or those whose name holds one of ``only``) replayed ``n`` times.
+
+    A searcher's replays are kept in ``build/bench/replay/``, keyed by the table's runs, ``n`` and everything
+    that sets the searcher apart, so that an interrupted ``make bench`` does not replay them again, and
+    gapsearch at its defaults takes the replays of a candidate with the same settings (the same searcher
+    replayed with the same seeds gives the same replays).
+    """
+    from tests.benchmarks.replay_summary import summarize
+
+    table = Table.load(dataset)
+    # Long enough for random search to try the whole grid; gapsearch stops at its largest budget.
+    horizon = len(table.configs) * table.full_trial_seconds()
+    times = np.linspace(0.0, horizon, 201)
+    rows: dict[str, dict[str, Any]] = {}
+    for name, searcher in searchers(portfolio_without(dataset)).items():
+        if only and not any(part in name for part in only):
+            continue
+        started = time.perf_counter()
+        replays, kept = _kept_replays(table, searcher, n, horizon)
+        rows[name] = {"replays": replays, "searcher": searcher}
+        how = "kept from an earlier run" if kept else f"in {time.perf_counter() - started:.0f}s"
+        print(f"{dataset} {name}: {n} replays {how}", flush=True)
+    return summarize(table, rows, times)
+
+
+def _kept_replays(table: Table, searcher: Searcher, n: int, horizon: float) -> tuple[list[Replay], bool]:
+    """``searcher``'s ``n`` replays on ``table``: from ``build/bench/replay/`` when the same searcher has been
+    replayed on the same table before, else replayed now and kept there."""
+    import dataclasses
+    import hashlib
+    import json
+
+    from tests.benchmarks.curves import WORK
+
+    parts = [
+        table.dataset,
+        sum(len(seeds) for seeds in table.values),
+        n,
+        round(horizon, 3),
+        type(searcher).__name__,
+        searcher.describe(),
+        getattr(searcher, "promote", False),
+        getattr(searcher, "report_best", False),
+        getattr(searcher, "max_trials", None),
+        dataclasses.asdict(searcher.overhead) if hasattr(searcher, "overhead") else None,
+    ]
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    path = WORK.parent / "replay" / f"{table.dataset}-{digest}.json"
+    if path.exists():
+        return [Replay(**fields) for fields in json.loads(path.read_text())], True
+    replays = run_replays(table, searcher, n, horizon)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([dataclasses.asdict(replay) for replay in replays]))
+    return replays, False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", action="append", choices=("mr", "sst5", "imdb"))
@@ -613,26 +670,11 @@ def main() -> None:
     args = parser.parse_args()
     import optuna
 
-    from tests.benchmarks.replay_summary import summarize, write
+    from tests.benchmarks.replay_summary import write
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # a study is created per replay
-
-    results = {}
     datasets = args.dataset or ["mr", "sst5", "imdb"]
-    for dataset in datasets:
-        table = Table.load(dataset)
-        # Long enough for random search to try the whole grid; gapsearch stops at its largest budget.
-        horizon = len(table.configs) * table.full_trial_seconds()
-        times = np.linspace(0.0, horizon, 201)
-        rows = {}
-        for name, searcher in searchers(portfolio_without(dataset)).items():
-            if args.searcher and not any(part in name for part in args.searcher):
-                continue
-            started = time.perf_counter()
-            replays = run_replays(table, searcher, args.replays, horizon)
-            rows[name] = {"replays": replays, "searcher": searcher}
-            print(f"{dataset} {name}: {args.replays} replays in {time.perf_counter() - started:.0f}s", flush=True)
-        results[dataset] = summarize(table, rows, times)
+    results = {dataset: replay_dataset(dataset, args.replays, args.searcher) for dataset in datasets}
     write(results, replays=args.replays)
 
 
