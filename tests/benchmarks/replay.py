@@ -215,6 +215,8 @@ class OptunaSearcher(Searcher):
     promote: bool = False
     #: Each epoch reports the run's best value so far to the pruner instead of that epoch's (``compare``).
     report_best: bool = False
+    #: The configurations queued before the sampler takes over (gapsearch's portfolio), if any.
+    queued: tuple[dict[str, Any], ...] = ()
 
     def replay(self, table: Table, seed: int, horizon: float) -> Replay:
         import optuna
@@ -344,6 +346,7 @@ def gapsearch_searcher(
         settings=settings,
         described=described,
         report_best=getattr(spec.pruner, "compare", "epoch") == "best_so_far",
+        queued=tuple(portfolio) if spec.portfolio else (),
     )
 
 
@@ -650,6 +653,7 @@ def _kept_replays(table: Table, searcher: Searcher, n: int, horizon: float) -> t
         getattr(searcher, "promote", False),
         getattr(searcher, "report_best", False),
         getattr(searcher, "max_trials", None),
+        list(getattr(searcher, "queued", ())),
         dataclasses.asdict(searcher.overhead) if hasattr(searcher, "overhead") else None,
     ]
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
