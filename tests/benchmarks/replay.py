@@ -653,9 +653,10 @@ def _kept_replays(table: Table, searcher: Searcher, n: int, horizon: float) -> t
         getattr(searcher, "promote", False),
         getattr(searcher, "report_best", False),
         getattr(searcher, "max_trials", None),
-        list(getattr(searcher, "queued", ())),
         dataclasses.asdict(searcher.overhead) if hasattr(searcher, "overhead") else None,
     ]
+    if getattr(searcher, "queued", ()):
+        parts.append(list(searcher.queued))  # type: ignore[attr-defined]
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
     path = WORK.parent / "replay" / f"{table.dataset}-{digest}.json"
     if path.exists():
