@@ -167,29 +167,40 @@ def test_the_workers_page_tables_are_what_the_workers_benchmark_measured():
     assert "| SQLite |" in block and "| PostgreSQL |" in block and "| MariaDB |" in block
 
 
-def test_the_study_file_pages_reason_for_the_default_pruner_is_what_benchmark_b2_measured():
-    from tests.benchmarks import report
+def test_the_study_file_pages_reason_for_the_default_search_is_what_the_replays_chose():
+    from tests.benchmarks import report, report_replay
 
     page = report.STUDY_FILE_PAGE.read_text()
     block = page.split(report.PRUNER_CHOICE_START + "\n", 1)[1].split(report.PRUNER_CHOICE_END, 1)[0]
-    assert block == report.pruner_choice_block()
-    assert "successive_halving" in block
+    assert block == report_replay.search_defaults_block()
+    assert "successive_halving" in block or "type: none" in block
 
 
-def test_the_default_pruner_is_the_one_benchmark_b2_chose_by_its_own_rule():
+def test_the_default_sampler_and_pruner_are_what_the_replays_rule_chose_on_every_table():
     import json
 
     from pydantic import TypeAdapter
 
     from gapsearch.spec.pruners import PrunerSpec
+    from gapsearch.spec.samplers import SamplerSpec
     from gapsearch.spec.study import StudySpec
-    from tests.benchmarks.pruners import choose
+    from tests.benchmarks.replay_candidates import CANDIDATES, PROMOTING, choose
 
-    measured = json.loads((ROOT / "tests" / "benchmarks" / "results" / "pruners.json").read_text())
-    assert choose(measured["cells"]) == measured["summary"]  # the stored choice follows from the stored runs
-    chosen = measured["candidates"][measured["summary"]["chosen"]]
-    default = StudySpec.model_fields["pruner"].get_default(call_default_factory=True)
-    assert default == TypeAdapter(PrunerSpec).validate_python(chosen)
+    measured = json.loads((ROOT / "tests" / "benchmarks" / "results" / "replay.json").read_text())
+    figures = {dataset: result["searchers"] for dataset, result in measured["datasets"].items()}
+    assert choose(figures, list(figures)) == measured["choice"]  # the stored choice follows from the stored replays
+    chosen = measured["choice"]["chosen"]
+    assert measured["candidates"][chosen] == CANDIDATES[chosen]  # and means what the candidate means now
+    default_sampler = StudySpec.model_fields["sampler"].get_default(call_default_factory=True)
+    default_pruner = StudySpec.model_fields["pruner"].get_default(call_default_factory=True)
+    assert default_sampler == TypeAdapter(SamplerSpec).validate_python(CANDIDATES[chosen]["sampler"])
+    assert default_pruner == TypeAdapter(PrunerSpec).validate_python(CANDIDATES[chosen]["pruner"])
+    assert StudySpec.model_fields["portfolio"].default == CANDIDATES[chosen].get("portfolio", 0)
+    assert chosen not in PROMOTING  # a replay-only candidate would have to be built into the product first
+    # The searcher replayed as "gapsearch: defaults" is the chosen candidate: the targets are the defaults'.
+    for result in measured["datasets"].values():
+        replayed = result["searchers"]["gapsearch: defaults"]["described"]
+        assert replayed == result["searchers"][f"gapsearch: {chosen}"]["described"]
 
 
 def test_attention_poolings_defaults_are_the_variant_benchmark_d_measured_best():

@@ -191,13 +191,17 @@ def test_each_trial_frees_its_models_and_the_study_heap_is_frozen(tmp_path, monk
 
 @pytest.mark.parametrize("compare", ["epoch", "best_so_far"])
 def test_the_pruner_is_given_each_epochs_value_or_the_runs_best_so_far(tmp_path, compare):
+    import itertools
+
     import numpy as np
 
     from gapsearch.trial_attrs import TrainingOutcome
 
     # A pruner that never prunes (its start-up outlasts the study): what it was given is what Optuna stored.
     text = (
-        TINY_STUDY.replace("pruner: {type: none}", f"pruner: {{type: median, n_startup_trials: 50, compare: {compare}}}")
+        TINY_STUDY.replace(
+            "pruner: {type: none}", f"pruner: {{type: median, n_startup_trials: 50, compare: {compare}}}"
+        )
         .replace("epochs: 2", "epochs: 5")
         .replace("batch_size: 32", "batch_size: 8\n  learning_rate: 0.05")  # a validation curve that goes down too
     )
@@ -210,5 +214,5 @@ def test_the_pruner_is_given_each_epochs_value_or_the_runs_best_so_far(tmp_path,
         stored = [trial.intermediate_values[step] for step in sorted(trial.intermediate_values)]
         expected = np.maximum.accumulate(history) if compare == "best_so_far" else history
         assert stored == pytest.approx(list(expected))
-        went_down |= any(b < a for a, b in zip(history, history[1:]))
+        went_down |= any(b < a for a, b in itertools.pairwise(history))
     assert went_down  # else the two ways would store the same values and this test could not tell them apart

@@ -16,10 +16,12 @@ from gapsearch.spec import load_study
 from tests.conftest import TINY_STUDY, gapsearch
 from tests.test_report import cell_rows, cells_of, importances_at
 
-#: The tiny study with the default pruner (successive halving from epoch 1) and four classes, so that the
-#: first epoch's accuracies differ (ties are promoted) and most trials stop there.
+#: The tiny study with successive halving from epoch 1 (gapsearch's default before the replays) and four
+#: classes, so that the first epoch's accuracies differ (ties are promoted) and most trials stop there.
 MOSTLY_PRUNED = (
-    TINY_STUDY.replace("pruner: {type: none}\n", "")
+    TINY_STUDY.replace(
+        "pruner: {type: none}\n", "pruner: {type: successive_halving, min_resource: 1, reduction_factor: 3}\n"
+    )
     .replace("n_trials: 3", "n_trials: 13")
     .replace("n_examples: 240,", "n_examples: 600, n_classes: 4,")
     .replace("batch_size: 32", "batch_size: 16")

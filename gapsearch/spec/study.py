@@ -62,11 +62,18 @@ class StudySpec(Frozen):
         0, description="Seeds data splits, the sampler (unless it has its own) and each trial's training."
     )
     max_failures: int = Field(5, ge=1, description="Failed trials in a row after which the run stops.")
-    sampler: SamplerSpec = Field(default_factory=lambda: TPESampler(type="tpe"), description="How trials are chosen.")
+    sampler: SamplerSpec = Field(
+        default_factory=lambda: TPESampler(type="tpe", n_startup_trials=5),
+        description="How trials are chosen: TPE after 5 random trials by default (chosen by the learning-curve "
+        "replays).",
+    )
     pruner: PrunerSpec = Field(
-        default_factory=lambda: SuccessiveHalvingPruner(type="successive_halving", min_resource=1, reduction_factor=3),
-        description="How unpromising trials are stopped early: successive halving from the first epoch by default "
-        "(chosen by benchmark (b2)); none (the default) or cost_aware in a study with several objectives.",
+        default_factory=lambda: SuccessiveHalvingPruner(
+            type="successive_halving", min_resource=2, reduction_factor=2, compare="best_so_far"
+        ),
+        description="How unpromising trials are stopped early: successive halving from the second epoch on each "
+        "run's best value so far, keeping the better half at each rung, by default (chosen by the learning-curve "
+        "replays); none (the default) or cost_aware in a study with several objectives.",
     )
     workers: WorkersSpec = Field(
         default_factory=WorkersSpec,

@@ -4,7 +4,7 @@ Each candidate is a study file's ``sampler:`` and ``pruner:`` settings (and ``po
 gapsearch at its current defaults is replayed beside them as ``gapsearch: defaults``. The rule is
 :func:`choose`: the candidate most often within :data:`TARGET_POINTS` of the grid's best at the time
 random search needs for each budget's full trials, averaged over the budgets and the data sets it is given;
-ties (within :data:`TIE`) go to the shorter median time to the target.
+ties (a difference within its 95% interval: equal within noise) go to the shorter median time to the target.
 It is checked leave-one-dataset-out: chosen on the other data sets, scored on the one left out.
 """
 
@@ -96,8 +96,15 @@ CANDIDATES: dict[str, dict[str, Any]] = {
 #: configuration that the search comes back to goes on from its earlier trial's checkpoint (its epochs
 #: reported again, none trained again) instead of training from scratch.
 PROMOTING: frozenset[str] = frozenset(name for name in CANDIDATES if name.endswith("promotion of pruned trials"))
-#: Two candidates whose mean chances differ by less than this are tied.
-TIE = 0.01
+#: z of a two-sided 95% interval: two candidates tie when the difference of their mean chances lies within it.
+Z95 = 1.96
+
+
+def tied(best: float, other: float, n: int) -> bool:
+    """Whether a mean chance ``other`` is within noise of ``best``, each a share of ``n`` scored searches (the
+    replays at every budget on every data set): the difference's 95% interval (binomial) holds 0."""
+    spread = Z95 * math.sqrt((best * (1 - best) + other * (1 - other)) / n)
+    return best - other <= spread
 
 
 def choose(summary: Mapping[str, Mapping[str, Any]], datasets: Sequence[str]) -> dict[str, Any]:
@@ -118,13 +125,18 @@ def choose(summary: Mapping[str, Mapping[str, Any]], datasets: Sequence[str]) ->
     if not scores:
         raise ValueError(f"no candidate was replayed on every one of {list(datasets)}")
     top = max(score["mean_chance"] for score in scores.values())
-    tied = [name for name, score in scores.items() if score["mean_chance"] >= top - TIE]
+    scored = {  # the searches behind a mean chance: each data set's replays at each of its budgets
+        name: sum(len(summary[d][key]["budgets"]) * summary[d][key]["replays"] for d in datasets)
+        for name in scores
+        for key in [f"gapsearch: {name}"]
+    }
+    tie = [name for name, score in scores.items() if tied(top, score["mean_chance"], scored[name])]
 
     def time_ratio(name: str) -> float:
         ratio = scores[name]["median_time_ratio"]
         return math.inf if ratio is None else ratio
 
-    chosen = min(tied, key=lambda name: (time_ratio(name), list(CANDIDATES).index(name)))
+    chosen = min(tie, key=lambda name: (time_ratio(name), list(CANDIDATES).index(name)))
     return {"chosen": chosen, "on": list(datasets), "scores": scores}
 
 

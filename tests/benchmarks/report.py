@@ -300,6 +300,8 @@ def speed_block() -> str:
             "has not finished a run of its rewritten form."
         )
     summary = search["summary"] if search else {}
+    if search:
+        lines.append(_defaults_of_b(search))
     for row, label in KERASTUNER_ROWS.items():
         r = summary.get(row)
         if r:
@@ -504,6 +506,27 @@ def _by_dataset(cells: list[dict[str, Any]], tool: str | None = None) -> str:
             else f"{dataset} {mean['gapsearch']:.4f} against {mean['kerastuner']:.4f}"
         )
     return ", ".join(parts)
+
+
+def _defaults_of_b(search: dict[str, Any]) -> str:
+    """Which search settings benchmark (b)'s gapsearch side ran with, against the product's defaults now."""
+    from gapsearch.spec.study import StudySpec
+
+    now = {
+        field: StudySpec.model_fields[field].get_default(call_default_factory=True).model_dump(exclude_none=True)
+        for field in ("sampler", "pruner")
+    }
+    ran = search.get("gapsearch_defaults")
+    if ran == now:
+        return "- Benchmark (b) below ran with gapsearch's current search defaults."
+    when = search["finished_at"]
+    if ran is None:
+        return (
+            f"- Benchmark (b) below ran with the search defaults of {when}, before the learning-curve replays "
+            "changed them (successive halving from the first epoch on each epoch's value, TPE after 10 random "
+            "trials); it has not been run again with the current ones."
+        )
+    return f"- Benchmark (b) below ran with the search defaults of {when} ({ran}), not the current ones ({now})."
 
 
 def _pruned(row: dict[str, Any], search: dict[str, Any], kind: str) -> str:
@@ -738,31 +761,6 @@ STUDY_FILE_PAGE = PAGE.parent / "study-file.md"
 PRUNER_CHOICE_START, PRUNER_CHOICE_END = "<!-- pruner-choice:start -->", "<!-- pruner-choice:end -->"
 
 
-def pruner_choice_block() -> str:
-    """The sentence of docs/pages/study-file.md on why the default pruner is the default (results/pruners.json)."""
-    result = _load("pruners")
-    if not result:
-        raise SystemExit("results/pruners.json is needed: python -m tests.benchmarks.pruners")
-    summary = result["summary"]
-    candidates = summary["candidates"]
-    chosen = summary["chosen"]
-    others = "; ".join(
-        f"`{name}` {row['time_ratio_to_none_median']:.3f} of the time, {row['retrained_points_to_none_median']:+.2f} "
-        "points"
-        for name, row in candidates.items()
-        if name not in (chosen, "none")
-    )
-    row = candidates[chosen]
-    settings = ", ".join(f"{key}: {value}" for key, value in result["candidates"][chosen].items())
-    return (
-        f"The default, `pruner: {{{settings}}}`, is the candidate that benchmark (b2) measured fastest "
-        f"without losing more than {summary['tolerance_points']} points of retrained accuracy against no pruning: "
-        f"{row['time_ratio_to_none_median']:.3f} of no pruning's wall time and "
-        f"{row['retrained_points_to_none_median']:+.2f} points (medians over {len(result['cells'])} studies). "
-        f"The other candidates: {others}. See [Benchmarks](benchmarks.md).\n"
-    )
-
-
 WORKERS_PAGE = PAGE.parent / "workers.md"
 WORKERS_START, WORKERS_END = "<!-- workers:start -->", "<!-- workers:end -->"
 
@@ -800,7 +798,9 @@ def pruners_section(result: dict[str, Any]) -> list[str]:
     """(b2): the candidates for the default pruner on (b)'s spaces and data, and the one chosen."""
     summary = result["summary"]
     parts = [
-        f"**(b2) The default pruner, chosen by measurement** (`python -m tests.benchmarks.pruners`): {result['what']}. "
+        f"**(b2) Pruners on (b)'s searches** (`python -m tests.benchmarks.pruners`; this chose the default pruner "
+        "until the learning-curve replays, which choose it now, on other data than they are scored on): "
+        f"{result['what']}. "
         "Each study's chosen configuration trained again on new seeds, as in (b). The choice: the shortest median "
         f"wall time among the candidates whose retrained accuracy is within {summary['tolerance_points']} points "
         "of no pruning's (medians over the cells, paired by cell).",
@@ -1180,9 +1180,10 @@ def main() -> None:
     _replace_block(README, SPEED_START, SPEED_END, speed_block())
     if _load("workers"):
         _replace_block(WORKERS_PAGE, WORKERS_START, WORKERS_END, workers_block())
-    if _load("pruners"):
-        _replace_block(STUDY_FILE_PAGE, PRUNER_CHOICE_START, PRUNER_CHOICE_END, pruner_choice_block())
     from tests.benchmarks import report_replay
+
+    if _load("replay"):
+        _replace_block(STUDY_FILE_PAGE, PRUNER_CHOICE_START, PRUNER_CHOICE_END, report_replay.search_defaults_block())
 
     _replace_block(PAGE, report_replay.START, report_replay.END, report_replay.replay_block())
     mo_pruning = _load("mo_pruning")

@@ -238,8 +238,9 @@ def held_out(result: dict[str, Any]) -> list[str]:
     checked = result["leave_one_out"]
     on = ", ".join(NAMES[d] for d in choice["on"])
     lines = [
-        f"The rule (`tests/benchmarks/replay_candidates.py`: the highest mean chance of being within 0.5 over the "
-        f"budgets and data sets, ties within 0.01 to the shorter median time) chose `{choice['chosen']}` on {on}; "
+        "The rule (`tests/benchmarks/replay_candidates.py`: the highest mean chance of being within 0.5 over the "
+        "budgets and data sets; candidates within noise of it (the difference's 95% interval holds 0) tie, and a "
+        f"tie goes to the shorter median time) chose `{choice['chosen']}` on {on}; "
         "gapsearch's defaults are its settings (a test checks)."
     ]
     if not checked:
