@@ -183,7 +183,7 @@ def build(dataset: str, *, deadline: float) -> int:
         if header is None:
             _append(dataset, _header(dataset, spec, data))
         trained = 0
-        length = data.info.sequence_length(spec.data.sequence_length_percentile)  # the same for every run
+        length = sequence_length(spec, data)  # the same for every run
         for config, seed in todo:
             if time.perf_counter() > deadline:
                 break
@@ -233,6 +233,13 @@ def build(dataset: str, *, deadline: float) -> int:
         return trained
 
 
+def sequence_length(spec: Any, data: Any) -> int:
+    """The tokens kept per text: the study's ``sequence_length``, or with ``auto`` the training lengths'
+    percentile, as a trial resolves it."""
+    fixed = spec.fixed.get("sequence_length", "auto")
+    return int(fixed) if fixed != "auto" else data.info.sequence_length(spec.data.sequence_length_percentile)
+
+
 def _header(dataset: str, spec: Any, data: Any) -> dict[str, Any]:
     return {
         "kind": "header",
@@ -244,7 +251,7 @@ def _header(dataset: str, spec: Any, data: Any) -> dict[str, Any]:
         "grid_digest": _grid_digest(dataset),
         "study": study_body(dataset) | {"data": _relative_data(dataset)},
         "counts": dict(data.info.counts),
-        "sequence_length": data.info.sequence_length(spec.data.sequence_length_percentile),
+        "sequence_length": sequence_length(spec, data),
         "metric": "val_accuracy",
         "machine": machine(),
         "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),

@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 
 from tests.benchmarks._common import load_average, quiet_keras, run_script, run_side, write_results
-from tests.benchmarks.curves import FIXED, GRID, configurations, data_section
+from tests.benchmarks.curves import FIXED, GRID, configurations, data_section, sequence_length
 
 MODULE = "tests.benchmarks.replay_overheads"
 #: A configuration of middling cost from the grid.
@@ -74,7 +74,7 @@ def _arrays(folder: Path, epochs: int, trials: int) -> tuple[Any, Any, Any]:
     path.write_text(yaml.safe_dump(_study(folder, epochs, trials), sort_keys=False))
     spec = load_study(path)
     data = load_data(spec)
-    length = data.info.sequence_length(spec.data.sequence_length_percentile)
+    length = sequence_length(spec, data)
     return spec, data, length
 
 
