@@ -189,8 +189,7 @@ class Objective:
         """Train run ``index``; the first also measures the model's costs, and stores them at once."""
         monitored = self.spec.monitored.metric
         step_offset = index * hp.epochs
-        # With ``compare: best_so_far`` the pruner is given the run's best value so far, which is what the trial is
-        # worth if it stops there; a resumed run's best so far is the last value it reported.
+        # ``compare: best_so_far``: the run's best so far (a resumed run's is the last value it reported).
         best_so_far = getattr(self.spec.pruner, "compare", "epoch") == "best_so_far"
         maximize = self.spec.monitored.direction == "maximize"
         earlier = [value for step, value in resume.reported if step_offset < step <= step_offset + hp.epochs]
@@ -353,11 +352,9 @@ class _RunningBest:
     best: float | None = None
 
     def observe(self, value: float) -> float:
-        if math.isnan(value):
-            return value if self.best is None else self.best
-        if self.best is None or (value > self.best if self.maximize else value < self.best):
+        if not math.isnan(value) and (self.best is None or (value > self.best if self.maximize else value < self.best)):
             self.best = value
-        return self.best
+        return value if self.best is None else self.best
 
 
 @dataclass(frozen=True)

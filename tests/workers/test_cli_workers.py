@@ -188,13 +188,19 @@ def fault_env(fault: str) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_a_sigkilled_worker_of_run_is_replaced_the_study_meets_its_budget_and_status_says_how_it_died(tmp_path):
-    study_text = TINY_STUDY.replace("epochs: 2", "epochs: 20").replace("n_trials: 3", "n_trials: 4") + FAST_HEARTBEAT
+    study_text = TINY_STUDY.replace("epochs: 2", "epochs: 60").replace("n_trials: 3", "n_trials: 4") + FAST_HEARTBEAT
     (tmp_path / "tiny.yaml").write_text(study_text)
     process, _ = start_run("tiny.yaml", "--workers", "2", cwd=tmp_path)  # a trial has finished: both workers run
     wait_until_training(tmp_path / "gapsearch.db")
-    victim = next(
-        t for t in load(tmp_path).get_trials(deepcopy=False) if t.state.name == "RUNNING" and t.intermediate_values
-    )
+    # A victim early in its 60 epochs, so that it is still training when the signal lands (on a loaded machine
+    # a trial seen near its end can finish first, and its worker then holds no trial).
+    victim = None
+    deadline = time.monotonic() + 120
+    while victim is None and time.monotonic() < deadline:
+        running = [t for t in load(tmp_path).get_trials(deepcopy=False) if t.state.name == "RUNNING"]
+        victim = next((t for t in running if 1 <= len(t.intermediate_values) <= 20), None)
+        time.sleep(0.05)
+    assert victim is not None, "no trial was seen early in its training"
     os.kill(victim.user_attrs["pid"], signal.SIGKILL)
     out, err = process.communicate(timeout=300)
     assert process.returncode == 0, err
