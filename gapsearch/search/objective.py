@@ -193,7 +193,7 @@ class Objective:
         best_so_far = getattr(self.spec.pruner, "compare", "epoch") == "best_so_far"
         maximize = self.spec.monitored.direction == "maximize"
         earlier = [value for step, value in resume.reported if step_offset < step <= step_offset + hp.epochs]
-        running = _RunningBest(maximize, earlier[-1] if earlier else None)
+        run_best = [earlier[-1] if earlier else None]  # a NaN epoch changes nothing
 
         def report(epoch: int, value: float) -> None:
             measured.observe(value)
@@ -202,7 +202,9 @@ class Objective:
             if self.spec.is_multi_objective:
                 self._prune_several_objectives(trial, measured, step, epoch, value)
                 return
-            reported = running.observe(value) if best_so_far else value
+            if best_so_far and not math.isnan(value) and _improves(value, run_best[0], maximize):
+                run_best[0] = value
+            reported = run_best[0] if best_so_far and run_best[0] is not None else value
             trial.report(reported, step)
             resume.reported.append([step, reported])
             if trial.should_prune():
@@ -334,8 +336,7 @@ class _Measured:
     curve: dict[int, float] = field(default_factory=dict)
 
     def observe(self, value: float) -> None:
-        maximize = self.monitor.direction == "maximize"
-        if self.best is None or (value > self.best if maximize else value < self.best):
+        if _improves(value, self.best, self.monitor.direction == "maximize"):
             self.best = value
 
     def values(self) -> dict[str, float]:
@@ -344,17 +345,8 @@ class _Measured:
         return {**({} if self.costs is None else self.costs.values()), **best}
 
 
-@dataclass
-class _RunningBest:
-    """A run's best value so far in the monitored metric's direction (a NaN epoch changes nothing)."""
-
-    maximize: bool
-    best: float | None = None
-
-    def observe(self, value: float) -> float:
-        if not math.isnan(value) and (self.best is None or (value > self.best if self.maximize else value < self.best)):
-            self.best = value
-        return value if self.best is None else self.best
+def _improves(value: float, best: float | None, maximize: bool) -> bool:
+    return best is None or (value > best if maximize else value < best)
 
 
 @dataclass(frozen=True)

@@ -103,15 +103,21 @@ class RestartCap:
         )
 
 
+def gapsearch_command(
+    name: str, study_file: Path, *flags: str, debug: bool, options: dict[str, object | None]
+) -> list[str]:
+    """``python -m gapsearch [--debug] NAME STUDY_FILE FLAGS...`` with each option that has a value."""
+    command = [sys.executable, "-m", "gapsearch"] + (["--debug"] if debug else []) + [name, str(study_file), *flags]
+    for option, value in options.items():
+        if value is not None:
+            command += [option, str(value)]
+    return command
+
+
 def worker_command(study_file: Path, *, n_trials: int | None, timeout: float | None, debug: bool) -> list[str]:
     """The command line of one local worker process."""
-    command = [sys.executable, "-m", "gapsearch"] + (["--debug"] if debug else [])
-    command += ["worker", str(study_file), "--slot", "--no-progress"]
-    if n_trials is not None:
-        command += ["--n-trials", str(n_trials)]
-    if timeout is not None:
-        command += ["--timeout", str(timeout)]
-    return command
+    options = {"--n-trials": n_trials, "--timeout": timeout}
+    return gapsearch_command("worker", study_file, "--slot", "--no-progress", debug=debug, options=options)
 
 
 def _forward_stderr(index: int, stream, write: Callable[[str], None]) -> None:  # noqa: ANN001

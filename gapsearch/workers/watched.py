@@ -17,7 +17,6 @@ import ctypes
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,12 +64,12 @@ def watched_run_command(
     debug: bool,
 ) -> list[str]:
     """The command line of the child: ``gapsearch run`` with the same options, less ``--storage``."""
-    command = [sys.executable, "-m", "gapsearch"] + (["--debug"] if debug else []) + ["run", str(study_file)]
+    from gapsearch.workers.pool import gapsearch_command
+
     options = {"--n-trials": n_trials, "--timeout": timeout, "--workers": workers, "--gpus": gpus}
-    for flag, value in {**options, "--trials-per-gpu": trials_per_gpu}.items():
-        if value is not None:
-            command += [flag, str(value)]
-    return command + ["--progress" if progress else "--no-progress"]
+    options["--trials-per-gpu"] = trials_per_gpu
+    progress_flag = "--progress" if progress else "--no-progress"
+    return gapsearch_command("run", study_file, progress_flag, debug=debug, options=options)
 
 
 def run_watched(command: Sequence[str], spec: StudySpec, storage_url: str, stop: StopSignals) -> int:

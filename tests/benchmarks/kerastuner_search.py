@@ -392,7 +392,7 @@ def main() -> None:
             "what": f"{n_trials}-trial searches, gapsearch (`gapsearch run`) against KerasTuner 1.4.8 RandomSearch, "
             f"{len(spaces)} search spaces x {len(datasets)} datasets x {len(seeds)} seeds, default against "
             f"default; equal compute and gapsearch with two workers on MR's first space ({len(seeds)} seeds)",
-            "gapsearch_defaults": _search_defaults(),
+            "gapsearch_defaults": search_defaults(),
             "spaces": {name: SPACES[name] for name in spaces},
             "fixed": FIXED,
             "datasets": list(datasets),
@@ -410,7 +410,7 @@ def main() -> None:
     PARTIAL.unlink(missing_ok=True)
 
 
-def _search_defaults() -> dict[str, Any]:
+def search_defaults() -> dict[str, Any]:
     """The sampler and pruner gapsearch's side ran with (its defaults when this benchmark ran)."""
     from gapsearch.spec.study import StudySpec
 

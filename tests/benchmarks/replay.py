@@ -329,8 +329,8 @@ def gapsearch_searcher(
 
     spec = spec_for(0)
     described = {
-        "sampler": _flow(spec.sampler.model_dump(exclude={"seed"}, exclude_defaults=False)),
-        "pruning": _flow(spec.pruner.model_dump()),
+        "sampler": flow(spec.sampler.model_dump(exclude={"seed"}, exclude_defaults=False)),
+        "pruning": flow(spec.pruner.model_dump()),
         "early stopping": f"patience {spec.fixed['patience']}",
         "trial value": "best epoch",
         "trials": "n_trials = the budget" + (f"; portfolio of {spec.portfolio} first" if spec.portfolio else ""),
@@ -350,7 +350,7 @@ def gapsearch_searcher(
     )
 
 
-def _flow(settings: dict[str, Any]) -> str:
+def flow(settings: dict[str, Any]) -> str:
     """Settings as a study file's flow mapping: ``{type: tpe, n_startup_trials: 5}``."""
     return "{" + ", ".join(f"{key}: {str(value).lower() if isinstance(value, bool) else value}"
                            for key, value in settings.items() if value is not None) + "}"  # fmt: skip

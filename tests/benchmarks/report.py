@@ -510,12 +510,11 @@ def _by_dataset(cells: list[dict[str, Any]], tool: str | None = None) -> str:
 
 def _defaults_of_b(search: dict[str, Any]) -> str:
     """Which search settings benchmark (b)'s gapsearch side ran with, against the product's defaults now."""
-    from gapsearch.spec.study import StudySpec
+    from tests.benchmarks.kerastuner_search import search_defaults
+    from tests.benchmarks.replay import flow
+    from tests.benchmarks.replay_candidates import SH1, TPE
 
-    now = {
-        field: StudySpec.model_fields[field].get_default(call_default_factory=True).model_dump(exclude_none=True)
-        for field in ("sampler", "pruner")
-    }
+    now = search_defaults()
     ran = search.get("gapsearch_defaults")
     if ran == now:
         return "- Benchmark (b) below ran with gapsearch's current search defaults."
@@ -523,8 +522,8 @@ def _defaults_of_b(search: dict[str, Any]) -> str:
     if ran is None:
         return (
             f"- Benchmark (b) below ran with the search defaults of {when}, before the learning-curve replays "
-            "changed them (successive halving from the first epoch on each epoch's value, TPE after 10 random "
-            "trials); it has not been run again with the current ones."
+            f"changed them (`sampler: {flow(TPE)}`, `pruner: {flow(SH1)}`); it has not been run again with the "
+            "current ones."
         )
     return f"- Benchmark (b) below ran with the search defaults of {when} ({ran}), not the current ones ({now})."
 

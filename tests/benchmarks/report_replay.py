@@ -121,31 +121,16 @@ def _ratio_text(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _target_row(
-    label: str, figures_of: dict[str, dict[str, Any]], searcher_of: dict[str, str], budgets: list[int]
-) -> tuple[str, bool]:
-    """One row of the targets table: ``searcher_of[dataset]``'s figures, or their medians over several data sets."""
-    from tests.benchmarks.replay_summary import OPTUNA, RANDOM
-
-    ratios = {which: [] for which in TIME_TO_TARGET}
-    chances: dict[int, list[tuple[float, float, float]]] = {b: [] for b in budgets}
-    for dataset, figures in figures_of.items():
-        rows = figures["searchers"]
-        mine = rows[searcher_of[dataset]]
-        for which, other in zip(TIME_TO_TARGET, (RANDOM, OPTUNA), strict=True):
-            ratios[which].append(_time_ratio(mine["time_to_target"]["median"], rows[other]["time_to_target"]["median"]))
-        for b in budgets:
-            chances[b].append(
-                tuple(rows[name]["budgets"][str(b)]["chance"] for name in (searcher_of[dataset], RANDOM, OPTUNA))
-            )
+def _target_row(label: str, result: dict[str, Any], searcher_of: dict[str, str]) -> tuple[str, bool]:
+    """One row of the targets table: ``searcher_of[dataset]``'s figures on the data sets it names (their medians
+    where it names several), and whether every target is met."""
+    m = _medians(result, searcher_of)
     met = True
     cells = []
     for which, bound in TIME_TO_TARGET.items():
-        value = statistics.median(ratios[which])
-        met &= value <= bound
-        cells.append(f"{_ratio_text(value)} ({'met' if value <= bound else 'not met'})")
-    for b in budgets:
-        mine, random, optuna = (statistics.median(column) for column in zip(*chances[b], strict=True))
+        met &= m[which] <= bound
+        cells.append(f"{_ratio_text(m[which])} ({'met' if m[which] <= bound else 'not met'})")
+    for mine, random, optuna in zip(m["chances"], m["random_chances"], m["optuna_chances"], strict=True):
         ok = mine >= max(random, optuna)
         met &= ok
         cells.append(f"{mine:.2f} / {random:.2f} / {optuna:.2f} ({'met' if ok else 'not met'})")
@@ -169,18 +154,16 @@ def verdicts(result: dict[str, Any]) -> list[str]:
         "|---|---|---|" + "---|" * len(budgets),
     ]
     for dataset in datasets:
-        lines.append(_target_row(NAMES[dataset], {dataset: datasets[dataset]}, defaults, budgets)[0])
-    row, met = _target_row("**median over the data sets**", datasets, defaults, budgets)
+        lines.append(_target_row(NAMES[dataset], result, {dataset: defaults[dataset]})[0])
+    row, met = _target_row("**median over the data sets**", result, defaults)
     lines.append(row)
     checked = result["leave_one_out"]
     if checked:
         held = {dataset: f"gapsearch: {check['chosen_on_others']}" for dataset, check in checked.items()}
         for dataset in checked:
             label = f"{NAMES[dataset]} left out (`{checked[dataset]['chosen_on_others']}`)"
-            lines.append(_target_row(label, {dataset: datasets[dataset]}, held, budgets)[0])
-        lines.append(
-            _target_row("median over the left-out data sets", {d: datasets[d] for d in checked}, held, budgets)[0]
-        )
+            lines.append(_target_row(label, result, {dataset: held[dataset]})[0])
+        lines.append(_target_row("median over the left-out data sets", result, held)[0])
     lines += ["", f"Over the data sets, gapsearch's defaults {'meet' if met else 'do not meet'} every target."]
     return lines
 
@@ -343,6 +326,8 @@ def readme_line() -> str | None:
 
 def search_defaults_block() -> str:
     """docs/pages/study-file.md's sentence on why the default sampler and pruner are the defaults."""
+    from tests.benchmarks.replay import flow
+
     result = _load()
     if result is None:
         raise SystemExit("results/replay.json is needed: python -m tests.benchmarks.replay")
@@ -350,7 +335,7 @@ def search_defaults_block() -> str:
     chosen = result["candidates"][choice["chosen"]]
     score = choice["scores"][choice["chosen"]]
     parts = [
-        f"The defaults, `sampler: {_flow(chosen['sampler'])}` and `pruner: {_flow(chosen['pruner'])}`, are the "
+        f"The defaults, `sampler: {flow(chosen['sampler'])}` and `pruner: {flow(chosen['pruner'])}`, are the "
         f"candidate that the learning-curve replays chose on {', '.join(NAMES[d] for d in choice['on'])} "
         f"({len(choice['scores'])} candidates, {result['replays']} replayed searches each per data set): the most "
         f"often within {result['target_points']} points of the grid's best configuration at the time random search "
@@ -365,8 +350,3 @@ def search_defaults_block() -> str:
         )
     parts.append("See [Benchmarks](benchmarks.md#learning-curve-replays-which-search-finds-the-best-model-soonest).")
     return " ".join(parts) + "\n"
-
-
-def _flow(settings: dict[str, Any]) -> str:
-    """Settings as a study file's flow mapping: ``{type: tpe, n_startup_trials: 5}``."""
-    return "{" + ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items()) + "}"

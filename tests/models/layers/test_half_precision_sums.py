@@ -18,7 +18,7 @@ from gapsearch.models.layers import (
     MaskedGlobalAveragePooling1D,
     MixedPooling1D,
 )
-from gapsearch.models.layers._base import accumulation_dtype
+from gapsearch.models.layers._base import accumulation_dtype, masked_sum
 
 STEPS, REAL, FEATURES = 512, 400, 3
 
@@ -39,6 +39,15 @@ def test_the_accumulation_dtype_widens_only_half_precision(dtype, wide):
     assert accumulation_dtype(dtype) == wide
 
 
+def test_the_masked_sum_of_400_bfloat16_steps_is_taken_and_kept_in_float32():
+    values, mask = long_batch("bfloat16")
+    total, count = masked_sum(ops.cast(values, "bfloat16"), ops.expand_dims(ops.convert_to_tensor(mask), -1))
+    assert keras.backend.standardize_dtype(total.dtype) == keras.backend.standardize_dtype(count.dtype) == "float32"
+    np.testing.assert_array_equal(ops.convert_to_numpy(count), [[REAL], [REAL]])  # bfloat16 cannot hold every integer past 256
+    expected = np.stack([values[row][mask[row]].sum(axis=0) for row in range(2)])
+    np.testing.assert_allclose(ops.convert_to_numpy(total), expected, rtol=1e-5)
+
+
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 def test_average_of_400_half_precision_steps_is_their_mean(dtype):
     values, mask = long_batch(dtype)
@@ -56,6 +65,8 @@ def test_average_of_400_half_precision_steps_is_their_mean(dtype):
     ids=["gem", "attention", "mixed"],
 )
 def test_the_other_summing_poolings_agree_with_float32_on_400_bfloat16_steps(make):
+    # A check of the outputs, not of the fix alone: TensorFlow's and torch's own reductions already accumulate
+    # bfloat16 in float32, so these agree without it too; the masked-sum test above is the one that tells.
     values, mask = long_batch("bfloat16")
     narrow = make(dtype="bfloat16")
     wide = make(dtype="float32")
