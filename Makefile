@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip --disable-pip-version-check
 
-.PHONY: run test lint docs bench clean
+.PHONY: run test lint docs screenshots bench clean
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -43,6 +43,17 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test $(JAX_SITE) /usr/bin/chromium /usr/bin/docker-compose
 	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadscope
+
+# The documentation's screenshots of the report, the dashboard and the explain page (docs/pages/images/). The
+# tests that take them write build/screenshots/, so that make test leaves the work tree clean; this runs those
+# tests (CI=true: a missing Chromium fails instead of skipping) and copies their screenshots over the pictures.
+SCREENSHOTS := report.png dashboard.png explain.png
+screenshots: $(VENV)/.installed-test /usr/bin/chromium
+	rm -f $(addprefix build/screenshots/,$(SCREENSHOTS))
+	CI=true $(PYTHON) -m pytest -q tests/test_report.py::test_the_report_of_the_quickstart_study \
+		tests/test_dashboard.py::test_the_dashboard_page_renders_the_study_and_its_trials_in_chromium \
+		tests/explain/test_explain_cli.py::test_the_html_page_shows_shaded_tokens_and_the_method_in_chromium
+	cp $(addprefix build/screenshots/,$(SCREENSHOTS)) docs/pages/images/
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check gapsearch tests

@@ -1,7 +1,8 @@
 """Pages a person looks at, opened in a real browser: Debian's headless Chromium, a fresh profile per call.
 
-The screenshots the tests take go to the documentation (``docs/pages/images/``), so the pictures
-there are of what the tests just checked.
+The screenshots the tests take go to ``build/screenshots/`` (ignored by git), so that the suite leaves the work
+tree clean; ``make screenshots`` takes them again and copies them over the documentation's pictures
+(``docs/pages/images/``), which are then of what the tests just checked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from tests.conftest import ROOT, require
 
 CHROMIUM = "/usr/bin/chromium"
-DOC_IMAGES = ROOT / "docs" / "pages" / "images"
+SCREENSHOTS = ROOT / "build" / "screenshots"
 WIDTH = 1400
 
 
@@ -54,9 +55,9 @@ def visible_text(page: str) -> str:
 
 
 def screenshot(url: str, name: str, height: int = 1000) -> Path:
-    """Screenshot ``url`` into ``docs/pages/images/NAME``; checks that a PNG of the window's width came out."""
-    DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-    path = DOC_IMAGES / name
+    """Screenshot ``url`` into ``build/screenshots/NAME``; checks that a PNG of the window's width came out."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
     path.unlink(missing_ok=True)
     shot = chromium(f"--screenshot={path}", url=url, height=height)
     assert shot.returncode == 0, shot.stderr[-2000:]

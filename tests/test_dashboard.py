@@ -128,7 +128,7 @@ def test_the_dashboard_page_renders_the_study_and_its_trials_in_chromium(dashboa
     for number in range(4):
         assert f"Trial {number} Complete" in text
     assert "Artifacts confusion_matrix.png explanation.json history.csv learning_curves.png" in text
-    screenshot(page, "dashboard.png")  # the documentation's picture of the dashboard
+    screenshot(page, "dashboard.png")  # the documentation's picture of the dashboard, after `make screenshots`
 
 
 def test_binding_beyond_loopback_warns_that_anyone_there_can_read_the_study(finished_study):

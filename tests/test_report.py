@@ -99,7 +99,8 @@ def test_the_report_of_the_quickstart_study(tmp_path):
     assert f'<p class="title">{title}</p>' in page
     assert 'id="importances"' in page and 'id="filters"' in page  # the quickstart searches the filter count
     assert len({t.params["filters"] for t in study.trials}) > 1
-    # What a reader sees: the page in a real browser opens with the headline; its picture is the documentation's.
+    # What a reader sees: the page in a real browser opens with the headline; its picture (build/screenshots/)
+    # is the documentation's once `make screenshots` copies it there.
     url = (tmp_path / "report" / "report.html").as_uri()
     dom = chromium("--dump-dom", url=url)
     assert dom.returncode == 0, dom.stderr[-2000:]

@@ -279,7 +279,7 @@ def test_the_html_page_shows_shaded_tokens_and_the_method_in_chromium(cues, tmp_
     bare.write_text(re.sub(r'<span class="tok (pos|neg)[^>]*>[^<]*</span>', "", page.read_text()))
     bare_shot = tmp_path / "bare.png"
     assert chromium(f"--screenshot={bare_shot}", url=bare.as_uri()).returncode == 0
-    # The documentation's picture of the page (docs/pages/explain.md) is this screenshot.
+    # The documentation's picture of the page (docs/pages/explain.md) is this screenshot, after `make screenshots`.
     shaded = {"why": _shaded_pixels(screenshot(page.as_uri(), "explain.png")), "bare": _shaded_pixels(bare_shot)}
     assert shaded["why"][0] - shaded["bare"][0] > 500, shaded  # the cue words, in strong green
 
