@@ -163,6 +163,7 @@ def test_a_port_in_use_and_a_missing_study_are_one_line_errors(finished_study, t
     result = gapsearch("dashboard", "--storage", "sqlite:///missing.db", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (
         2,
-        "error: no study database at missing.db; run `gapsearch run` first or pass --storage\n",
+        f"error: no study database at missing.db in {tmp_path.resolve()}; "
+        "run `gapsearch run` first or pass --storage\n",
     )
     assert not (tmp_path / "missing.db").exists()

@@ -107,10 +107,23 @@ def _tracking(spec: StudySpec) -> list[str]:
     return [f"tracking   MLflow at {uri}, experiment {mlflow.experiment or spec.name} (on_error: {mlflow.on_error})"]
 
 
+def _in_effect(spec: StudySpec) -> dict[str, object]:
+    """The fixed hyperparameters that act: options left unset (None) are left out, and so is ``kernel_size``
+    where ``kernel_sizes`` takes its place."""
+    fixed = {name: value for name, value in spec.fixed.items() if value is not None}
+    if "kernel_sizes" in fixed or "kernel_sizes" in spec.search_space:
+        fixed.pop("kernel_size", None)
+    return fixed
+
+
 def describe_study(spec: StudySpec, storage: str) -> str:
     """A multi-line summary of a validated study; ``storage`` must already be masked."""
     size = space_size(spec)
     size_text = "infinite (continuous ranges)" if size == math.inf else f"{size} configurations"
+    if size == 1:  # nothing searched: the trials are repeats of one configuration
+        size_text = "nothing searched: 1 configuration" + (
+            f", which each of the {spec.n_trials} trials trains again with its own seed" if spec.n_trials > 1 else ""
+        )
     lines = [
         f"study      {spec.name}  ({spec.source})",
         f"storage    {storage}",
@@ -124,7 +137,7 @@ def describe_study(spec: StudySpec, storage: str) -> str:
         *_warm_start(spec),
         *_tracking(spec),
         f"data       {describe_data(spec)}",
-        "fixed      " + ", ".join(f"{k}={v}" for k, v in spec.fixed.items()),
+        "fixed      " + ", ".join(f"{k}={v}" for k, v in _in_effect(spec).items()),
         f"search space: {size_text}",
     ]
     width = max((len(n) for n in spec.search_space), default=0)

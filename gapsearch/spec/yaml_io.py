@@ -59,9 +59,16 @@ def read_yaml_mapping(path: Path) -> tuple[dict[str, Any], str]:
     try:
         data = yaml.load(text, Loader=_StudyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        mark, problem = error.problem_mark or error.context_mark, error.problem or error.context
+        flow = re.fullmatch(r"while parsing a flow (sequence|mapping)", error.context or "")
+        if flow and error.context_mark and (error.problem or "").startswith("expected ','"):
+            # An unclosed [ or {: the parser notices where the text stops fitting in, often on a later line,
+            # so the mark is the bracket that opened it.
+            mark = error.context_mark
+            opener = "[" if flow.group(1) == "sequence" else "{"
+            problem = f"the {opener!r} here is not closed, or a ',' is missing in it ({error.problem})"
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise StudyFileError(f"{where}: not valid YAML: {error.problem or error.context}") from None
+        raise StudyFileError(f"{where}: not valid YAML: {problem}") from None
     if data is None:
         raise StudyFileError(f"{path}: the study file is empty")
     if not isinstance(data, dict):

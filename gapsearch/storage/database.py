@@ -229,7 +229,8 @@ def _checked_url(url: str, create: bool) -> tuple[str, Path | None]:
     full_url = driver_url(url)
     path = sqlite_path(full_url)
     if path is not None and not create and not path.is_file():
-        raise StorageError(f"no study database at {path}; run `gapsearch run` first or pass --storage")
+        where = path if path.is_absolute() else f"{path} in {Path.cwd()}"  # a relative path is the folder's
+        raise StorageError(f"no study database at {where}; run `gapsearch run` first or pass --storage")
     if path is not None and create and not path.parent.is_dir():
         raise StorageError(f"storage {mask_url(url)}: the folder {path.parent} does not exist")
     return full_url, path

@@ -212,6 +212,12 @@ def test_grid_sampler_needs_finite_unconditional_space(tmp_path):
 def test_yaml_problems_name_line_and_column(tmp_path):
     path = write(tmp_path, "name: x\nmetric: val_accuracy\n  direction: maximize\n")
     assert errors_of(path) == (f"{path}:3:12: not valid YAML: mapping values are not allowed here",)
+    # An unclosed bracket is pointed at where it opened, not where the parser gave up (the end of the file).
+    path = write(tmp_path, "name: x\nsearch_space:\n  pooling: [average, max\n")
+    assert errors_of(path) == (
+        f"{path}:3:12: not valid YAML: the '[' here is not closed, or a ',' is missing in it "
+        "(expected ',' or ']', but got '<stream end>')",
+    )
     path = write(tmp_path, "name: x\nname: y\n")
     assert errors_of(path) == (f"{path}:2:1: not valid YAML: duplicate key 'name' (first on line 1)",)
     path = write(tmp_path, "- a\n- b\n")

@@ -47,10 +47,10 @@ def read_delimited_file(path: Path, spec: DelimitedData) -> Examples:
 def read_into(collector: Collector, path: Path, spec: DelimitedData) -> None:
     """Adds the rows of one file to ``collector``."""
     # Without a header the spec holds column numbers; with one, the header turns names into numbers.
-    columns = None if spec.header else (_column_index(path, [], spec.text), _column_index(path, [], spec.label))
+    columns = None if spec.header else _columns(path, [], spec)
     for line, fields in rows(path, spec):
         if columns is None:
-            columns = (_column_index(path, fields, spec.text), _column_index(path, fields, spec.label))
+            columns = _columns(path, fields, spec)
             continue
         text_column, label_column = columns
         needed = max(text_column, label_column) + 1
@@ -89,10 +89,16 @@ def _records(reader: _csv.Reader, path: Path) -> Iterator[tuple[int, list[str]]]
             yield start, fields
 
 
-def _column_index(path: Path, header: list[str], column: str | int) -> int:
+def _columns(path: Path, header: list[str], spec: DelimitedData) -> tuple[int, int]:
+    """The indexes of the text and the label column in ``header``."""
+    return _column_index(path, header, spec.text, "text"), _column_index(path, header, spec.label, "label")
+
+
+def _column_index(path: Path, header: list[str], column: str | int, key: str) -> int:
+    """The index of ``column`` (the study file's ``data.KEY``) in ``header``."""
     if isinstance(column, int):
         return column
     names = [name.strip() for name in header]
     if column not in names:
-        raise DataError(f"{path}: no column {column!r}; the columns are {', '.join(map(repr, names))}")
+        raise DataError(f"{path}: no column {column!r} (data.{key}); the columns are {', '.join(map(repr, names))}")
     return names.index(column)

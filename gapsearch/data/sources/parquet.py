@@ -18,9 +18,13 @@ def read_into(collector: Collector, path: Path, spec: ParquetData) -> None:
     try:
         schema = pq.read_schema(path)
         columns = schema.names
-        missing = [column for column in (spec.text, spec.label) if column not in columns]
+        wanted = (("text", spec.text), ("label", spec.label))
+        missing = [(key, column) for key, column in wanted if column not in columns]
         if missing:
-            raise DataError(f"{path}: no column {missing[0]!r}; the columns are {', '.join(map(repr, columns))}")
+            key, column = missing[0]
+            raise DataError(
+                f"{path}: no column {column!r} (data.{key}); the columns are {', '.join(map(repr, columns))}"
+            )
         table = pq.read_table(path, columns=[spec.text, spec.label])
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None

@@ -92,7 +92,7 @@ def test_folder_instead_of_file(tmp_path):
 
 def test_unknown_column(tmp_path):
     path = write(tmp_path, "train.tsv", "sentence\tlabel\nhello\t1\n")
-    assert read_error(path, text="txt") == f"{path}: no column 'txt'; the columns are 'sentence', 'label'"
+    assert read_error(path, text="txt") == f"{path}: no column 'txt' (data.text); the columns are 'sentence', 'label'"
 
 
 def test_too_few_fields(tmp_path):

@@ -181,7 +181,7 @@ def test_missing_file(tmp_path):
 def test_missing_parquet_column_lists_the_columns(tmp_path):
     pq.write_table(pa.table({"review": ["a"], "label": [1]}), tmp_path / "t.parquet")
     assert error_of(data_spec(train="t.parquet"), tmp_path) == (
-        f"{tmp_path / 't.parquet'}: no column 'text'; the columns are 'review', 'label'"
+        f"{tmp_path / 't.parquet'}: no column 'text' (data.text); the columns are 'review', 'label'"
     )
 
 
