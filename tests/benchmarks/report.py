@@ -1,11 +1,12 @@
 """The documentation's benchmark tables and plot, from ``tests/benchmarks/results/*.json``.
 
 Rewrites the part of docs/pages/benchmarks.md between ``<!-- benchmarks:start -->`` and
-``<!-- benchmarks:end -->``, the README's recorded quickstart output between ``<!-- quickstart:start -->`` and
-``<!-- quickstart:end -->``, every other ``<!-- NAME:start -->`` block of the README and the docs pages
-(accuracy, poolings, the articles' claims, speed, workers, the default pruner's reason on study-file.md,
-the explain example, the objectives page's worked examples), and draws the plots under docs/pages/images/
-(``make bench`` runs it last);
+``<!-- benchmarks:end -->``, the README's two blocks (the recorded quickstart output between
+``<!-- quickstart:start -->`` and ``<!-- quickstart:end -->``, and the shipped studies' answer between
+``<!-- answer:start -->`` and ``<!-- answer:end -->``), every other ``<!-- NAME:start -->`` block of the docs
+pages (speed, accuracy, poolings and the articles' claims on the benchmarks page, workers, the default
+pruner's reason on study-file.md, the explain example, the objectives page's worked examples), and draws the
+plots under docs/pages/images/ (``make bench`` runs it last);
 ``--print`` prints the benchmarks page's tables instead and writes nothing.
 
     python -m tests.benchmarks.report [--print]
@@ -52,13 +53,12 @@ EXPLAIN_PAGE = ROOT / "docs" / "pages" / "explain.md"
 EXPLAIN_START, EXPLAIN_END = "<!-- explain-example:start -->", "<!-- explain-example:end -->"
 
 
-def explain_example_block(*, whole: bool) -> str:
-    """The SST-2 explain example (results/explain_example.json): every command with what it printed
-    (``whole``, for the explain page), or the last one alone (for the README)."""
+def explain_example_block() -> str:
+    """The SST-2 explain example (results/explain_example.json): every command with what it printed."""
     result = _load("explain_example")
     if not result:
         raise SystemExit("results/explain_example.json is missing: python -m tests.benchmarks.explain_example")
-    return _commands_block(result["steps"] if whole else result["steps"][-1:], result)
+    return _commands_block(result["steps"], result)
 
 
 def _commands_block(steps: list[dict[str, Any]], result: dict[str, Any]) -> str:
@@ -176,7 +176,7 @@ def mr_compare_reading() -> str:
 
 ACCURACY_START, ACCURACY_END = "<!-- accuracy:start -->", "<!-- accuracy:end -->"
 #: The pages that show the accuracy table (results/accuracy.json, tests/benchmarks/accuracy.py).
-ACCURACY_PAGES = (README, ROOT / "docs" / "pages" / "data.md")
+ACCURACY_PAGES = (PAGE, ROOT / "docs" / "pages" / "data.md")
 
 
 def accuracy_block() -> str:
@@ -275,7 +275,8 @@ SPEED_START, SPEED_END = "<!-- speed:start -->", "<!-- speed:end -->"
 
 
 def speed_block() -> str:
-    """The README's speed section: (a) against a plain Keras script, (b) against KerasTuner, and the GPU line."""
+    """The benchmarks page's summary of speed: (a) against a plain Keras script, (b) against KerasTuner, (b3)
+    against Optuna alone, the learning-curve replays, and the GPU line."""
     overhead, search = _load("trial_overhead"), _load("kerastuner_search")
     if not overhead:
         raise SystemExit("results/trial_overhead.json is needed: python -m tests.benchmarks.trial_overhead")
@@ -292,7 +293,7 @@ def speed_block() -> str:
         f"{o['gapsearch_ratio_to_plain_same_settings']:.3f} of the same script given gapsearch's settings; "
         f"val_accuracy {_mean_ci(gapsearch['val_accuracy'])} against {_mean_ci(plain['val_accuracy'])}, "
         f"a difference of {_mean_ci(difference, points=True)} points paired by seed. The settings that differ "
-        "are listed under benchmark (a) of [Benchmarks](docs/pages/benchmarks.md).",
+        "are listed under benchmark (a) below.",
     ]
     if not search:
         lines.append(
@@ -337,7 +338,7 @@ def speed_block() -> str:
     lines.append(
         "- **On a GPU**: no GPU figure exists yet; no GPU machine has run `python -m tests.benchmarks.gpu`."
         if not gpu
-        else f"- **On a GPU**: see benchmark (g) of [Benchmarks](docs/pages/benchmarks.md) ({_machine(gpu)})."
+        else f"- **On a GPU**: see benchmark (g) below ({_machine(gpu)})."
     )
     return "\n".join(lines) + (
         f"\n\nMeasured by `python -m tests.benchmarks.trial_overhead` ({_machine(overhead)}) and "
@@ -396,6 +397,88 @@ def seed_article_block() -> str:
         "Measured by `python -m tests.benchmarks.seed_article` (part of `make bench`): "
         + "; ".join(f"`{c}`" for c in result["commands"])
         + f". {_machine(result)}; {result['seconds']:.0f} s in all.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+ANSWER_START, ANSWER_END = "<!-- answer:start -->", "<!-- answer:end -->"
+
+
+def answer_block() -> str:
+    """The README's answer of the shipped studies: which pooling (results/poolings.json, masked_pooling.json),
+    how sure (the poolings within seed noise of the best), which embedding dimension (seed_article.json) and the
+    test accuracy against the published figure (accuracy.json); the full tables are on the benchmarks page."""
+    from gapsearch.stats import summarize
+    from tests.benchmarks.poolings import POOLINGS
+
+    poolings, masking, article, accuracy = (
+        _load(name) for name in ("poolings", "masked_pooling", "seed_article", "accuracy")
+    )
+    if not (poolings and masking and article and accuracy):
+        raise SystemExit("the answer needs results/poolings, masked_pooling, seed_article and accuracy .json")
+    # Per set: (best pooling, its mean, the poolings whose paired difference to it holds 0 in its 95% interval).
+    sets: dict[str, tuple[str, float, list[str]]] = {}
+    for row in poolings["rows"]:
+        results = row["compare"]["results"]
+        best = next(r for r in results if r["value"] == row["compare"]["best"])
+        noise = [r["value"] for r in results if r["difference"] and _within_noise(r["difference"])]
+        sets[row["dataset"]] = (best["value"], best["mean"], noise)
+    chosen = masking["attention_defaults"]["from"]  # attention as it ships: its defaults
+    imdb = {name: masking["rows"][chosen if name == "attention" else name]["masked"] for name in POOLINGS}
+    best_name = max(imdb, key=lambda name: imdb[name]["mean"])
+    noise = []
+    for name, result in imdb.items():
+        paired = summarize([a - b for a, b in zip(result["runs"], imdb[best_name]["runs"], strict=True)])
+        if name != best_name and paired.low is not None and paired.low <= 0 <= paired.high:
+            noise.append(name)
+    sets["imdb"] = (best_name, imdb[best_name]["mean"], noise)
+    names = {"mr": "MR", "sst2": "SST-2", "sst5": "SST-5", "imdb": "IMDB"}
+    # Test accuracy per set: the study searched as shipped where it was, else its one pinned configuration.
+    tested: dict[str, dict[str, Any]] = {}
+    for row in accuracy["rows"]:
+        if row["dataset"] not in tested or not row["pinned"]:
+            tested[row["dataset"]] = row
+
+    def test_cell(row: dict[str, Any]) -> str:
+        interval = f" [{row['ci95'][0]:.1f}, {row['ci95'][1]:.1f}]" if "ci95" in row else ""
+        how = "searched" if not row["pinned"] else ("10-fold" if "10-fold" in row["measure"] else "pinned")
+        return f"{row['accuracy']:.1f}%{interval} ({how}); {row['reference_name']} {row['reference']:.1f}%"
+
+    order = [d for d in names if d in sets]
+    seeds = sorted({len(row["compare"]["seeds"]) for row in poolings["rows"]} | {len(masking["seeds"])})
+    lines = [
+        f"| validation accuracy, {'/'.join(map(str, seeds))} paired seeds | "
+        + " | ".join(names[d] for d in order)
+        + " |",
+        "|---|" + "---|" * len(order),
+        "| the best pooling | " + " | ".join(f"{sets[d][0]} {sets[d][1]:.4f}" for d in order) + " |",
+        "| within seed noise of it | " + " | ".join(", ".join(sets[d][2]) or "none" for d in order) + " |",
+        "| **test accuracy** of the shipped study, and the reference | "
+        + " | ".join(test_cell(tested[d]) if d in tested else "not run" for d in order)
+        + " |",
+    ]
+    dims = {int(r["value"]): r for r in article["compare"]["embedding_dim"]["results"]}
+    from tests.benchmarks.seed_article import verdicts
+
+    v = verdicts(dims, {r["value"]: r for r in article["compare"]["pooling"]["results"]})
+    gain = v["64_bottlenecks"]["difference_256_minus_64"]
+    over = v["512_costs_more_and_overfits"]
+    searched = ", ".join(
+        f"{row['best_params']['embedding_dim']} on {names[row['dataset']]}"
+        for row in tested.values()
+        if not row["pinned"] and "embedding_dim" in row["best_params"]
+    )
+    lines += [
+        "",
+        f"Which embedding dimension, on SST-2 with average pooling ({article['seeds']} paired seeds): 256 against 64, "
+        f"{_mean_ci(gain, points=True)} points{_within_noise(gain)}; 512 against 256, "
+        f"{_mean_ci(over['difference_512_minus_256'], points=True)} points"
+        f"{_within_noise(over['difference_512_minus_256'])}, at {over['params_ratio_512_to_256']:.2f}x the "
+        f"parameters and {over['seconds_per_epoch_ratio_512_to_256']:.2f}x the seconds per epoch. The shipped "
+        f"searches chose embedding_dim {searched}. Seed noise: the 95% interval of the paired difference to the "
+        "best holds zero. "
+        "Rendered by `python -m tests.benchmarks.report` from `tests/benchmarks/results/`; every table, with its "
+        "machine and load, is on [Benchmarks](docs/pages/benchmarks.md#which-pooling).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -694,13 +777,13 @@ _ORACLE_SEARCHER = "A searcher at KerasTuner's pace that trained KerasTuner's ch
 
 
 def _ceiling_summary(cells: list[dict[str, Any]]) -> str:
-    """The README's sentence of :func:`time_to_best_ceiling`: the chance a searcher with the best draws would have."""
+    """The summary's sentence of :func:`time_to_best_ceiling`: the chance a searcher with the best draws would have."""
     target = KERASTUNER_TARGETS["time_to_best"]
     ceiling = time_to_best_ceiling(cells, target)
     return (
         f" {_ORACLE_SEARCHER} would have reached it within {target} of KerasTuner's time with chance "
         f"{ceiling['oracle_chance']:.2f} per search "
-        "(the counts behind it: benchmark (b) of [Benchmarks](docs/pages/benchmarks.md))."
+        "(the counts behind it: benchmark (b) below)."
     )
 
 
@@ -1164,8 +1247,7 @@ def main() -> None:
     _replace_block(PAGE, START, END, text)
     _replace_block(README, QUICKSTART_START, QUICKSTART_END, quickstart_block())
     _replace_block(ROOT / "docs" / "pages" / "index.md", QUICKSTART_START, QUICKSTART_END, quickstart_block())
-    _replace_block(README, EXPLAIN_START, EXPLAIN_END, explain_example_block(whole=False))
-    _replace_block(EXPLAIN_PAGE, EXPLAIN_START, EXPLAIN_END, explain_example_block(whole=True))
+    _replace_block(EXPLAIN_PAGE, EXPLAIN_START, EXPLAIN_END, explain_example_block())
     _replace_block(OBJECTIVES_PAGE, PARETO_START, PARETO_END, pareto_example_block())
     _replace_block(OBJECTIVES_PAGE, MR_COMPARE_START, MR_COMPARE_END, mr_compare_example_block())
     _replace_block(OBJECTIVES_PAGE, MR_READING_START, MR_READING_END, mr_compare_reading())
@@ -1173,10 +1255,12 @@ def main() -> None:
         for path in ACCURACY_PAGES:
             _replace_block(path, ACCURACY_START, ACCURACY_END, accuracy_block())
     if _load("poolings") or _load("masked_pooling"):
-        _replace_block(README, POOLINGS_START, POOLINGS_END, pooling_block())
+        _replace_block(PAGE, POOLINGS_START, POOLINGS_END, pooling_block())
     if _load("seed_article"):
-        _replace_block(README, SEED_ARTICLE_START, SEED_ARTICLE_END, seed_article_block())
-    _replace_block(README, SPEED_START, SPEED_END, speed_block())
+        _replace_block(PAGE, SEED_ARTICLE_START, SEED_ARTICLE_END, seed_article_block())
+    if all(_load(name) for name in ("poolings", "masked_pooling", "seed_article", "accuracy")):
+        _replace_block(README, ANSWER_START, ANSWER_END, answer_block())
+    _replace_block(PAGE, SPEED_START, SPEED_END, speed_block())
     if _load("workers"):
         _replace_block(WORKERS_PAGE, WORKERS_START, WORKERS_END, workers_block())
     from tests.benchmarks import report_replay
@@ -1191,7 +1275,7 @@ def main() -> None:
     search = _load("kerastuner_search")
     if search:
         _plot_kerastuner(search)
-    print(f"{PAGE.relative_to(ROOT)}: benchmark tables updated; README.md: the quickstart's output")
+    print(f"{PAGE.relative_to(ROOT)}: benchmark tables updated; README.md: the quickstart's output and the answer")
 
 
 def _shortened(text: str, limit: int = 90) -> str:
