@@ -442,6 +442,7 @@ def answer_block() -> str:
     def test_cell(row: dict[str, Any]) -> str:
         interval = f" [{row['ci95'][0]:.1f}, {row['ci95'][1]:.1f}]" if "ci95" in row else ""
         how = "searched" if not row["pinned"] else ("10-fold" if "10-fold" in row["measure"] else "pinned")
+        how += "" if interval else ", one run"
         return f"{row['accuracy']:.1f}%{interval} ({how}); {row['reference_name']} {row['reference']:.1f}%"
 
     order = [d for d in names if d in sets]
