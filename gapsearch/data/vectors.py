@@ -60,6 +60,21 @@ class LookedUpVectors:
     def describe(self) -> str:
         return f"vectors for {self.covered} of {self.words} words ({100 * self.coverage:.1f}%)"
 
+    def unit_length(self) -> LookedUpVectors:
+        """The same vectors scaled to unit length (L2 norm 1), as GloVe's and word2vec's own tools compare them.
+
+        What the embedding starts from. A file's own scale is arbitrary (GloVe 6B's numbers have a standard
+        deviation near 0.6, about 20 times that of Keras' random embedding), and an optimizer such as Adam
+        moves each number by about its learning rate per step whatever the number's size: at the file's
+        scale, fine-tuning barely moves the vectors. At unit length (numbers near ``1 / sqrt(dimension)``)
+        they are fine-tuned and still keep what they know.
+        """
+        norms = np.linalg.norm(self.matrix, axis=1, keepdims=True)
+        matrix = np.where(self.found[:, None] & (norms > 0), self.matrix / np.maximum(norms, 1e-12), self.matrix)
+        matrix = matrix.astype(np.float32)
+        scale = float(matrix[self.found].std()) if self.found.any() else 0.0
+        return LookedUpVectors(matrix, self.found, scale if scale > 0 else self.scale)
+
 
 def _open(path: Path) -> io.BufferedIOBase:
     with path.open("rb") as handle:
