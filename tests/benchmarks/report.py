@@ -4,8 +4,8 @@ Rewrites the part of docs/pages/benchmarks.md between ``<!-- benchmarks:start --
 ``<!-- benchmarks:end -->``, the README's recorded quickstart output between ``<!-- quickstart:start -->`` and
 ``<!-- quickstart:end -->``, every other ``<!-- NAME:start -->`` block of the README and the docs pages
 (accuracy, poolings, the articles' claims, speed, workers, the default pruner's reason on study-file.md,
-the explain example, the objectives page's worked examples), and draws the plots under docs/pages/images/
-(``make bench`` runs it last);
+the explain example, the objectives page's worked examples, pre-trained vectors on data.md), and draws the
+plots under docs/pages/images/ (``make bench`` runs it last);
 ``--print`` prints the benchmarks page's tables instead and writes nothing.
 
     python -m tests.benchmarks.report [--print]
@@ -1185,6 +1185,10 @@ def main() -> None:
         _replace_block(STUDY_FILE_PAGE, PRUNER_CHOICE_START, PRUNER_CHOICE_END, report_replay.search_defaults_block())
 
     _replace_block(PAGE, report_replay.START, report_replay.END, report_replay.replay_block())
+    from tests.benchmarks import report_vectors
+
+    if report_vectors.results_exist():
+        _replace_block(report_vectors.PAGE, report_vectors.START, report_vectors.END, report_vectors.block())
     mo_pruning = _load("mo_pruning")
     if mo_pruning:
         _plot_mo_pruning(mo_pruning)
