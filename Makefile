@@ -73,6 +73,8 @@ bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.optuna_alone
 	$(PYTHON) -m tests.benchmarks.masked_pooling
 	$(PYTHON) -m tests.benchmarks.data_cache
+	$(PYTHON) -m tests.benchmarks.vectors_read
+	$(PYTHON) -m tests.benchmarks.vectors_help
 	$(PYTHON) -m tests.benchmarks.workers
 	$(PYTHON) -m tests.benchmarks.checkpoints
 	$(PYTHON) -m tests.benchmarks.mo_pruning

@@ -175,6 +175,15 @@ def test_the_pooling_article_and_speed_sections_are_what_their_benchmarks_measur
         assert shows in block
 
 
+def test_the_data_pages_vectors_section_is_what_the_vectors_benchmarks_measured():
+    from tests.benchmarks import report_vectors
+
+    block = report_vectors.PAGE.read_text().split(report_vectors.START + "\n", 1)[1].split(report_vectors.END, 1)[0]
+    assert block == report_vectors.block()
+    # Both benchmarks rendered: the reading times, and the accuracy of every variant before and after.
+    assert "| first read:" in block and "| before |" in block and "| after |" in block
+
+
 def test_the_replay_section_is_what_the_learning_curve_tables_and_replays_hold():
     from tests.benchmarks import report, report_replay
 

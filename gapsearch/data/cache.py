@@ -11,7 +11,8 @@ arrays do not match is rebuilt.
 There is one ``info`` entry per data fingerprint (task, class names, training lengths) and one
 entry per training run (the validation split, or a fold) and (``max_tokens``, ``sequence_length``)
 pair. With pre-trained vectors, one entry holds the vectors of the words the texts use (keyed by the
-vectors file's contents too) and one per run and ``max_tokens`` the looked-up embedding matrix.
+vectors file's contents too), one per vocabulary the looked-up embedding matrix (keyed by the file's
+contents and the vocabulary alone), and one the file's content hash for its path, size and time.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import json
 import os
 import shutil
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +51,24 @@ DEFAULT_CACHE_DIR = ".gapsearch-cache"
 LOCK_TIMEOUT = 3600  # seconds a process waits for another one building the same entry
 _MANIFEST = "manifest.json"
 _IN_MEMORY = 32  # runs kept open per process: every fold of a few (max_tokens, sequence_length) pairs
+
+
+@dataclass(frozen=True)
+class VectorsCoverage:
+    """How much of the train and validation texts a vectors file covers: distinct words, and tokens."""
+
+    covered: int
+    words: int
+    covered_tokens: int
+    tokens: int
+
+    def describe(self) -> str:
+        words = self.covered / self.words if self.words else 0.0
+        tokens = self.covered_tokens / self.tokens if self.tokens else 0.0
+        return (
+            f"vectors for {self.covered} of {self.words} distinct words of the training texts ({100 * words:.1f}%), "
+            f"{100 * tokens:.1f}% of their tokens"
+        )
 
 
 @dataclass(frozen=True)
@@ -135,7 +155,7 @@ class StudyData:
         self.rebuilt_corrupt: list[str] = []
         self._runs: OrderedDict[tuple[str, int, int], VectorizedSplits] = OrderedDict()
         self._digests: dict[tuple[str, int, int], str] = {}
-        self._coverage: dict[str, tuple[int, int]] = {}
+        self._coverage: dict[str, VectorsCoverage] = {}
 
     @cached_property
     def splits(self) -> TextSplits:
@@ -214,8 +234,9 @@ class StudyData:
     def vectors(self, vocabulary: Vocabulary, path: Path) -> LookedUpVectors:
         """The pre-trained vectors of ``vocabulary``'s ids, from the cache or looked up now.
 
-        The entry is keyed by the vectors file's contents and the vocabulary's tokens; reading the file
-        (the slow part) happens once per vectors file and data, for every run and ``max_tokens``.
+        The entry is keyed by the vectors file's contents and the vocabulary's tokens alone, so every trial,
+        run, worker and study with that vocabulary reads it; the file itself (the slow part) is read once
+        per data and vectors file, when the first vocabulary is looked up.
 
         Raises:
             DataError: a line of the vectors file is not a word and its numbers (named by line number).
@@ -228,7 +249,7 @@ class StudyData:
             looked_up = look_up(vocabulary.tokens, words, table)
             return {"matrix": looked_up.matrix, "found": looked_up.found}, {"scale": looked_up.scale}
 
-        arrays, meta = self._entry(f"{self.key}-vectors-{digest}-{tokens}", build)
+        arrays, meta = self._entry(f"vectors-{digest}-{tokens}", build)
         return LookedUpVectors(np.asarray(arrays["matrix"]), np.asarray(arrays["found"]), float(meta["scale"]))
 
     def vectors_table(self, path: Path, digest: str | None = None) -> tuple[list[str], np.ndarray]:
@@ -237,29 +258,41 @@ class StudyData:
 
         def build() -> tuple[dict[str, np.ndarray], dict]:
             splits = self.splits
-            wanted = {token for tokens in (*splits.train_tokens, *splits.validation_tokens) for token in tokens}
-            words, table = read_vectors(path, wanted)
-            covered = len({w for w in words if w in wanted} | {w.lower() for w in words if w.lower() in wanted})
-            return {"table": table}, {"words": words, "wanted": len(wanted), "covered": covered}
+            counts = Counter(chain.from_iterable((*splits.train_tokens, *splits.validation_tokens)))
+            words, table = read_vectors(path, counts)
+            covered = {w for w in words if w in counts} | {w.lower() for w in words if w.lower() in counts}
+            return {"table": table}, {
+                "words": words,
+                "wanted": len(counts),
+                "covered": len(covered),
+                "tokens": sum(counts.values()),
+                "covered_tokens": sum(counts[word] for word in covered),
+            }
 
-        arrays, meta = self._entry(f"{self.key}-vectors-{digest}", build)
-        self._coverage[str(path)] = (int(meta.get("covered", 0)), int(meta.get("wanted", 0)))
+        arrays, meta = self._entry(f"{self.key}-words-{digest}", build)
+        coverage = VectorsCoverage(meta["covered"], meta["wanted"], meta["covered_tokens"], meta["tokens"])
+        self._coverage[str(path)] = coverage
         return list(meta["words"]), np.asarray(arrays["table"])
 
     def vectors_coverage(self, path: Path) -> str:
-        """How many distinct words of the train and validation texts ``path`` has a vector for, in words."""
+        """How many distinct words of the train and validation texts, and of their tokens, ``path`` covers."""
         self.vectors_table(path)
-        covered, wanted = self._coverage[str(path)]
-        share = covered / wanted if wanted else 0.0
-        return f"vectors for {covered} of {wanted} distinct words of the training texts ({100 * share:.1f}%)"
+        return self._coverage[str(path)].describe()
 
     def _digest(self, path: Path) -> str:
-        """The vectors file's content hash, computed once per file state (size and time) in this process."""
+        """The vectors file's content hash, computed once per file state (path, size, modification time).
+
+        Hashing a large file means reading it: the hash of each state is kept in the cache (as ``make`` and
+        git's index trust a file's size and time), so a later process does not read the file to find its
+        entries. In this process it is kept in memory too.
+        """
         stat = Path(path).stat()
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
-        if key not in self._digests:
-            self._digests[key] = file_digest(path)
-        return self._digests[key]
+        state = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+        if state not in self._digests:
+            key = hashlib.sha256(json.dumps(state).encode()).hexdigest()[:20]
+            _, meta = self._entry(f"digest-{key}", lambda: ({}, {"digest": file_digest(path), "file": state[0]}))
+            self._digests[state] = meta["digest"]
+        return self._digests[state]
 
     # The entry protocol: look without the lock; build under it; rename into place when complete.
 
@@ -357,4 +390,4 @@ def clear_cache(spec: DataSpec, base_dir: Path) -> int:
     return count
 
 
-__all__ = ["DEFAULT_CACHE_DIR", "DataInfo", "StudyData", "cache_root", "clear_cache", "fingerprint"]
+__all__ = ["DEFAULT_CACHE_DIR", "DataInfo", "StudyData", "VectorsCoverage", "cache_root", "clear_cache", "fingerprint"]

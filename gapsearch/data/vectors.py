@@ -18,7 +18,6 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
@@ -61,13 +60,26 @@ class LookedUpVectors:
     def describe(self) -> str:
         return f"vectors for {self.covered} of {self.words} words ({100 * self.coverage:.1f}%)"
 
+    def unit_length(self) -> LookedUpVectors:
+        """The same vectors scaled to unit length (L2 norm 1), as GloVe's and word2vec's own tools compare them.
 
-def _open(path: Path) -> IO[str]:
+        What the embedding starts from. A file's own scale is arbitrary (GloVe 6B's numbers have a standard
+        deviation near 0.6, about 20 times that of Keras' random embedding), and an optimizer such as Adam
+        moves each number by about its learning rate per step whatever the number's size: at the file's
+        scale, fine-tuning barely moves the vectors. At unit length (numbers near ``1 / sqrt(dimension)``)
+        they are fine-tuned and still keep what they know.
+        """
+        norms = np.linalg.norm(self.matrix, axis=1, keepdims=True)
+        matrix = np.where(self.found[:, None] & (norms > 0), self.matrix / np.maximum(norms, 1e-12), self.matrix)
+        matrix = matrix.astype(np.float32)
+        scale = float(matrix[self.found].std()) if self.found.any() else 0.0
+        return LookedUpVectors(matrix, self.found, scale if scale > 0 else self.scale)
+
+
+def _open(path: Path) -> io.BufferedIOBase:
     with path.open("rb") as handle:
         gzipped = handle.read(2) == _GZIP_MAGIC
-    raw = gzip.open(path, "rb") if gzipped else path.open("rb")  # noqa: SIM115 - the wrapper closes it
-    # Replacing undecodable bytes: a few words of large crawled files are not valid UTF-8.
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+    return gzip.open(path, "rb") if gzipped else path.open("rb")
 
 
 def _header(first: str) -> int | None:
@@ -78,29 +90,47 @@ def _header(first: str) -> int | None:
     return None
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` of every non-empty line, numbered from 1."""
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(line number, bytes)`` of every non-empty line, trailing whitespace removed, numbered from 1.
+
+    Bytes, not text: a file of a few hundred thousand words is scanned for the few thousand a vocabulary
+    needs, and only those are decoded and parsed.
+    """
     try:
         with _open(path) as handle:
             for number, line in enumerate(handle, start=1):
-                line = line.rstrip("\n\r")
-                if line.strip():
+                line = line.rstrip()
+                if line:
                     yield number, line
     except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise DataError(f"{path}: cannot read the vectors ({error})") from None
 
 
-def _split(path: Path, number: int, line: str, dimension: int) -> tuple[str, list[str]]:
-    fields = line.rstrip().split(" ")
-    if len(fields) < dimension + 1 or not fields[0]:
+def _text(raw: bytes) -> str:
+    # Replacing undecodable bytes: a few words of large crawled files are not valid UTF-8.
+    return raw.decode("utf-8", errors="replace")
+
+
+def _split(path: Path, number: int, line: bytes, dimension: int) -> tuple[str, bytes]:
+    """The word of a line and its numbers (still bytes): the last ``dimension`` fields are the numbers."""
+    spaces = line.count(b" ")
+    if spaces == dimension:  # the common case: a word without spaces
+        word, _, numbers = line.partition(b" ")
+    elif spaces > dimension:  # a word with spaces in it (GloVe's Common Crawl files hold a few)
+        *pieces, numbers = line.split(b" ", spaces - dimension + 1)
+        word = b" ".join(pieces)
+    else:
+        word = line.partition(b" ")[0]
+    if spaces < dimension or not word:
         raise DataError(
             f"{path}, line {number}: expected a word and {dimension} numbers separated by spaces, but got "
-            f"{len(fields) - 1} field(s) after {fields[0][:40]!r}"
+            f"{spaces} field(s) after {_text(word)[:40]!r}"
         )
-    return " ".join(fields[:-dimension]), fields[-dimension:]
+    return _text(word), numbers
 
 
-def _numbers(path: Path, number: int, word: str, fields: list[str]) -> np.ndarray:
+def _numbers(path: Path, number: int, word: str, numbers: bytes) -> np.ndarray:
+    fields = _text(numbers).split(" ")
     try:
         vector = np.asarray(fields, dtype=np.float32)
     except ValueError:
@@ -119,17 +149,18 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _dimension(path: Path, lines: Iterator[tuple[int, str]]) -> tuple[int, list[tuple[int, str]]]:
+def _dimension(path: Path, lines: Iterator[tuple[int, bytes]]) -> tuple[int, list[tuple[int, bytes]]]:
     """The file's dimension, and the lines read to learn it that are vectors."""
     first = next(lines, None)
     if first is None:
         raise DataError(f"{path}: the vectors file is empty; expected one word and its numbers per line")
-    dimension = _header(first[1])
+    text = _text(first[1])
+    dimension = _header(text)
     if dimension is not None:
         if dimension < 1:
             raise DataError(f"{path}, line {first[0]}: the header gives dimension {dimension}; expected at least 1")
         return dimension, []
-    fields = first[1].rstrip().split(" ")
+    fields = text.split(" ")
     if len(fields) < 2:
         raise DataError(f"{path}, line {first[0]}: expected a word and its numbers separated by spaces")
     return len(fields) - 1, [first]
@@ -145,8 +176,8 @@ def vectors_dimension(path: str | Path) -> int:
     lines = _lines(path)
     dimension, read = _dimension(path, lines)
     for _, (number, line) in zip(range(CHECKED_LINES), chain(read, lines), strict=False):
-        word, fields = _split(path, number, line, dimension)
-        _numbers(path, number, word, fields)
+        word, numbers = _split(path, number, line, dimension)
+        _numbers(path, number, word, numbers)
     return dimension
 
 
@@ -166,10 +197,10 @@ def read_vectors(path: str | Path, wanted: Collection[str]) -> tuple[list[str], 
     words: list[str] = []
     rows: list[np.ndarray] = []
     for number, line in chain(read, lines):
-        word, fields = _split(path, number, line, dimension)
+        word, numbers = _split(path, number, line, dimension)
         if word in wanted or word.lower() in wanted:
             words.append(word)
-            rows.append(_numbers(path, number, word, fields))
+            rows.append(_numbers(path, number, word, numbers))
     matrix = np.stack(rows) if rows else np.zeros((0, dimension), dtype=np.float32)
     return words, matrix
 

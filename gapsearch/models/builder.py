@@ -56,9 +56,8 @@ def build_model(
         extra_metrics: Metric objects compiled besides those, which the caller reads itself (a
             trial's :class:`~gapsearch.models.metrics.ConfusionCounts`).
         vectors: With ``hp.embedding``, the vocabulary's pre-trained vectors (``vocabulary_size`` rows
-            of ``hp.embedding_dim``); ids without one start as uniform noise of the vectors' variance.
-        vectors: The pre-trained vectors of the vocabulary's ids (``hp.embedding``): the embedding starts
-            from them, rows without a vector as uniform noise of the vectors' scale; its width is theirs.
+            of ``hp.embedding_dim``): the embedding starts from them scaled to unit length, and ids without
+            one as uniform noise of the same variance.
 
     Returns:
         A compiled model taking int32 token ids of shape ``(batch, hp.sequence_length)``, or
@@ -131,6 +130,8 @@ def _embedding(vocabulary_size: int, hp: Hyperparameters, vectors: LookedUpVecto
         raise DataError(
             f"The vectors hold {vectors.matrix.shape[0]} rows but the vocabulary has {vocabulary_size} ids."
         )
+    # At the file's own scale an optimizer's steps barely move the vectors (see LookedUpVectors.unit_length).
+    vectors = vectors.unit_length()
     # Seeded from NumPy's global generator, which keras.utils.set_random_seed (a run's seed) sets.
     rng = np.random.default_rng(np.random.randint(2**31 - 1))
     # Words without a vector start as uniform noise of the found vectors' variance (Kim, 2014).

@@ -6,6 +6,7 @@ and the sides take turns (A B A B ...) so that a change in the machine's load hi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -13,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,33 @@ def run_side(
     if done.returncode != 0:
         raise RuntimeError(f"{module} --side {side} at {root} failed ({done.returncode}):\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_side_in(tree: Path, script: Path, side: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Like :func:`run_side`, with the gapsearch (and ``tests`` package) of the checkout at ``tree``, such as
+    another commit's worktree (:func:`worktree_at`) that lacks ``script``: the script runs by its path, so
+    only what it imports must exist there. ``config`` must carry every path the side reads."""
+    command = [sys.executable, str(script), "--side", side, "--config", json.dumps(config)]
+    env = {**os.environ, "PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{script.name} --side {side} at {tree} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def git(*args: str) -> str:
+    """``git ARGS`` in this checkout: its stdout."""
+    return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@contextlib.contextmanager
+def worktree_at(commit: str, folder: Path) -> Iterator[Path]:
+    """A detached git worktree of ``commit`` at ``folder`` while the block runs, then removed."""
+    git("worktree", "add", "--detach", str(folder), commit)
+    try:
+        yield folder
+    finally:
+        git("worktree", "remove", "--force", str(folder))
 
 
 def interleaved(sides: Sequence[str], repeats: int, measure: Callable[[str], dict[str, Any]]) -> dict[str, list]:

@@ -5,7 +5,7 @@ Rewrites the part of docs/pages/benchmarks.md between ``<!-- benchmarks:start --
 ``<!-- quickstart:start -->`` and ``<!-- quickstart:end -->``, and the shipped studies' answer between
 ``<!-- answer:start -->`` and ``<!-- answer:end -->``), every other ``<!-- NAME:start -->`` block of the docs
 pages (speed, accuracy, poolings and the articles' claims on the benchmarks page, workers, the default
-pruner's reason on study-file.md, the explain example, the objectives page's worked examples), and draws the
+pruner's reason on study-file.md, the explain example, the objectives page's worked examples, pre-trained vectors on data.md), and draws the
 plots under docs/pages/images/ (``make bench`` runs it last);
 ``--print`` prints the benchmarks page's tables instead and writes nothing.
 
@@ -1270,6 +1270,10 @@ def main() -> None:
         _replace_block(STUDY_FILE_PAGE, PRUNER_CHOICE_START, PRUNER_CHOICE_END, report_replay.search_defaults_block())
 
     _replace_block(PAGE, report_replay.START, report_replay.END, report_replay.replay_block())
+    from tests.benchmarks import report_vectors
+
+    if report_vectors.results_exist():
+        _replace_block(report_vectors.PAGE, report_vectors.START, report_vectors.END, report_vectors.block())
     mo_pruning = _load("mo_pruning")
     if mo_pruning:
         _plot_mo_pruning(mo_pruning)

@@ -1,4 +1,4 @@
-"""Pre-trained vectors: the three text formats, gzipped too, errors by line number, and the cache entry."""
+"""Pre-trained vectors: the three text formats, gzipped too, errors by line number, the cache entries, the real file."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import gapsearch.data.cache
+import gapsearch.data.vectors
 from gapsearch.data.cache import StudyData
 from gapsearch.data.vectors import look_up, read_vectors, vectors_dimension
 from gapsearch.errors import DataError
+from tests.conftest import ROOT, require
 from tests.data.test_cache import make_data
+
+GLOVE = (ROOT / ".." / "shared" / "vectors" / "glove.6B.50d.txt.gz").resolve()
 
 VECTORS = {"good": [0.5, -1.0, 2.0], "Film": [1.0, 1.0, 1.0], "bad": [-0.5, 0.25, 3.0], "unused": [9.0, 9.0, 9.0]}
 
@@ -74,8 +79,49 @@ def test_the_looked_up_matrix_is_cached_by_the_file_contents(tmp_path):
     assert any("vectors" in name for name in built)
     np.testing.assert_array_equal(again.matrix, first.matrix)
     assert first.covered == 3  # good, film (from Film), bad
-    assert "vectors for 3 of" in data.vectors_coverage(path)
+    # 27 distinct words (7 and the numbers 0 to 19); good 5 times, film 10, bad 5 of the 60 tokens.
+    assert data.vectors_coverage(path) == (
+        "vectors for 3 of 27 distinct words of the training texts (11.1%), 33.3% of their tokens"
+    )
     # Other contents, another entry: the cache never serves stale vectors.
     path.write_text("good 7 7 7\n")
     changed = StudyData(spec, tmp_path, 0).vectors(vocabulary, path)
     assert changed.covered == 1 and 7.0 in changed.matrix
+
+
+def test_a_second_study_and_another_vocabulary_do_not_read_the_vectors_file_again(tmp_path, monkeypatch):
+    spec = make_data(tmp_path)
+    path = write(tmp_path / "glove.txt.gz", header=False, gzipped=True)
+    data = StudyData(spec, tmp_path, 0)
+    vocabulary = data.run(data.info.run_names[0], 100, 5).vocabulary
+    first = data.vectors(vocabulary, path)
+    coverage = data.vectors_coverage(path)
+
+    def read_again(*args: object) -> None:
+        raise AssertionError(f"the vectors file was read again: {args}")
+
+    # Neither parsed nor hashed: a second study (a new StudyData, as in a new process) finds everything cached.
+    monkeypatch.setattr(gapsearch.data.vectors, "_open", read_again)
+    monkeypatch.setattr(gapsearch.data.cache, "file_digest", read_again)
+    second = StudyData(spec, tmp_path, 0)
+    np.testing.assert_array_equal(second.vectors(vocabulary, path).matrix, first.matrix)
+    assert second.vectors_coverage(path) == coverage
+    # A trial with another max_tokens has another vocabulary: looked up from the words kept at the first read.
+    smaller = second.run(second.info.run_names[0], 5, 5).vocabulary
+    found = [token in {"good", "film", "bad"} for token in smaller.tokens]
+    assert second.vectors(smaller, path).found.tolist() == found
+    # Built: the new run's ids and its matrix; neither the words' entry nor the file's hash.
+    assert [name.split("-")[0] for name in second.built if not name.startswith(second.key)] == ["vectors"]
+    assert not [name for name in second.built if "-words-" in name]
+
+
+def test_the_real_glove_file_reads_with_its_tokens():
+    require(GLOVE.is_file(), f"the GloVe 6B 50d file is missing at {GLOVE}")
+
+    assert vectors_dimension(GLOVE) == 50
+    words, table = read_vectors(GLOVE, {"the", "film", "n't", "'s", "don't", "gapsearchx"})
+
+    # GloVe 6B is lowercased and tokenized as the Penn Treebank: "don't" is "do" and "n't".
+    assert sorted(words) == ["'s", "film", "n't", "the"]
+    assert table.shape == (4, 50) and table.dtype == np.float32
+    np.testing.assert_allclose(table[words.index("the")][:3], [0.418, 0.24968, -0.41242])

@@ -117,13 +117,38 @@ def test_vectors_start_the_embedding_and_frozen_ones_stay(trainable, tmp_path):
 
     start = ops.convert_to_numpy(model.get_layer("embedding").embeddings)
     assert start.shape == (VOCABULARY_SIZE, 7)  # the vectors' dimension, not embedding_dim
-    np.testing.assert_array_equal(start[found], matrix[found])
-    bound = vectors.scale * np.sqrt(3.0)
+    unit = matrix[found] / np.linalg.norm(matrix[found], axis=1, keepdims=True)
+    np.testing.assert_allclose(start[found], unit, rtol=1e-6)  # the vectors' directions, at unit length
+    bound = unit.std() * np.sqrt(3.0)
     assert np.abs(start[~found][1:]).max() <= bound and np.abs(start[~found][1:]).std() > 0  # random, same scale
     ids, labels = batch()
     model.train_on_batch(ids, labels)
     after = ops.convert_to_numpy(model.get_layer("embedding").embeddings)
     assert np.array_equal(after, start) is (not trainable)
+
+
+def test_the_embedding_starts_at_unit_length_and_words_without_a_vector_at_the_same_variance():
+    # GloVe-like numbers (standard deviation 0.6, some words' vectors longer than others'): at the file's scale
+    # Adam's steps barely moved them in fine-tuning (benchmark tests/benchmarks/vectors_help.py).
+    rng = np.random.default_rng(4)
+    size, dimension = 4000, 50
+    found = rng.random(size) < 0.9
+    found[:2] = False  # padding and out-of-vocabulary ids never have a vector
+    lengths = rng.uniform(0.5, 2.0, (size, 1))
+    matrix = np.where(found[:, None], 0.6 * lengths * rng.standard_normal((size, dimension)), 0.0).astype("float32")
+    vectors = LookedUpVectors(matrix, found, float(matrix[found].std()))
+    hp = Hyperparameters(**{**TINY, "sequence_length": 4}, embedding={"vectors": "v.txt"})
+    keras.utils.set_random_seed(3)
+
+    model = build_model(hp, vocabulary_size=size, n_classes=2, vectors=vectors)
+    start = ops.convert_to_numpy(model.get_layer("embedding").embeddings)
+
+    np.testing.assert_allclose(np.linalg.norm(start[found], axis=1), 1.0, rtol=1e-5)
+    without = start[~found][1:]  # id 0, padding, starts at zero
+    assert not start[0].any()
+    # Kim (2014): uniform noise whose variance is the (scaled) vectors'; 400 rows of 50 numbers pin it within 5%.
+    assert without.std() == pytest.approx(start[found].std(), rel=0.05)
+    assert start[found].std() == pytest.approx(1 / np.sqrt(dimension), rel=0.05)
 
 
 def test_the_new_layers_have_their_own_flops_estimates():
