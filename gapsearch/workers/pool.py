@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,7 +104,7 @@ class RestartCap:
 
 
 def gapsearch_command(
-    name: str, study_file: Path, *flags: str, debug: bool, options: dict[str, object | None]
+    name: str, study_file: Path, *flags: str, debug: bool, options: Mapping[str, object | None]
 ) -> list[str]:
     """``python -m gapsearch [--debug] NAME STUDY_FILE FLAGS...`` with each option that has a value."""
     command = [sys.executable, "-m", "gapsearch"] + (["--debug"] if debug else []) + [name, str(study_file), *flags]

@@ -614,16 +614,25 @@ def replay_dataset(dataset: str, n: int, only: Sequence[str] | None = None) -> d
     A searcher's replays are kept in ``build/bench/replay/``, keyed by the table's runs, ``n`` and everything
     that sets the searcher apart, so that an interrupted ``make bench`` does not replay them again, and
     gapsearch at its defaults takes the replays of a candidate with the same settings (the same searcher
-    replayed with the same seeds gives the same replays).
+    replayed with the same seeds gives the same replays). A searcher whose figures the committed
+    ``results/replay.json`` holds for the same table, number of replays, clock and settings keeps them (a
+    clean clone replays only what changed), unless it queues a portfolio.
     """
-    from tests.benchmarks.replay_summary import summarize
+    from tests.benchmarks.replay_summary import reusable, same_searcher, summarize
 
     table = Table.load(dataset)
     # Long enough for random search to try the whole grid; gapsearch stops at its largest budget.
     horizon = len(table.configs) * table.full_trial_seconds()
     times = np.linspace(0.0, horizon, 201)
+    earlier = reusable(earlier_figures(dataset), table, times, n)
     rows: dict[str, dict[str, Any]] = {}
+    reused: dict[str, Any] = {}
     for name, searcher in searchers(portfolio_without(dataset)).items():
+        entry = (earlier or {}).get("searchers", {}).get(name)
+        if entry is not None and same_searcher(entry, searcher):
+            reused[name] = {**entry, "settings": getattr(searcher, "settings", {})}  # as the candidate names them now
+            print(f"{dataset} {name}: {n} replays' figures kept from results/replay.json", flush=True)
+            continue
         if only and not any(part in name for part in only):
             continue
         started = time.perf_counter()
@@ -631,7 +640,20 @@ def replay_dataset(dataset: str, n: int, only: Sequence[str] | None = None) -> d
         rows[name] = {"replays": replays, "searcher": searcher}
         how = "kept from an earlier run" if kept else f"in {time.perf_counter() - started:.0f}s"
         print(f"{dataset} {name}: {n} replays {how}", flush=True)
-    return summarize(table, rows, times)
+    return summarize(table, rows, times, {**earlier, "searchers": reused} if earlier and reused else None)
+
+
+def earlier_figures(dataset: str) -> dict[str, Any] | None:
+    """``dataset``'s figures in the committed ``results/replay.json``, if any."""
+    import json
+
+    from tests.benchmarks._common import RESULTS
+
+    path = RESULTS / "replay.json"
+    if not path.exists():
+        return None
+    figures = json.loads(path.read_text()).get("datasets", {}).get(dataset)
+    return figures if isinstance(figures, dict) else None
 
 
 def _kept_replays(table: Table, searcher: Searcher, n: int, horizon: float) -> tuple[list[Replay], bool]:

@@ -43,11 +43,24 @@ def budget_seconds(replays: list[Replay]) -> dict[int, float]:
     return {b: float(np.median([r.ends[b - 1] for r in replays if len(r.ends) >= b])) for b in BUDGETS}
 
 
-def summarize(table: Table, rows: Mapping[str, Mapping[str, Any]], times: np.ndarray) -> dict[str, Any]:
-    """One data set's figures for every searcher in ``rows`` (``{"replays": [...], "searcher": ...}``)."""
-    if RANDOM not in rows:
+def summarize(
+    table: Table,
+    rows: Mapping[str, Mapping[str, Any]],
+    times: np.ndarray,
+    kept: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One data set's figures for every searcher in ``rows`` (``{"replays": [...], "searcher": ...}``).
+
+    ``kept``: an earlier summary of the same table, replays and clock (see :func:`reusable`), whose searchers'
+    figures stand for those not in ``rows``; random search's there gives the budgets' clock when it is not
+    replayed again."""
+    kept_searchers = dict(kept["searchers"]) if kept else {}
+    if RANDOM in rows:
+        clocks = budget_seconds(rows[RANDOM]["replays"])
+    elif kept is not None and RANDOM in kept_searchers:
+        clocks = {int(b): float(s) for b, s in kept["budget_seconds"].items()}
+    else:
         raise ValueError(f"the budgets' clock is random search's: replay {RANDOM!r} too")
-    clocks = budget_seconds(rows[RANDOM]["replays"])
     quality = table.quality()
     out: dict[str, Any] = {
         "best_quality": round(float(quality.max()), 4),
@@ -57,7 +70,7 @@ def summarize(table: Table, rows: Mapping[str, Mapping[str, Any]], times: np.nda
         "full_trial_seconds": round(table.full_trial_seconds(), 2),
         "budget_seconds": {str(b): round(s, 1) for b, s in clocks.items()},
         "times": [round(float(t), 1) for t in times],
-        "searchers": {},
+        "searchers": {name: entry for name, entry in kept_searchers.items() if name not in rows},
     }
     for name, row in rows.items():
         replays, searcher = row["replays"], row["searcher"]
@@ -104,6 +117,34 @@ def summarize(table: Table, rows: Mapping[str, Mapping[str, Any]], times: np.nda
             theirs = out["searchers"].get(other, {}).get("time_to_target", {}).get("median")
             entry[key] = None if mine is None or not theirs else round(mine / theirs, 3)
     return out
+
+
+def reusable(earlier: Mapping[str, Any] | None, table: Table, times: np.ndarray, replays: int) -> dict[str, Any] | None:
+    """An earlier summary (``results/replay.json``'s for this data set) whose figures still hold: the same
+    table (its runs), the same number of replays and the same clock; else None."""
+    if not earlier or earlier.get("runs") != sum(len(seeds) for seeds in table.values):
+        return None
+    if earlier.get("times") != [round(float(t), 1) for t in times]:
+        return None
+    if any(entry.get("replays") != replays for entry in earlier.get("searchers", {}).values()):
+        return None
+    return dict(earlier)
+
+
+def same_searcher(entry: Mapping[str, Any], searcher: Searcher) -> bool:
+    """Whether a kept entry is ``searcher``'s: the same description (every setting that sets searchers apart,
+    as the study file resolves it) and overhead. A searcher that queues a portfolio never is, since its entries
+    change when another table grows."""
+    import json
+
+    if getattr(searcher, "queued", ()):
+        return False
+    mine = {
+        "described": searcher.describe(),
+        "overhead": dataclasses.asdict(searcher.overhead),
+    }
+    theirs = {key: entry.get(key) for key in mine}
+    return json.dumps(mine, sort_keys=True, default=str) == json.dumps(theirs, sort_keys=True, default=str)
 
 
 def _finite(value: float) -> float | None:
