@@ -9,10 +9,14 @@ IMDB's vocabulary size (``results/vocabulary.json``). MR's pooling stays max, si
 figures are scored on the folds that MR's figure here reports; SST-5 trained on phrases keeps Kim's
 max, since no validation benchmark has compared poolings with that training set.
 
+Each time a case reads its test set (MR: its held-out folds), the reading goes into the ledger
+``results/test_readings.json`` (:mod:`tests.benchmarks.readings`), which the table counts per row.
+
 MR is scored by its 10-fold cross-validation (each fold at the epoch its inner validation split
 chose), the others by ``gapsearch run`` on train and validation, then ``gapsearch evaluate`` on the
 test split, which chooses nothing. Writes ``results/accuracy.json``; ``python -m
-tests.benchmarks.report`` renders its table into the README and docs/pages/data.md.
+tests.benchmarks.report`` renders its table onto docs/pages/benchmarks.md and docs/pages/data.md, and a
+summary into the README.
 
     python -m tests.benchmarks.accuracy [--only mr,sst2]
 """
@@ -27,6 +31,7 @@ from pathlib import Path
 
 import yaml
 
+from tests.benchmarks import readings
 from tests.benchmarks._common import RESULTS, ROOT, gapsearch_cli, load_average, machine, shipped_study, write_results
 
 #: case: (study file, the pinned values of its searched parameters, Kim's CNN-rand accuracy or the target).
@@ -159,6 +164,7 @@ def measure(name: str) -> dict:
                 "test_metrics": test,
             }
         row["meets_reference"] = row["accuracy"] >= reference
+        readings.record(row)
         print(f"{name}: {row['accuracy']:.2f} (reference {reference}) in {seconds:.0f}s", flush=True)
         return row
 
