@@ -60,7 +60,11 @@ def test_record_appends_a_reading_with_the_commit_and_the_study_files_hash(tmp_p
     assert entry["study_sha256"] == hashlib.sha256(shipped).hexdigest()
     assert (entry["case"], entry["dataset"], entry["accuracy"]) == ("sst5-phrases", "sst5", 45.1)
     assert not entry["reconstructed"] and entry["model"]["pooling"] == "max"
-    assert entry["how"].startswith("recorded by python -m tests.benchmarks.accuracy")
+    # The tracked files changed since the commit, if any, are named: they may be part of what ran.
+    changed = subprocess.check_output(["git", "diff", "--name-only", "HEAD"], cwd=ROOT, text=True).split()
+    assert entry["how"] == "recorded by python -m tests.benchmarks.accuracy as it read the test set" + (
+        f", with uncommitted changes to {', '.join(changed)} when it was recorded" if changed else ""
+    )
 
 
 def test_the_ledgers_reconstructed_readings_are_what_git_history_shows():

@@ -125,12 +125,13 @@ def write(readings: list[dict[str, Any]]) -> None:
 
 
 def record(row: dict[str, Any]) -> dict[str, Any]:
-    """Append the reading ``row`` (an accuracy row) just took, at the commit the code runs at; the working tree's
-    uncommitted changes, if any, are part of what ran and are said so."""
+    """Append the reading ``row`` (an accuracy row) just took, at the commit the code runs at; the tracked files
+    with uncommitted changes when it was recorded, if any, are named (they may or may not be part of what ran)."""
     commit = git("rev-parse", "HEAD")
     how = "recorded by python -m tests.benchmarks.accuracy as it read the test set"
-    if git("status", "--porcelain", "--untracked-files=no"):
-        how += ", with uncommitted changes in the working tree"
+    changed = git("diff", "--name-only", "HEAD").split()
+    if changed:
+        how += f", with uncommitted changes to {', '.join(changed)} when it was recorded"
     entry = reading(row, (ROOT / row["study"]).read_text(), commit, _utc(time.time()), reconstructed=False, how=how)
     write([*load(), entry])
     return entry

@@ -194,10 +194,10 @@ def accuracy_block() -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
-        read = ledger.get(row.get("case", row["dataset"]), [])
+        read = ledger.get(readings.case_of(row), [])
         if not read or read[-1]["accuracy"] != row["accuracy"]:
             raise SystemExit(
-                f"results/test_readings.json's last reading of {row.get('case', row['dataset'])} is not "
+                f"results/test_readings.json's last reading of {readings.case_of(row)} is not "
                 f"results/accuracy.json's {row['accuracy']}: record it (tests.benchmarks.readings)"
             )
         if row["pinned"]:
@@ -261,7 +261,7 @@ def _test_readings(rows: list[dict[str, Any]], ledger: dict[str, list[dict[str, 
     ]
     per_set: dict[str, int] = {}
     for row in rows:
-        case = row.get("case", row["dataset"])
+        case = readings.case_of(row)
         entries = ledger[case]
         per_set[row["dataset"]] = per_set.get(row["dataset"], 0) + len(entries)
         runs = readings.stretches(entries)
