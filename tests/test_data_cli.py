@@ -46,20 +46,41 @@ def test_evaluate_trains_the_best_trial_and_stores_its_test_metrics(tiny_study):
     assert missing.stderr.strip() == "error: --trial: study 'tiny' has no trial 7; its trials are 0 to 0"
 
 
-def test_validate_and_data_on_real_studies_never_import_keras(datasets):
+def test_every_shipped_study_validates_on_its_real_data_without_importing_keras(datasets):
     import subprocess
     import sys
 
     from tests.conftest import ROOT, cli_env
 
+    shipped = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "studies").glob("*.yaml"))
+    assert "studies/sst5-phrases.yaml" in shipped
     probe = (
         "import sys; from gapsearch.cli import main\n"
-        "for command in (['validate', 'studies/imdb-sample.yaml'], ['validate', 'studies/mr.yaml']):\n"
-        "    main(command, standalone_mode=False)\n"
+        f"for study in {shipped!r}:\n"
+        "    main(['validate', study], standalone_mode=False)\n"
         "print('HEAVY', sorted(m for m in ('tensorflow', 'keras', 'torch', 'jax') if m in sys.modules))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", probe], cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=300
     )
+    assert result.returncode == 0, result.stderr
+    studies = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("study ")]
+    assert len(studies) == len(shipped), result.stdout
     assert "task       binary (inferred; 2 classes in train: 'neg', 'pos')" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_sst5_on_phrases_trains_on_every_phrase_and_reads_sst5s_dev_and_test_sentences(datasets):
+    """Kim's SST-1 training set: the phrases file's labels are the sentence files' (a dev or test label unknown to
+    train would fail here), its dev and test sets are sst5.yaml's."""
+    from gapsearch.data.dataset import load_splits
+    from gapsearch.spec import load_study
+    from tests.conftest import ROOT
+
+    phrases, sentences = (load_study(ROOT / "studies" / name) for name in ("sst5-phrases.yaml", "sst5.yaml"))
+    assert (phrases.data.validation, phrases.data.test) == (sentences.data.validation, sentences.data.test)
+    splits = load_splits(phrases.data, phrases.base_dir, phrases.seed, with_test=True)
+    assert len(splits.train.texts) == 156_817
+    assert (len(splits.validation.texts), len(splits.test.texts)) == (1101, 2210)
+    assert splits.class_names == ("0", "1", "2", "3", "4")
+    assert set(splits.validation.labels) == set(splits.test.labels) == set(splits.train.labels)

@@ -132,13 +132,34 @@ def test_the_readmes_output_is_what_the_recorded_quickstart_run_printed():
     assert "study quickstart: 12/12 finished trials in sqlite:///gapsearch.db" in block
 
 
-def test_the_accuracy_tables_are_what_the_accuracy_benchmark_measured():
-    from tests.benchmarks import report
+def test_the_accuracy_tables_are_what_the_accuracy_benchmark_measured_with_each_rows_test_readings():
+    import json
+
+    from tests.benchmarks import readings, report
 
     for path in report.ACCURACY_PAGES:
         block = path.read_text().split(report.ACCURACY_START + "\n", 1)[1].split(report.ACCURACY_END, 1)[0]
         assert block == report.accuracy_block(), path
     assert "| mr | `studies/mr.yaml`" in block and "10-fold cross-validated accuracy" in block
+    # Each row's count of test readings is its ledger's, the last of them the figure the row shows.
+    header, _, *table = block.split("\n\n", 1)[0].splitlines()
+    assert header.split(" | ")[-2] == "test readings"
+    rows = json.loads((report.RESULTS / "accuracy.json").read_text())["rows"]
+    ledger = readings.by_case()
+    assert len(table) == len(rows)
+    for line, row in zip(table, rows, strict=True):
+        read = ledger[row.get("case", row["dataset"])]
+        assert line.split(" | ")[-2] == str(len(read)) and read[-1]["accuracy"] == row["accuracy"], line
+    # What chose what: every row's readings in order, and the choice that followed a reading below the reference.
+    assert "- `sst2` (pinned), 4 readings: 82.48 at `2b57d8d` (below 82.7); then pooling max to attention" in block
+    assert "- `imdb` (pinned), 4 readings: 87.80 at `d6813ae` (below 88.0); then pooling max to attention" in block
+    assert "87.63 at `bb8de21` (below 88.0); then max_tokens 20000 to 5000 (chosen from results/vocabulary" in block
+
+
+def test_no_page_says_a_pinned_configuration_was_chosen_before_any_run():
+    """SST-2's pooling and IMDB's pooling and vocabulary were pinned after earlier test readings."""
+    for path in (README, *PAGES.glob("*.md")):
+        assert "before any run" not in " ".join(path.read_text().split()), path
 
 
 def test_the_readmes_answer_is_what_the_results_json_renders_to():

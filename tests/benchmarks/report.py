@@ -180,16 +180,26 @@ ACCURACY_PAGES = (PAGE, ROOT / "docs" / "pages" / "data.md")
 
 
 def accuracy_block() -> str:
-    """The shipped studies' accuracy against Kim's CNN-rand, as the last accuracy benchmark measured it."""
+    """The shipped studies' accuracy against Kim's CNN-rand, as the last accuracy benchmark measured it, with how
+    many times each row read its test set and what was chosen between the readings (results/test_readings.json)."""
+    from tests.benchmarks import readings
+
     result = _load("accuracy")
     if not result:
         raise SystemExit("results/accuracy.json is missing: python -m tests.benchmarks.accuracy")
+    ledger = readings.by_case()
     lines = [
         "| set | study, searched parameters pinned to (or searched) | measured | accuracy | 95% interval "
-        "| reference | seconds |",
-        "|---|---|---|---|---|---|---|",
+        "| reference | test readings | seconds |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
+        read = ledger.get(readings.case_of(row), [])
+        if not read or read[-1]["accuracy"] != row["accuracy"]:
+            raise SystemExit(
+                f"results/test_readings.json's last reading of {readings.case_of(row)} is not "
+                f"results/accuracy.json's {row['accuracy']}: record it (tests.benchmarks.readings)"
+            )
         if row["pinned"]:
             pinned = ", ".join(f"{key} {value}" for key, value in row["pinned"].items())
             if row.get("chosen_on_validation"):
@@ -201,7 +211,8 @@ def accuracy_block() -> str:
         verdict = "at or above" if row["meets_reference"] else "**below**"
         lines.append(
             f"| {row['dataset']} | `{row['study']}`, {pinned} | {row['measure']} | {row['accuracy']:.1f}% "
-            f"| {interval} | {row['reference']:.1f}% ({row['reference_name']}): {verdict} | {row['seconds']:.0f} |"
+            f"| {interval} | {row['reference']:.1f}% ({row['reference_name']}): {verdict} | {len(read)} "
+            f"| {row['seconds']:.0f} |"
         )
     m = result["machine"]
     # `--only` reruns some rows: each row says where and when it ran (rows written before rows recorded it do not).
@@ -216,8 +227,83 @@ def accuracy_block() -> str:
         f"Measured by `python -m tests.benchmarks.accuracy` (part of `make bench`; last written on {m['cpu']}, "
         f"{m['cpu_count']} cores, Keras backend {m['keras_backend']}, {result['finished_at']}); "
         f"load average (1, 5, 15 min): {loads}.",
+        "",
+        *_test_readings(result["rows"], ledger),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _test_readings(rows: list[dict[str, Any]], ledger: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """What chose what, row by row: each row's test readings in order, what changed between them and on what it
+    was chosen, and how often each set's test set was read (results/test_readings.json)."""
+    from tests.benchmarks import readings
+
+    def shown(value: Any) -> str:
+        return "its default" if value is None else str(value)
+
+    def figures(entries: list[dict[str, Any]], reference: float) -> str:
+        said = []
+        for entry in entries:
+            details = []
+            if entry.get("best_params"):
+                details.append("the search's best: " + ", ".join(f"{k} {v}" for k, v in entry["best_params"].items()))
+            if entry["accuracy"] < reference:
+                details.append(f"below {reference:.1f}")
+            shown_details = f" ({'; '.join(details)})" if details else ""
+            said.append(f"{entry['accuracy']:.2f} at `{entry['commit'][:7]}`{shown_details}")
+        return ", ".join(said)
+
+    lines = [
+        "How often each row read its test set (MR: its held-out folds), and what was chosen on what. A pinned "
+        "value was chosen on validation data or fixed in the benchmark, never on a test figure; but where a reading "
+        "fell below the reference, what to choose next followed it:",
+        "",
+    ]
+    per_set: dict[str, int] = {}
+    for row in rows:
+        case = readings.case_of(row)
+        entries = ledger[case]
+        per_set[row["dataset"]] = per_set.get(row["dataset"], 0) + len(entries)
+        runs = readings.stretches(entries)
+        kind = "pinned" if row["pinned"] else "searched as shipped"
+        said = [f"- `{case}` ({kind}), {len(entries)} {'reading' if len(entries) == 1 else 'readings'}: "]
+        chosen_on = dict(
+            part.split(" from ", 1) for part in (row.get("chosen_on_validation") or "").split("; ") if " from " in part
+        )
+        for index, (changed, stretch) in enumerate(runs):
+            if index:
+                what = []
+                for key, (old, new) in changed.items():
+                    if key == "search_space":
+                        what.append("the search space changed in the study file")
+                        continue
+                    why = f"chosen from {chosen_on[key]}" if key in chosen_on else "in the study file"
+                    what.append(f"{key} {shown(old)} to {shown(new)} ({why})")
+                said.append(f"; then {'; '.join(what)}: ")
+            said.append(figures(stretch, row["reference"]))
+        unchanged = [key for key in row["pinned"] if all(key not in changed for changed, _ in runs)]
+        if unchanged:
+            before = ", ".join(
+                f"{key} {row['pinned'][key]}" + (f" (chosen from {chosen_on[key]})" if key in chosen_on else "")
+                for key in unchanged
+            )
+            said.append(f". Pinned before this row's first reading: {before}")
+        lines.append("".join(said) + ".")
+    names = {"mr": "MR's folds", "sst2": "SST-2's", "sst5": "SST-5's", "imdb": "IMDB's"}
+    everything = readings.load()
+    reconstructed = sum(entry["reconstructed"] for entry in everything)
+    lines += [
+        "",
+        "Test sets read by this benchmark, its rows together: "
+        + ", ".join(f"{names.get(dataset, dataset)} {count}" for dataset, count in per_set.items())
+        + f". {reconstructed} of the {len(everything)} readings are reconstructed from git history (each commit of "
+        f"`results/accuracy.json` up to `{readings.RECONSTRUCTED_UNTIL[:7]}` in which a row appeared or was run "
+        "again); runs never committed left no trace there, so those counts are a lower bound. The benchmark "
+        "records every later reading as it takes it, with the study file's sha256 and the commit "
+        "(`results/test_readings.json`). `tests/test_accuracy.py` reads MR's first fold and SST-2's and IMDB's test "
+        "sets too, on shorter runs, as quality anchors that choose nothing; they are not counted here.",
+    ]
+    return lines
 
 
 POOLINGS_START, POOLINGS_END = "<!-- poolings:start -->", "<!-- poolings:end -->"
@@ -439,10 +525,16 @@ def answer_block() -> str:
         if row["dataset"] not in tested or not row["pinned"]:
             tested[row["dataset"]] = row
 
+    from tests.benchmarks import readings
+
+    read = [entry["dataset"] for entry in readings.load()]
+
     def test_cell(row: dict[str, Any]) -> str:
         interval = f" [{row['ci95'][0]:.1f}, {row['ci95'][1]:.1f}]" if "ci95" in row else ""
         how = "searched" if not row["pinned"] else ("10-fold" if "10-fold" in row["measure"] else "pinned")
         how += "" if interval else ", one run"
+        times = read.count(row["dataset"])
+        how += f"; its test {'folds' if 'ci95' in row else 'set'} read {'once' if times == 1 else f'{times} times'}"
         return f"{row['accuracy']:.1f}%{interval} ({how}); {row['reference_name']} {row['reference']:.1f}%"
 
     order = [d for d in names if d in sets]
