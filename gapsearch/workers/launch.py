@@ -109,7 +109,7 @@ def run_study(
     if create:
         check_database(storage_url)
     study = None if create else join_study(spec, storage_url, seed_offset=seed_offset)
-    tracker = _tracker(spec, write) if track else None
+    tracker = _tracker(spec, write, storage_url) if track else None
     trial_callbacks: list[TrialCallback] = [*callbacks, *([tracker] if tracker is not None else [])]
     if worker is not None:
         from gapsearch.runtime import import_keras
@@ -154,10 +154,10 @@ def _become_worker(slot: WorkerSlot, create: bool) -> WorkerIdentity:
     return WorkerIdentity.current(seed_offset=0 if create else None)
 
 
-def _tracker(spec: StudySpec, write: Callable[[str], None]) -> MlflowTracker | None:
+def _tracker(spec: StudySpec, write: Callable[[str], None], storage_url: str) -> MlflowTracker | None:
     from gapsearch.search.tracking import tracker_for
 
-    return tracker_for(spec, write)
+    return tracker_for(spec, write, storage_url)
 
 
 def _work_here(

@@ -283,3 +283,27 @@ def test_a_stop_raised_inside_fit_as_another_error_is_recorded_as_the_stop_and_k
     assert (retry.state.name, retry.params) == ("WAITING", stopped.params)
     # Kept for the retry to resume from, as a stop that came out as itself keeps it.
     assert (tmp_path / ".gapsearch-checkpoints" / "tiny" / f"trial-{stopped.number}" / "current").is_dir()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_warning_inside_a_trial_is_printed_whole_on_one_line(tmp_path, workers):
+    """A Python warning is one line on stderr: category, the whole message, where, its password masked; from `run`'s
+    own child and from a pool's worker (whose lines `run` prefixes one by one) alike."""
+    from tests.workers.faults import sitecustomize
+
+    (tmp_path / "tiny.yaml").write_text(TINY_STUDY.replace("n_trials: 3", "n_trials: 2"))
+    env = fault_env("warn-in-trial")
+    result = gapsearch("run", "tiny.yaml", "--workers", str(workers), "--no-progress", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    message = " ".join(sitecustomize.WARNING.split()).replace("alice:hunter22@", "alice:***@")
+    where = f"(at {Path(sitecustomize.__file__)}:"
+    lines = [line.split(": ", 1)[1] if line.startswith("worker ") else line for line in result.stderr.splitlines()]
+    shown = [line for line in lines if line.startswith("warning: ")]
+    assert shown and all(line.startswith(f"warning: FutureWarning: {message} {where}") for line in shown), result.stderr
+    assert all(
+        line.endswith(")") and line.removeprefix(f"warning: FutureWarning: {message} {where}")[:-1].isdigit()
+        for line in shown
+    )
+    assert len(shown) == len(lines), result.stderr  # nothing else: no source line, no second line
+    assert "hunter22" not in result.stderr
