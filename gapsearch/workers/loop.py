@@ -228,12 +228,12 @@ def work_to_budget(
             if settings.timeout is not None and time.time() - started >= settings.timeout:
                 result.stopped_by = "timeout"
                 break
-            if settings.recycle_after is not None and result.trials_run >= settings.recycle_after:
-                result.stopped_by = "recycle"
-                break
             finished, running = _counts(study)
             if finished >= settings.budget:
                 result.stopped_by = "budget"
+                break
+            if settings.recycle_after is not None and result.trials_run >= settings.recycle_after:
+                result.stopped_by = "recycle"  # after the budget's check: the last trial ends a run, not a process
                 break
             waiting = finished + running >= settings.budget  # running trials may still fail: wait for them
             due = waiting or time.monotonic() - last_stale_check >= settings.stale_check_seconds
