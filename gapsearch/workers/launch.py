@@ -255,8 +255,13 @@ def _work_in_processes(
         )
     after = count_finished(study)
     if result.crashed and after < budget and result.stopped_by is None:
+        from gapsearch.storage.retry import DatabaseLost
+
         codes = ", ".join(f"worker {i} exited with {c}" for i, c in sorted(result.crashed.items()))
-        raise GapsearchError(f"the workers stopped at {after}/{budget} finished trials ({codes}); see above")
+        line = f"the workers stopped at {after}/{budget} finished trials ({codes}); see above"
+        if all(code == DatabaseLost.exit_code for code in result.crashed.values()):
+            raise DatabaseLost(line)  # each lost the database: `run` exits as one worker of its own would
+        raise GapsearchError(line)
     return result.stopped_by or "budget"
 
 
