@@ -63,6 +63,7 @@ bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.masked_pooling
 	$(PYTHON) -m tests.benchmarks.data_cache
 	$(PYTHON) -m tests.benchmarks.workers
+	$(PYTHON) -m tests.benchmarks.soak  # a worker's memory over 500 trials, with and without recycling
 	$(PYTHON) -m tests.benchmarks.checkpoints
 	$(PYTHON) -m tests.benchmarks.mo_pruning
 	$(PYTHON) -m tests.benchmarks.quickstart_output

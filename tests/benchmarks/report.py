@@ -4,7 +4,8 @@ Rewrites the part of docs/pages/benchmarks.md between ``<!-- benchmarks:start --
 ``<!-- benchmarks:end -->``, the README's recorded quickstart output between ``<!-- quickstart:start -->`` and
 ``<!-- quickstart:end -->``, every other ``<!-- NAME:start -->`` block of the README and the docs pages
 (accuracy, poolings, the articles' claims, speed, workers, the default pruner's reason on study-file.md,
-the explain example, the objectives page's worked examples), and draws the plots under docs/pages/images/
+the explain example, the objectives page's worked examples; a worker's memory from report_soak), and draws the
+plots under docs/pages/images/
 (``make bench`` runs it last);
 ``--print`` prints the benchmarks page's tables instead and writes nothing.
 
@@ -968,6 +969,9 @@ def tables() -> str:
     parts += _checkpoint_table()
     parts += _mo_pruning()
     parts += _gpu()
+    from tests.benchmarks import report_soak
+
+    parts += report_soak.section()
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -1191,6 +1195,9 @@ def main() -> None:
     search = _load("kerastuner_search")
     if search:
         _plot_kerastuner(search)
+    from tests.benchmarks import report_soak
+
+    report_soak.plot()
     print(f"{PAGE.relative_to(ROOT)}: benchmark tables updated; README.md: the quickstart's output")
 
 
