@@ -20,6 +20,7 @@ from tests.conftest import ROOT, TINY_STUDY, cli_env, gapsearch, start_run, wait
 from tests.workers.test_cli_workers import fault_env
 
 COMMANDS_PAGE = ROOT / "docs" / "pages" / "commands.md"
+TRAINING_WITHIN = 300  # seconds for a command to start and train an epoch, on a loaded machine
 LONG_TRIALS = TINY_STUDY.replace("epochs: 2", "epochs: 60") + "workers: {heartbeat_interval: 1, grace_period: 2}\n"
 
 
@@ -35,7 +36,7 @@ def documented_exit_codes() -> dict[int, str]:
 def _stopped_run(signum: signal.Signals, tmp_path: Path) -> int:
     (tmp_path / "tiny.yaml").write_text(LONG_TRIALS)
     process, _ = start_run("tiny.yaml", cwd=tmp_path)
-    wait_until_training(tmp_path / "gapsearch.db")
+    wait_until_training(tmp_path / "gapsearch.db", timeout=TRAINING_WITHIN)
     process.send_signal(signum)
     process.communicate(timeout=120)
     return process.returncode
@@ -61,7 +62,7 @@ def worker_stopped_by_sigint(tmp_path: Path, request: pytest.FixtureRequest) -> 
         stderr=subprocess.PIPE,
         text=True,
     )
-    wait_until_training(tmp_path / "gapsearch.db")
+    wait_until_training(tmp_path / "gapsearch.db", timeout=TRAINING_WITHIN)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=120)
     return process.returncode
