@@ -76,6 +76,7 @@ bench: $(VENV)/.installed-test
 	$(PYTHON) -m tests.benchmarks.vectors_read
 	$(PYTHON) -m tests.benchmarks.vectors_help
 	$(PYTHON) -m tests.benchmarks.workers
+	$(PYTHON) -m tests.benchmarks.soak  # a worker's memory over 500 trials, with and without recycling
 	$(PYTHON) -m tests.benchmarks.checkpoints
 	$(PYTHON) -m tests.benchmarks.mo_pruning
 	$(PYTHON) -m tests.benchmarks.quickstart_output

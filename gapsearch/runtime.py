@@ -11,6 +11,7 @@ import os
 import platform
 import socket
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,6 +71,30 @@ def quiet_optuna_logging(*, debug: bool = False) -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.INFO if debug else optuna.logging.ERROR)
+
+
+def warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int) -> str:
+    """A Python warning as gapsearch prints it: one line, whole, credentials masked, saying what and where:
+    ``warning: UserWarning: MESSAGE (at FILE:LINE)``."""
+    from gapsearch.masking import mask_secrets
+
+    text = " ".join(str(message).split())
+    return mask_secrets(f"warning: {category.__name__}: {text} (at {filename}:{lineno})")
+
+
+def show_warnings_whole() -> None:
+    """Print every Python warning that is shown at all as one :func:`warning_line` on stderr.
+
+    Python's own form is two lines, the second the source line that warned, and unmasked; a worker's lines
+    reach ``run`` one by one, prefixed with the worker, so a warning there must be one line to be read whole.
+    Which warnings are shown stays Python's choice (``-W``, ``PYTHONWARNINGS``, each once per place).
+    """
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001, ANN202, ARG001
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no stderr to write to: as Python's own
+            (file or sys.stderr).write(warning_line(message, category, filename, lineno) + "\n")
+
+    warnings.showwarning = show
 
 
 @contextlib.contextmanager

@@ -74,10 +74,13 @@ class _Stored:
         return attrs
 
     def write(self, trial: AttrTarget) -> None:
-        """Store the record on ``trial`` (the one place its attributes are set)."""
+        """Store the record on ``trial`` (the one place its attributes are set), any password in its texts masked
+        (a failure's reason and traceback may quote a URL)."""
+        from gapsearch.masking import mask_secrets
+
         set_attr = _setter(trial)
         for key, value in self.as_attrs().items():
-            set_attr(key, value)
+            set_attr(key, mask_secrets(value) if isinstance(value, str) else value)
 
     @classmethod
     def read(cls: type[_Record], trial: AttrSource) -> _Record | None:

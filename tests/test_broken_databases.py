@@ -185,9 +185,9 @@ def test_a_database_of_another_application_is_refused_and_left_as_it_was(tmp_pat
         _assert_one_line(
             case,
             outcome,
-            f"the study database {url} holds another application's tables (experiments, metrics, runs) and not "
-            "Optuna's; gapsearch keeps studies only in an empty database or one that Optuna set up: give another "
-            "database (for example sqlite:///gapsearch.db, or a new database on the server); nothing was written",
+            f"the study database {url} holds MLflow's tracking tables (experiments, metrics, runs) and not Optuna's; "
+            "the study and MLflow need a database each: give the study another one (for example "
+            "sqlite:///gapsearch.db, with tracking.mlflow.tracking_uri: sqlite:///mlflow.db); nothing was written",
         )
     assert (_tables(database), database.read_bytes()) == (tables, content)
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["mlflow.db"]  # no -wal or -journal file

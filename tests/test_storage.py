@@ -188,9 +188,9 @@ def test_a_database_of_another_application_is_refused_before_anything_is_written
         with pytest.raises(StorageError) as caught:
             open_storage(url, create=create)
         assert str(caught.value) == (
-            f"the study database {url} holds another application's tables (experiments, metrics, runs) and not "
-            "Optuna's; gapsearch keeps studies only in an empty database or one that Optuna set up: give another "
-            "database (for example sqlite:///gapsearch.db, or a new database on the server); nothing was written"
+            f"the study database {url} holds MLflow's tracking tables (experiments, metrics, runs) and not Optuna's; "
+            "the study and MLflow need a database each: give the study another one (for example "
+            "sqlite:///gapsearch.db, with tracking.mlflow.tracking_uri: sqlite:///mlflow.db); nothing was written"
         )
         with pytest.raises(StorageError):
             check_database(url)

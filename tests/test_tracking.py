@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -110,7 +112,7 @@ def test_each_trial_is_an_mlflow_run_under_the_study_run(mlflow_server, tmp_path
     assert client.get_run(parent.info.run_id).data.tags["gapsearch.best_trial"] == str(study.best_trial.number)
 
 
-def test_a_tracking_server_that_is_down_is_one_line_and_the_study_runs(tmp_path: Path):
+def test_a_tracking_server_that_is_down_is_one_line_and_the_study_runs(tmp_path: Path, monkeypatch):
     uri = f"http://127.0.0.1:{free_port()}"
     (tmp_path / "tiny.yaml").write_text(
         TINY_STUDY.replace("n_trials: 3", "n_trials: 1") + f"tracking: {{mlflow: {{tracking_uri: '{uri}'}}}}\n"
@@ -120,6 +122,18 @@ def test_a_tracking_server_that_is_down_is_one_line_and_the_study_runs(tmp_path:
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: MLflow")]
     assert len(warnings) == 1 and "the study goes on without tracking" in warnings[0]
     assert "study tiny: 1/1 finished trials" in result.stdout
+    # MLflow's own message, whole (it is longer than a line was once cut to): what the same call says here.
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - whatever MLflow raises for a server that is down
+        MlflowClient(tracking_uri=uri).get_experiment_by_name("tiny")
+    reason = " ".join(str(raised.value).split())
+    assert len(reason) > 300
+    assert warnings == [
+        f"warning: MLflow at {uri}: failed while reaching: {reason}; the study goes on without tracking "
+        "(tracking.mlflow.on_error: warn)"
+    ]
 
 
 def test_on_error_stop_ends_the_run_in_one_line_before_the_study_database_is_touched(tmp_path: Path):
@@ -181,3 +195,112 @@ def test_on_error_stop_with_local_workers_stops_them_when_the_server_is_lost(tmp
     assert states["RUNNING"] == 0 and 1 <= finished < 40  # the workers were stopped, their trials not left running
     time.sleep(1)
     assert Counter(t.state.name for t in study.get_trials(deepcopy=False))["COMPLETE"] == finished  # none goes on
+
+
+def _mlflow_refuses_file_stores(folder: Path) -> str | None:
+    """MLflow's own words when this MLflow refuses a file store (MLflow 3), None when it takes one."""
+    from mlflow.tracking import MlflowClient
+
+    try:
+        MlflowClient(tracking_uri=str(folder / "probe")).search_experiments()
+    except Exception as error:  # noqa: BLE001 - whatever MLflow raises for it
+        return " ".join(str(error).split())
+    return None
+
+
+def test_a_study_tracks_to_a_local_sqlite_store_apart_from_the_study_database(tmp_path: Path):
+    """The tracking page's local example (MLflow 3's own default store), read back with MLflow's client."""
+    import sqlite3
+
+    import optuna
+    from mlflow.tracking import MlflowClient
+
+    text = TINY_STUDY.replace("n_trials: 3", "n_trials: 2") + (
+        "tracking: {mlflow: {tracking_uri: 'sqlite:///mlflow.db', experiment: local}}\n"
+        "# the team's server: postgresql://me:Hunter-2024@db/x\n"
+    )
+    (tmp_path / "tiny.yaml").write_text(text)
+    result = gapsearch("run", "tiny.yaml", "--no-progress", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr, result.stderr
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("local").experiment_id])
+    parent = next(r for r in runs if r.data.tags.get("gapsearch.parent") == "true")
+    trials = {int(r.data.params["trial_number"]): r for r in runs if r.info.run_id != parent.info.run_id}
+    study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{tmp_path / 'gapsearch.db'}")
+    assert sorted(trials) == [t.number for t in study.trials] == [0, 1]
+    for trial in study.trials:
+        run = trials[trial.number]
+        assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert {k: v for k, v in run.data.params.items() if k != "trial_number"} == {
+            k: str(v) for k, v in trial.params.items()
+        }
+        history = client.get_metric_history(run.info.run_id, "val_accuracy")
+        assert [m.value for m in history] == pytest.approx(trial.user_attrs["history"]["val_accuracy"])
+    assert client.get_run(parent.info.run_id).data.tags["gapsearch.finished_trials"] == "2/2"
+    # Two databases: Optuna's tables in the study's, MLflow's in its own; the password in the study file in neither.
+    for database, own, other in (("gapsearch.db", "trials", "runs"), ("mlflow.db", "runs", "trials")):
+        with contextlib.closing(sqlite3.connect(tmp_path / database)) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            dump = "\n".join(connection.iterdump())
+        assert own in tables and other not in tables, (database, sorted(tables))
+        assert "Hunter-2024" not in dump, database
+    study_file = Path(client.download_artifacts(parent.info.run_id, "study.yaml", str(tmp_path / "read")))
+    assert "postgresql://me:***@db/x" in study_file.read_text() and "Hunter-2024" not in study_file.read_text()
+    for path in (tmp_path / "mlruns").rglob("*"):  # MLflow's artifacts (its default artifact root)
+        assert not path.is_file() or b"Hunter-2024" not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("uri", ["./mlruns", "file:./mlruns", "{tmp}/runs"])
+def test_a_file_store_is_used_where_mlflow_takes_one_else_one_line_and_exit_2(uri, tmp_path: Path):
+    uri = uri.format(tmp=tmp_path)
+    (tmp_path / "tiny.yaml").write_text(
+        TINY_STUDY.replace("n_trials: 3", "n_trials: 1") + f"tracking: {{mlflow: {{tracking_uri: '{uri}'}}}}\n"
+    )
+    result = gapsearch("run", "tiny.yaml", "--no-progress", cwd=tmp_path)
+    refusal = _mlflow_refuses_file_stores(tmp_path)
+    if refusal is None:  # an MLflow that takes file stores (before 3, or MLFLOW_ALLOW_FILE_STORE=true)
+        assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+        return
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"error: tracking.mlflow.tracking_uri {uri}: MLflow {mlflow.__version__} cannot use this file store "
+        f"({refusal}); use a database store, for example tracking_uri: sqlite:///mlflow.db (a file of its own, "
+        "not the study database)"
+    ]
+    assert result.stdout == ""
+    assert not (tmp_path / "gapsearch.db").exists() and not (tmp_path / ".gapsearch-cache").exists()
+
+
+def test_mlflows_own_opt_in_to_its_file_store_is_honoured(tmp_path: Path):
+    """What MLflow's refusal offers (MLFLOW_ALLOW_FILE_STORE=true) works through gapsearch: the runs are in ./mlruns."""
+    from mlflow.tracking import MlflowClient
+
+    (tmp_path / "tiny.yaml").write_text(
+        TINY_STUDY.replace("n_trials: 3", "n_trials: 1") + "tracking: {mlflow: {tracking_uri: ./mlruns}}\n"
+    )
+    result = gapsearch("run", "tiny.yaml", "--no-progress", cwd=tmp_path, env={"MLFLOW_ALLOW_FILE_STORE": "true"})
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    try:
+        client = MlflowClient(tracking_uri=str(tmp_path / "mlruns"))
+        runs = client.search_runs([client.get_experiment_by_name("tiny").experiment_id])
+    finally:
+        del os.environ["MLFLOW_ALLOW_FILE_STORE"]
+    assert sorted(r.info.run_name for r in runs) == ["tiny", "trial 0"]
+
+
+@pytest.mark.parametrize("tracking_uri", ["sqlite:///gapsearch.db", "sqlite:///{tmp}/gapsearch.db"])
+def test_the_study_database_as_mlflows_store_is_one_line_and_exit_2_before_anything_is_written(
+    tracking_uri, tmp_path: Path
+):
+    uri = tracking_uri.format(tmp=tmp_path)
+    (tmp_path / "tiny.yaml").write_text(TINY_STUDY + f"tracking: {{mlflow: {{tracking_uri: '{uri}'}}}}\n")
+    result = gapsearch("run", "tiny.yaml", "--no-progress", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"error: tracking.mlflow.tracking_uri {uri} is the study database: MLflow and Optuna need a database each "
+        "(both keep an alembic_version table); give MLflow its own, for example tracking_uri: sqlite:///mlflow.db "
+        "beside the study's sqlite:///gapsearch.db; nothing was written"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.yaml"]

@@ -240,3 +240,15 @@ def test_a_new_trial_stores_each_quantity_once_under_the_names_the_dashboard_sho
         result = TrialResult.read(trial)
         assert result.costs.params == trial.user_attrs["params_total"] > result.costs.embedding_params > 0
         assert result.training.best_epoch == trial.user_attrs["best_epoch"] and result.placement.worker_id == "0"
+
+
+def test_a_failure_that_quotes_a_password_is_stored_masked(tmp_path):
+    """What the objective stores when an error quotes a URL with its password: masked in the database."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="s", storage=url)
+    trial = study.ask()
+    error = "OperationalError: could not connect to postgresql://alice:Hunter-2024@db:5432/x (timeout)"
+    Failure(error, f"Traceback ...\n  {error}\n").write(trial)
+    stored = optuna.load_study(study_name="s", storage=url).trials[0].user_attrs
+    masked = error.replace("Hunter-2024", "***")
+    assert (stored["fail_reason"], stored["fail_traceback"]) == (masked, f"Traceback ...\n  {masked}\n")

@@ -60,9 +60,10 @@ def main(ctx: click.Context, debug: bool) -> None:
     Example: gapsearch run studies/quickstart.yaml
     """
     from gapsearch.masking import MaskingFormatter
-    from gapsearch.runtime import quiet_tensorflow_logging
+    from gapsearch.runtime import quiet_tensorflow_logging, show_warnings_whole
 
     quiet_tensorflow_logging(debug=debug)  # before any command imports TensorFlow
+    show_warnings_whole()
     ctx.ensure_object(dict)
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
     for handler in logging.getLogger().handlers:

@@ -75,6 +75,7 @@ def _run_workers(
     from gapsearch.data.report import data_line
     from gapsearch.results.console import TrialProgress, run_summary
     from gapsearch.runtime import quiet_optuna_logging
+    from gapsearch.workers.devices import WORKER_START_ENV
     from gapsearch.workers.launch import plan_for, run_study
     from gapsearch.workers.signals import StopSignals
     from gapsearch.workers.watched import die_with_parent, is_watched_child, run_watched, watched_run_command
@@ -82,23 +83,26 @@ def _run_workers(
     debug = debug_of(ctx)
     if is_watched_child():
         die_with_parent()
+    recycled = os.environ.get(WORKER_START_ENV, "0") != "0"  # a fresh process in a recycled one's place
     with StopSignals() as stop:  # from the start: a worker stopped while it loads still exits cleanly
         spec = load(study_file)
         url = storage_url(storage, spec)
         slots = plan_for(spec, workers=workers, gpus=gpus, trials_per_gpu=trials_per_gpu, pool_worker=slot)
         if create and len(slots) == 1 and not is_watched_child():
             # One worker: the run goes on in a child that this process watches, so that a crash is said in one line.
-            command = watched_run_command(
-                study_file,
-                n_trials=n_trials,
-                timeout=timeout,
-                progress=progress,
-                workers=workers,
-                gpus=gpus,
-                trials_per_gpu=trials_per_gpu,
-                debug=debug,
-            )
-            ctx.exit(run_watched(command, spec, url, stop))
+            def command(left: float | None) -> list[str]:
+                return watched_run_command(
+                    study_file,
+                    n_trials=n_trials,
+                    timeout=left,
+                    progress=progress,
+                    workers=workers,
+                    gpus=gpus,
+                    trials_per_gpu=trials_per_gpu,
+                    debug=debug,
+                )
+
+            ctx.exit(run_watched(command, spec, url, stop, timeout=timeout if timeout is not None else spec.timeout))
         quiet_optuna_logging(debug=debug)
         display = TrialProgress(spec.objective_names, enabled=progress)
         try:
@@ -111,17 +115,17 @@ def _run_workers(
                 timeout=timeout,
                 callbacks=[display],
                 on_start=display.start,
-                on_data=None if slot else lambda data: click.echo(data_line(spec, data)),
+                on_data=None if slot or recycled else lambda data: click.echo(data_line(spec, data)),
                 on_warm_start=echo_warm_start,
                 stop=stop,
                 debug=debug,
                 write=lambda line: tqdm.write(line, file=sys.stderr),
                 track=not slot,
-                pool_worker=slot,
+                pool_worker=slot or is_watched_child(),
             )
         finally:
             display.close()
-    if slot:  # one of `run`'s workers: `run` reports for all of them
+    if slot or outcome.stopped_by == "recycle":  # one of `run`'s workers: `run` reports for all of them
         from gapsearch.workers.pool import RECYCLE_EXIT_CODE
 
         # Everything is committed; skip TensorFlow's seconds-long teardown so that a stop takes seconds.

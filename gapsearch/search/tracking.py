@@ -5,7 +5,10 @@ and costs as metrics, and its Optuna artifacts (learning curves, history, confus
 model when it was kept). The parent run (found again by its tags on a rerun) holds the study
 file, credentials masked, and the best trial. It runs as a trial callback in the process that
 watches the trials, so local workers are tracked once. A tracker that cannot be reached prints one
-line and the study runs on untracked, or stops with that line (``on_error: stop``).
+line and the study runs on untracked, or stops with that line (``on_error: stop``). A tracking URI
+that cannot work whatever the server does is the study file's mistake (exit 2), said before anything
+is written: the study database itself (MLflow and Optuna need a database each), or a file store that
+the installed MLflow refuses (MLflow 3 keeps its runs in a database, by default ``sqlite:///mlflow.db``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import TrackingError, UserError
+from gapsearch.masking import one_line
 from gapsearch.optuna_compat import storage_of
 from gapsearch.trial_attrs import Failure, QueuedFrom, TrialResult
 
@@ -67,17 +71,39 @@ class MlflowTracker:
     def uri(self) -> str:
         return mask_credentials(self.settings.tracking_uri or "MLflow's default tracking URI")
 
-    def start(self) -> None:
-        """Reach the server, open the experiment and the study's parent run (made on the first run)."""
+    def start(self, storage_url: str | None = None) -> None:
+        """Reach the server, open the experiment and the study's parent run (made on the first run).
+
+        Raises:
+            UserError: the tracking URI is the study database (``storage_url``), or a file store that the
+                installed MLflow refuses; nothing has been written then.
+        """
         try:
-            import mlflow  # noqa: F401
+            import mlflow
             from mlflow.tracking import MlflowClient
         except ImportError:
             raise UserError("tracking.mlflow needs MLflow; pip install 'gapsearch[mlflow]'") from None
+        uri = self.settings.tracking_uri or mlflow.get_tracking_uri()
+        key = "tracking.mlflow.tracking_uri" if self.settings.tracking_uri else "MLflow's tracking URI"
+        if storage_url is not None and same_database(uri, storage_url):
+            raise UserError(
+                f"{key} {mask_credentials(uri)} is the study database: MLflow and Optuna need a database each (both "
+                "keep an alembic_version table); give MLflow its own, for example tracking_uri: sqlite:///mlflow.db "
+                "beside the study's sqlite:///gapsearch.db; nothing was written"
+            )
         # MLflow retries an unreachable server for minutes by default; a study should not wait that long.
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
-        self._guard("reaching", lambda: self._open(MlflowClient(tracking_uri=self.settings.tracking_uri)))
+        try:
+            self._open(MlflowClient(tracking_uri=self.settings.tracking_uri))
+        except Exception as error:  # noqa: BLE001 - any MLflow or network error: decided below
+            if is_file_store(uri):
+                raise UserError(
+                    f"{key} {mask_credentials(uri)}: MLflow {mlflow.__version__} cannot use this file store "
+                    f"({one_line(error)}); use a database store, for example tracking_uri: sqlite:///mlflow.db "
+                    "(a file of its own, not the study database)"
+                ) from None
+            self._failed("reaching", error)
 
     def _open(self, client: Any) -> None:
         name = self.settings.experiment or self.spec.name
@@ -179,21 +205,58 @@ class MlflowTracker:
         try:
             action()
         except Exception as error:  # noqa: BLE001 - any MLflow or network error: the study's own work goes on
-            reason = mask_credentials(" ".join(str(error).split())[:300]) or type(error).__name__
-            line = f"MLflow at {self.uri}: failed while {what}: {reason}"
-            if self.settings.on_error == "stop":
-                raise TrackingError(line + " (tracking.mlflow.on_error: stop)") from None
-            self.write(f"warning: {line}; the study goes on without tracking (tracking.mlflow.on_error: warn)")
-            self.client = None
+            self._failed(what, error)
+
+    def _failed(self, what: str, error: Exception) -> None:
+        """One line for a tracker error, its reason whole: a warning and no more tracking, or the run stops."""
+        line = f"MLflow at {self.uri}: failed while {what}: {one_line(error)}"
+        if self.settings.on_error == "stop":
+            raise TrackingError(line + " (tracking.mlflow.on_error: stop)") from None
+        self.write(f"warning: {line}; the study goes on without tracking (tracking.mlflow.on_error: warn)")
+        self.client = None
 
 
-def tracker_for(spec: StudySpec, write: Callable[[str], None]) -> MlflowTracker | None:
-    """The study's tracker, started; None when the study file asks for no tracking."""
+def is_file_store(uri: str) -> bool:
+    """Whether MLflow tracking URI ``uri`` names a folder (MLflow's file store): a path, or ``file:``."""
+    from urllib.parse import urlparse
+
+    scheme = urlparse(uri).scheme
+    return scheme in ("", "file") or len(scheme) == 1  # one letter: a Windows drive
+
+
+def same_database(tracking_uri: str, storage_url: str) -> bool:
+    """Whether MLflow tracking URI ``tracking_uri`` names the database of storage URL ``storage_url``."""
+    from sqlalchemy.engine import make_url
+
+    from gapsearch.storage.database import SCHEME_ALIASES, sqlite_path
+
+    if "://" not in tracking_uri:
+        return False
+    try:
+        tracking, storage = make_url(tracking_uri), make_url(storage_url)
+    except Exception:  # noqa: BLE001 - not a database URL (http://, databricks): not the study's database
+        return False
+
+    def kind(url: Any) -> str:
+        scheme = url.drivername.partition("+")[0]
+        return {"mariadb": "mysql"}.get(scheme, SCHEME_ALIASES.get(scheme, scheme))
+
+    if kind(tracking) != kind(storage):
+        return False
+    if kind(tracking) == "sqlite":
+        mine, theirs = sqlite_path(tracking_uri), sqlite_path(storage_url)
+        return mine is not None and theirs is not None and mine.resolve() == theirs.resolve()
+    return (tracking.host, tracking.port, tracking.database) == (storage.host, storage.port, storage.database)
+
+
+def tracker_for(spec: StudySpec, write: Callable[[str], None], storage_url: str | None = None) -> MlflowTracker | None:
+    """The study's tracker, started (checked against the study database ``storage_url``); None when the study
+    file asks for no tracking."""
     if spec.tracking.mlflow is None:
         return None
     tracker = MlflowTracker(spec, spec.tracking.mlflow, write)
-    tracker.start()
+    tracker.start(storage_url)
     return tracker
 
 
-__all__ = ["MlflowTracker", "cost_metrics", "mask_credentials", "tracker_for"]
+__all__ = ["MlflowTracker", "cost_metrics", "is_file_store", "mask_credentials", "same_database", "tracker_for"]

@@ -14,8 +14,9 @@ class MlflowSpec(Frozen):
 
     tracking_uri: str | None = Field(
         None,
-        description="MLflow tracking URI, e.g. http://127.0.0.1:5000; default: MLflow's own (MLFLOW_TRACKING_URI, "
-        "else ./mlruns).",
+        description="MLflow tracking URI, e.g. http://127.0.0.1:5000 or sqlite:///mlflow.db (a database of MLflow's "
+        "own, never the study database); default: MLflow's own (MLFLOW_TRACKING_URI, else sqlite:///mlflow.db in "
+        "MLflow 3).",
     )
     experiment: str | None = Field(None, min_length=1, description="MLflow experiment name; default: the study name.")
     on_error: Literal["warn", "stop"] = Field(

@@ -62,9 +62,9 @@ class WorkersSpec(Frozen):
     recycle_after: int | None = Field(
         None,
         ge=1,
-        description="A worker process of `run --workers N` ends after this many trials and is replaced by a fresh "
-        "one, so that memory a long study leaks (TensorFlow's, the sampler's) is given back; null (the default): "
-        "never.",
+        description="A worker process of `run` (of `--workers N`, or the child of `run` with one worker) ends after "
+        "this many trials and is replaced by a fresh one, so that memory a long study leaks (TensorFlow's, the "
+        "sampler's) is given back; null (the default): never.",
     )
     outage_window: float = Field(
         60,

@@ -27,9 +27,10 @@ _ACCESS_DENIED = re.compile(
 # ... when the database is missing, and when it holds no Optuna tables (PostgreSQL, MySQL/MariaDB, SQLite).
 _MISSING_DATABASE = re.compile(r"database \"[^\"]+\" does not exist|Unknown database '[^']+'")
 _MISSING_TABLES = re.compile(r"relation \"\w+\" does not exist|Table '[^']+' doesn't exist|no such table")
-# MySQL adds whether a password was sent; masking would take "YES)" for one, and the line says it anyway.
+# MySQL adds whether a password was sent; the line says what to check anyway.
 _USING_PASSWORD = re.compile(r" \(using password: (?:YES|NO)\)")
 _SHOWN_TABLES = 6  # a foreign database's tables named in its line, the rest counted
+_MLFLOW_TABLES = {"experiments", "runs"}  # an MLflow tracking store's (sqlite:///mlflow.db, its default in MLflow 3)
 
 
 def driver_error(error: BaseException) -> BaseException:
@@ -101,6 +102,12 @@ def foreign_tables(url: str, tables: Iterable[str], optuna_tables: Iterable[str]
     shown = ", ".join(others[:_SHOWN_TABLES]) + (
         f" and {len(others) - _SHOWN_TABLES} more" if len(others) > _SHOWN_TABLES else ""
     )
+    if found >= _MLFLOW_TABLES:
+        return StorageError(
+            f"the study database {mask_url(url)} holds MLflow's tracking tables ({shown}) and not Optuna's; the "
+            "study and MLflow need a database each: give the study another one (for example sqlite:///gapsearch.db, "
+            "with tracking.mlflow.tracking_uri: sqlite:///mlflow.db); nothing was written"
+        )
     return StorageError(
         f"the study database {mask_url(url)} holds another application's tables ({shown}) and not Optuna's; "
         "gapsearch keeps studies only in an empty database or one that Optuna set up: give another database "

@@ -34,6 +34,7 @@ from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
 from gapsearch.errors import GapsearchError
+from gapsearch.masking import one_line
 from gapsearch.optuna_compat import PRIVATE_STORAGE_METHODS
 from gapsearch.storage.failures import driver_reason, is_access_denied
 
@@ -83,10 +84,10 @@ class DatabaseLost(GapsearchError):
     exit_code = 75
 
 
-def _reason(error: BaseException) -> str:
+def cause_line(error: BaseException) -> str:
+    """The cause of a failed database call (under Optuna's and SQLAlchemy's wrappers), whole on one line, masked."""
     cause = error.__cause__ or error.__context__ or error
-    cause = getattr(cause, "orig", None) or cause
-    return " ".join(str(cause).split())[:300] or type(cause).__name__
+    return one_line(getattr(cause, "orig", None) or cause)
 
 
 class OutageWindow:
@@ -138,9 +139,9 @@ class OutageWindow:
                         raise give_up(error) from None
                     raise DatabaseLost(
                         f"lost the connection to {self.database} (while {what}), and it did not come back "
-                        f"within {self.seconds:g}s: {_reason(error)}"
+                        f"within {self.seconds:g}s: {cause_line(error)}"
                     ) from None
-                _log.info("database error while %s, retrying in %.1fs: %s", what, delay, _reason(error))
+                _log.info("database error while %s, retrying in %.1fs: %s", what, delay, cause_line(error))
                 time.sleep(delay)
                 delay = min(delay * 2, LONGEST_DELAY)
             else:

@@ -22,7 +22,7 @@ from gapsearch.search.runner import RunOutcome, count_finished, create_or_load_s
 from gapsearch.spec.study import StudySpec
 from gapsearch.spec.workers import parse_gpus
 from gapsearch.storage.database import check_database
-from gapsearch.workers.devices import WORKER_ID_ENV, WorkerSlot, plan_workers
+from gapsearch.workers.devices import WORKER_ID_ENV, WORKER_START_ENV, WorkerSlot, plan_workers
 from gapsearch.workers.registry import WorkerIdentity, note_budget
 from gapsearch.workers.signals import StopSignals
 
@@ -93,8 +93,8 @@ def run_study(
     finishes, from any of this machine's workers, and so does the study's tracker unless ``track`` is
     off (a worker of ``run``'s pool: ``run`` tracks its trials). A stop signal ends the run after the
     running trials are recorded as FAIL and queued again (``RunOutcome.stopped_by``). A ``pool_worker``
-    (``gapsearch worker --slot``) ends after ``workers.recycle_after`` trials (``stopped_by``
-    ``recycle``), for its pool to start a fresh process in its place.
+    (``gapsearch worker --slot``, or the child that ``gapsearch run`` with one worker watches) ends after
+    ``workers.recycle_after`` trials (``stopped_by`` ``recycle``), for a fresh process to take its place.
 
     Raises:
         UserError: bad data, storage or options; nothing has been written to the database then.
@@ -109,7 +109,7 @@ def run_study(
     if create:
         check_database(storage_url)
     study = None if create else join_study(spec, storage_url, seed_offset=seed_offset)
-    tracker = _tracker(spec, write) if track else None
+    tracker = _tracker(spec, write, storage_url) if track else None
     trial_callbacks: list[TrialCallback] = [*callbacks, *([tracker] if tracker is not None else [])]
     if worker is not None:
         from gapsearch.runtime import import_keras
@@ -148,16 +148,18 @@ def _become_worker(slot: WorkerSlot, create: bool) -> WorkerIdentity:
     """This process as the slot's worker: its GPU set before any framework loads.
 
     The worker id stays the pool's (``$GAPSEARCH_WORKER_ID``) when the pool started this process.
-    ``run``'s own worker samples with the study's seed; one that joins, with its host's and id's.
+    ``run``'s own worker samples with the study's seed; one that joins, or takes a recycled one's place,
+    with its host's, id's and start's.
     """
     os.environ.update({k: v for k, v in slot.environment().items() if k != WORKER_ID_ENV})
-    return WorkerIdentity.current(seed_offset=0 if create else None)
+    first = os.environ.get(WORKER_START_ENV, "0") == "0"
+    return WorkerIdentity.current(seed_offset=0 if create and first else None)
 
 
-def _tracker(spec: StudySpec, write: Callable[[str], None]) -> MlflowTracker | None:
+def _tracker(spec: StudySpec, write: Callable[[str], None], storage_url: str) -> MlflowTracker | None:
     from gapsearch.search.tracking import tracker_for
 
-    return tracker_for(spec, write)
+    return tracker_for(spec, write, storage_url)
 
 
 def _work_here(
@@ -253,8 +255,13 @@ def _work_in_processes(
         )
     after = count_finished(study)
     if result.crashed and after < budget and result.stopped_by is None:
+        from gapsearch.storage.retry import DatabaseLost
+
         codes = ", ".join(f"worker {i} exited with {c}" for i, c in sorted(result.crashed.items()))
-        raise GapsearchError(f"the workers stopped at {after}/{budget} finished trials ({codes}); see above")
+        line = f"the workers stopped at {after}/{budget} finished trials ({codes}); see above"
+        if all(code == DatabaseLost.exit_code for code in result.crashed.values()):
+            raise DatabaseLost(line)  # each lost the database: `run` exits as one worker of its own would
+        raise GapsearchError(line)
     return result.stopped_by or "budget"
 
 

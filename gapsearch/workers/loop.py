@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, cast
 
 from gapsearch.optuna_compat import begin_optimize_loop, end_optimize_loop, stop_requested, storage_of, trial_id
 from gapsearch.storage.requeue import RetryWithParameters
-from gapsearch.storage.retry import DatabaseLost, OutageWindow, outage_window_of
+from gapsearch.storage.retry import DatabaseLost, OutageWindow, cause_line, outage_window_of
 from gapsearch.trial_attrs import STOPPED_BY, Failure, Placement
 from gapsearch.workers.deaths import explain_stale_trials
 from gapsearch.workers.registry import WorkerIdentity, note_worker
@@ -84,13 +84,6 @@ class LoopSettings:
         return min(_NOTE_EVERY, self.grace_period / 3)
 
 
-def _reason_of(error: BaseException) -> str:
-    cause = error.__cause__ or error.__context__ or error
-    cause = getattr(cause, "orig", None) or cause
-    text = " ".join(str(cause).split()) or type(cause).__name__
-    return text[:300]
-
-
 class _Heartbeat:
     """Records a running trial's heartbeat now and every ``interval`` seconds until the trial ends.
 
@@ -120,7 +113,7 @@ class _Heartbeat:
                 self._storage.record_heartbeat(self._trial_id)
                 self._also()
             except Exception as error:  # noqa: BLE001 - a missed beat is retried; the grace period absorbs it
-                _log.info("heartbeat of trial id %s failed: %s", self._trial_id, _reason_of(error))
+                _log.info("heartbeat of trial id %s failed: %s", self._trial_id, cause_line(error))
 
 
 def _counts(study: optuna.Study, below: int | None = None) -> tuple[int, int]:
@@ -228,12 +221,12 @@ def work_to_budget(
             if settings.timeout is not None and time.time() - started >= settings.timeout:
                 result.stopped_by = "timeout"
                 break
-            if settings.recycle_after is not None and result.trials_run >= settings.recycle_after:
-                result.stopped_by = "recycle"
-                break
             finished, running = _counts(study)
             if finished >= settings.budget:
                 result.stopped_by = "budget"
+                break
+            if settings.recycle_after is not None and result.trials_run >= settings.recycle_after:
+                result.stopped_by = "recycle"  # after the budget's check: the last trial ends a run, not a process
                 break
             waiting = finished + running >= settings.budget  # running trials may still fail: wait for them
             due = waiting or time.monotonic() - last_stale_check >= settings.stale_check_seconds

@@ -8,7 +8,10 @@ output goes straight to the terminal, and only waits: it passes SIGINT and SIGTE
 the child's exit code, and when a signal killed the child it fails the trial the child held
 (quarantining it when its parameters killed a worker before: :mod:`gapsearch.workers.deaths`) and
 says so in one line. The child is the run as it always was, seeds and output included; it dies
-with the command (Linux's ``PR_SET_PDEATHSIG``), so killing ``run`` still kills its trial.
+with the command (Linux's ``PR_SET_PDEATHSIG``), so killing ``run`` still kills its trial. With
+``workers.recycle_after: K`` the child ends after K trials (exit code ``RECYCLE_EXIT_CODE``, as a
+pool's worker does) and the command starts a fresh one with the time the run has left, which samples
+with a seed of its own, so that one worker's memory is bounded as a pool's is.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ import ctypes
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gapsearch.errors import GapsearchError
 from gapsearch.storage.database import STORAGE_ENV
+from gapsearch.workers.devices import WORKER_START_ENV
 from gapsearch.workers.signals import STOP_SIGNALS
 
 if TYPE_CHECKING:
@@ -72,25 +77,52 @@ def watched_run_command(
     return gapsearch_command("run", study_file, progress_flag, debug=debug, options=options)
 
 
-def run_watched(command: Sequence[str], spec: StudySpec, storage_url: str, stop: StopSignals) -> int:
-    """Run ``command`` (see :func:`watched_run_command`) as a child, passing stop signals on; its exit code.
+def run_watched(
+    command: Callable[[float | None], Sequence[str]],
+    spec: StudySpec,
+    storage_url: str,
+    stop: StopSignals,
+    *,
+    timeout: float | None,
+) -> int:
+    """Run ``command(timeout)`` (see :func:`watched_run_command`) as a child, passing stop signals on; its exit
+    code. A child that was recycled (``workers.recycle_after``) is followed by a fresh one, given
+    ``command(what is left of timeout)``, until one ends otherwise or the time is up (exit 0).
 
     Raises:
         GapsearchError: a signal killed the child; the line says which, and what became of its trial.
     """
+    from gapsearch.workers.pool import RECYCLE_EXIT_CODE
+
     env = {**os.environ, STORAGE_ENV: storage_url, WATCHED_ENV: str(os.getpid())}
-    child = subprocess.Popen(list(command), env=env)
-    previous = {signum: signal.signal(signum, lambda signum, _: child.send_signal(signum)) for signum in STOP_SIGNALS}
+    started = time.monotonic()
+    children: list[subprocess.Popen[bytes]] = []
+
+    def pass_on(signum: int, _frame: object) -> None:
+        stop.requested = stop.requested or signal.Signals(signum).name
+        if children:
+            children[-1].send_signal(signum)
+
+    previous = {signum: signal.signal(signum, pass_on) for signum in STOP_SIGNALS}
     try:
-        if stop.requested:  # it came while the study file was read: the child stops as the run would have
-            child.send_signal(signal.Signals[stop.requested])
-        returncode = child.wait()
+        left = timeout
+        while True:
+            children.append(subprocess.Popen(list(command(left)), env={**env, WORKER_START_ENV: str(len(children))}))
+            if stop.requested:  # it came while the study file was read: the child stops as the run would have
+                children[-1].send_signal(signal.Signals[stop.requested])
+            returncode = children[-1].wait()
+            left = None if timeout is None else timeout - (time.monotonic() - started)
+            if returncode != RECYCLE_EXIT_CODE:
+                break
+            if stop.requested or (left is not None and left <= 0):
+                return 0
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if returncode >= 0:
         return returncode
-    raise GapsearchError(f"{_death_line(spec, storage_url, child.pid, returncode)}; a rerun continues the study")
+    pid = children[-1].pid
+    raise GapsearchError(f"{_death_line(spec, storage_url, pid, returncode)}; a rerun continues the study")
 
 
 def _death_line(spec: StudySpec, storage_url: str, pid: int, returncode: int) -> str:

@@ -4,9 +4,10 @@ Rewrites the part of docs/pages/benchmarks.md between ``<!-- benchmarks:start --
 ``<!-- benchmarks:end -->``, the README's two blocks (the recorded quickstart output between
 ``<!-- quickstart:start -->`` and ``<!-- quickstart:end -->``, and the shipped studies' answer between
 ``<!-- answer:start -->`` and ``<!-- answer:end -->``), every other ``<!-- NAME:start -->`` block of the docs
-pages (speed, accuracy, poolings and the articles' claims on the benchmarks page, workers, the default
-pruner's reason on study-file.md, the explain example, the objectives page's worked examples, pre-trained vectors on data.md), and draws the
-plots under docs/pages/images/ (``make bench`` runs it last);
+pages (speed, accuracy, poolings and the articles' claims on the benchmarks page, workers, a worker's memory
+from report_soak, the default pruner's reason on study-file.md, the explain example, the objectives page's
+worked examples, pre-trained vectors on data.md), and draws the plots under docs/pages/images/ (``make bench``
+runs it last);
 ``--print`` prints the benchmarks page's tables instead and writes nothing.
 
     python -m tests.benchmarks.report [--print]
@@ -1144,6 +1145,9 @@ def tables() -> str:
     parts += _checkpoint_table()
     parts += _mo_pruning()
     parts += _gpu()
+    from tests.benchmarks import report_soak
+
+    parts += report_soak.section()
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -1372,6 +1376,9 @@ def main() -> None:
     search = _load("kerastuner_search")
     if search:
         _plot_kerastuner(search)
+    from tests.benchmarks import report_soak
+
+    report_soak.plot()
     print(f"{PAGE.relative_to(ROOT)}: benchmark tables updated; README.md: the quickstart's output and the answer")
 
 

@@ -283,3 +283,50 @@ def test_a_stop_raised_inside_fit_as_another_error_is_recorded_as_the_stop_and_k
     assert (retry.state.name, retry.params) == ("WAITING", stopped.params)
     # Kept for the retry to resume from, as a stop that came out as itself keeps it.
     assert (tmp_path / ".gapsearch-checkpoints" / "tiny" / f"trial-{stopped.number}" / "current").is_dir()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_workers_are_recycled_every_k_trials_through_run_with_one_worker_or_a_pool(tmp_path, workers):
+    """workers.recycle_after holds for `run` with one worker (the child it watches) as for a pool's workers."""
+    text = TINY_STUDY.replace("n_trials: 3", "n_trials: 5").split("search_space:")[0]
+    text += "search_space: {embedding_dim: {low: 2, high: 500}}\nworkers: {recycle_after: 2}\n"
+    (tmp_path / "tiny.yaml").write_text(text)
+    result = gapsearch("run", "tiny.yaml", "--workers", str(workers), "--no-progress", cwd=tmp_path, check=True)
+    trials = load(tmp_path).get_trials(deepcopy=False)
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 5
+    per_process: dict[int, int] = {}
+    for trial in trials:
+        per_process[trial.user_attrs["pid"]] = per_process.get(trial.user_attrs["pid"], 0) + 1
+    assert max(per_process.values()) <= 2 and len(per_process) >= 3  # no process ran more than K trials
+    # A fresh process samples with a seed of its own: with the study's seed it would draw trial 0's value again.
+    assert len({t.params["embedding_dim"] for t in trials}) == 5, [t.params for t in trials]
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("data: ") for line in lines) == 1, result.stdout  # said once, not per process
+    assert "study tiny: 5/5 finished trials in sqlite:///gapsearch.db" in lines, result.stdout
+    assert sum(line.startswith("study tiny: ") for line in lines) == 1, result.stdout
+    assert result.stderr.strip() == "", result.stderr  # recycling is no death: nothing to report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_warning_inside_a_trial_is_printed_whole_on_one_line(tmp_path, workers):
+    """A Python warning is one line on stderr: category, the whole message, where, its password masked; from `run`'s
+    own child and from a pool's worker (whose lines `run` prefixes one by one) alike."""
+    from tests.workers.faults import sitecustomize
+
+    (tmp_path / "tiny.yaml").write_text(TINY_STUDY.replace("n_trials: 3", "n_trials: 2"))
+    env = fault_env("warn-in-trial")
+    result = gapsearch("run", "tiny.yaml", "--workers", str(workers), "--no-progress", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    message = " ".join(sitecustomize.WARNING.split()).replace("alice:hunter22@", "alice:***@")
+    where = f"(at {Path(sitecustomize.__file__)}:"
+    lines = [line.split(": ", 1)[1] if line.startswith("worker ") else line for line in result.stderr.splitlines()]
+    shown = [line for line in lines if line.startswith("warning: ")]
+    assert shown and all(line.startswith(f"warning: FutureWarning: {message} {where}") for line in shown), result.stderr
+    assert all(
+        line.endswith(")") and line.removeprefix(f"warning: FutureWarning: {message} {where}")[:-1].isdigit()
+        for line in shown
+    )
+    assert len(shown) == len(lines), result.stderr  # nothing else: no source line, no second line
+    assert "hunter22" not in result.stderr

@@ -6,7 +6,9 @@ as ``$GAPSEARCH_TEST_FAULT`` says (nothing in the package knows of it):
 - ``segfault-trial:N``: the trial whose first attempt is number N (and each of its retries) kills its own
   process by SIGSEGV before it trains, as TensorFlow does on an allocation it cannot make;
 - ``stop-as-error``: a stop (WorkerInterrupted) raised while a model trains comes out of ``fit_run`` as a
-  SystemError, as it did from inside TensorFlow's step.
+  SystemError, as it did from inside TensorFlow's step;
+- ``warn-in-trial``: every trial warns, before it trains, with :data:`WARNING` (long, on several lines,
+  holding a URL with a password), as a library warns inside a trial.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ import sys
 
 FAULT = os.environ.get("GAPSEARCH_TEST_FAULT", "")
 TARGET = "gapsearch.search.objective"
+WARNING = (
+    "this library's behaviour will change in its next release: the argument that used to default to\n"
+    "    the old value now defaults to the new one, which changes the results of every model trained with it;\n"
+    "    pass it explicitly to keep the old behaviour (seen connecting to postgresql://alice:hunter22@db/x),\n"
+    "    and read the release notes for what else changes before you upgrade: the end."
+)
 
 
 def _patch(module) -> None:  # noqa: ANN001 - gapsearch.search.objective
@@ -44,6 +52,16 @@ def _patch(module) -> None:  # noqa: ANN001 - gapsearch.search.objective
                 raise SystemError("<built-in function TFE_Py_Execute> bad argument to internal function") from None
 
         module.fit_run = stop_as_error
+    elif FAULT == "warn-in-trial":
+        import warnings
+
+        train = module.Objective._train
+
+        def warn_then_train(self, trial, hp, resume):  # noqa: ANN001, ANN202
+            warnings.warn(WARNING, FutureWarning, stacklevel=1)
+            return train(self, trial, hp, resume)
+
+        module.Objective._train = warn_then_train
 
 
 class _PatchOnImport(importlib.abc.MetaPathFinder):
