@@ -237,6 +237,7 @@ def test_the_default_sampler_and_pruner_are_what_the_replays_rule_chose_on_every
 
     from pydantic import TypeAdapter
 
+    from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.spec.pruners import PrunerSpec
     from gapsearch.spec.samplers import SamplerSpec
     from gapsearch.spec.study import StudySpec
@@ -252,6 +253,7 @@ def test_the_default_sampler_and_pruner_are_what_the_replays_rule_chose_on_every
     assert default_sampler == TypeAdapter(SamplerSpec).validate_python(CANDIDATES[chosen]["sampler"])
     assert default_pruner == TypeAdapter(PrunerSpec).validate_python(CANDIDATES[chosen]["pruner"])
     assert StudySpec.model_fields["portfolio"].default == CANDIDATES[chosen].get("portfolio", 0)
+    assert Hyperparameters.model_fields["patience"].default == CANDIDATES[chosen]["model"]["patience"]
     assert chosen not in PROMOTING  # a replay-only candidate would have to be built into the product first
     # The searcher replayed as "gapsearch: defaults" is the chosen candidate: the targets are the defaults'.
     for result in measured["datasets"].values():

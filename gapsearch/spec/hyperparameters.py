@@ -119,7 +119,12 @@ class Hyperparameters(BaseModel):
     )
     batch_size: int = Field(32, ge=1, description="Examples per training step.")
     epochs: int = Field(10, ge=1, description="Most epochs to train; early stopping may end sooner.")
-    patience: int = Field(3, ge=0, description="Epochs without improvement before early stopping; 0 turns it off.")
+    patience: int = Field(
+        1,
+        ge=0,
+        description="Epochs without improvement before early stopping; 0 turns it off. 1: the learning-curve "
+        "replays' choice with the default pruner (most text CNNs peak within a few epochs, then overfit).",
+    )
     # How training runs: speed only, the same model and loss (mask_padding aside).
     length_buckets: Annotated[int, Field(ge=0, le=16)] | Literal["auto"] = Field(
         "auto",

@@ -1,11 +1,14 @@
 """gapsearch's candidates for its search defaults, and the rule that chooses among them from the replays.
 
-Each candidate is a study file's ``sampler:`` and ``pruner:`` settings (and ``portfolio:``), named in full;
-gapsearch at its current defaults is replayed beside them as ``gapsearch: defaults``. The rule is
-:func:`choose`: the candidate most often within :data:`TARGET_POINTS` of the grid's best at the time
-random search needs for each budget's full trials, averaged over the budgets and the data sets it is given;
-ties (a difference within its 95% interval: equal within noise) go to the shorter median time to the target.
-It is checked leave-one-dataset-out: chosen on the other data sets, scored on the one left out.
+Each candidate is a study file's ``sampler:`` and ``pruner:`` settings (and ``portfolio:`` and the model's
+``patience``), named in full; gapsearch at its current defaults is replayed beside them as ``gapsearch:
+defaults``. The rule is :func:`choose`: each candidate's chance of being within :data:`TARGET_POINTS` of the
+grid's best at the time random search needs for each budget's full trials, averaged over the budgets, on its
+worst data set; the highest wins, ties (a difference within its 95% interval: equal within noise) go to the
+shorter median time to the target. A default has to hold on every data set, not on their average: with the
+mean over data sets (the rule until IMDB's table came), a starting portfolio that found SST-5's best in most
+searches and did worse than random search on MR and IMDB won. It is checked leave-one-dataset-out: chosen on
+the other data sets, scored on the one left out.
 """
 
 from __future__ import annotations
@@ -31,8 +34,12 @@ def _tpe(**options: Any) -> dict[str, Any]:
     return {**TPE, **options}
 
 
+#: Early stopping's patience before the replays (the product's default then): a candidate that does not name
+#: another trains with it.
+PATIENCE = 3
+
 #: Study-file settings of each candidate.
-CANDIDATES: dict[str, dict[str, Any]] = {
+_NAMED: dict[str, dict[str, Any]] = {
     "successive halving from epoch 1 (the earlier defaults)": {"sampler": TPE, "pruner": SH1},
     "no pruning": {"sampler": TPE, "pruner": NONE},
     "successive halving from epoch 2": {"sampler": TPE, "pruner": _sh(2)},
@@ -91,6 +98,36 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "sampler": _tpe(n_startup_trials=5),
         "pruner": _sh(2, 2),
     },
+    # Early stopping's patience: at 3 (the product's default) a run that peaks at epoch 1, as most of SST-5's
+    # best do, trains 3 epochs past its peak.
+    **{
+        f"{name}, patience {patience}": {**settings, "model": {"patience": patience}}
+        for name, settings in (
+            ("no pruning, TPE start-up 5", {"sampler": _tpe(n_startup_trials=5), "pruner": NONE}),
+            ("successive halving from epoch 2, reduction 2, TPE start-up 5", {
+                "sampler": _tpe(n_startup_trials=5), "pruner": _sh(2, 2)}),
+            ("successive halving from epoch 2, reduction 2, TPE start-up 5, best so far", {
+                "sampler": _tpe(n_startup_trials=5), "pruner": {**_sh(2, 2), "compare": "best_so_far"}}),
+            ("successive halving from epoch 1, TPE start-up 5, best so far", {
+                "sampler": _tpe(n_startup_trials=5), "pruner": {**SH1, "compare": "best_so_far"}}),
+        )
+        for patience in (1, 2)
+    },  # fmt: skip
+    # The portfolio (each data set's built from the other tables) with the shorter patience.
+    **{
+        f"portfolio of {n}, no pruning, TPE start-up 5, patience 1": {
+            "sampler": _tpe(n_startup_trials=5), "pruner": NONE, "portfolio": n, "model": {"patience": 1}}
+        for n in (3, 5, 8)
+    },  # fmt: skip
+    "portfolio of 5, successive halving from epoch 2, reduction 2, TPE start-up 5, best so far, patience 1": {
+        "sampler": _tpe(n_startup_trials=5),
+        "pruner": {**_sh(2, 2), "compare": "best_so_far"},
+        "portfolio": 5,
+        "model": {"patience": 1},
+    },
+}
+CANDIDATES: dict[str, dict[str, Any]] = {
+    name: {**settings, "model": settings.get("model", {"patience": PATIENCE})} for name, settings in _NAMED.items()
 }
 #: Candidates the product does not have yet, replayed to learn whether they are worth building: a pruned
 #: configuration that the search comes back to goes on from its earlier trial's checkpoint (its epochs
@@ -109,28 +146,30 @@ def tied(best: float, other: float, n: int) -> bool:
 
 def choose(summary: Mapping[str, Mapping[str, Any]], datasets: Sequence[str]) -> dict[str, Any]:
     """The candidate the rule picks on ``datasets`` from the replays' summary (``summary[dataset][searcher]``,
-    as :func:`tests.benchmarks.replay_summary.summarize` writes it), and each candidate's score."""
+    as :func:`tests.benchmarks.replay_summary.summarize` writes it), and each candidate's score: its mean
+    chance over the budgets on each data set, the worst of them, and its median time ratio to random search."""
     scores = {}
     for name in CANDIDATES:
         key = f"gapsearch: {name}"
         if not all(key in summary[d] for d in datasets):
             continue
-        chances = [budget["chance"] for d in datasets for budget in summary[d][key]["budgets"].values()]
-        times = [summary[d][key]["time_to_target_ratio_to_random"] for d in datasets]
-        ratio = _median(times)
+        chances = {d: statistics.fmean(b["chance"] for b in summary[d][key]["budgets"].values()) for d in datasets}
+        ratio = _median([summary[d][key]["time_to_target_ratio_to_random"] for d in datasets])
         scores[name] = {
-            "mean_chance": round(statistics.fmean(chances), 4),
+            "mean_chance": round(statistics.fmean(chances.values()), 4),
+            "worst_chance": round(min(chances.values()), 4),
+            "worst_on": min(chances, key=chances.__getitem__),
             "median_time_ratio": None if math.isinf(ratio) else ratio,  # None: never within the target
         }
     if not scores:
         raise ValueError(f"no candidate was replayed on every one of {list(datasets)}")
-    top = max(score["mean_chance"] for score in scores.values())
-    scored = {  # the searches behind a mean chance: each data set's replays at each of its budgets
-        name: sum(len(summary[d][key]["budgets"]) * summary[d][key]["replays"] for d in datasets)
+    top = max(score["worst_chance"] for score in scores.values())
+    scored = {  # the searches behind a worst chance: one data set's replays at each of its budgets
+        name: min(len(summary[d][key]["budgets"]) * summary[d][key]["replays"] for d in datasets)
         for name in scores
         for key in [f"gapsearch: {name}"]
     }
-    tie = [name for name, score in scores.items() if tied(top, score["mean_chance"], scored[name])]
+    tie = [name for name, score in scores.items() if tied(top, score["worst_chance"], scored[name])]
 
     def time_ratio(name: str) -> float:
         ratio = scores[name]["median_time_ratio"]
