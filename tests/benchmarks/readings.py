@@ -60,6 +60,7 @@ def reading(
         "pinned": row["pinned"],
         **({"best_params": row["best_params"]} if not row["pinned"] and "best_params" in row else {}),
         **configuration(study_text, row),
+        **({"seed": row["seed"]} if "seed" in row else {}),
         "accuracy": row["accuracy"],
         "commit": commit,
         "date": date,
