@@ -138,6 +138,15 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+def shows(row: dict[str, Any], entries: list[dict[str, Any]]) -> bool:
+    """Whether a row's readings (oldest first) end with the figure it shows: its last reading's, or for a row over
+    seeds (``seed_values``) its last readings', one per seed in order."""
+    if "seed_values" in row:
+        seeds = len(row["seed_values"])
+        return len(entries) >= seeds and [e["accuracy"] for e in entries[-seeds:]] == row["seed_values"]
+    return bool(entries) and entries[-1]["accuracy"] == row["accuracy"]
+
+
 def by_case() -> dict[str, list[dict[str, Any]]]:
     """The ledger's readings per case, oldest first."""
     cases: dict[str, list[dict[str, Any]]] = {}
