@@ -62,9 +62,17 @@ VARIANTS = {"rand50": (None, "CNN-rand"), "static": (False, "CNN-static"), "nons
 #: case: the seeds it trains (each a run of the study with that seed, each reading the test set once); the
 #: row's figure is their mean, with its interval. A case not listed runs the study's own seed once.
 SEEDS: dict[str, tuple[int, ...]] = {}
-for _set, _study, _seeds in (("mr", "mr.yaml", ()), ("sst2", "sst2.yaml", (1, 2, 3)), ("sst5", "sst5.yaml", (1, 2, 3))):
-    for (_variant, (_trainable, _kim_name)), _kim in zip(VARIANTS.items(), KIM_VECTORS[_set], strict=True):
-        _case = f"{_set}-{_variant}"
+#: (the cases' prefix, study file, seeds; none: the study's own, once) of each set's rand, static and non-static.
+VECTOR_STUDIES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("mr", "mr.yaml", ()),
+    ("sst2", "sst2.yaml", (1, 2, 3)),
+    ("sst5", "sst5.yaml", (1, 2, 3)),
+    ("sst5-phrases", "sst5-phrases.yaml", ()),
+)
+for _prefix, _study, _seeds in VECTOR_STUDIES:
+    _kims = KIM_VECTORS[_prefix.split("-")[0]]
+    for (_variant, (_trainable, _kim_name)), _kim in zip(VARIANTS.items(), _kims, strict=True):
+        _case = f"{_prefix}-{_variant}"
         _pinned: dict = {"embedding_dim": 50, "pooling": "max"}
         if _trainable is not None:
             _pinned["embedding"] = {"vectors": VECTORS, "trainable": _trainable}
