@@ -258,7 +258,9 @@ def _vectors(rows: list[dict[str, Any]]) -> list[str]:
         return []
 
     def runs(row: dict[str, Any]) -> list[float]:
-        return [100 * v for v in row["fold_values"]] if "fold_values" in row else row["seed_values"]
+        if "fold_values" in row:
+            return [100 * v for v in row["fold_values"]]
+        return row.get("seed_values", [row["accuracy"]])
 
     def cell(values: list[float]) -> str:
         s = summarize(values)
@@ -274,9 +276,9 @@ def _vectors(rows: list[dict[str, Any]]) -> list[str]:
         "and 3 (SST-5 trained on phrases: one run, the study's seed); each difference is paired (by fold, by seed). "
         "Kim's figures (word2vec, 300 dimensions; rand 300 dimensions too) for scale:",
         "",
-        "| set | rand | static | non-static | static minus rand | non-static minus rand | Kim: rand / static / "
-        "non-static |",
-        "|---|---|---|---|---|---|---|",
+        "| set | rand | static | non-static | static minus rand | non-static minus rand | validation accuracy "
+        "(the dev set): rand / static / non-static | Kim: rand / static / non-static |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     said = []
     for name in sets:
@@ -299,7 +301,12 @@ def _vectors(rows: list[dict[str, Any]]) -> list[str]:
                         f"{names[name]} non-static minus rand {mean:+.2f} against at least +{target}: {verdict}"
                     )
         kim = " / ".join(f"{v:.1f}" for v in KIM_VECTORS[name.split("-")[0]])
-        lines.append(f"| {names[name]} | {' | '.join(cells)} | {' | '.join(differences)} | {kim} |")
+        rows_here = [by_case.get(f"{name}-{variant}") for variant in VARIANTS]
+        dev = " / ".join(
+            f"{row['validation_accuracy']:.1f}" if row and "validation_accuracy" in row else "-" for row in rows_here
+        )
+        dev = "(MR's inner splits choose epochs per fold)" if name == "mr" else dev
+        lines.append(f"| {names[name]} | {' | '.join(cells)} | {' | '.join(differences)} | {dev} | {kim} |")
     lines += [
         "",
         "Issue 37's targets: "
