@@ -9,6 +9,11 @@ IMDB's vocabulary size (``results/vocabulary.json``). MR's pooling stays max, si
 figures are scored on the folds that MR's figure here reports; SST-5 trained on phrases keeps Kim's
 max, since no validation benchmark has compared poolings with that training set.
 
+Kim's CNN-static and non-static: for MR, SST-2, SST-5 and SST-5 on phrases, three cases each
+(``<set>-rand50``, ``-static``, ``-nonstatic``, ``VECTOR_STUDIES``): the pinned study at 50 dimensions, the
+GloVe 6B 50d file's, with no vectors, frozen vectors and fine-tuned ones; SST-2's and SST-5's sentence study
+over seeds 1, 2 and 3 (``SEEDS``: one test reading per seed, the row their mean with its interval).
+
 Each time a case reads its test set (MR: its held-out folds), the reading goes into the ledger
 ``results/test_readings.json`` (:mod:`tests.benchmarks.readings`), which the table counts per row.
 
