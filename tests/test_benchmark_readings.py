@@ -67,6 +67,21 @@ def test_record_appends_a_reading_with_the_commit_and_the_study_files_hash(tmp_p
     )
 
 
+def test_a_row_over_seeds_is_shown_by_its_last_readings_one_per_seed_in_order():
+    """A row over seeds shows their mean; its last readings are the seeds' figures (report and test_docs check)."""
+    seeds = {**row("sst2-nonstatic", 82.48, 650.6), "seed_values": [81.22, 83.47, 82.76]}
+    read = [{"accuracy": a} for a in (80.0, 81.22, 83.47, 82.76)]
+    assert readings.shows(seeds, read) and not readings.shows(seeds, read[:-1]) and not readings.shows(seeds, read[2:])
+    assert not readings.shows(seeds, [*read[:1], *read[2:], read[1]])  # order matters
+    assert readings.shows(row("mr", 76.16, 303.0), [{"accuracy": 70.0}, {"accuracy": 76.16}])
+    assert not readings.shows(row("mr", 76.16, 303.0), [{"accuracy": 76.16}, {"accuracy": 70.0}])
+    assert not readings.shows(row("mr", 76.16, 303.0), [])
+    # A reading keeps the seed it trained with.
+    entry = readings.reading({**row("sst2-rand50", 82.59, 1.0, {"pooling": "attention"}), "seed": 1}, "model: {}\n",
+                             "c" * 40, "d", reconstructed=False, how="")  # fmt: skip
+    assert entry["seed"] == 1
+
+
 def test_the_ledgers_reconstructed_readings_are_what_git_history_shows():
     """Reconstructing again from `git log` of results/accuracy.json gives the ledger's reconstructed entries."""
     known = subprocess.run(["git", "cat-file", "-e", f"{readings.RECONSTRUCTED_UNTIL}^{{commit}}"], cwd=ROOT)

@@ -9,6 +9,11 @@ IMDB's vocabulary size (``results/vocabulary.json``). MR's pooling stays max, si
 figures are scored on the folds that MR's figure here reports; SST-5 trained on phrases keeps Kim's
 max, since no validation benchmark has compared poolings with that training set.
 
+Kim's CNN-static and non-static: for MR, SST-2, SST-5 and SST-5 on phrases, three cases each
+(``<set>-rand50``, ``-static``, ``-nonstatic``, ``VECTOR_STUDIES``): the pinned study at 50 dimensions, the
+GloVe 6B 50d file's, with no vectors, frozen vectors and fine-tuned ones; SST-2's and SST-5's sentence study
+over seeds 1, 2 and 3 (``SEEDS``: one test reading per seed, the row their mean with its interval).
+
 Each time a case reads its test set (MR: its held-out folds), the reading goes into the ledger
 ``results/test_readings.json`` (:mod:`tests.benchmarks.readings`), which the table counts per row.
 
@@ -25,8 +30,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -48,6 +56,35 @@ CASES: dict[str, tuple[str, dict, float]] = {
     "imdb-search": ("imdb.yaml", {}, 88.0),
 }
 REFERENCE = {name: "target" if name.startswith("imdb") else "Kim 2014 CNN-rand" for name in CASES}
+#: The GloVe file as a study next to the shipped ones names it (resolved against studies/ when run).
+VECTORS = "../../shared/vectors/glove.6B.50d.txt.gz"
+#: Kim's CNN-rand, CNN-static and CNN-non-static (word2vec, 300 dimensions), per set: the scale for the
+#: GloVe rows. Each set's three rows are the same pinned study at 50 dimensions (the vectors' own), same seeds:
+#: rand has no ``embedding``, static has the vectors frozen, non-static fine-tuned.
+KIM_VECTORS = {"mr": (76.1, 81.0, 81.5), "sst2": (82.7, 86.8, 87.2), "sst5": (45.0, 45.5, 48.0)}
+#: case suffix: (embedding.trainable, None for no vectors; Kim's name of the row)
+VARIANTS = {"rand50": (None, "CNN-rand"), "static": (False, "CNN-static"), "nonstatic": (True, "CNN-non-static")}
+#: case: the seeds it trains (each a run of the study with that seed, each reading the test set once); the
+#: row's figure is their mean, with its interval. A case not listed runs the study's own seed once.
+SEEDS: dict[str, tuple[int, ...]] = {}
+#: (the cases' prefix, study file, seeds; none: the study's own, once) of each set's rand, static and non-static.
+VECTOR_STUDIES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("mr", "mr.yaml", ()),
+    ("sst2", "sst2.yaml", (1, 2, 3)),
+    ("sst5", "sst5.yaml", (1, 2, 3)),
+    ("sst5-phrases", "sst5-phrases.yaml", ()),
+)
+for _prefix, _study, _seeds in VECTOR_STUDIES:
+    _kims = KIM_VECTORS[_prefix.split("-")[0]]
+    for (_variant, (_trainable, _kim_name)), _kim in zip(VARIANTS.items(), _kims, strict=True):
+        _case = f"{_prefix}-{_variant}"
+        _pinned: dict = {"embedding_dim": 50, "pooling": "max"}
+        if _trainable is not None:
+            _pinned["embedding"] = {"vectors": VECTORS, "trainable": _trainable}
+        CASES[_case] = (_study, _pinned, _kim)
+        REFERENCE[_case] = f"Kim 2014 {_kim_name} ({'' if _trainable is None else 'word2vec, '}300 dimensions)"
+        if _seeds:
+            SEEDS[_case] = _seeds
 #: Cases whose final model ``gapsearch evaluate --with-validation`` trains on train and validation (at the
 #: epochs validation chose): IMDB's validation is carved from its 25,000 training reviews, all of which the
 #: published IMDB figures train on; SST's dev sets and MR's inner splits stay out of training.
@@ -86,23 +123,58 @@ def validation_choice(name: str, only: str | None = None) -> tuple[dict, str | N
     return chosen, "; ".join(sources) or None
 
 
-def pinned_study(name: str, folder: Path) -> Path:
-    """The study file with its data paths made absolute and, where the case pins them, its searched
-    parameters pinned (one trial); a case without pinned values keeps the study's search."""
+def pinned_study(name: str, folder: Path, seed: int | None = None) -> Path:
+    """The study file with its data and vectors paths made absolute and, where the case pins them, its searched
+    parameters pinned (one trial); a case without pinned values keeps the study's search. ``seed`` replaces the
+    study's seed."""
     study, pinned, _ = CASES[name]
     pinned = {**pinned, **validation_choice(name)[0]} if pinned else pinned
     spec = yaml.safe_load(shipped_study(study))
+    if seed is not None:
+        spec["seed"] = seed
     if pinned:
         spec["n_trials"] = 1
         spec.pop("search_space", None)
         spec.pop("sampler", None)
         spec["model"] = {**spec.get("model", {}), **pinned}
+        if "embedding" in pinned:
+            vectors = (ROOT / "studies" / pinned["embedding"]["vectors"]).resolve()
+            spec["model"]["embedding"] = {**pinned["embedding"], "vectors": str(vectors)}
     path = folder / study
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
 
 
 def measure(name: str) -> dict:
+    """The case's row: one run, or (a case with ``SEEDS``) one per seed and their mean with its interval."""
+    from gapsearch.stats import summarize
+
+    seeds = SEEDS.get(name)
+    if not seeds:
+        return _measure_once(name)
+    started, load_before = time.perf_counter(), load_average()
+    runs = [_measure_once(name, seed) for seed in seeds]
+    summary = summarize([run["accuracy"] for run in runs])
+    row = {
+        **runs[-1],
+        "measure": f"{runs[-1]['measure']}, mean over seeds {', '.join(map(str, seeds))}",
+        "accuracy": round(summary.mean, 2),
+        "ci95": [round(summary.low, 2), round(summary.high, 2)],
+        "seeds": list(seeds),
+        "seed_values": [run["accuracy"] for run in runs],
+        "validation_accuracy": round(statistics.fmean(run["validation_accuracy"] for run in runs), 2),
+        "test_metrics": [run["test_metrics"] for run in runs],
+        "seconds": round(time.perf_counter() - started, 1),
+        "load_before": load_before,
+    }
+    row.pop("seed")
+    row["meets_reference"] = row["accuracy"] >= row["reference"]
+    print(f"{name}: {row['accuracy']:.2f} {row['ci95']} over seeds {seeds}", flush=True)
+    return row
+
+
+def _measure_once(name: str, seed: int | None = None) -> dict:
+    """One run of the case (``seed``: in place of the study's own), its test reading recorded in the ledger."""
     import optuna
 
     from gapsearch.stats import summarize
@@ -111,7 +183,7 @@ def measure(name: str) -> dict:
     chosen, chosen_by = validation_choice(name) if pinned else ({}, None)
     pinned = {**pinned, **chosen}
     with tempfile.TemporaryDirectory(prefix=f"gapsearch-accuracy-{name}-") as folder:
-        path = pinned_study(name, Path(folder))
+        path = pinned_study(name, Path(folder), seed)
         spec = yaml.safe_load(path.read_text())
         started = time.perf_counter()
         load_before = load_average()
@@ -138,6 +210,7 @@ def measure(name: str) -> dict:
             "load_after": load_average(),
             "cpu": machine()["cpu"],
             "finished_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+            **({"seed": seed} if seed is not None else {}),
         }
         if folds:
             values = list(trial.user_attrs["run_values"].values())
@@ -164,8 +237,13 @@ def measure(name: str) -> dict:
                 "test_metrics": test,
             }
         row["meets_reference"] = row["accuracy"] >= reference
-        readings.record(row)
-        print(f"{name}: {row['accuracy']:.2f} (reference {reference}) in {seconds:.0f}s", flush=True)
+        with _WRITING:
+            readings.record(row)
+        print(
+            f"{name}{'' if seed is None else f' seed {seed}'}: {row['accuracy']:.2f} (reference {reference}) "
+            f"in {seconds:.0f}s",
+            flush=True,
+        )
         return row
 
 
@@ -179,18 +257,30 @@ def _accuracy(test: dict) -> float:
     raise KeyError(f"no accuracy in {test}")
 
 
+#: The ledger and results/accuracy.json are written by one case at a time (``--jobs`` runs cases in threads).
+_WRITING = threading.Lock()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default=",".join(CASES), help="comma-separated datasets (default: all)")
-    names = [n for n in parser.parse_args().only.split(",") if n]
-    previous = {}
+    parser.add_argument("--only", default=",".join(CASES), help="comma-separated cases (default: all)")
+    parser.add_argument("--jobs", type=int, default=1, help="cases run at once, each in its own processes")
+    args = parser.parse_args()
+    names = [n for n in args.only.split(",") if n]
     out = ROOT / "tests" / "benchmarks" / "results" / "accuracy.json"
-    if out.exists():
-        previous = {row.get("case", row["dataset"]): row for row in json.loads(out.read_text()).get("rows", [])}
-    for name in names:
-        previous[name] = measure(name)
-    rows = [previous[n] for n in CASES if n in previous]
-    write_results("accuracy", {"rows": rows})
+
+    def one(name: str) -> None:
+        row = measure(name)
+        with _WRITING:  # each case's row is written as it finishes, the others' kept as they stand
+            previous = {}
+            if out.exists():
+                previous = {r.get("case", r["dataset"]): r for r in json.loads(out.read_text()).get("rows", [])}
+            previous[name] = row
+            write_results("accuracy", {"rows": [previous[n] for n in CASES if n in previous]})
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for done in [pool.submit(one, name) for name in names]:
+            done.result()
 
 
 if __name__ == "__main__":

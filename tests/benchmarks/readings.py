@@ -60,6 +60,7 @@ def reading(
         "pinned": row["pinned"],
         **({"best_params": row["best_params"]} if not row["pinned"] and "best_params" in row else {}),
         **configuration(study_text, row),
+        **({"seed": row["seed"]} if "seed" in row else {}),
         "accuracy": row["accuracy"],
         "commit": commit,
         "date": date,
@@ -135,6 +136,15 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
     entry = reading(row, (ROOT / row["study"]).read_text(), commit, _utc(time.time()), reconstructed=False, how=how)
     write([*load(), entry])
     return entry
+
+
+def shows(row: dict[str, Any], entries: list[dict[str, Any]]) -> bool:
+    """Whether a row's readings (oldest first) end with the figure it shows: its last reading's, or for a row over
+    seeds (``seed_values``) its last readings', one per seed in order."""
+    if "seed_values" in row:
+        seeds = len(row["seed_values"])
+        return len(entries) >= seeds and [e["accuracy"] for e in entries[-seeds:]] == row["seed_values"]
+    return bool(entries) and entries[-1]["accuracy"] == row["accuracy"]
 
 
 def by_case() -> dict[str, list[dict[str, Any]]]:
