@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -132,8 +133,14 @@ class OutageWindow:
                     ) from None
                 now = time.monotonic()
                 with self._lock:
-                    self._since = now if self._since is None else self._since
+                    starts = self._since is None
+                    self._since = now if starts else self._since
                     deadline = self._since + self.seconds
+                if starts:
+                    _say(
+                        f"warning: lost the connection to {self.database} (while {what}): {cause_line(error)}; "
+                        f"waiting up to {self.seconds:g}s for it to come back"
+                    )
                 if now + delay > deadline:
                     if give_up is not None:
                         raise give_up(error) from None
@@ -146,15 +153,23 @@ class OutageWindow:
                 delay = min(delay * 2, LONGEST_DELAY)
             else:
                 if self._since is not None:
+                    lasted = None
                     with self._lock:
                         if self._since is not None:
-                            self._since = None
                             self.last_recovery = time.monotonic()
+                            lasted, self._since = self.last_recovery - self._since, None
+                    if lasted is not None:
+                        _say(f"note: {self.database} is back after {lasted:.1f}s; the trials in progress go on")
                 return value
 
     def recovered_within(self, seconds: float) -> bool:
         """Whether an outage ended less than ``seconds`` ago (or is in progress)."""
         return self._since is not None or time.monotonic() - self.last_recovery < seconds
+
+
+def _say(line: str) -> None:
+    """One line on stderr when an outage starts and one when it ends (a worker's reach the pool's output)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def outage_window_of(storage: Any) -> OutageWindow | None:

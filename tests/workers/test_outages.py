@@ -68,9 +68,15 @@ def test_an_outage_shorter_than_the_window_loses_no_trial_and_spends_no_retry(po
     # Longer than the grace period: every heartbeat looks stale when the database comes back.
     outage = Outage(postgres_url, "short", seconds=6)
     outage.start()
-    result = trivial_pool(postgres_url, "short", 2, "--budget", "6", "--sleep", "1.5", "--window", "30")
+    lines: list[str] = []
+    result = trivial_pool(postgres_url, "short", 2, "--budget", "6", "--sleep", "1.5", "--window", "30", lines=lines)
     outage.join()
     assert len(outage.running) == 2, "the outage began with both workers in a trial"
+    # Each worker says once that its outage started and once that it ended, nothing more.
+    for worker in ("worker 0", "worker 1"):
+        mine = [line for line in lines if line.startswith(worker)]
+        assert sum(": warning: lost the connection to " in line for line in mine) == 1, lines
+        assert sum(" is back after " in line and "the trials in progress go on" in line for line in mine) == 1, lines
     assert result.exit_codes == {0: 0, 1: 0}
     study = optuna.load_study(study_name="short", storage=postgres_url)
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
@@ -96,11 +102,15 @@ def test_an_outage_longer_than_the_window_ends_the_workers_and_the_next_run_retr
     # The window is one for the whole worker: both gave up before the database came back, not a window per call.
     assert gave_up_at < outage.ended_at and gave_up_at - outage.started_at < 4 + 5, (gave_up_at, outage.started_at)
     database = sqlalchemy.engine.make_url(postgres_url).render_as_string(hide_password=True)
-    assert len(lines) == 2, lines
-    for line in lines:
+    errors = [line for line in lines if ": error: " in line]
+    started = [line for line in lines if ": warning: lost the connection to " in line]
+    assert len(errors) == 2 and len(started) == 2, lines  # one line when each worker's outage starts, one at its end
+    for line in errors:
         assert line.startswith("worker ") and "\n" not in line
         assert f": error: lost the connection to the study database {database} (while " in line
         assert "and it did not come back within 4s: " in line
+    for line in started:
+        assert f"the study database {database} (while " in line and "waiting up to 4s for it to come back" in line
     # Left RUNNING, not FAIL: an outage is no failure of the trial.
     assert state_counts(postgres_url, "long") == {"RUNNING": 2}
 
