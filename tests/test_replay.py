@@ -227,11 +227,11 @@ def test_summary_choice_and_leave_one_out_on_two_synthetic_tables():
     assert choice["chosen"] in ("no pruning", EARLIER)  # "defaults" is replayed beside the candidates, not one
     assert set(choice["scores"]) == {"no pruning", EARLIER}
     # Scored on its worst data set: the mean over the budgets there, and that is the lower of the two.
-    for name, score in choice["scores"].items():
+    for name, scored in choice["scores"].items():
         per_set = [statistics.fmean(b["chance"] for b in summary[d][f"gapsearch: {name}"]["budgets"].values())
                    for d in ("one", "two")]  # fmt: skip
-        assert score["worst_chance"] == round(min(per_set), 4)
-        assert score["worst_on"] == ("one", "two")[per_set.index(min(per_set))]
+        assert scored["worst_chance"] == round(min(per_set), 4)
+        assert scored["worst_on"] == ("one", "two")[per_set.index(min(per_set))]
     best = max(score["worst_chance"] for score in choice["scores"].values())
     n = 3 * 6  # three budgets, six replays each, on one data set
     assert tied(best, choice["scores"][choice["chosen"]]["worst_chance"], n)
@@ -279,9 +279,8 @@ def test_kept_figures_stand_for_a_searcher_replayed_again_and_only_while_they_st
         "gapsearch: no pruning": gapsearch_searcher("no pruning", CANDIDATES["no pruning"]),
         f"gapsearch: {EARLIER}": gapsearch_searcher(EARLIER, CANDIDATES[EARLIER]),
     }
-    rows = {
-        name: {"searcher": s, "replays": [s.replay(table, r, horizon) for r in range(4)]} for name, s in searchers.items()
-    }
+    rows = {name: {"searcher": s, "replays": [s.replay(table, r, horizon) for r in range(4)]}
+            for name, s in searchers.items()}  # fmt: skip
     whole = summarize(table, rows, times)
     earlier = reusable(whole, table, times, 4)
     assert earlier is not None

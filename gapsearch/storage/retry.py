@@ -103,6 +103,8 @@ class OutageWindow:
         self._lock = threading.Lock()
         self._since: float | None = None  # monotonic time of the first failure of the outage in progress
         self.last_recovery = -math.inf  # monotonic time the last outage ended
+        self._reached = False  # a call has succeeded: a failure now is an outage, not a database never reached
+        self._announced = False  # the outage in progress was said to have started
 
     def call(
         self,
@@ -134,9 +136,10 @@ class OutageWindow:
                 now = time.monotonic()
                 with self._lock:
                     starts = self._since is None
-                    self._since = now if starts else self._since
-                    deadline = self._since + self.seconds
-                if starts:
+                    since = self._since = now if self._since is None else self._since
+                    deadline = since + self.seconds
+                if starts and self._reached:  # a database never reached is one line at the end, not two
+                    self._announced = True
                     _say(
                         f"warning: lost the connection to {self.database} (while {what}): {cause_line(error)}; "
                         f"waiting up to {self.seconds:g}s for it to come back"
@@ -152,13 +155,15 @@ class OutageWindow:
                 time.sleep(delay)
                 delay = min(delay * 2, LONGEST_DELAY)
             else:
+                self._reached = True
                 if self._since is not None:
-                    lasted = None
+                    lasted, announced = None, False
                     with self._lock:
                         if self._since is not None:
                             self.last_recovery = time.monotonic()
                             lasted, self._since = self.last_recovery - self._since, None
-                    if lasted is not None:
+                            announced, self._announced = self._announced, False
+                    if lasted is not None and announced:
                         _say(f"note: {self.database} is back after {lasted:.1f}s; the trials in progress go on")
                 return value
 
