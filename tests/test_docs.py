@@ -368,3 +368,10 @@ def test_the_workers_page_lists_every_key_of_the_workers_section():
     block = (PAGES / "workers.md").read_text().split("```yaml\nworkers:\n", 1)[1].split("```", 1)[0]
     documented = [line.split(":", 1)[0].strip() for line in block.splitlines() if line.strip()]
     assert sorted(documented) == sorted(WorkersSpec.model_fields)
+
+
+def test_every_benchmark_result_is_under_a_megabyte():
+    # Results are committed; data belongs in ../shared. A result that grows past this is written more compactly.
+    results = ROOT / "tests" / "benchmarks" / "results"
+    sizes = {path.relative_to(results): path.stat().st_size for path in results.rglob("*") if path.is_file()}
+    assert sizes and all(size < 1_000_000 for size in sizes.values()), {p: s for p, s in sizes.items() if s >= 1e6}

@@ -202,8 +202,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_results(name: str, payload: dict[str, Any]) -> Path:
-    """``results/<name>.json``, with the machine, the command and the load before and after."""
+def write_results(name: str, payload: dict[str, Any], *, indent: int | None = 2) -> Path:
+    """``results/<name>.json``, with the machine, the command and the load before and after; ``indent=None``
+    writes it on one line (for results large enough that indentation would double them)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     body = {
@@ -213,7 +214,8 @@ def write_results(name: str, payload: dict[str, Any]) -> Path:
         "machine": machine(),
         **payload,
     }
-    path.write_text(json.dumps(body, indent=2) + "\n")
+    separators = (",", ":") if indent is None else None
+    path.write_text(json.dumps(body, indent=indent, separators=separators) + "\n")
     print(f"wrote {path.relative_to(ROOT)}")
     return path
 

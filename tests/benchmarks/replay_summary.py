@@ -202,4 +202,5 @@ def write(results: Mapping[str, Mapping[str, Any]], *, replays: int) -> None:
             "choice": choice,
             "leave_one_out": leave_one_out(by_dataset),
         },
+        indent=None,  # every searcher's anytime curve on every data set: 2 MB indented, 0.7 MB on one line
     )
