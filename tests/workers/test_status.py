@@ -107,8 +107,10 @@ def test_a_worker_is_shown_alive_dead_as_the_pool_saw_it_die_or_dead_after_its_s
 def test_status_shows_a_worker_the_pool_saw_killed_as_dead_at_once(request, storage, trivial_pool):
     url = request.getfixturevalue(storage)
     study = create(url, "killed", heartbeat=1, grace=120)
-    killer, killed = signal_a_running_worker(study, signal.SIGKILL)
-    result = trivial_pool(url, "killed", 1, "--budget", "2", "--sleep", "1", "--grace", "120", requeue=True)
+    # Trials of 30 s, killed as soon as the first has its parameters: a trial of 1 s, killed from the second one
+    # on, could finish between two looks of a watcher slowed by a loaded machine (CI saw it: no kill, exit 0).
+    killer, killed = signal_a_running_worker(study, signal.SIGKILL, from_number=0)
+    result = trivial_pool(url, "killed", 1, "--budget", "2", "--sleep", "30", "--grace", "120", requeue=True)
     killer.join()
     assert result.exit_codes == {0: -signal.SIGKILL}
     lines = study_status(_spec("killed", 120), study, url).splitlines()
