@@ -223,4 +223,6 @@ def test_a_wrong_password_is_said_at_once_by_every_command(mariadb_user, tmp_pat
     results = _run_each([(name, wrong) for name in OPENING], tmp_path, workers=1)
     for case, outcome in results.items():
         _assert_one_line(case, outcome, expected)
-        assert outcome[1] < 5, (case, outcome[1])
+        # Not retried: a worker gives a server that is down 30 s, and this process's whole life (starting Python
+        # and importing Keras takes 5 s of it on a loaded machine) stays well under that.
+        assert outcome[1] < 20, (case, outcome[1])
