@@ -10,7 +10,8 @@ arrays do not match is rebuilt.
 
 There is one ``info`` entry per data fingerprint (task, class names, training lengths) and one
 entry per training run (the validation split, or a fold) and (``max_tokens``, ``sequence_length``)
-pair. With pre-trained vectors, one entry holds the vectors of the words the texts use (keyed by the
+pair (and, with pre-trained vectors, vectors file: the vocabulary then takes the words of the scored rows
+that have a vector). With pre-trained vectors, one entry holds the vectors of the words the texts use (keyed by the
 vectors file's contents too), one per vocabulary the looked-up embedding matrix (keyed by the file's
 contents and the vocabulary alone), and one the file's content hash for its path, size and time.
 """
@@ -19,11 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
@@ -32,9 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from gapsearch.data.dataset import TextSplits, VectorizedSplits, load_splits
+from gapsearch.data.entries import CACHE_FORMAT, load_entry, write_entry
 from gapsearch.data.labels import LabelEncoding
 from gapsearch.data.text import Vocabulary
-from gapsearch.data.vectors import LookedUpVectors, file_digest, look_up, read_vectors
+from gapsearch.data.vectors import LookedUpVectors, VectorWords, file_digest, look_up, read_vectors
 from gapsearch.errors import DataError
 from gapsearch.spec.data import (
     ClassFilesData,
@@ -45,11 +45,8 @@ from gapsearch.spec.data import (
     ParquetData,
 )
 
-#: Bump when the arrays' meaning changes, so older entries are not reused.
-CACHE_FORMAT = 1
 DEFAULT_CACHE_DIR = ".gapsearch-cache"
 LOCK_TIMEOUT = 3600  # seconds a process waits for another one building the same entry
-_MANIFEST = "manifest.json"
 _IN_MEMORY = 32  # runs kept open per process: every fold of a few (max_tokens, sequence_length) pairs
 
 
@@ -153,9 +150,10 @@ class StudyData:
         self.key = fingerprint(spec, self.base_dir, seed)
         self.built: list[str] = []
         self.rebuilt_corrupt: list[str] = []
-        self._runs: OrderedDict[tuple[str, int, int], VectorizedSplits] = OrderedDict()
+        self._runs: OrderedDict[tuple[str, int, int, str], VectorizedSplits] = OrderedDict()
         self._digests: dict[tuple[str, int, int], str] = {}
         self._coverage: dict[str, VectorsCoverage] = {}
+        self._vector_words: dict[str, VectorWords] = {}
 
     @cached_property
     def splits(self) -> TextSplits:
@@ -184,19 +182,28 @@ class StudyData:
             "dropped": dict(splits.dropped),
         }
 
-    def runs(self, max_tokens: int, sequence_length: int) -> list[tuple[str, VectorizedSplits]]:
+    def runs(
+        self, max_tokens: int, sequence_length: int, vectors: Path | None = None
+    ) -> list[tuple[str, VectorizedSplits]]:
         """Each training run's arrays for this pair: ``[("validation", ...)]`` or one per fold."""
-        return [(name, self.run(name, max_tokens, sequence_length)) for name in self.info.run_names]
+        return [(name, self.run(name, max_tokens, sequence_length, vectors)) for name in self.info.run_names]
 
-    def run(self, name: str, max_tokens: int, sequence_length: int) -> VectorizedSplits:
-        """One run's arrays, from memory, the disk cache, or built (and written) now."""
-        key = (name, max_tokens, sequence_length)
+    def run(self, name: str, max_tokens: int, sequence_length: int, vectors: Path | None = None) -> VectorizedSplits:
+        """One run's arrays, from memory, the disk cache, or built (and written) now.
+
+        With ``vectors`` (the pre-trained vectors file the model starts from), the vocabulary also takes the words
+        of the run's scored rows that the file has a vector for
+        (:meth:`~gapsearch.data.dataset.TextSplits.vectorize_run`): the entry is keyed by the file's contents too.
+        """
+        vector_words = None if vectors is None else self.vector_words(vectors)
+        suffix = "" if vector_words is None else f"-v{vector_words.key}"
+        key = (name, max_tokens, sequence_length, suffix)
         if key in self._runs:
             self._runs.move_to_end(key)
             return self._runs[key]
         arrays, meta = self._entry(
-            f"{self.key}-{name}-{max_tokens}-{sequence_length}",
-            lambda: self._build_run(name, max_tokens, sequence_length),
+            f"{self.key}-{name}-{max_tokens}-{sequence_length}{suffix}",
+            lambda: self._build_run(name, max_tokens, sequence_length, vector_words),
         )
         result = VectorizedSplits(
             x_train=arrays["x_train"],
@@ -214,8 +221,10 @@ class StudyData:
             self._runs.popitem(last=False)
         return result
 
-    def _build_run(self, name: str, max_tokens: int, sequence_length: int) -> tuple[dict[str, np.ndarray], dict]:
-        vectorized = self.splits.vectorize_run(name, max_tokens, sequence_length)
+    def _build_run(
+        self, name: str, max_tokens: int, sequence_length: int, vector_words: VectorWords | None
+    ) -> tuple[dict[str, np.ndarray], dict]:
+        vectorized = self.splits.vectorize_run(name, max_tokens, sequence_length, vector_words)
         arrays = {
             "x_train": vectorized.x_train,
             "y_train": vectorized.y_train,
@@ -274,6 +283,13 @@ class StudyData:
         self._coverage[str(path)] = coverage
         return list(meta["words"]), np.asarray(arrays["table"])
 
+    def vector_words(self, path: Path) -> VectorWords:
+        """The words of the train and validation texts that ``path`` has a vector for (from the cache)."""
+        digest = self._digest(path)
+        if digest not in self._vector_words:
+            self._vector_words[digest] = VectorWords(digest, frozenset(self.vectors_table(path, digest)[0]))
+        return self._vector_words[digest]
+
     def vectors_coverage(self, path: Path) -> str:
         """How many distinct words of the train and validation texts, and of their tokens, ``path`` covers."""
         self.vectors_table(path)
@@ -301,7 +317,7 @@ class StudyData:
             self.built.append(name)
             return build()
         folder = self.root / name
-        loaded = _load(folder)
+        loaded = load_entry(folder)
         if loaded is not None:
             return loaded
         from filelock import FileLock, Timeout
@@ -314,70 +330,21 @@ class StudyData:
             ) from None
         try:
             with FileLock(str(folder) + ".lock", timeout=LOCK_TIMEOUT):
-                loaded = _load(folder)  # another process may have built it while we waited
+                loaded = load_entry(folder)  # another process may have built it while we waited
                 if loaded is not None:
                     return loaded
                 if folder.exists():
                     self.rebuilt_corrupt.append(name)
                     shutil.rmtree(folder)
                 arrays, meta = build()
-                _write(folder, arrays, meta)
+                write_entry(folder, arrays, meta)
                 self.built.append(name)
         except Timeout:
             raise DataError(f"{folder}.lock: another process held the cache lock for {LOCK_TIMEOUT}s") from None
-        loaded = _load(folder)
+        loaded = load_entry(folder)
         if loaded is None:
             raise DataError(f"{folder}: the cache entry just written cannot be read back")
         return loaded
-
-
-def _checksum(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write(folder: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
-    temporary = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    temporary.mkdir()
-    try:
-        checksums = {}
-        for key, array in arrays.items():
-            path = temporary / f"{key}.npy"
-            np.save(path, np.ascontiguousarray(array), allow_pickle=False)
-            checksums[key] = _checksum(path)
-        manifest = {"format": CACHE_FORMAT, "checksums": checksums, "meta": meta}
-        (temporary / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-        _fsync_all(temporary.iterdir())
-        os.rename(temporary, folder)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-
-
-def _fsync_all(paths: Iterable[Path]) -> None:
-    for path in paths:
-        with path.open("rb") as handle:
-            os.fsync(handle.fileno())
-
-
-def _load(folder: Path) -> tuple[dict[str, np.ndarray], dict] | None:
-    """The entry's arrays (memory-mapped, read-only) and metadata; None when it is missing or corrupt."""
-    try:
-        manifest = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))
-        if manifest.get("format") != CACHE_FORMAT:
-            return None
-        arrays = {}
-        for key, expected in manifest["checksums"].items():
-            path = folder / f"{key}.npy"
-            if _checksum(path) != expected:
-                return None
-            arrays[key] = np.load(path, mmap_mode="r", allow_pickle=False)
-        return arrays, manifest["meta"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def clear_cache(spec: DataSpec, base_dir: Path) -> int:

@@ -3,7 +3,8 @@
 :func:`load_splits` reads (or generates) the texts once, infers or checks the task, and holds out
 validation data or assigns folds; :meth:`TextSplits.runs` turns them into id arrays for one
 (``max_tokens``, ``sequence_length``) pair, one :class:`VectorizedSplits` per training run (the
-validation split, or each fold), with a vocabulary built from that run's training rows only.
+validation split, or each fold), with a vocabulary built from that run's training rows (with pre-trained
+vectors, also every word of the texts the run scores that the vectors file has: see :meth:`TextSplits.vectorize_run`).
 The test split is read only when asked for (``gapsearch evaluate``, ``gapsearch data``).
 """
 
@@ -23,6 +24,7 @@ from gapsearch.data.labels import LabelEncoding, label_encoding, quoted
 from gapsearch.data.sources import Examples, Label, read_source
 from gapsearch.data.splits import stratified_folds, stratified_split
 from gapsearch.data.text import Vocabulary, standardize, tokenize, vectorize
+from gapsearch.data.vectors import VectorWords
 from gapsearch.errors import DataError
 from gapsearch.spec.data import DataSpec, TextSettings
 
@@ -69,7 +71,8 @@ class VectorizedSplits:
     itself, which the run reports at the chosen epoch; without one ``x_held_out`` is None.
 
     Attributes:
-        vocabulary: Built from this run's training rows only.
+        vocabulary: The run's training rows' tokens (at most ``max_tokens`` ids); with pre-trained vectors, then
+            the words of its scored rows that have a vector.
         oov_rate: Share of the training rows' tokens outside the vocabulary (cut by ``max_tokens``).
         truncation_rate: Share of the training texts longer than ``sequence_length``, hence cut.
     """
@@ -193,9 +196,18 @@ class TextSplits:
         """
         return self.vectorize_run("validation", max_tokens, sequence_length)
 
-    def vectorize_run(self, run: str, max_tokens: int, sequence_length: int) -> VectorizedSplits:
-        """The arrays of one run (``"validation"`` or ``"fold_i"``), remembered in memory."""
-        key = (run, max_tokens, sequence_length)
+    def vectorize_run(
+        self, run: str, max_tokens: int, sequence_length: int, vector_words: VectorWords | None = None
+    ) -> VectorizedSplits:
+        """The arrays of one run (``"validation"`` or ``"fold_i"``), remembered in memory.
+
+        The vocabulary holds the ``max_tokens - 2`` most frequent tokens of the run's training rows. With
+        ``vector_words`` (the words of the pre-trained vectors file the model starts from), it then takes each
+        word of the rows the run scores (validation, inner split, held-out fold) that has a vector, as Kim (2014)
+        built his from every sentence: such a word never trains, but its pre-trained vector carries what it
+        means, where it would otherwise be out-of-vocabulary. No label is read for it.
+        """
+        key = (run, max_tokens, sequence_length, None if vector_words is None else vector_words.key)
         if key in self._memo:
             self._memo.move_to_end(key)
             return self._memo[key]
@@ -209,15 +221,18 @@ class TextSplits:
                 self.y_validation,
                 max_tokens,
                 sequence_length,
+                vector_words=vector_words,
             )
         else:
-            result = self._vectorize_fold(int(run.removeprefix("fold_")) - 1, max_tokens, sequence_length)
+            result = self._vectorize_fold(int(run.removeprefix("fold_")) - 1, max_tokens, sequence_length, vector_words)
         self._memo[key] = result
         if len(self._memo) > VECTORIZED_CACHE_SIZE:
             self._memo.popitem(last=False)
         return result
 
-    def _vectorize_fold(self, fold: int, max_tokens: int, sequence_length: int) -> VectorizedSplits:
+    def _vectorize_fold(
+        self, fold: int, max_tokens: int, sequence_length: int, vector_words: VectorWords | None
+    ) -> VectorizedSplits:
         """Fold ``fold``'s arrays: trained on the other folds (less the inner split), validated on the
         fold, or on the inner split with the fold held out."""
         held = np.asarray(self.folds) == fold
@@ -235,23 +250,35 @@ class TextSplits:
             self.y_train[validation_rows],
             max_tokens,
             sequence_length,
+            scored=[] if self.inner is None else [tokens[i] for i in fold_rows],
+            vector_words=vector_words,
         )
         if self.inner is None:
             return result
         x_fold = vectorize([tokens[i] for i in fold_rows], result.vocabulary, sequence_length, self.settings.truncation)
         return dataclasses.replace(result, x_held_out=x_fold, y_held_out=self.y_train[fold_rows])
 
-    def vectorize_final(self, max_tokens: int, sequence_length: int, *, include_validation: bool) -> VectorizedSplits:
+    def vectorize_final(
+        self,
+        max_tokens: int,
+        sequence_length: int,
+        *,
+        include_validation: bool,
+        vector_words: VectorWords | None = None,
+    ) -> VectorizedSplits:
         """Train (and validation, if asked) against the test split, for ``gapsearch evaluate``.
 
-        The vocabulary comes from the training rows only; ``x_validation``/``y_validation`` hold the test split.
+        The vocabulary comes from the training rows (with ``vector_words``, then the test split's words that have
+        a vector, as :meth:`vectorize_run` does); ``x_validation``/``y_validation`` hold the test split.
         """
         if self.test is None or self.test_tokens is None or self.y_test is None:
             raise DataError("the data has no test split; set data.test (a file) or data.test_split (synthetic data)")
         tokens, y = self.train_tokens, self.y_train
         if include_validation and self.validation is not None:
             tokens, y = tokens + self.validation_tokens, np.concatenate([y, self.y_validation])
-        return self._vectorize_rows(tokens, y, self.test_tokens, self.y_test, max_tokens, sequence_length)
+        return self._vectorize_rows(
+            tokens, y, self.test_tokens, self.y_test, max_tokens, sequence_length, vector_words=vector_words
+        )
 
     def vectorize_test(self, max_tokens: int, sequence_length: int) -> tuple[np.ndarray, np.ndarray]:
         """The test split as (x_test, y_test), with the train split's vocabulary. Not remembered."""
@@ -266,15 +293,22 @@ class TextSplits:
         y_other: np.ndarray,
         max_tokens: int,
         sequence_length: int,
+        *,
+        scored: Sequence[Sequence[str]] = (),
+        vector_words: VectorWords | None = None,
     ) -> VectorizedSplits:
+        """``other_tokens`` (and ``scored``, rows scored beside them) get the ids of the training rows' vocabulary,
+        extended by their words that have a vector when ``vector_words`` is given."""
         counts = (
             self._train_token_counts
             if train_tokens is self.train_tokens
             else Counter(chain.from_iterable(train_tokens))
         )
         vocabulary = Vocabulary.from_counts(counts, max_tokens)
+        if vector_words is not None:
+            vocabulary = vocabulary.extended(chain(other_tokens, scored), vector_words.__contains__)
         n_tokens = sum(counts.values())
-        n_known = sum(counts[token] for token in vocabulary.tokens[2:])
+        n_known = sum(counts[token] for token in vocabulary.tokens[2:] if token in counts)
         truncation = self.settings.truncation
         return VectorizedSplits(
             x_train=vectorize(train_tokens, vocabulary, sequence_length, truncation),

@@ -104,11 +104,13 @@ def data_report(study) -> str:  # noqa: ANN001 - a StudySpec
         "lengths    training texts, in tokens: "
         + ", ".join(f"p{p}={int(v)}" for p, v in zip(PERCENTILES, percentiles, strict=True))
     )
+    embedding = study.model.embedding
+    vectors = None if embedding is None else study.base_dir / embedding.vectors
     for max_tokens in searched_values(study, "max_tokens"):
         for length in searched_values(study, "sequence_length"):
             resolved = info.sequence_length(spec.sequence_length_percentile) if length == "auto" else int(length)
             shown = f"auto={resolved} (p{spec.sequence_length_percentile:g})" if length == "auto" else str(resolved)
-            runs = data.runs(int(max_tokens), resolved)
+            runs = data.runs(int(max_tokens), resolved, vectors)
             vocabulary = np.mean([run.vocabulary_size for _, run in runs])
             oov = np.mean([run.oov_rate for _, run in runs])
             cut = np.mean([run.truncation_rate for _, run in runs])
@@ -117,11 +119,8 @@ def data_report(study) -> str:  # noqa: ANN001 - a StudySpec
                 f"out-of-vocabulary {oov:.2%} of tokens, truncated {cut:.2%} of texts"
                 + (f" (mean of {len(runs)} folds)" if len(runs) > 1 else "")
             )
-    if study.model.embedding is not None:
-        lines.append(
-            f"vectors    {study.model.embedding.vectors}: "
-            + data.vectors_coverage(study.base_dir / study.model.embedding.vectors)
-        )
+    if embedding is not None and vectors is not None:
+        lines.append(f"vectors    {embedding.vectors}: " + data.vectors_coverage(vectors))
     built = len(data.built)
     lines.append(f"cache      {data.root} ({built} entr{'y' if built == 1 else 'ies'} built, the rest read)")
     return "\n".join(lines)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Literal
@@ -77,6 +77,20 @@ class Vocabulary:
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         kept = [token for token, _ in ranked[: max_tokens - 2]]
         return cls((PAD_TOKEN, OOV_TOKEN, *kept))
+
+    def extended(self, token_lists: Iterable[Sequence[str]], keep: Callable[[str], bool]) -> Vocabulary:
+        """This vocabulary, then each token of ``token_lists`` outside it that ``keep`` accepts (most frequent
+        first, ties to the alphabetically first): the same ids for the tokens it had."""
+        counts = Counter(
+            token
+            for tokens in token_lists
+            for token in tokens
+            if token not in self._ids and token not in (PAD_TOKEN, OOV_TOKEN) and keep(token)
+        )
+        if not counts:
+            return self
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return Vocabulary((*self.tokens, *(token for token, _ in ranked)))
 
     def __len__(self) -> int:
         return len(self.tokens)

@@ -15,7 +15,7 @@ import gzip
 import hashlib
 import io
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
@@ -74,6 +74,26 @@ class LookedUpVectors:
         matrix = matrix.astype(np.float32)
         scale = float(matrix[self.found].std()) if self.found.any() else 0.0
         return LookedUpVectors(matrix, self.found, scale if scale > 0 else self.scale)
+
+
+@dataclass(frozen=True, eq=False)
+class VectorWords:
+    """The words a vectors file has a vector for, matched as :func:`look_up` matches them: a token has one when
+    it is one of the words, or one of them lowercased.
+
+    Attributes:
+        key: What identifies the file (its content hash): arrays built with these words are cached under it.
+    """
+
+    key: str
+    words: frozenset[str]
+    lowered: frozenset[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lowered", frozenset(word.lower() for word in self.words))
+
+    def __contains__(self, token: object) -> bool:
+        return token in self.words or token in self.lowered
 
 
 def _open(path: Path) -> io.BufferedIOBase:
@@ -236,4 +256,4 @@ def file_digest(path: str | Path) -> str:
     return digest.hexdigest()[:20]
 
 
-__all__ = ["LookedUpVectors", "file_digest", "look_up", "read_vectors", "vectors_dimension"]
+__all__ = ["LookedUpVectors", "VectorWords", "file_digest", "look_up", "read_vectors", "vectors_dimension"]

@@ -136,7 +136,7 @@ def run_comparison(
             run = TrainingRun(
                 name=f"{plan.param}={value}/seed{seed_index + 1}/{split}",
                 seed=seed,
-                data=data.run(split, hp.max_tokens, int(hp.sequence_length)),
+                data=data.run(split, hp.max_tokens, int(hp.sequence_length), objective.vectors_file(hp)),
             )
             run_started = time.perf_counter()
 

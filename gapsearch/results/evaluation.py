@@ -63,16 +63,24 @@ def evaluate_study(
     hp = trial_hyperparameters(spec, trial)
     training = TrainingOutcome.read(trial)
     epochs = hp.epochs if training is None else training.epochs_to_retrain()
-    data = splits.vectorize_final(hp.max_tokens, int(hp.sequence_length), include_validation=include_validation)
+    vectors = vector_words = None
+    if hp.embedding is not None:
+        from gapsearch.data.vectors import VectorWords, look_up, read_vectors
+
+        # The words of every text the final model trains on or scores that the file has a vector for: the
+        # vocabulary takes the test split's too, as the search's runs take the words of the rows they score.
+        path = spec.base_dir / hp.embedding.vectors
+        texts = (*splits.train_tokens, *splits.validation_tokens, *(splits.test_tokens or ()))
+        words, table = read_vectors(path, {token for tokens in texts for token in tokens})
+        vector_words = VectorWords(str(path), frozenset(words))
+    data = splits.vectorize_final(
+        hp.max_tokens, int(hp.sequence_length), include_validation=include_validation, vector_words=vector_words
+    )
+    if vector_words is not None:
+        vectors = look_up(data.vocabulary.tokens, words, table)
     # A retry trains with its first attempt's seed (gapsearch.search.resume).
     seed = trial_seed(spec.seed, trial.system_attrs.get("failed_trial", trial.number))
     set_random_seed(seed)
-    vectors = None
-    if hp.embedding is not None:
-        from gapsearch.data.vectors import look_up, read_vectors
-
-        tokens = data.vocabulary.tokens
-        vectors = look_up(tokens, *read_vectors(spec.base_dir / hp.embedding.vectors, set(tokens)))
     model = build_model(
         hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.class_names), task=splits.task, vectors=vectors
     )

@@ -30,6 +30,8 @@ from gapsearch.storage.retry import DatabaseLost
 from gapsearch.trial_attrs import Failure, Platform, Pruned, RunResult, TrainingOutcome, TrialSetup
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gapsearch.data.cache import StudyData
     from gapsearch.data.vectors import LookedUpVectors
     from gapsearch.models.costs import ModelCosts
@@ -102,9 +104,15 @@ class Objective:
         seed = trial_seed(self.spec.seed, first_attempt_number(trial))  # a retry trains as its first attempt did
         return [
             run
-            for index, (name, data) in enumerate(self.data.runs(hp.max_tokens, int(hp.sequence_length)))
+            for index, (name, data) in enumerate(
+                self.data.runs(hp.max_tokens, int(hp.sequence_length), self.vectors_file(hp))
+            )
             for run in repeated(name, data, seed + index, self.spec.repeats)
         ]
+
+    def vectors_file(self, hp: Hyperparameters) -> Path | None:
+        """The pre-trained vectors file ``hp`` starts its embedding from, or None."""
+        return None if hp.embedding is None else self.spec.base_dir / hp.embedding.vectors
 
     def vectors(self, hp: Hyperparameters, run: TrainingRun) -> LookedUpVectors | None:
         """The pre-trained vectors of ``run``'s vocabulary with ``hp.embedding`` (from the cache), else None."""

@@ -12,7 +12,9 @@ import pytest
 import gapsearch.data.cache
 import gapsearch.data.vectors
 from gapsearch.data.cache import StudyData
-from gapsearch.data.vectors import look_up, read_vectors, vectors_dimension
+from gapsearch.data.dataset import load_splits
+from gapsearch.data.text import Vocabulary
+from gapsearch.data.vectors import VectorWords, look_up, read_vectors, vectors_dimension
 from gapsearch.errors import DataError
 from tests.conftest import ROOT, require
 from tests.data.test_cache import make_data
@@ -125,3 +127,80 @@ def test_the_real_glove_file_reads_with_its_tokens():
     assert sorted(words) == ["'s", "film", "n't", "the"]
     assert table.shape == (4, 50) and table.dtype == np.float32
     np.testing.assert_allclose(table[words.index("the")][:3], [0.418, 0.24968, -0.41242])
+
+
+def _scored_data(folder: Path, **settings):  # noqa: ANN202
+    """Training rows that never use "Film"'s or "unused"'s words; validation and test rows that do."""
+    rows = "\n".join(f"good bad {i},{'pos' if i % 2 else 'neg'}" for i in range(12))
+    (folder / "train.csv").write_text(f"text,label\n{rows}\n", encoding="utf-8")
+    (folder / "dev.csv").write_text("text,label\nfilm plot good,pos\nfilm bad,neg\n", encoding="utf-8")
+    (folder / "test.csv").write_text("text,label\nunused plot,pos\nfilm,neg\n", encoding="utf-8")
+    from tests.data.test_cache import SPEC
+
+    return SPEC.validate_python({"train": "train.csv", "test": "test.csv", **settings})
+
+
+def test_the_words_of_the_scored_rows_that_have_a_vector_join_the_vocabulary_after_the_training_words(tmp_path):
+    spec = _scored_data(tmp_path, validation="dev.csv")
+    path = write(tmp_path / "v.txt", header=False, gzipped=False)
+    data = StudyData(spec, tmp_path, 0)
+    plain = data.run("validation", 100, 4)
+    with_vectors = data.run("validation", 100, 4, path)
+
+    # The training rows' ids stay; "film" (a vector, as "Film" lowercased) follows them; "plot" (none) does not.
+    assert with_vectors.vocabulary.tokens == (*plain.vocabulary.tokens, "film")
+    np.testing.assert_array_equal(with_vectors.x_train, plain.x_train)
+    film = with_vectors.vocabulary.tokens.index("film")
+    assert with_vectors.x_validation[:, 0].tolist() == [film, film]
+    assert plain.x_validation[:, 0].tolist() == [1, 1]  # out of the vocabulary without vectors
+    assert with_vectors.x_validation[0, 1] == 1  # "plot": out of the vocabulary either way
+    assert with_vectors.oov_rate == plain.oov_rate  # a share of the training tokens
+    # The embedding starts from film's vector; the entry is the file's: a new StudyData reads it from the cache.
+    looked_up = data.vectors(with_vectors.vocabulary, path)
+    np.testing.assert_array_equal(looked_up.matrix[film], VECTORS["Film"])
+    again = StudyData(spec, tmp_path, 0)
+    assert again.run("validation", 100, 4, path).vocabulary == with_vectors.vocabulary
+    assert not [name for name in again.built if "validation" in name]
+
+
+def test_a_fold_takes_the_vectors_words_of_its_inner_split_and_of_the_fold_it_is_scored_on(tmp_path):
+    spec = _scored_data(tmp_path, folds=2, inner_validation_split=0.25)
+    rows = [f"good bad {i},{'pos' if i % 2 else 'neg'}" for i in range(12)] + ["film good,pos", "film bad,neg"]
+    (tmp_path / "train.csv").write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    splits = StudyData(spec, tmp_path, 0).splits
+    vector_words = VectorWords("v", frozenset(VECTORS))
+    film_rows = {i for i, tokens in enumerate(splits.train_tokens) if tokens[0] == "film"}
+    held_film, extended = 0, 0
+    for index, fold in enumerate(splits.run_names()):
+        run = splits.vectorize_run(fold, 100, 3, vector_words)
+        plain = splits.vectorize_run(fold, 100, 3)
+        # "film" has an id in every run: trained on, or added for the rows the run scores (inner split, fold).
+        assert "film" in run.vocabulary.tokens
+        film = run.vocabulary.tokens.index("film")
+        held = [i for i in np.flatnonzero(np.asarray(splits.folds) == index)]
+        assert run.x_held_out is not None
+        for row, train_row in zip(run.x_held_out, held, strict=True):
+            assert (row[0] == film) == (train_row in film_rows)
+            held_film += train_row in film_rows
+        if "film" not in plain.vocabulary.tokens:  # the fold's training rows never had it: it would be OOV
+            assert run.vocabulary.tokens[: len(plain.vocabulary)] == plain.vocabulary.tokens
+            extended += 1
+    assert extended >= 1  # the stratified folds put both film rows in one fold (or film only in an inner split)
+    assert held_film == 2  # each film row is scored in its fold with film's id
+
+
+def test_evaluate_takes_the_test_splits_vectors_words_the_search_never_saw(tmp_path):
+    spec = _scored_data(tmp_path, validation="dev.csv")
+    splits = load_splits(spec, tmp_path, 0, with_test=True)
+    vector_words = VectorWords("v", frozenset(VECTORS))
+    final = splits.vectorize_final(100, 3, include_validation=False, vector_words=vector_words)
+    plain = splits.vectorize_final(100, 3, include_validation=False)
+    assert final.vocabulary.tokens == (*plain.vocabulary.tokens, "film", "unused")  # film twice, unused once
+    assert final.x_validation[:, 0].tolist() == [len(final.vocabulary) - 1, len(final.vocabulary) - 2]
+
+
+def test_a_vocabulary_extended_keeps_its_ids_and_adds_the_accepted_tokens_most_frequent_first():
+    vocabulary = Vocabulary.build([["a", "b", "a"]], 10)
+    extended = vocabulary.extended([["c", "d", "a", ""], ["d", "[UNK]", "e"]], lambda token: token != "e")
+    assert extended.tokens == ("", "[UNK]", "a", "b", "d", "c")
+    assert vocabulary.extended([["e"]], lambda token: False) is vocabulary
