@@ -47,6 +47,26 @@ def test_readings_group_into_stretches_of_one_configuration_each_with_what_chang
     assert entries[0]["study_sha256"] != entries[2]["study_sha256"] and "search_space" not in entries[0]
 
 
+def test_a_product_change_between_two_readings_of_a_row_it_touches_starts_a_stretch_of_its_own(monkeypatch):
+    change = {"commit": "f" * 40, "date": "2026-12-07 23:00:00 UTC", "what": "w", "chosen_on": "c", "cases": ("-x",)}
+    monkeypatch.setattr(readings, "PRODUCT_CHANGES", (change,))
+    study = "model: {max_tokens: 20000}\n"
+
+    def read(case: str, accuracy: float, date: str) -> dict:
+        return readings.reading(
+            row(case, accuracy, 1, {"pooling": "max"}), study, "a" * 40, date, reconstructed=False, how=""
+        )
+
+    early, late = "2026-12-07 22:00:00 UTC", "2026-12-07 23:30:00 UTC"
+    touched = readings.stretches([read("mr-x", 70.0, early), read("mr-x", 71.0, early), read("mr-x", 72.0, late)])
+    assert [(changed, [e["accuracy"] for e in run]) for changed, run in touched] == [
+        ({}, [70.0, 71.0]),
+        ({"product:0": (None, None)}, [72.0]),
+    ]
+    untouched = readings.stretches([read("mr-y", 70.0, early), read("mr-y", 72.0, late)])
+    assert [[e["accuracy"] for e in run] for _, run in untouched] == [[70.0, 72.0]]
+
+
 def test_record_appends_a_reading_with_the_commit_and_the_study_files_hash(tmp_path, monkeypatch):
     import hashlib
 

@@ -29,6 +29,17 @@ ACCURACY = "tests/benchmarks/results/accuracy.json"
 #: The last commit that wrote results/accuracy.json before the ledger existed: history up to it is
 #: reconstructed; every later reading is recorded by the benchmark as it takes it.
 RECONSTRUCTED_UNTIL = "1c7659ffaf85003b61965abfee62ee32827a8030"
+#: Changes to the product itself (not to a study file) that fell between two readings of a row: the table says
+#: each where it falls, with what chose it. ``cases``: the suffixes of the cases it touches.
+PRODUCT_CHANGES: tuple[dict[str, Any], ...] = (
+    {
+        "commit": "2b051472dd115bfa48321adb44c17200f46d78fd",
+        "date": "2026-12-07 23:28:09 UTC",
+        "what": "the product's vocabulary with pre-trained vectors took the words of the scored texts that have one",
+        "chosen_on": "SST-2's dev set, results/sst2_vectors_dev.json",
+        "cases": ("-static", "-nonstatic"),
+    },
+)
 #: What one run of a row writes anew: a row in which any of these differ from the previous commit's was run again.
 RUN_FIELDS = ("accuracy", "seconds", "load_before", "load_after", "finished_at", "test_metrics", "fold_values")
 
@@ -165,6 +176,9 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tupl
             changed[key] = (old, new)
     if before.get("search_space") != after.get("search_space"):
         changed["search_space"] = (before.get("search_space"), after.get("search_space"))
+    for index, change in enumerate(PRODUCT_CHANGES):
+        if after["case"].endswith(change["cases"]) and before["date"] < change["date"] <= after["date"]:
+            changed[f"product:{index}"] = (None, None)
     return changed
 
 

@@ -376,6 +376,10 @@ def _test_readings(rows: list[dict[str, Any]], ledger: dict[str, list[dict[str, 
                     if key == "search_space":
                         what.append("the search space changed in the study file")
                         continue
+                    if key.startswith("product:"):
+                        change = readings.PRODUCT_CHANGES[int(key.removeprefix("product:"))]
+                        what.append(f"{change['what']} (at `{change['commit'][:7]}`; chosen on {change['chosen_on']})")
+                        continue
                     why = f"chosen from {chosen_on[key]}" if key in chosen_on else "in the study file"
                     what.append(f"{key} {shown(old)} to {shown(new)} ({why})")
                 said.append(f"; then {'; '.join(what)}: ")
