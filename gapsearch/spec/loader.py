@@ -11,6 +11,7 @@ from gapsearch.errors import StudyFileError
 from gapsearch.spec.checks import run_checks
 from gapsearch.spec.messages import messages
 from gapsearch.spec.study import StudySpec
+from gapsearch.spec.vectors_file import vectors_dimension
 from gapsearch.spec.yaml_io import read_yaml_mapping
 
 
@@ -37,7 +38,19 @@ def parse_study(raw: dict[str, Any], *, source: Path, text: str | None = None) -
     problems = run_checks(spec, raw)
     if problems:
         _raise(source, problems)
-    return spec
+    return _with_vectors_dimension(spec)
+
+
+def _with_vectors_dimension(spec: StudySpec) -> StudySpec:
+    """With pre-trained vectors and no ``embedding_dim`` written, the spec whose ``embedding_dim`` is the vectors'
+    dimension, read from the file's first line once (the checks have read the file, so it reads)."""
+    embedding = spec.model.embedding
+    if embedding is None or "embedding_dim" in spec.model.model_fields_set:
+        return spec
+    dimension = vectors_dimension(spec.base_dir / embedding.vectors)
+    resolved = spec.model_copy(update={"model": spec.model.model_copy(update={"embedding_dim": dimension})})
+    resolved._source, resolved._text = spec._source, spec._text
+    return resolved
 
 
 def _raise(source: Path, problems: list[tuple[str, str]]) -> None:

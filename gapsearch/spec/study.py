@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Literal
 
@@ -136,16 +135,10 @@ class StudySpec(Frozen):
     def fixed(self) -> dict[str, object]:
         """Every hyperparameter not searched, with its fixed or default value.
 
-        With pre-trained vectors, ``embedding_dim`` is the vectors' dimension (read from the file's first line).
+        With pre-trained vectors, ``embedding_dim`` is the vectors' dimension: the loader sets it from the file's
+        first line, once (:func:`gapsearch.spec.loader.parse_study`).
         """
-        fixed = {k: v for k, v in self.model.model_dump().items() if k not in self.search_space}
-        if self.model.embedding is not None and "embedding_dim" not in self.model.model_fields_set:
-            from gapsearch.data.vectors import vectors_dimension
-            from gapsearch.errors import DataError
-
-            with contextlib.suppress(DataError, OSError):  # check_embedding names the problem
-                fixed["embedding_dim"] = vectors_dimension(self.base_dir / self.model.embedding.vectors)
-        return fixed
+        return {k: v for k, v in self.model.model_dump().items() if k not in self.search_space}
 
     @property
     def resolved_objectives(self) -> tuple[ObjectiveSpec, ...]:

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 import gapsearch.data.cache
-import gapsearch.data.vectors
+import gapsearch.spec.vectors_file
 from gapsearch.data.cache import StudyData
 from gapsearch.data.dataset import load_splits
 from gapsearch.data.text import Vocabulary
-from gapsearch.data.vectors import VectorWords, look_up, read_vectors, vectors_dimension
+from gapsearch.data.vectors import VectorWords, look_up, read_vectors
 from gapsearch.errors import DataError
+from gapsearch.spec.vectors_file import vectors_dimension
 from tests.conftest import ROOT, require
 from tests.data.test_cache import make_data
 
@@ -103,7 +104,7 @@ def test_a_second_study_and_another_vocabulary_do_not_read_the_vectors_file_agai
         raise AssertionError(f"the vectors file was read again: {args}")
 
     # Neither parsed nor hashed: a second study (a new StudyData, as in a new process) finds everything cached.
-    monkeypatch.setattr(gapsearch.data.vectors, "_open", read_again)
+    monkeypatch.setattr(gapsearch.spec.vectors_file, "open_vectors", read_again)
     monkeypatch.setattr(gapsearch.data.cache, "file_digest", read_again)
     second = StudyData(spec, tmp_path, 0)
     np.testing.assert_array_equal(second.vectors(vocabulary, path).matrix, first.matrix)

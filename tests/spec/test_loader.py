@@ -235,3 +235,19 @@ def test_errors_survive_pickling(tmp_path):
     assert type(copy) is StudyFileError and copy.errors == caught.value.errors == (
         f"{path}: n_trials: must be >= 1, but got 0",
     )
+
+
+def test_embedding_dim_is_the_vectors_dimension_read_once_at_load(tmp_path, monkeypatch):
+    import gapsearch.spec.vectors_file
+
+    (tmp_path / "v.vec").write_text("2 3\ngood 1 2 3\nbad 3 2 1\n")
+    text = replace(GOOD, "model: {epochs: 1,", "model: {embedding: {vectors: v.vec}, epochs: 1,")
+    spec = load_study(write(tmp_path, replace(text, "  embedding_dim: [8, 16]\n", "")))
+    assert spec.model.embedding_dim == 3 and spec.source == (tmp_path / "study.yaml").resolve()
+
+    def read_again(*args: object) -> None:
+        raise AssertionError(f"the vectors file was read after the study file loaded: {args}")
+
+    monkeypatch.setattr(gapsearch.spec.vectors_file, "open_vectors", read_again)
+    assert spec.fixed["embedding_dim"] == 3 and spec.fixed["embedding_dim"] == 3
+    assert spec.text is not None and "v.vec" in spec.text

@@ -48,7 +48,7 @@ def check_embedding(spec: StudySpec, raw: Mapping[str, Any]) -> Iterator[Problem
     embedding = spec.model.embedding
     if embedding is None:
         return
-    from gapsearch.data.vectors import vectors_dimension
+    from gapsearch.spec.vectors_file import vectors_dimension
 
     path = spec.base_dir / embedding.vectors
     if not path.is_file():
