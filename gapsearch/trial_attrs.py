@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 
+from gapsearch import cost_names
+
 if TYPE_CHECKING:
     import optuna
 
@@ -173,7 +175,7 @@ class ModelCosts(_Stored):
     REQUIRED = ("params",)
 
     #: The fields that are costs a study can name as an objective or a bound (the names are the same).
-    COST_NAMES: ClassVar[tuple[str, ...]] = ("params", "embedding_params", "flops", "latency_ms")
+    COST_NAMES: ClassVar[tuple[str, ...]] = cost_names.KNOWN_BEFORE_TRAINING
 
     def values(self) -> dict[str, float]:
         """Each measured cost by the name a study gives it (``params``, ``flops``...)."""
@@ -181,9 +183,7 @@ class ModelCosts(_Stored):
 
     @classmethod
     def _from(cls, found: dict[str, Any]) -> ModelCosts:
-        counts: dict[str, int] = {
-            name: int(found[name]) for name in ("params", "embedding_params", "flops") if name in found
-        }
+        counts: dict[str, int] = {name: int(found[name]) for name in cost_names.COUNTS if name in found}
         return cls(**{"embedding_params": 0, "flops": 0, **found, **counts})
 
 

@@ -11,6 +11,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution, IntDistribution
 from scipy import stats
 
+from gapsearch import cost_names
 from gapsearch.errors import UserError
 from gapsearch.results.compare import compare_seeds, plan_comparison
 from gapsearch.results.compare_console import comparison_report
@@ -58,6 +59,9 @@ def test_each_run_keeps_its_seconds_per_epoch_and_its_train_validation_gap(compa
     _, record = stored(folder)
     for result in record["results"]:
         assert len(result["seconds_per_epoch"]) == len(result["gaps"]) == 2
+        # Every cost known before training, by the cost table's names, counts as ints.
+        assert list(result["costs"]) == list(cost_names.KNOWN_BEFORE_TRAINING)
+        assert all(isinstance(result["costs"][name], int) for name in cost_names.COUNTS if name in result["costs"])
         assert all(seconds > 0 for seconds in result["seconds_per_epoch"])
         assert all(-1.0 <= gap <= 1.0 for gap in result["gaps"])  # accuracy minus val_accuracy
         assert result["mean_seconds_per_epoch"] == pytest.approx(statistics.fmean(result["seconds_per_epoch"]))

@@ -140,6 +140,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gapsearch.runtime",
             "gapsearch.optuna_compat",
             "gapsearch.trial_attrs",
+            "gapsearch.cost_names",
             "gapsearch.plots",
             "gapsearch.stats",
         ),

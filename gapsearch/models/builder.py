@@ -14,18 +14,9 @@ import keras
 import numpy as np
 
 from gapsearch.errors import DataError
-from gapsearch.models.layers import (
-    AttentionPooling1D,
-    GeneralizedMeanPooling1D,
-    MaskedFlatten,
-    MaskedGlobalAveragePooling1D,
-    MaskedGlobalMaxPooling1D,
-    MaskPaddedSteps,
-    MixedPooling1D,
-    PaddingMask,
-    SqueezeExcitation1D,
-)
+from gapsearch.models.layers import MaskPaddedSteps, PaddingMask, SqueezeExcitation1D
 from gapsearch.models.metrics import MacroF1, SparseMacroAUC
+from gapsearch.models.poolings import pool
 from gapsearch.spec.hyperparameters import Hyperparameters, learning_rate, length_buckets, steps_per_execution
 
 if TYPE_CHECKING:
@@ -92,12 +83,12 @@ def build_model(
         if hp.encoder == "conv1d" and hp.kernel_sizes is not None:
             # One branch per width over the same embeddings, each calibrated and pooled, then concatenated.
             pooled = [
-                _pool(_calibrate(_convolve(x, mask, hp, width, f"_w{w}"), mask, hp, f"_w{w}"), mask, hp, f"_w{w}")
+                pool(_calibrate(_convolve(x, mask, hp, width, f"_w{w}"), mask, hp, f"_w{w}"), mask, hp, f"_w{w}")
                 for w, width in enumerate(hp.kernel_sizes, start=1)
             ]
             x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate(name="branches")(pooled)
         else:
-            x = _pool(_calibrate(_encode(x, mask, hp), mask, hp), mask, hp)
+            x = pool(_calibrate(_encode(x, mask, hp), mask, hp), mask, hp)
         if hp.dropout > 0:
             x = keras.layers.Dropout(hp.dropout, name="dropout")(x)
         if hp.dense_units > 0:
@@ -179,33 +170,6 @@ def _encode(x, mask, hp: Hyperparameters):
     if hp.encoder == "none":
         return x
     raise AssertionError(f"unknown encoder {hp.encoder!r}")  # Hyperparameters allows no other value
-
-
-def _pool(x, mask, hp: Hyperparameters, suffix: str = ""):
-    """The pooling over the real steps: ``(batch, steps, features)`` to ``(batch, features)`` (or more)."""
-    if hp.pooling == "average":
-        return MaskedGlobalAveragePooling1D(name=f"average_pooling{suffix}")(x, mask=mask)
-    if hp.pooling == "max":
-        return MaskedGlobalMaxPooling1D(name=f"max_pooling{suffix}")(x, mask=mask)
-    if hp.pooling == "attention":
-        return AttentionPooling1D(
-            hp.attention_units,
-            heads=hp.attention_heads,
-            null_slot=hp.attention_null,
-            temperature=hp.attention_temperature,
-            name=f"attention_pooling{suffix}",
-        )(x, mask=mask)
-    if hp.pooling == "average_max":
-        average = MaskedGlobalAveragePooling1D(name=f"average_pooling{suffix}")(x, mask=mask)
-        maximum = MaskedGlobalMaxPooling1D(name=f"max_pooling{suffix}")(x, mask=mask)
-        return keras.layers.Concatenate(name=f"average_max_pooling{suffix}")([average, maximum])
-    if hp.pooling == "gem":
-        return GeneralizedMeanPooling1D(hp.gem_p, name=f"gem_pooling{suffix}")(x, mask=mask)
-    if hp.pooling == "mixed":
-        return MixedPooling1D(name=f"mixed_pooling{suffix}")(x, mask=mask)
-    if hp.pooling == "flatten":
-        return MaskedFlatten(name=f"flatten{suffix}")(x, mask=mask)
-    raise AssertionError(f"unknown pooling {hp.pooling!r}")  # Hyperparameters allows no other value
 
 
 def _output(x, n_classes: int, task: str, max_norm: float | None = None):

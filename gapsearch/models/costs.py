@@ -20,15 +20,7 @@ import time
 import keras
 import numpy as np
 
-from gapsearch.models.layers import (
-    AttentionPooling1D,
-    GeneralizedMeanPooling1D,
-    MaskedFlatten,
-    MaskedGlobalAveragePooling1D,
-    MaskedGlobalMaxPooling1D,
-    MixedPooling1D,
-    SqueezeExcitation1D,
-)
+from gapsearch.models.layers import MaskedPooling1D, SqueezeExcitation1D
 from gapsearch.trial_attrs import ModelCosts  # the record a trial stores its costs as
 
 #: Untimed calls before latency is measured (the first traces and compiles the predict function).
@@ -92,20 +84,9 @@ def layer_flops(layer: keras.layers.Layer, steps: int | None = None) -> int:
         return sum(_recurrent_flops(sublayer, length) for sublayer in (layer.forward_layer, layer.backward_layer))
     if isinstance(layer, keras.layers.RNN):
         return _recurrent_flops(layer, _first_input_shape(layer, steps)[1])
-    if isinstance(layer, AttentionPooling1D):
+    if isinstance(layer, MaskedPooling1D):  # each pooling counts its own (an abstract method: none is left at 0)
         _, length, features = _first_input_shape(layer, steps)
-        scorer = 2 * features * layer.units + 2 * layer.units * layer.heads
-        # Per step and head: the scorer, then exp, sum and divide of the softmax, then the weighted sum.
-        return length * (scorer + layer.heads * (3 + 2 * features))
-    if isinstance(layer, (MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D, MaskedFlatten)):
-        _, length, features = _first_input_shape(layer, steps)
-        return length * features  # one read (or zeroing) per value
-    if isinstance(layer, GeneralizedMeanPooling1D):
-        _, length, features = _first_input_shape(layer, steps)
-        return 4 * length * features  # per value: divide, log, multiply, exp; the sums
-    if isinstance(layer, MixedPooling1D):
-        _, length, features = _first_input_shape(layer, steps)
-        return 2 * length * features + 3 * features  # both poolings, then the blend
+        return layer.flops(length, features)
     if isinstance(layer, SqueezeExcitation1D):
         _, length, channels = _first_input_shape(layer, steps)
         assert layer.hidden is not None  # a built layer

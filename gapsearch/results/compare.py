@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gapsearch import cost_names
 from gapsearch.errors import GapsearchError, TrialFailed, UserError
 from gapsearch.results.comparison import (
     Comparison,
@@ -142,7 +143,7 @@ def run_comparison(
 
             def keep_costs(measured: ModelCosts, value: Any = value) -> None:
                 assert measured.latency_ms is not None, "fit_run times latency unless told not to"
-                costs[value] = {"params": measured.params, "flops": measured.flops, "latency_ms": measured.latency_ms}
+                costs[value] = {name: getattr(measured, name) for name in cost_names.KNOWN_BEFORE_TRAINING}
 
             try:
                 result = fit_run(

@@ -9,6 +9,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from gapsearch import cost_names
 from gapsearch.trial_attrs import Failure, ModelCosts, TrialResult
 
 if TYPE_CHECKING:
@@ -47,13 +48,10 @@ def _names(metric: str | Sequence[str]) -> list[str]:
     return [metric] if isinstance(metric, str) else list(metric)
 
 
-# Costs that are counts: Optuna stores every objective value as a float, but 131105 reads better than 1.311e+05.
-_COUNTS = ("params", "embedding_params", "flops")
-
-
 def objective_value(name: str, value: float | None) -> float | int | None:
     """A trial's value of objective ``name`` as people read it: counts as ints."""
-    return int(value) if name in _COUNTS and value is not None and float(value).is_integer() else value
+    # Optuna stores every objective value as a float, but a count of 131105 reads better than 1.311e+05.
+    return int(value) if name in cost_names.COUNTS and value is not None and float(value).is_integer() else value
 
 
 def format_objectives(trial: optuna.trial.FrozenTrial, metric: str | Sequence[str]) -> str:

@@ -10,12 +10,14 @@ One class per source format, chosen by ``format`` (a discriminated union). With 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from gapsearch.spec.hyperparameters import Truncation
+
 Task = Literal["binary", "multiclass", "multilabel", "regression"]
-TASKS: tuple[str, ...] = ("binary", "multiclass", "multilabel", "regression")
+TASKS: tuple[str, ...] = get_args(Task)
 
 #: The file extensions that decide the format with ``format: auto`` (any other reads as CSV).
 FILE_EXTENSIONS = {
@@ -40,7 +42,7 @@ class TextSettings(_Frozen):
     lowercase: bool = Field(True, description="Lowercase before tokenizing.")
     strip_markup: bool = Field(True, description="Remove HTML-like tags such as <br />.")
     strip_punctuation: bool = Field(True, description="Remove punctuation before splitting on whitespace.")
-    truncation: Literal["pre", "post"] = Field(
+    truncation: Truncation = Field(
         "post", description="Which end of a text too long for sequence_length is cut: 'post' keeps the start."
     )
 
@@ -48,7 +50,7 @@ class TextSettings(_Frozen):
 class SourceSettings(TextSettings):
     """What every source shares: the task, the splits, empty texts and the cache."""
 
-    task: Literal["auto", "binary", "multiclass", "multilabel", "regression"] = Field(
+    task: Literal["auto", Task] = Field(
         "auto",
         description="'auto' infers it from the training labels: lists are multilabel, numbers with a fraction "
         "are regression, two labels binary, more multiclass.",

@@ -30,9 +30,10 @@ AUTO_LENGTH_BUCKETS = 4
 #: The learning rate of each optimizer with ``learning_rate: auto``.
 AUTO_LEARNING_RATES: dict[str, float] = {"adam": 1e-3, "adamw": 1e-3, "adadelta": 1.0, "sgd": 1e-2, "rmsprop": 1e-3}
 
-POOLINGS: tuple[str, ...] = ("average", "max", "attention", "average_max", "gem", "mixed", "flatten")
-ENCODERS: tuple[str, ...] = ("conv1d", "lstm", "gru", "none")
-OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "adadelta", "sgd", "rmsprop")
+#: The values of each Literal above, in its order (written once: the Literal is the source).
+POOLINGS: tuple[str, ...] = get_args(Pooling)
+ENCODERS: tuple[str, ...] = get_args(Encoder)
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 #: Hyperparameters whose value is a list (searched as a choice of lists).
 LIST_NAMES: frozenset[str] = frozenset({"kernel_sizes"})
 #: Hyperparameters that only ``model:`` may set: their value is a mapping, not a searchable choice.

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from gapsearch import cost_names
+
 Metric = Literal["val_accuracy", "val_auc", "val_macro_f1", "val_mae", "val_rmse", "val_loss"]
 METRIC_DIRECTIONS: dict[str, str] = {
     "val_accuracy": "maximize",
@@ -16,9 +18,9 @@ METRIC_DIRECTIONS: dict[str, str] = {
     "val_rmse": "minimize",
     "val_loss": "minimize",
 }
-# Costs measured the same way in every trial (gapsearch.models.costs): objectives and constraints may name them too.
-COSTS: tuple[str, ...] = ("params", "embedding_params", "flops", "train_seconds", "latency_ms")
-METRIC_DIRECTIONS.update(dict.fromkeys(COSTS, "minimize"))
+# Costs measured the same way in every trial (gapsearch.cost_names): objectives and constraints may name them too.
+COSTS: tuple[str, ...] = cost_names.NAMES
+METRIC_DIRECTIONS.update({cost.name: cost.direction for cost in cost_names.COSTS})
 _CLASSIFICATION = ("binary", "multiclass", "multilabel")
 #: The tasks whose texts each have one class: a confusion matrix describes their errors.
 SINGLE_LABEL_TASKS: tuple[str, ...] = ("binary", "multiclass")

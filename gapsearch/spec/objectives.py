@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from gapsearch import cost_names
 from gapsearch.spec._base import Frozen
 
 
@@ -25,8 +26,7 @@ class ObjectiveSpec(Frozen):
     """One objective: a measured quantity and whether higher or lower is better."""
 
     metric: str = Field(
-        description="A validation metric of training (val_accuracy, ...) or a cost (params, embedding_params, "
-        "flops, train_seconds, latency_ms).",
+        description=f"A validation metric of training (val_accuracy, ...) or a cost ({', '.join(cost_names.NAMES)}).",
         json_schema_extra=_quantity_enum,
     )
     direction: Literal["maximize", "minimize"] = Field(description="Whether a higher or a lower value is better.")

@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field
 
+from gapsearch import cost_names
 from gapsearch.spec._base import Frozen
 
 
@@ -59,7 +60,7 @@ class WilcoxonPruner(_ComparesEpochs):
 
 
 #: Costs a trial knows before it trains (measured on the built model): what ``cost_aware`` compares trials by.
-COSTS_KNOWN_BEFORE_TRAINING: tuple[str, ...] = ("params", "embedding_params", "flops", "latency_ms")
+COSTS_KNOWN_BEFORE_TRAINING: tuple[str, ...] = cost_names.KNOWN_BEFORE_TRAINING
 
 
 class CostAwarePruner(Frozen):

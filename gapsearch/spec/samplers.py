@@ -57,4 +57,3 @@ SamplerSpec = Annotated[
     Union[TPESampler, RandomSampler, GridSampler, GPSampler, CmaEsSampler, QMCSampler, NSGAIISampler],
     Field(discriminator="type"),
 ]
-SAMPLER_TYPES: tuple[str, ...] = ("tpe", "random", "grid", "gp", "cmaes", "qmc", "nsga2")

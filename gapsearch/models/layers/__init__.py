@@ -1,5 +1,6 @@
 """Custom Keras layers that honour the padding mask of variable-length texts."""
 
+from gapsearch.models.layers._base import MaskedGlobalPooling1D, MaskedPooling1D
 from gapsearch.models.layers.attention_pooling1d import AttentionPooling1D
 from gapsearch.models.layers.generalized_mean_pooling1d import GeneralizedMeanPooling1D
 from gapsearch.models.layers.mask_padded_steps import MaskPaddedSteps
@@ -17,6 +18,8 @@ __all__ = [
     "MaskedFlatten",
     "MaskedGlobalAveragePooling1D",
     "MaskedGlobalMaxPooling1D",
+    "MaskedGlobalPooling1D",
+    "MaskedPooling1D",
     "MixedPooling1D",
     "PaddingMask",
     "SqueezeExcitation1D",

@@ -1,28 +1,62 @@
-"""What the masked layers over ``(batch, steps, features)`` share: the pooling base and mask helpers."""
+"""What the masked layers over ``(batch, steps, features)`` share: the pooling bases and mask helpers."""
 
 from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING, ClassVar
 
 import keras
 import ml_dtypes
 from keras import ops
 
+if TYPE_CHECKING:
+    from gapsearch.spec.hyperparameters import Hyperparameters
 
-class MaskedGlobalPooling1D(keras.layers.Layer):
-    """Base of the global poolings that read only the real (unpadded) time steps.
 
+class MaskedPooling1D(keras.layers.Layer, metaclass=abc.ABCMeta):
+    """Base of the layers a study file's ``pooling:`` names: ``(batch, steps, features)`` to one row per text.
+
+    Each pooling carries what the rest of gapsearch needs of it, so that a new one is its file plus one
+    line in :data:`gapsearch.models.poolings.POOLING_LAYERS`: how the builder makes it from the hyperparameters
+    (:meth:`from_hyperparameters`), its FLOPs (:meth:`flops`, abstract: a pooling cannot count 0 by
+    omission), its name in a built model (``layer_name``) and whether :mod:`gapsearch.explain` decomposes
+    a model pooled by it exactly (``explained_exactly``; otherwise occlusion explains it).
     Subclasses implement ``call(inputs, mask=None)``. The output has no time axis, so no mask.
     """
+
+    #: The layer's name in a built model (a ``kernel_sizes`` branch appends its suffix).
+    layer_name: ClassVar[str]
+    #: True: gapsearch.explain's exact decomposition reads this pooling; False: occlusion explains the model.
+    explained_exactly: ClassVar[bool]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.input_spec = keras.layers.InputSpec(ndim=3)
         self.supports_masking = True
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[-1])
+    @classmethod
+    def from_hyperparameters(cls, hp: Hyperparameters, *, name: str) -> MaskedPooling1D:
+        """The layer ``hp`` asks for; poolings with settings of their own override it."""
+        del hp  # no settings of its own
+        return cls(name=name)
+
+    @abc.abstractmethod
+    def flops(self, steps: int, features: int) -> int:
+        """Estimated floating-point operations for one example of ``steps`` time steps of ``features`` values.
+
+        Counted as :mod:`gapsearch.models.costs` counts every layer: a multiply-add is 2, and elementwise
+        work (masking, activations) is left out unless it is what the pooling does.
+        """
 
     def compute_mask(self, inputs, mask=None):
         return None
+
+
+class MaskedGlobalPooling1D(MaskedPooling1D):
+    """Base of the global poolings that read only the real (unpadded) time steps: one value per feature."""
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
 
 
 def real_steps(inputs, mask):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import keras
 from keras import ops
 
 from gapsearch.models.layers._base import MaskedGlobalPooling1D, accumulation_dtype, lowest_finite, real_steps
+
+if TYPE_CHECKING:
+    from gapsearch.spec.hyperparameters import Hyperparameters
 
 
 @keras.saving.register_keras_serializable(package="gapsearch")
@@ -36,6 +41,9 @@ class AttentionPooling1D(MaskedGlobalPooling1D):
         ``(batch, heads * features)``, head by head; zeros for a row that is all padding.
     """
 
+    layer_name = "attention_pooling"
+    explained_exactly = True
+
     def __init__(self, units: int, heads: int = 1, null_slot: bool = False, temperature: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         if units < 1:
@@ -50,6 +58,16 @@ class AttentionPooling1D(MaskedGlobalPooling1D):
         self.temperature = float(temperature)
         self.hidden = keras.layers.Dense(units, activation="tanh", dtype=self.dtype_policy, name="hidden")
         self.scorer = keras.layers.Dense(self.heads, use_bias=False, dtype=self.dtype_policy, name="scorer")
+
+    @classmethod
+    def from_hyperparameters(cls, hp: Hyperparameters, *, name: str) -> AttentionPooling1D:
+        return cls(
+            hp.attention_units,
+            heads=hp.attention_heads,
+            null_slot=hp.attention_null,
+            temperature=hp.attention_temperature,
+            name=name,
+        )
 
     def build(self, input_shape):
         self.hidden.build(input_shape)
@@ -96,6 +114,11 @@ class AttentionPooling1D(MaskedGlobalPooling1D):
             return ops.cast(ops.sum(weights * features, axis=1), inputs.dtype)
         pooled = ops.einsum("bsh,bsf->bhf", weights, features)
         return ops.cast(ops.reshape(pooled, (-1, self.heads * inputs.shape[-1])), inputs.dtype)
+
+    def flops(self, steps: int, features: int) -> int:
+        scorer = 2 * features * self.units + 2 * self.units * self.heads
+        # Per step and head: the scorer, then exp, sum and divide of the softmax, then the weighted sum.
+        return steps * (scorer + self.heads * (3 + 2 * features))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.heads * input_shape[-1])

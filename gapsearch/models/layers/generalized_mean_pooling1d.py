@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import keras
 from keras import ops
 
 from gapsearch.models.layers._base import MaskedGlobalPooling1D, masked_sum, real_steps
+
+if TYPE_CHECKING:
+    from gapsearch.spec.hyperparameters import Hyperparameters
 
 
 @keras.saving.register_keras_serializable(package="gapsearch")
@@ -36,6 +40,9 @@ class GeneralizedMeanPooling1D(MaskedGlobalPooling1D):
         ``(batch, features)``; zeros for a row that is all padding.
     """
 
+    layer_name = "gem_pooling"
+    explained_exactly = False  # a power mean is no sum of per-step shares: occlusion explains it
+
     def __init__(self, p: float = 3.0, epsilon: float = 1e-6, **kwargs):
         super().__init__(**kwargs)
         if p < 1.0:
@@ -52,6 +59,10 @@ class GeneralizedMeanPooling1D(MaskedGlobalPooling1D):
         self.p_excess = self.add_weight(
             shape=(input_shape[-1],), initializer=keras.initializers.Constant(start), name="p_excess"
         )
+
+    @classmethod
+    def from_hyperparameters(cls, hp: Hyperparameters, *, name: str) -> GeneralizedMeanPooling1D:
+        return cls(hp.gem_p, name=name)
 
     def exponent(self):
         """Each channel's current ``p``."""
@@ -72,6 +83,9 @@ class GeneralizedMeanPooling1D(MaskedGlobalPooling1D):
         mean = ops.where(has_real, mean, ops.ones_like(mean))
         pooled = ops.squeeze(scale, axis=1) * ops.exp(ops.log(mean) / p)
         return ops.where(has_real, pooled, ops.zeros_like(pooled))
+
+    def flops(self, steps: int, features: int) -> int:
+        return 4 * steps * features  # per value: divide, log, multiply, exp; the sums
 
     def get_config(self):
         config = super().get_config()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from gapsearch.models.layers._base import real_steps
+from gapsearch.models.layers._base import MaskedPooling1D, real_steps
 
 
 @keras.saving.register_keras_serializable(package="gapsearch")
-class MaskedFlatten(keras.layers.Layer):
+class MaskedFlatten(MaskedPooling1D):
     """``(batch, steps, features)`` to ``(batch, steps * features)``, padded steps set to zero first.
 
     The layer after it has a weight per position and feature, so its parameter count grows with
@@ -24,10 +24,8 @@ class MaskedFlatten(keras.layers.Layer):
         ``(batch, steps * features)``; zeros for a row that is all padding.
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.input_spec = keras.layers.InputSpec(ndim=3)
-        self.supports_masking = True
+    layer_name = "flatten"
+    explained_exactly = False  # a weight per position is no pooling the decomposition reads: occlusion
 
     def build(self, input_shape):
         if input_shape[1] is None:
@@ -44,8 +42,8 @@ class MaskedFlatten(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[1] * input_shape[2])
 
-    def compute_mask(self, inputs, mask=None):
-        return None  # no time axis left to mask
+    def flops(self, steps: int, features: int) -> int:
+        return steps * features  # one zeroing per value
 
     def get_config(self):
         return super().get_config()  # no arguments of its own

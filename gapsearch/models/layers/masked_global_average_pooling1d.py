@@ -19,5 +19,11 @@ class MaskedGlobalAveragePooling1D(MaskedGlobalPooling1D):
         ``(batch, features)``; zeros for a row that is all padding.
     """
 
+    layer_name = "average_pooling"
+    explained_exactly = True
+
     def call(self, inputs, mask=None):
         return masked_mean(inputs, real_steps(inputs, mask))
+
+    def flops(self, steps: int, features: int) -> int:
+        return steps * features  # one read per value

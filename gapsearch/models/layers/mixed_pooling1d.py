@@ -29,6 +29,9 @@ class MixedPooling1D(MaskedGlobalPooling1D):
         ``(batch, features)``; zeros for a row that is all padding.
     """
 
+    layer_name = "mixed_pooling"
+    explained_exactly = False  # the blend weights are learned per channel: occlusion explains it
+
     def __init__(self, initial_blend: float = 0.5, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 < initial_blend < 1.0:
@@ -45,6 +48,9 @@ class MixedPooling1D(MaskedGlobalPooling1D):
         real = real_steps(inputs, mask)
         blend = ops.cast(ops.sigmoid(self.blend_logit), inputs.dtype)
         return blend * masked_max(inputs, real) + (1.0 - blend) * masked_mean(inputs, real)
+
+    def flops(self, steps: int, features: int) -> int:
+        return 2 * steps * features + 3 * features  # both poolings, then the blend
 
     def get_config(self):
         config = super().get_config()
