@@ -34,7 +34,7 @@ class StudySpec(Frozen):
     storage: str | None = Field(
         None,
         description="SQLAlchemy URL of the study database; GAPSEARCH_STORAGE and --storage override it. "
-        "Default: sqlite:///gapsearch.db in the working directory.",
+        f"Default: {DEFAULT_STORAGE} in the working directory.",
     )
     metric: Metric | None = Field(None, description="Validation metric that judges a trial (or give objectives).")
     direction: Literal["maximize", "minimize"] | None = Field(

@@ -10,6 +10,11 @@ from gapsearch.spec._base import Frozen
 
 GpuList = list[Annotated[int, Field(ge=0)]]
 
+#: The defaults of crash safety, here alone: the storage, the worker loop and the retry layer read them.
+HEARTBEAT_INTERVAL = 10  # seconds between a running trial's heartbeats
+GRACE_PERIOD = 30  # seconds without a heartbeat after which a trial's worker is taken for dead
+OUTAGE_WINDOW = 60.0  # seconds a worker waits in total for a lost study database
+
 
 def parse_gpus(value: Any) -> Any:
     """``"0,2,3"`` -> ``[0, 2, 3]``; ``all``, ``none`` and lists pass through (the type check follows)."""
@@ -45,9 +50,11 @@ class WorkersSpec(Frozen):
     gpu_memory_limit: int | None = Field(
         None, ge=64, description="MiB of GPU memory each worker may use when workers share a GPU."
     )
-    heartbeat_interval: int = Field(10, ge=1, description="Seconds between a running trial's heartbeats.")
+    heartbeat_interval: int = Field(
+        HEARTBEAT_INTERVAL, ge=1, description="Seconds between a running trial's heartbeats."
+    )
     grace_period: int = Field(
-        30, ge=2, description="Seconds without a heartbeat after which a trial's worker is taken for dead."
+        GRACE_PERIOD, ge=2, description="Seconds without a heartbeat after which a trial's worker is taken for dead."
     )
     max_retries: int = Field(
         3, ge=0, description="Times a trial whose worker died or was stopped is queued again with its parameters."
@@ -67,7 +74,7 @@ class WorkersSpec(Frozen):
         "sampler's) is given back; null (the default): never.",
     )
     outage_window: float = Field(
-        60,
+        OUTAGE_WINDOW,
         gt=0,
         description="Seconds a worker waits in total for a lost study database (one outage, all calls together) "
         "before it exits; its trial stays RUNNING meanwhile and is retried by the next run if the database "

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import DatabaseUnreachable, StorageError
 from gapsearch.masking import mask_url
+from gapsearch.spec.study import DEFAULT_STORAGE
+from gapsearch.spec.workers import GRACE_PERIOD, HEARTBEAT_INTERVAL
 from gapsearch.storage.failures import foreign_tables, unusable_database
 
 if TYPE_CHECKING:
@@ -29,9 +31,6 @@ if TYPE_CHECKING:
     from gapsearch.storage.retry import OutageWindow
 
 STORAGE_ENV = "GAPSEARCH_STORAGE"
-DEFAULT_STORAGE = "sqlite:///gapsearch.db"
-HEARTBEAT_INTERVAL = 10
-GRACE_PERIOD = 30
 
 
 @dataclass(frozen=True)
@@ -199,9 +198,10 @@ def open_storage(
     from gapsearch.storage.requeue import RetryWithParameters
 
     retry = RetryWithParameters(max_retries) if max_retries is not None else None
-    from gapsearch.storage.retry import DEFAULT_OUTAGE_WINDOW, OutageWindow, ReconnectingRDBStorage
+    from gapsearch.spec.workers import OUTAGE_WINDOW
+    from gapsearch.storage.retry import OutageWindow, ReconnectingRDBStorage
 
-    window = DEFAULT_OUTAGE_WINDOW if outage_window is None else outage_window
+    window = OUTAGE_WINDOW if outage_window is None else outage_window
 
     def connect() -> optuna.storages.RDBStorage:
         _check_tables(url, full_url, path)  # before Optuna creates its tables there

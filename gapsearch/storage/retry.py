@@ -37,12 +37,12 @@ from optuna.trial import TrialState
 from gapsearch.errors import GapsearchError
 from gapsearch.masking import one_line
 from gapsearch.optuna_compat import PRIVATE_STORAGE_METHODS
+from gapsearch.spec.workers import OUTAGE_WINDOW
 from gapsearch.storage.failures import driver_reason, is_access_denied
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-DEFAULT_OUTAGE_WINDOW = 60.0  # seconds; the study file's workers.outage_window
 FIRST_DELAY, LONGEST_DELAY = 0.2, 5.0  # backoff between tries, doubling
 
 RETRIED_METHODS = (
@@ -97,7 +97,7 @@ class OutageWindow:
     Thread-safe: the heartbeat thread and the worker loop share it.
     """
 
-    def __init__(self, seconds: float = DEFAULT_OUTAGE_WINDOW, database: str = "the study database") -> None:
+    def __init__(self, seconds: float = OUTAGE_WINDOW, database: str = "the study database") -> None:
         self.seconds = seconds
         self.database = database  # the masked URL, for messages
         self._lock = threading.Lock()

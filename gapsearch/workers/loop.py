@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from gapsearch.optuna_compat import begin_optimize_loop, end_optimize_loop, stop_requested, storage_of, trial_id
+from gapsearch.spec.workers import GRACE_PERIOD
 from gapsearch.storage.requeue import RetryWithParameters
 from gapsearch.storage.retry import DatabaseLost, OutageWindow, cause_line, outage_window_of
 from gapsearch.trial_attrs import STOPPED_BY, Failure, Placement
@@ -74,7 +75,7 @@ class LoopSettings:
     stale_check_seconds: float = 5.0  # how often a busy worker looks for trials whose worker died
     #: The study storage's outage window (:mod:`gapsearch.storage.retry`), read to know when an outage ended.
     window: OutageWindow = field(default_factory=OutageWindow)
-    grace_period: float = 30.0  # after an outage, heartbeats get this long to resume before trials look dead
+    grace_period: float = GRACE_PERIOD  # after an outage, heartbeats get this long to resume before trials look dead
     recycle_after: int | None = None  # end after this many trials, for a fresh process to take over (a pool's)
 
     @property
