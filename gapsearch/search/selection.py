@@ -2,12 +2,15 @@
 
 ``best``, ``export``, ``evaluate``, ``compare``, ``report`` and the Python API all call :func:`choose_trial`:
 ``best`` (in a study with several objectives: the Pareto-optimal trial best in one objective, the monitored
-metric unless ``by`` names another), or a trial number. :func:`trial_hyperparameters` is the one place that
-turns a trial's parameters and what it recorded (``sequence_length: auto``) into the values that built it.
+metric unless ``by`` names another), or a trial number. With constraints only feasible trials
+(:func:`is_feasible`) are best; warm starts rank a source study's trials with :func:`ranked_trials`.
+:func:`trial_hyperparameters` is the one place that turns a trial's parameters and what it recorded
+(``sequence_length: auto``) into the values that built it.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from gapsearch.errors import StorageError, UserError
@@ -18,6 +21,15 @@ if TYPE_CHECKING:
 
     from gapsearch.search.space import Hyperparameters
     from gapsearch.spec.study import StudySpec
+
+
+def is_feasible(trial: optuna.trial.FrozenTrial) -> bool | None:
+    """Whether the trial kept every bound of ``constraints:``; None when it has no constraint values.
+
+    Optuna's own reading (``FrozenTrial.constraints``): a bound is kept when its value is <= 0.
+    """
+    constraints = trial.constraints
+    return None if not constraints else all(value <= 0.0 for value in constraints.values())
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
@@ -103,6 +115,26 @@ def choose_trial(
     return trial
 
 
+def ranked_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The completed, feasible trials best first; with several objectives only the Pareto front,
+    ordered by the first objective."""
+    from optuna.trial import TrialState
+
+    if len(study.directions) > 1:
+        front = [trial for trial in study.best_trials if is_feasible(trial) is not False]
+        return sorted(front, key=lambda trial: _key(float(trial.values[0]), study.directions[0]))
+    completed = [
+        trial
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if trial.value is not None and math.isfinite(trial.value) and is_feasible(trial) is not False
+    ]
+    return sorted(completed, key=lambda trial: (_key(float(trial.value or 0.0), study.direction), trial.number))
+
+
+def _key(value: float, direction: optuna.study.StudyDirection) -> float:
+    return -value if direction.name == "MAXIMIZE" else value
+
+
 def trial_hyperparameters(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> Hyperparameters:
     """Every hyperparameter of ``trial``: the study's fixed values, its sampled ones, and what it resolved."""
     from gapsearch.search.space import hyperparameters
@@ -114,4 +146,12 @@ def trial_hyperparameters(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> H
     return hp
 
 
-__all__ = ["best_trial", "best_trials", "choose_trial", "require_best_trials", "trial_hyperparameters"]
+__all__ = [
+    "best_trial",
+    "best_trials",
+    "choose_trial",
+    "is_feasible",
+    "ranked_trials",
+    "require_best_trials",
+    "trial_hyperparameters",
+]
