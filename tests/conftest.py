@@ -218,6 +218,21 @@ def gapsearch(
     return result
 
 
+def cli(*args: str):  # noqa: ANN201 - click's Result
+    """Run the real CLI in this process (click's runner: TensorFlow starts once), as ``gapsearch ARGS``.
+
+    No traceback and no exception other than the exit may come out of it.
+    """
+    from click.testing import CliRunner
+
+    from gapsearch.cli import main
+
+    result = CliRunner().invoke(main, list(args), catch_exceptions=True, env={"GAPSEARCH_STORAGE": None})
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
 @dataclass(frozen=True)
 class FinishedStudy:
     """A tiny study that has run: its folder (the working directory), study file, database and artifact store."""

@@ -16,7 +16,7 @@ from gapsearch.errors import UserError
 from gapsearch.results.compare import compare_seeds, plan_comparison
 from gapsearch.results.compare_console import comparison_report
 from gapsearch.results.comparison import Comparison
-from gapsearch.search.objective import trial_seed
+from gapsearch.search.selection import trial_seed
 from gapsearch.spec import load_study
 from tests.conftest import TINY_STUDY, gapsearch
 

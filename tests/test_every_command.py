@@ -14,10 +14,9 @@ from pathlib import Path
 
 import optuna
 import pytest
-from click.testing import CliRunner
 
-from gapsearch.cli import main
 from gapsearch.results.console import format_value
+from tests.conftest import cli
 
 OBJECTIVES = {
     "one objective": "metric: val_accuracy\ndirection: maximize\n",
@@ -56,13 +55,6 @@ KINDS = [(o, e) for o in OBJECTIVES for e in EVALUATIONS]
 
 def _name(kind: tuple[str, str]) -> str:
     return re.sub(r"[^a-z]+", "-", f"{kind[0]} {kind[1]}")
-
-
-def cli(*args: str):
-    result = CliRunner().invoke(main, list(args), catch_exceptions=True, env={"GAPSEARCH_STORAGE": None})
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,7 @@ import optuna
 import pytest
 
 from gapsearch.results.console import trial_records
-from gapsearch.search.objective import trial_seed
-from gapsearch.search.selection import best_trials
+from gapsearch.search.selection import best_trials, trial_seed
 from gapsearch.spec import load_study
 from gapsearch.stats import summarize
 from gapsearch.trial_attrs import ModelCosts

@@ -94,3 +94,98 @@ def test_the_hyperparameters_resolve_sequence_length_auto_from_what_the_trial_re
     study = _study(["maximize", "minimize"], [([0.7, 300], TrialState.COMPLETE)])
     hp = trial_hyperparameters(spec, study.trials[0])
     assert (hp.sequence_length, hp.embedding_dim, hp.filters) == (17, 4, 8)
+
+
+def test_with_every_trial_breaking_a_bound_the_report_names_no_single_best_trial(tmp_path):
+    from gapsearch.optuna_compat import CONSTRAINTS_KEY
+    from gapsearch.results.report import collect, headline
+
+    spec = _spec(tmp_path, TINY_STUDY + "constraints: {params: {max: 1000}}\n")
+    study = optuna.create_study(direction="maximize")
+    space = {**DIM, "pooling": CategoricalDistribution(["average", "max", "attention"])}
+    for value in (0.9, 0.8):
+        study.add_trial(
+            create_trial(
+                value=value,
+                params={"embedding_dim": 4, "pooling": "max"},
+                distributions=space,
+                system_attrs={CONSTRAINTS_KEY: [1.0]},
+            )
+        )
+    with pytest.raises(StorageError, match=r"^study 'tiny' has no feasible trial yet: all 2 completed trials break"):
+        choose_trial(spec, study)
+    answer = headline(collect(study, spec, explanations=False))
+    assert answer.sentences[-1] == "No completed trial kept every bound of constraints, so none is the single best."
+
+
+CONSTRAINED = """\
+name: {name}
+metric: val_accuracy
+direction: maximize
+n_trials: 2
+seed: 5
+sampler: {{type: grid}}
+pruner: {{type: none}}
+data: {{format: synthetic, n_examples: 160, min_length: 4, max_length: 20}}
+artifacts: {{store: artifacts, save_models: all}}
+constraints: {{params: {{max: 100000}}}}
+model:
+  max_tokens: 200
+  sequence_length: auto
+  epochs: 1
+  patience: 0
+  batch_size: 32
+  filters: 4
+  embedding_dim: 4
+search_space:
+  pooling: [average, max]
+"""
+
+
+@pytest.mark.slow
+def test_every_command_names_the_same_feasible_trial_when_the_best_value_breaks_its_constraint(tmp_path, monkeypatch):
+    """report's headline, best, export, evaluate and compare all take trial 1: trial 0 has the best value but
+    breaks its bound of ``constraints:``, so Optuna's own ``best_trial`` is trial 1 too."""
+    from gapsearch.optuna_compat import CONSTRAINTS_KEY
+    from tests.conftest import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ran.yaml").write_text(CONSTRAINED.format(name="ran"))
+    assert cli("run", "ran.yaml", "--no-progress").exit_code == 0
+    url = f"sqlite:///{tmp_path / 'gapsearch.db'}"
+    ran = optuna.load_study(study_name="ran", storage=url).trials
+    # The study the commands read: the trained trials again (their models, setup and training records), with the
+    # values and constraint values written through Optuna's API where its samplers and best_trial read them.
+    study = optuna.create_study(study_name="constrained", storage=url, direction="maximize")
+    for source, value, violation in ((ran[0], 0.95, 5.0), (ran[1], 0.80, -1.0), (ran[0], 0.70, -2.0)):
+        study.add_trial(
+            create_trial(
+                state=TrialState.COMPLETE,
+                value=value,
+                params=source.params,
+                distributions=source.distributions,
+                user_attrs=source.user_attrs,
+                system_attrs={**source.system_attrs, CONSTRAINTS_KEY: [violation]},
+                intermediate_values=source.intermediate_values,
+            )
+        )
+    assert max(study.trials, key=lambda t: t.value).number == 0  # the best raw value breaks its bound
+    assert study.best_trial.number == 1  # Optuna's reference: the best feasible trial
+    (tmp_path / "constrained.yaml").write_text(CONSTRAINED.format(name="constrained"))
+
+    report = cli("report", "constrained.yaml", "-o", "report")
+    assert report.exit_code == 0, report.output
+    page = (tmp_path / "report" / "report.html").read_text("utf-8")
+    assert "The single best trial is #1 (validation accuracy 0.8000)." in page
+    best = cli("best", "constrained.yaml")
+    assert best.exit_code == 0 and best.output.startswith("best trial: 1  val_accuracy=0.8\n"), best.output
+    exported = cli("export", "constrained.yaml", "-o", "model.keras")
+    assert exported.exit_code == 0, exported.output
+    assert exported.output.startswith("trial 1 (val_accuracy=0.8) exported to model.keras")
+    evaluated = cli("evaluate", "constrained.yaml")
+    assert evaluated.exit_code == 0 and evaluated.output.startswith("trial 1: trained on train ("), evaluated.output
+    compared = cli("compare", "constrained.yaml", "--param", "pooling", "--seeds", "2", "--no-progress")
+    assert compared.exit_code == 0, compared.output
+    assert "other parameters from trial 1:" in compared.output
+    stored = optuna.load_study(study_name="constrained", storage=url).user_attrs
+    assert stored["test_metrics"].keys() == {"1"}

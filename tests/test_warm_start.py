@@ -9,7 +9,8 @@ import pytest
 from optuna.distributions import CategoricalDistribution, IntDistribution
 from optuna.trial import TrialState, create_trial
 
-from gapsearch.search.warm_start import WARM_START_FROM, plan_warm_start, queue_warm_start, ranked_trials
+from gapsearch.search.selection import ranked_trials
+from gapsearch.search.warm_start import WARM_START_FROM, plan_warm_start, queue_warm_start
 from gapsearch.spec import load_study
 from tests.conftest import TINY_STUDY, gapsearch
 

@@ -176,11 +176,6 @@ class TextSplits:
         """Token counts of the texts the search trains on (all of train with folds)."""
         return np.fromiter((len(t) for t in self.train_tokens), dtype=np.int64, count=len(self.train))
 
-    def auto_sequence_length(self, percentile: float) -> int:
-        """The ``percentile`` of the training texts' lengths in tokens (at least 1)."""
-        lengths = self.training_lengths()
-        return max(1, int(np.percentile(lengths, percentile, method="inverted_cdf")))
-
     def vocabulary(self, max_tokens: int) -> Vocabulary:
         """The vocabulary of the train split with at most ``max_tokens`` ids."""
         return Vocabulary.from_counts(self._train_token_counts, max_tokens)

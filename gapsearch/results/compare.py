@@ -120,13 +120,12 @@ def run_comparison(
     Raises:
         GapsearchError: a run failed (a NaN loss, out of memory): its pairs would be incomplete.
     """
-    from gapsearch.search.objective import Objective
-    from gapsearch.search.runs import TrainingRun, fit_run
+    from gapsearch.search.runs import TrainingRun, fit_run, run_vectors, vectors_file
+    from gapsearch.search.selection import resolve_auto
 
     monitor = spec.monitored
     info = data.info
-    objective = Objective(spec, data)
-    resolved = {value: objective.resolve(hp) for value, hp in plan.configurations.items()}
+    resolved = {value: resolve_auto(spec, hp, info) for value, hp in plan.configurations.items()}
     records: dict[Any, list[RunRecord]] = {value: [] for value in plan.values}
     costs: dict[Any, dict[str, float]] = {}
     started = time.perf_counter()
@@ -137,7 +136,7 @@ def run_comparison(
             run = TrainingRun(
                 name=f"{plan.param}={value}/seed{seed_index + 1}/{split}",
                 seed=seed,
-                data=data.run(split, hp.max_tokens, int(hp.sequence_length), objective.vectors_file(hp)),
+                data=data.run(split, hp.max_tokens, int(hp.sequence_length), vectors_file(spec, hp)),
             )
             run_started = time.perf_counter()
 
@@ -154,7 +153,7 @@ def run_comparison(
                     monitor=monitor,
                     on_costs=None if value in costs else keep_costs,
                     metrics=(),  # the comparison reads the monitored metric alone
-                    vectors=objective.vectors(hp, run),
+                    vectors=run_vectors(spec, data, hp, run),
                 )
             except TrialFailed as failure:
                 raise GapsearchError(f"compare: {run.name} (seed {seed}) failed: {failure.message}") from None

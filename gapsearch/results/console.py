@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gapsearch import cost_names
+from gapsearch.search.selection import is_feasible
 from gapsearch.trial_attrs import Failure, ModelCosts, TrialResult
 
 if TYPE_CHECKING:
@@ -60,12 +61,6 @@ def format_objectives(trial: optuna.trial.FrozenTrial, metric: str | Sequence[st
         return "-"
     pairs = zip(_names(metric), trial.values, strict=False)
     return " ".join(f"{name}={format_value(objective_value(name, value))}" for name, value in pairs)
-
-
-def is_feasible(trial: optuna.trial.FrozenTrial) -> bool | None:
-    """Whether the trial kept every bound of ``constraints:``; None when it has no constraint values."""
-    constraints = trial.constraints
-    return None if not constraints else all(value <= 0.0 for value in constraints.values())
 
 
 def trial_line(trial: optuna.trial.FrozenTrial, metric: str | Sequence[str]) -> str:

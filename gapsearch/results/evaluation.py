@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gapsearch.spec.study import StudySpec
-from gapsearch.trial_attrs import TrainingOutcome
 
 TEST_METRICS_ATTR = "test_metrics"
 
@@ -46,30 +45,27 @@ def evaluate_study(
         DataError: the data has no test split.
     """
     from gapsearch.runtime import import_keras
-    from gapsearch.search.selection import choose_trial, trial_hyperparameters
+    from gapsearch.search.selection import choose_trial, retraining
     from gapsearch.storage.database import load_existing_study
 
     study = load_existing_study(storage_url, spec.name)  # the database first: a bad one is said before Keras loads
     trial = choose_trial(spec, study, trial_number, by=by)
     import_keras()
     from gapsearch.data.dataset import load_splits
-    from gapsearch.models.builder import build_model
-    from gapsearch.runtime import set_random_seed
-    from gapsearch.search.objective import trial_seed
+    from gapsearch.search.runs import vectors_file
     from gapsearch.spec.hyperparameters import length_buckets
     from gapsearch.training.fit import fit_epochs, validation_batch_size
 
     splits = load_splits(spec.data, spec.base_dir, spec.seed, with_test=True)
-    hp = trial_hyperparameters(spec, trial)
-    training = TrainingOutcome.read(trial)
-    epochs = hp.epochs if training is None else training.epochs_to_retrain()
+    plan = retraining(spec, trial)  # the trial's hyperparameters, its first attempt's seed, its best epochs
+    hp, epochs = plan.hp, plan.epochs
     vectors = vector_words = None
-    if hp.embedding is not None:
+    path = vectors_file(spec, hp)
+    if path is not None:
         from gapsearch.data.vectors import VectorWords, look_up, read_vectors
 
         # The words of every text the final model trains on or scores that the file has a vector for: the
         # vocabulary takes the test split's too, as the search's runs take the words of the rows they score.
-        path = spec.base_dir / hp.embedding.vectors
         texts = (*splits.train_tokens, *splits.validation_tokens, *(splits.test_tokens or ()))
         words, table = read_vectors(path, {token for tokens in texts for token in tokens})
         vector_words = VectorWords(str(path), frozenset(words))
@@ -78,12 +74,7 @@ def evaluate_study(
     )
     if vector_words is not None:
         vectors = look_up(data.vocabulary.tokens, words, table)
-    # A retry trains with its first attempt's seed (gapsearch.search.resume).
-    seed = trial_seed(spec.seed, trial.system_attrs.get("failed_trial", trial.number))
-    set_random_seed(seed)
-    model = build_model(
-        hp, vocabulary_size=data.vocabulary_size, n_classes=len(splits.class_names), task=splits.task, vectors=vectors
-    )
+    model = plan.model(spec, data, n_classes=len(splits.class_names), task=splits.task, vectors=vectors)
     fit_epochs(
         model,
         data.x_train,
@@ -91,7 +82,7 @@ def evaluate_study(
         epochs=epochs,
         batch_size=hp.batch_size,
         length_buckets=length_buckets(hp),
-        seed=seed,
+        seed=plan.seed,
     )
     logs = model.evaluate(
         data.x_validation,

@@ -20,8 +20,9 @@ import optuna
 
 from gapsearch.errors import TrialFailed, UserError
 from gapsearch.optuna_compat import set_trial_constraints
-from gapsearch.search.resume import TrialResume, first_attempt_number
-from gapsearch.search.runs import TrainingRun, build_run_model, fit_run, repeated
+from gapsearch.search.resume import TrialResume
+from gapsearch.search.runs import TrainingRun, build_run_model, fit_run, repeated, run_vectors, vectors_file
+from gapsearch.search.selection import first_attempt_seed, resolve_auto
 from gapsearch.search.space import hyperparameters, sample
 from gapsearch.spec.objectives import ObjectiveSpec
 from gapsearch.spec.study import StudySpec
@@ -30,20 +31,11 @@ from gapsearch.storage.retry import DatabaseLost
 from gapsearch.trial_attrs import Failure, Platform, Pruned, RunResult, TrainingOutcome, TrialSetup
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from gapsearch.data.cache import StudyData
     from gapsearch.data.vectors import LookedUpVectors
     from gapsearch.models.costs import ModelCosts
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.training.fit import TrainingResult
-
-_SEED_STRIDE = 100_003
-
-
-def trial_seed(study_seed: int, trial_number: int) -> int:
-    """The training seed of a trial: fixed by the study seed and the trial number."""
-    return (study_seed * _SEED_STRIDE + trial_number) % (2**31 - 1)
 
 
 class Objective:
@@ -101,31 +93,14 @@ class Objective:
         trained in turn, and its epochs are reported to the pruner as steps ``index * epochs + epoch``,
         so that a pruner compares fold 2's epoch 3 with other trials' fold 2's epoch 3: like with like.
         """
-        seed = trial_seed(self.spec.seed, first_attempt_number(trial))  # a retry trains as its first attempt did
+        seed = first_attempt_seed(self.spec, trial)  # a retry trains as its first attempt did
         return [
             run
             for index, (name, data) in enumerate(
-                self.data.runs(hp.max_tokens, int(hp.sequence_length), self.vectors_file(hp))
+                self.data.runs(hp.max_tokens, int(hp.sequence_length), vectors_file(self.spec, hp))
             )
             for run in repeated(name, data, seed + index, self.spec.repeats)
         ]
-
-    def vectors_file(self, hp: Hyperparameters) -> Path | None:
-        """The pre-trained vectors file ``hp`` starts its embedding from, or None."""
-        return None if hp.embedding is None else self.spec.base_dir / hp.embedding.vectors
-
-    def vectors(self, hp: Hyperparameters, run: TrainingRun) -> LookedUpVectors | None:
-        """The pre-trained vectors of ``run``'s vocabulary with ``hp.embedding`` (from the cache), else None."""
-        if hp.embedding is None:
-            return None
-        return self.data.vectors(run.data.vocabulary, self.spec.base_dir / hp.embedding.vectors)
-
-    def resolve(self, hp: Hyperparameters) -> Hyperparameters:
-        """``sequence_length: auto`` becomes the percentile of the training lengths the data section names."""
-        if hp.sequence_length != "auto":
-            return hp
-        length = self.data.info.sequence_length(self.spec.data.sequence_length_percentile)
-        return hp.model_copy(update={"sequence_length": length})
 
     def _train(self, trial: optuna.Trial, hp: Hyperparameters, resume: TrialResume) -> _TrialOutcome:
         """Train the trial's runs (the runs a retry's checkpoint holds are not trained again)."""
@@ -133,20 +108,20 @@ class Objective:
 
         Platform.of(run_attributes()).write(trial)
         auto = hp.sequence_length == "auto"
-        hp = self.resolve(hp)
+        hp = resolve_auto(self.spec, hp, self.data.info)
         runs = self.plan_runs(trial, hp)
         before = resume.restore(trial, [run.name for run in runs])
         measured = _Measured(self.spec.monitored, costs=resume.costs, best=before.get(self.spec.monitored.metric))
         results: list[TrainingResult] = resume.finished_results()
         resume.results = results
-        first_vectors = self.vectors(hp, runs[0]) if not results else None
+        first_vectors = run_vectors(self.spec, self.data, hp, runs[0]) if not results else None
         coverage = None if first_vectors is None else round(first_vectors.coverage, 4)
         TrialSetup(runs[0].seed, int(hp.sequence_length) if auto else None, coverage).write(trial)
         self._steps = len(runs) * hp.epochs
         started = time.perf_counter()
         try:
             for index in range(len(results), len(runs)):
-                vectors = first_vectors if index == 0 else self.vectors(hp, runs[index])
+                vectors = first_vectors if index == 0 else run_vectors(self.spec, self.data, hp, runs[index])
                 results.append(self._fit(trial, hp, runs[index], index, measured, resume, vectors))
                 if index == 0 and len(runs) > 1:
                     resume.keep_first_model(results[0].model)

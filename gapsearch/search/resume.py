@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gapsearch.optuna_compat import trial_id
+from gapsearch.search.selection import first_attempt_number
 from gapsearch.training.checkpoints import SavedTraining, TrialCheckpoint, checkpoint_folder
 from gapsearch.trial_attrs import ModelCosts, Resumed
 
@@ -27,11 +27,6 @@ if TYPE_CHECKING:
     from gapsearch.training.fit import TrainingResult
 
 FIRST_MODEL = "first_run.weights.h5"  # with several runs, the first run's trained model (the trial's artifacts)
-
-
-def first_attempt_number(trial: optuna.Trial) -> int:
-    """The number of the trial's first attempt: its own, or for a retry the failed trial's it stands for."""
-    return int(trial.storage.get_trial_system_attrs(trial_id(trial)).get("failed_trial", trial.number))
 
 
 @dataclass

@@ -13,15 +13,19 @@ from typing import TYPE_CHECKING
 from gapsearch.spec.metrics import SINGLE_LABEL_TASKS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import keras
     import numpy as np
 
+    from gapsearch.data.cache import StudyData
     from gapsearch.data.dataset import VectorizedSplits
     from gapsearch.data.vectors import LookedUpVectors
     from gapsearch.models.costs import ModelCosts
     from gapsearch.models.metrics import ConfusionCounts
     from gapsearch.spec.hyperparameters import Hyperparameters
     from gapsearch.spec.objectives import ObjectiveSpec
+    from gapsearch.spec.study import StudySpec
     from gapsearch.training.checkpoints import SavedTraining, TrialCheckpoint
     from gapsearch.training.fit import TrainingResult
 
@@ -138,6 +142,17 @@ def _build(
         vectors=vectors,
     )
     return model, counts
+
+
+def vectors_file(spec: StudySpec, hp: Hyperparameters) -> Path | None:
+    """The pre-trained vectors file ``hp`` starts its embedding from, or None."""
+    return None if hp.embedding is None else spec.base_dir / hp.embedding.vectors
+
+
+def run_vectors(spec: StudySpec, data: StudyData, hp: Hyperparameters, run: TrainingRun) -> LookedUpVectors | None:
+    """The pre-trained vectors of ``run``'s vocabulary with ``hp.embedding`` (from the cache), else None."""
+    path = vectors_file(spec, hp)
+    return None if path is None else data.vectors(run.data.vocabulary, path)
 
 
 def repeated(name: str, data: VectorizedSplits, seed: int, repeats: int) -> list[TrainingRun]:

@@ -1,23 +1,47 @@
-"""Choosing a trial, once for every command, and resolving its complete hyperparameters.
+"""Choosing a trial, once for every command, and what retraining it takes.
 
 ``best``, ``export``, ``evaluate``, ``compare``, ``report`` and the Python API all call :func:`choose_trial`:
 ``best`` (in a study with several objectives: the Pareto-optimal trial best in one objective, the monitored
-metric unless ``by`` names another), or a trial number. :func:`trial_hyperparameters` is the one place that
-turns a trial's parameters and what it recorded (``sequence_length: auto``) into the values that built it.
+metric unless ``by`` names another), or a trial number. With constraints only feasible trials
+(:func:`is_feasible`) are best; warm starts rank a source study's trials with :func:`ranked_trials`.
+
+What built a trial is resolved here too, so that the search, ``evaluate`` and ``compare`` agree:
+:func:`resolve_auto` (``sequence_length: auto`` from the training lengths), :func:`trial_hyperparameters`
+(a finished trial's values, ``auto`` as it recorded it), :func:`first_attempt_seed` (a retry trains with
+its first attempt's seed) and :func:`retraining` (the hyperparameters, seed, epochs and model of a chosen
+trial trained once more).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gapsearch.errors import StorageError, UserError
-from gapsearch.trial_attrs import TrialSetup
+from gapsearch.optuna_compat import trial_id
+from gapsearch.trial_attrs import TrainingOutcome, TrialSetup
 
 if TYPE_CHECKING:
+    import keras
     import optuna
 
+    from gapsearch.data.cache import DataInfo
+    from gapsearch.data.dataset import VectorizedSplits
+    from gapsearch.data.vectors import LookedUpVectors
     from gapsearch.search.space import Hyperparameters
     from gapsearch.spec.study import StudySpec
+
+_SEED_STRIDE = 100_003
+
+
+def is_feasible(trial: optuna.trial.FrozenTrial) -> bool | None:
+    """Whether the trial kept every bound of ``constraints:``; None when it has no constraint values.
+
+    Optuna's own reading (``FrozenTrial.constraints``): a bound is kept when its value is <= 0.
+    """
+    constraints = trial.constraints
+    return None if not constraints else all(value <= 0.0 for value in constraints.values())
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
@@ -103,6 +127,34 @@ def choose_trial(
     return trial
 
 
+def ranked_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The completed, feasible trials best first; with several objectives only the Pareto front,
+    ordered by the first objective."""
+    from optuna.trial import TrialState
+
+    if len(study.directions) > 1:
+        front = [trial for trial in study.best_trials if is_feasible(trial) is not False]
+        return sorted(front, key=lambda trial: _key(float(trial.values[0]), study.directions[0]))
+    completed = [
+        trial
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if trial.value is not None and math.isfinite(trial.value) and is_feasible(trial) is not False
+    ]
+    return sorted(completed, key=lambda trial: (_key(float(trial.value or 0.0), study.direction), trial.number))
+
+
+def _key(value: float, direction: optuna.study.StudyDirection) -> float:
+    return -value if direction.name == "MAXIMIZE" else value
+
+
+def resolve_auto(spec: StudySpec, hp: Hyperparameters, info: DataInfo) -> Hyperparameters:
+    """``sequence_length: auto`` becomes the percentile of the training lengths the data section names."""
+    if hp.sequence_length != "auto":
+        return hp
+    length = info.sequence_length(spec.data.sequence_length_percentile)
+    return hp.model_copy(update={"sequence_length": length})
+
+
 def trial_hyperparameters(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> Hyperparameters:
     """Every hyperparameter of ``trial``: the study's fixed values, its sampled ones, and what it resolved."""
     from gapsearch.search.space import hyperparameters
@@ -114,4 +166,78 @@ def trial_hyperparameters(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> H
     return hp
 
 
-__all__ = ["best_trial", "best_trials", "choose_trial", "require_best_trials", "trial_hyperparameters"]
+def trial_seed(study_seed: int, trial_number: int) -> int:
+    """The training seed of a trial: fixed by the study seed and the trial number."""
+    return (study_seed * _SEED_STRIDE + trial_number) % (2**31 - 1)
+
+
+def first_attempt_number(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
+    """The number of the trial's first attempt: its own, or for a retry the failed trial's it stands for.
+
+    Optuna's retry callback records that number as the system attribute ``failed_trial``; a running trial
+    reads it from the storage.
+    """
+    from optuna.trial import FrozenTrial
+
+    if isinstance(trial, FrozenTrial):
+        attrs = trial.system_attrs
+    else:
+        attrs = trial.storage.get_trial_system_attrs(trial_id(trial))
+    return int(attrs.get("failed_trial", trial.number))
+
+
+def first_attempt_seed(spec: StudySpec, trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
+    """The seed of the trial's first run: a retry trains as its first attempt did, and so does ``evaluate``."""
+    return trial_seed(spec.seed, first_attempt_number(trial))
+
+
+@dataclass(frozen=True)
+class Retraining:
+    """What training a chosen trial once more takes: what built it, its first run's seed, and its epochs."""
+
+    hp: Hyperparameters  # with ``sequence_length: auto`` as the trial resolved it
+    seed: int
+    epochs: int  # the epochs the search found best (see TrainingOutcome.epochs_to_retrain)
+
+    def model(
+        self, spec: StudySpec, data: VectorizedSplits, *, n_classes: int, task: str, vectors: LookedUpVectors | None
+    ) -> keras.Model:
+        """The untrained model for ``data``, built with this seed as a search run builds its model."""
+        from gapsearch.search.runs import TrainingRun, build_run_model
+
+        run = TrainingRun(name="retraining", seed=self.seed, data=data)
+        return build_run_model(
+            self.hp,
+            run,
+            n_classes=n_classes,
+            task=task,
+            monitor=spec.monitored,
+            metrics=None,
+            confusion=False,
+            vectors=vectors,
+        )
+
+
+def retraining(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> Retraining:
+    """How to train ``trial`` once more: its hyperparameters, its first attempt's seed, the epochs it found best."""
+    hp = trial_hyperparameters(spec, trial)
+    training = TrainingOutcome.read(trial)
+    epochs = hp.epochs if training is None else training.epochs_to_retrain()
+    return Retraining(hp, first_attempt_seed(spec, trial), epochs)
+
+
+__all__ = [
+    "Retraining",
+    "best_trial",
+    "best_trials",
+    "choose_trial",
+    "first_attempt_number",
+    "first_attempt_seed",
+    "is_feasible",
+    "ranked_trials",
+    "require_best_trials",
+    "resolve_auto",
+    "retraining",
+    "trial_hyperparameters",
+    "trial_seed",
+]

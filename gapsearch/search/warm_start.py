@@ -11,12 +11,11 @@ the study attribute ``warm_start`` and queues nothing).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.errors import UserError
-from gapsearch.optuna_compat import CONSTRAINTS_KEY
+from gapsearch.search.selection import ranked_trials
 from gapsearch.spec.checks import sampling_order
 from gapsearch.spec.hyperparameters import INTEGER_NAMES
 from gapsearch.spec.space import Choice, ParamSpec, Range
@@ -122,31 +121,6 @@ def fit_sets(
     return tuple(sets), tuple(notes)
 
 
-def ranked_trials(source: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """The source's completed, feasible trials best first; with several objectives only the Pareto front,
-    ordered by the first objective."""
-    from optuna.trial import TrialState
-
-    if len(source.directions) > 1:
-        front = [trial for trial in source.best_trials if _feasible(trial)]
-        return sorted(front, key=lambda trial: _key(float(trial.values[0]), source.directions[0]))
-    completed = [
-        trial
-        for trial in source.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if trial.value is not None and math.isfinite(trial.value) and _feasible(trial)
-    ]
-    return sorted(completed, key=lambda trial: (_key(float(trial.value or 0.0), source.direction), trial.number))
-
-
-def _key(value: float, direction: optuna.study.StudyDirection) -> float:
-    return -value if direction.name == "MAXIMIZE" else value
-
-
-def _feasible(trial: optuna.trial.FrozenTrial) -> bool:
-    constraints = trial.system_attrs.get(CONSTRAINTS_KEY)
-    return constraints is None or all(value <= 0 for value in constraints)
-
-
 def fit_to_space(params: Mapping[str, Any], space: Mapping[str, ParamSpec], fixed: Mapping[str, Any]) -> _Fitted:
     """``params`` as a set of this space: the values it can carry, or why it cannot be carried."""
     fitted = _Fitted()
@@ -234,5 +208,4 @@ __all__ = [
     "outside",
     "plan_warm_start",
     "queue_warm_start",
-    "ranked_trials",
 ]

@@ -140,8 +140,8 @@ def plain_script(folder: Path, *, same_settings: bool) -> Callable[[], dict[str,
     validation batch, steps per call and optimizer built before fit (:data:`SAME_SETTINGS`)."""
     import keras
 
-    from gapsearch.search.objective import trial_seed
     from gapsearch.search.runner import load_data
+    from gapsearch.search.selection import trial_seed
     from gapsearch.spec.hyperparameters import AUTO_STEPS_PER_EXECUTION
     from gapsearch.training.fit import validation_batch_size
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import optuna
 
-from gapsearch.search.resume import first_attempt_number
+from gapsearch.search.selection import first_attempt_number
 from gapsearch.storage.database import STORAGE_ENV, open_storage
 from gapsearch.storage.retry import DatabaseLost
 from gapsearch.workers.loop import LoopSettings, work_to_budget

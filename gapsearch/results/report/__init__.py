@@ -7,8 +7,8 @@ Three steps, a module each, in the order they run and may import one another:
   pruning left (:mod:`gapsearch.results.pruned`: with too few combinations completed, every trial's value
   at the last epoch all reached), and the explanation artifacts and stored ``compare:*`` results, into one
   frozen :class:`StudyResults`. It may import Optuna, :mod:`gapsearch.stats`, the trial records, the
-  artifact store, the comparison's record, :mod:`gapsearch.results.pruned` and the runner's choice of the
-  best trial; nothing else of this package.
+  artifact store, the comparison's record, :mod:`gapsearch.results.pruned` and the choice of a trial
+  (:mod:`gapsearch.search.selection`); nothing else of this package.
 - :mod:`.reasoning` (the headline) decides from those results what the report concludes and how sure it
   is, as plain data (:func:`conclude`), and words it (:func:`headline`). It imports only :mod:`.results`
   and :mod:`gapsearch.stats`: no study, no HTML.

@@ -33,7 +33,7 @@ class Conclusion:
     margin: float | None  # how far the winner's mean is ahead of the runner-up's (always >= 0)
     difference: Difference | None  # winner minus runner-up, Welch's 95% interval
     certainty: Certainty
-    best_trial: TrialRow
+    best_trial: TrialRow | None  # the trial every command chooses; None when none kept every bound of constraints
     by_pooling: list[tuple[Any, Summary]]  # best first
     by_dimension: list[tuple[Any, Summary]]  # best first
     fixed: list[str]  # of pooling and embedding_dim, those the study file fixed
@@ -61,7 +61,7 @@ def conclude(results: StudyResults) -> Conclusion:
         margin=None if runner_up is None else abs(winner.summary.mean - runner_up.summary.mean),
         difference=diff,
         certainty=certainty,
-        best_trial=(max if results.maximize else min)(results.rows, key=lambda r: r.value),
+        best_trial=results.best,
         by_pooling=results.by("pooling"),
         by_dimension=results.by("embedding_dim"),
         fixed=[f for f in ("pooling", "embedding_dim") if f not in results.searched],
@@ -155,7 +155,12 @@ def headline(results: StudyResults) -> Headline:
     answer = conclude(results)
     label = results.metric_label
     winner, runner_up, diff = answer.winner, answer.runner_up, answer.difference
-    best_line = f"The single best trial is #{answer.best_trial.number} ({label} {_num(answer.best_trial.value)})."
+    best = answer.best_trial
+    best_line = (
+        "No completed trial kept every bound of constraints, so none is the single best."
+        if best is None
+        else f"The single best trial is #{best.number} ({label} {_num(best.value)})."
+    )
     pruned, compared = _pruned(results), _compared(results)
     if runner_up is None or answer.margin is None:
         why = f" ({' and '.join(answer.fixed)} fixed in the study file)" if answer.fixed else ""

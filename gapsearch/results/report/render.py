@@ -236,6 +236,7 @@ def render_html(results: StudyResults, answer: Headline, shown: list[Figure], no
             for i, r in enumerate(ranked)
         ],
         numeric={0, 2, len(param_names) + 3, len(param_names) + 4, len(param_names) + 5},
+        best_row=next((i for i, r in enumerate(ranked) if results.best and r.number == results.best.number), None),
     )
     at = "" if results.at_epoch is None else f" at {results.at_epoch.at}"
     cell_table = _table(

@@ -107,6 +107,9 @@ class StudyResults:
     hint: CompareHint | None = None  # the paired comparison that would settle what the trials cannot
     comparisons: tuple[Comparison, ...] = ()  # those stored with the study (gapsearch compare)
     comparison_notes: tuple[str, ...] = ()  # stored comparisons that could not be read
+    #: The trial ``best``, ``export`` and ``evaluate`` choose (feasible, with constraints); None when no
+    #: completed trial kept every bound.
+    best: TrialRow | None = None
 
     @property
     def maximize(self) -> bool:
@@ -196,6 +199,7 @@ def collect(study: optuna.Study, spec: StudySpec, *, explanations: bool = True) 
 
     from gapsearch.plots import _ordered
     from gapsearch.results.pruned import common_epoch, compare_hint, pruning_summary
+    from gapsearch.search.selection import choose_trial
 
     fixed = dict(spec.fixed)
     monitored = spec.objective_names.index(spec.monitored.metric)  # the training metric the report is about
@@ -220,6 +224,10 @@ def collect(study: optuna.Study, spec: StudySpec, *, explanations: bool = True) 
     else:
         compared, importances = rows, _importances(study)
     comparisons, notes = _stored_comparisons(study, spec.name)
+    try:  # the trial every command takes: feasible, and with several objectives the front's best in the metric
+        chosen: optuna.trial.FrozenTrial | None = choose_trial(spec, study)
+    except StorageError:
+        chosen = None  # no completed trial kept every bound of constraints
     results = StudyResults(
         name=spec.name,
         metric=spec.monitored.metric,
@@ -238,10 +246,12 @@ def collect(study: optuna.Study, spec: StudySpec, *, explanations: bool = True) 
         hint=compare_hint(spec),
         comparisons=comparisons,
         comparison_notes=notes,
+        best=None if chosen is None else _row(chosen, float(chosen.values[monitored]), fixed),
     )
     if not explanations:
         return results
-    return dataclasses.replace(results, explanations=find_explanations(study, spec, results.ranked))
+    best_number = None if results.best is None else results.best.number
+    return dataclasses.replace(results, explanations=find_explanations(study, spec, results.ranked, best_number))
 
 
 def _stored_comparisons(study: optuna.Study, name: str) -> tuple[tuple[Comparison, ...], tuple[str, ...]]:
@@ -298,20 +308,18 @@ def _importances(study: optuna.Study) -> dict[str, float] | None:
     return {name: float(v) for name, v in values.items()} or None
 
 
-def find_explanations(study: optuna.Study, spec: StudySpec, ranked: Sequence[TrialRow]) -> Explanations:
-    """The best explained trial of each pooling (``ranked`` is best first), and notes on what is missing."""
+def find_explanations(
+    study: optuna.Study, spec: StudySpec, ranked: Sequence[TrialRow], best_number: int | None
+) -> Explanations:
+    """The best explained trial of each pooling (``ranked`` is best first), and notes on what is missing;
+    ``best_number`` is the study's chosen trial (:func:`gapsearch.search.selection.choose_trial`)."""
     from optuna.artifacts import download_artifact, get_all_artifact_meta
     from optuna.artifacts.exceptions import ArtifactNotFound
 
     from gapsearch.optuna_compat import storage_of
     from gapsearch.results.compare import stored_comparisons
     from gapsearch.search.artifacts import EXPLANATION_FILENAME, open_artifact_store
-    from gapsearch.search.selection import choose_trial
 
-    try:  # the trial export and evaluate take: with several objectives, the front's best in the monitored metric
-        best_number: int | None = choose_trial(spec, study).number
-    except StorageError:
-        best_number = None
     try:
         store = open_artifact_store(spec.artifacts, create=False)
     except StorageError as error:

@@ -35,7 +35,9 @@ def _patch(module) -> None:  # noqa: ANN001 - gapsearch.search.objective
         train = module.Objective._train
 
         def _train(self, trial, hp, resume):  # noqa: ANN001, ANN202
-            if module.first_attempt_number(trial) == number:
+            from gapsearch.search.selection import first_attempt_number
+
+            if first_attempt_number(trial) == number:
                 os.kill(os.getpid(), signal.SIGSEGV)
             return train(self, trial, hp, resume)
 
