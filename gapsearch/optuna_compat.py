@@ -49,6 +49,7 @@ RELIED_ON: tuple[tuple[str, str], ...] = (
     ("optuna.storages._heartbeat", "BaseHeartbeat"),
     ("optuna.storages._heartbeat", "is_heartbeat_enabled"),
     ("optuna.storages._cached_storage", "_CachedStorage._get_stale_trial_ids"),
+    ("optuna.storages._cached_storage", "_CachedStorage._backend"),
     *(("optuna.storages", f"RDBStorage.{name}") for name in PRIVATE_STORAGE_METHODS),
     ("optuna.artifacts._protocol", "ArtifactStore"),
     ("optuna_dashboard._note", "get_note_from_system_attrs"),
@@ -76,6 +77,18 @@ def storage_of(study: optuna.Study) -> BaseStorage:
     """The study's storage. ``Study`` has no public accessor, and the worker loop, the registry and the
     dead-worker check call storage methods (heartbeats, state changes of other workers' trials) directly."""
     return study._storage
+
+
+def unwrapped_storage(storage: BaseStorage) -> BaseStorage:
+    """The storage Optuna's in-process cache wraps (``_CachedStorage._backend``), or ``storage`` when it wraps none.
+
+    ``optuna.create_study`` and ``load_study`` wrap every ``RDBStorage`` in a ``_CachedStorage``, and the worker
+    loop must reach the RDBStorage gapsearch opened (its outage window); Optuna has no public way to it. Should
+    a release rename the attribute, this raises instead of answering that the storage has no window.
+    """
+    from optuna.storages._cached_storage import _CachedStorage
+
+    return storage._backend if isinstance(storage, _CachedStorage) else storage
 
 
 def study_id(study: optuna.Study) -> int:
@@ -178,4 +191,5 @@ __all__ = [
     "storage_of",
     "study_id",
     "trial_id",
+    "unwrapped_storage",
 ]

@@ -37,6 +37,19 @@ def test_constraints_set_while_running_decide_feasibility_for_best_trials(tmp_pa
     assert [t.values for t in study.best_trials] == [[0.8, 20.0]]  # the first breaks its bound
 
 
+def test_the_storage_a_study_wraps_is_the_one_gapsearch_opened_with_its_outage_window(tmp_path):
+    from gapsearch.storage.database import open_storage
+    from gapsearch.storage.retry import outage_window_of
+
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", outage_window=7.0)
+    study = optuna.create_study(study_name="s", storage=storage)
+    assert optuna_compat.storage_of(study) is not storage  # Optuna's in-process cache wraps it
+    assert optuna_compat.unwrapped_storage(optuna_compat.storage_of(study)) is storage
+    assert optuna_compat.unwrapped_storage(storage) is storage
+    window = outage_window_of(optuna_compat.storage_of(study))
+    assert window is not None and window.seconds == 7.0
+
+
 def test_ids_address_the_storage_and_a_dashboard_note_is_replaced(tmp_path):
     from optuna_dashboard import save_note
 

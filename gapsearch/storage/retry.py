@@ -36,7 +36,7 @@ from optuna.trial import TrialState
 
 from gapsearch.errors import GapsearchError
 from gapsearch.masking import one_line
-from gapsearch.optuna_compat import PRIVATE_STORAGE_METHODS
+from gapsearch.optuna_compat import PRIVATE_STORAGE_METHODS, unwrapped_storage
 from gapsearch.spec.workers import OUTAGE_WINDOW
 from gapsearch.storage.failures import driver_reason, is_access_denied
 
@@ -178,12 +178,9 @@ def _say(line: str) -> None:
 
 
 def outage_window_of(storage: Any) -> OutageWindow | None:
-    """The window of a storage that :func:`gapsearch.storage.database.open_storage` opened, else None.
-
-    ``_backend`` is where Optuna's in-process cache (which wraps every RDBStorage a study gets)
-    keeps the storage it wraps; Optuna has no public way to reach it.
-    """
-    backend = getattr(storage, "_backend", storage)
+    """The window of a storage that :func:`gapsearch.storage.database.open_storage` opened (also as Optuna's
+    in-process cache wraps it for a study), else None."""
+    backend = unwrapped_storage(storage)
     return backend.outage if isinstance(backend, ReconnectingRDBStorage) else None
 
 
