@@ -189,3 +189,60 @@ def test_every_command_names_the_same_feasible_trial_when_the_best_value_breaks_
     assert "other parameters from trial 1:" in compared.output
     stored = optuna.load_study(study_name="constrained", storage=url).user_attrs
     assert stored["test_metrics"].keys() == {"1"}
+
+
+@pytest.mark.slow
+def test_with_save_models_best_a_trial_that_breaks_its_bound_keeps_no_model_and_removes_none(tmp_path, monkeypatch):
+    """``save_models: best`` keeps a model only for a trial that leads among the feasible ones. Trial 1 breaks its
+    bound with the best value: it kept its model and removed the feasible trial 0's, and ``export`` (trial 0, as
+    Optuna's best_trial) failed. Trial 2, feasible and better than trial 0, still leads and removes trial 0's."""
+    from optuna.artifacts import download_artifact, upload_artifact
+
+    from gapsearch.optuna_compat import set_trial_constraints
+    from gapsearch.search.artifacts import keeps_model, model_artifacts, open_artifact_store, remove_beaten_models
+    from tests.conftest import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ran.yaml").write_text(CONSTRAINED.format(name="ran"))
+    assert cli("run", "ran.yaml", "--no-progress").exit_code == 0
+    url = f"sqlite:///{tmp_path / 'gapsearch.db'}"
+    ran_study = optuna.load_study(study_name="ran", storage=url)
+    ran = ran_study.trials
+    (tmp_path / "best.yaml").write_text(
+        CONSTRAINED.format(name="best").replace("save_models: all", "save_models: best")
+    )
+    spec = load_study(tmp_path / "best.yaml")
+    store = open_artifact_store(spec.artifacts)
+    models = {}
+    for source in ran:
+        (tmp_path / str(source.number)).mkdir()
+        models[source.number] = tmp_path / str(source.number) / "model.keras"
+        (meta,) = model_artifacts(ran_study, source)
+        download_artifact(artifact_store=store, file_path=str(models[source.number]), artifact_id=meta.artifact_id)
+    # Each trial as the objective stores it: its records, its constraint values, then its model if it leads.
+    study = optuna.create_study(study_name="best", storage=url, direction="maximize")
+    kept, removed = [], []
+    for source, value, violation in ((ran[0], 0.70, -1.0), (ran[1], 0.95, 5.0), (ran[1], 0.80, -1.0)):
+        study.enqueue_trial(source.params)
+        trial = study.ask(source.distributions)
+        for key, attr in source.user_attrs.items():
+            trial.set_user_attr(key, attr)
+        set_trial_constraints(trial, [violation])
+        kept.append(keeps_model(trial, spec, value))
+        if kept[-1]:
+            upload_artifact(artifact_store=store, file_path=str(models[source.number]), study_or_trial=trial)
+            removed.append(remove_beaten_models(study, store, value, by_trial=trial.number))
+        study.tell(trial, value)
+        if trial.number == 1:
+            assert study.best_trial.number == 0
+            exported = cli("export", "best.yaml", "-o", "after-1.keras")
+            assert exported.exit_code == 0, exported.output
+            assert exported.output.startswith("trial 0 (val_accuracy=0.7) exported to after-1.keras")
+    assert (kept, removed) == ([True, False, True], [0, 1])
+    assert study.best_trial.number == 2
+    exported = cli("export", "best.yaml", "-o", "model.keras")
+    assert exported.exit_code == 0 and exported.output.startswith("trial 2 (val_accuracy=0.8) exported"), (
+        exported.output
+    )
+    gone = cli("export", "best.yaml", "--trial", "0", "-o", "beaten.keras")
+    assert gone.exit_code != 0 and "removed" in gone.output, gone.output

@@ -5,7 +5,8 @@ Each completed trial uploads its learning curves (PNG), its per-epoch history (C
 pass, at the epoch whose weights the model keeps) and, as ``save_models`` asks, the trained
 model as a :class:`~gapsearch.models.text_classifier.TextClassifier` (``model.keras``) that takes raw
 strings, with what it looks at (``explanation.json``: channels, top n-grams and explained validation
-texts; classifiers only). With ``save_models: best`` a trial's model is kept only while no completed trial beats it.
+texts; classifiers only). With ``save_models: best`` a trial's model is kept only while no completed feasible
+trial beats it, and a trial that breaks a bound of ``constraints:`` keeps none (it cannot be the best).
 The study gets a Markdown note with the study file and the data statistics.
 """
 
@@ -110,7 +111,7 @@ def save_trial_artifacts(
             path = Path(folder, name)
             path.write_bytes(content)
             upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial)
-        if _keeps_model(trial, spec, value):
+        if keeps_model(trial, spec, value):
             from gapsearch.data.dataset import text_settings
             from gapsearch.models.text_classifier import TextClassifier
 
@@ -156,20 +157,16 @@ def model_summary(model: keras.Model, hp: Hyperparameters) -> str:
     return f"hyperparameters\n{settings}\n\n" + "\n".join(lines) + "\n"
 
 
-def _better(a: float, b: float, direction: str) -> bool:
-    return a > b if direction == "maximize" else a < b
+def keeps_model(trial: optuna.Trial, spec: StudySpec, value: float) -> bool:
+    """Whether this trial's model is saved: always with 'all', never with 'none', and with 'best' if it leads
+    (:func:`gapsearch.search.selection.leads`: it keeps its bounds and beats every completed feasible trial)."""
+    from gapsearch.search.selection import leads
 
-
-def _keeps_model(trial: optuna.Trial, spec: StudySpec, value: float) -> bool:
-    """Whether this trial's model is saved: always with 'all', never with 'none', with 'best' if it leads."""
     if spec.artifacts.save_models != "best":
         return spec.artifacts.save_models == "all"
     if spec.is_multi_objective:  # no single best: every trial may end up on the Pareto front
         return True
-    from optuna.trial import TrialState
-
-    completed = trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return all(_better(value, t.value, spec.monitored.direction) for t in completed if t.value is not None)
+    return leads(trial, value)
 
 
 def model_artifacts(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> list[Any]:
@@ -180,19 +177,18 @@ def model_artifacts(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> lis
 
 
 def remove_beaten_models(study: optuna.Study, store: ArtifactStore, value: float, by_trial: int) -> int:
-    """Remove the stored models of completed trials worse than ``value``; returns how many were removed.
+    """Remove the stored models of the completed feasible trials worse than ``value``
+    (:func:`gapsearch.search.selection.beaten_by`); returns how many were removed.
 
     Optuna cannot edit a finished trial, so its artifact record stays and names a file that is gone;
     the trial's dashboard note says so.
     """
     from optuna.artifacts.exceptions import ArtifactNotFound
-    from optuna.trial import TrialState
 
-    direction = study.direction.name.lower()
+    from gapsearch.search.selection import beaten_by
+
     removed = 0
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        if trial.value is None or not _better(value, trial.value, direction):
-            continue
+    for trial in beaten_by(study, value):
         for meta in model_artifacts(study, trial):
             try:
                 store.remove(meta.artifact_id)

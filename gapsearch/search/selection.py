@@ -3,7 +3,8 @@
 ``best``, ``export``, ``evaluate``, ``compare``, ``report`` and the Python API all call :func:`choose_trial`:
 ``best`` (in a study with several objectives: the Pareto-optimal trial best in one objective, the monitored
 metric unless ``by`` names another), or a trial number. With constraints only feasible trials
-(:func:`is_feasible`) are best; warm starts rank a source study's trials with :func:`ranked_trials`.
+(:func:`is_feasible`) are best; warm starts rank a source study's trials with :func:`ranked_trials`, and
+``save_models: best`` keeps the model of a trial that :func:`leads` and removes those it has :func:`beaten_by`.
 
 What built a trial is resolved here too, so that the search, ``evaluate`` and ``compare`` agree:
 :func:`resolve_auto` (``sequence_length: auto`` from the training lengths), :func:`trial_hyperparameters`
@@ -143,6 +144,24 @@ def ranked_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return sorted(completed, key=lambda trial: (_key(float(trial.value or 0.0), study.direction), trial.number))
 
 
+def leads(trial: optuna.Trial, value: float) -> bool:
+    """Whether a running trial that completes with ``value`` becomes its study's best trial (one objective): it
+    keeps every bound of ``constraints:`` (as stored on it) and beats every completed feasible trial (a tie goes
+    to the earlier trial)."""
+    if is_feasible(trial.storage.get_trial(trial_id(trial))) is False:
+        return False
+    ranked = ranked_trials(trial.study)
+    direction = trial.study.direction
+    return not ranked or _key(value, direction) < _key(float(ranked[0].value or 0.0), direction)
+
+
+def beaten_by(study: optuna.Study, value: float) -> list[optuna.trial.FrozenTrial]:
+    """The completed feasible trials that a trial completing with ``value`` beats (one objective), by number."""
+    direction = study.direction
+    beaten = [t for t in ranked_trials(study) if _key(value, direction) < _key(float(t.value or 0.0), direction)]
+    return sorted(beaten, key=lambda trial: trial.number)
+
+
 def _key(value: float, direction: optuna.study.StudyDirection) -> float:
     return -value if direction.name == "MAXIMIZE" else value
 
@@ -228,12 +247,14 @@ def retraining(spec: StudySpec, trial: optuna.trial.FrozenTrial) -> Retraining:
 
 __all__ = [
     "Retraining",
+    "beaten_by",
     "best_trial",
     "best_trials",
     "choose_trial",
     "first_attempt_number",
     "first_attempt_seed",
     "is_feasible",
+    "leads",
     "ranked_trials",
     "require_best_trials",
     "resolve_auto",
