@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from gapsearch.errors import UserError
 from gapsearch.spec import load_study
 from gapsearch.spec.study import StudySpec
-from gapsearch.trial_attrs import TrialResult
+from gapsearch.trial_attrs import TrialResult, stored_attrs
 
 if TYPE_CHECKING:
     import optuna
@@ -61,7 +61,7 @@ class TrialRecord:
     def of(cls, trial: optuna.trial.FrozenTrial, objectives: Sequence[str]) -> TrialRecord:
         values = None if trial.values is None else dict(zip(objectives, trial.values, strict=True))
         seconds = round(trial.duration.total_seconds(), 3) if trial.duration else None
-        attrs = dict(trial.user_attrs)
+        attrs = stored_attrs(trial)
         return cls(trial.number, trial.state.name, values, dict(trial.params), seconds, attrs, TrialResult.read(trial))
 
 

@@ -10,6 +10,7 @@ search through the package.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -101,6 +102,29 @@ def trial_id(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
     return trial._trial_id
 
 
+def retried_trial_number(trial: optuna.trial.FrozenTrial) -> int | None:
+    """The number of the failed trial a retry stands for (its first attempt); None when the trial is no retry.
+
+    Optuna's own reader (``RetryFailedTrialCallback.retried_trial_number``) is public but experimental, so
+    it warns at each call; the warning is silenced here, and the raw ``failed_trial`` key is left to Optuna.
+    """
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RetryFailedTrialCallback.retried_trial_number(trial)
+
+
+def retry_history(trial: optuna.trial.FrozenTrial) -> list[int]:
+    """The numbers of the failed trials a retry stands for, first attempt first (Optuna's ``retry_history``,
+    through its public, experimental reader; see :func:`retried_trial_number`)."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return list(optuna.storages.RetryFailedTrialCallback.retry_history(trial))
+
+
 def set_trial_constraints(trial: optuna.Trial, values: list[float]) -> None:
     """Record a running trial's constraint values where Optuna's samplers and ``best_trials`` read them."""
     trial.storage.set_trial_system_attr(trial_id(trial), CONSTRAINTS_KEY, values)
@@ -185,6 +209,8 @@ __all__ = [
     "optuna_table_names",
     "replace_dashboard_note",
     "resolve",
+    "retried_trial_number",
+    "retry_history",
     "set_trial_constraints",
     "stale_trial_ids",
     "stop_requested",

@@ -3,11 +3,11 @@
 A trial's result is a handful of frozen records: where it ran (:class:`Placement`, :class:`Platform`),
 what it started from (:class:`TrialSetup`, :class:`QueuedFrom`, :class:`Resumed`), what its model costs
 (:class:`ModelCosts`), how training went (:class:`TrainingOutcome`), and how it ended when it ended early
-(:class:`Pruned`, :class:`Failure`). Each is stored as Optuna user attributes, one plain name per field,
-which optuna-dashboard shows as they are. Writers call ``record.write(trial)``; readers call
-``Record.read(trial)`` or :meth:`TrialResult.read` for all of them. The records' attribute names live in
-this module and nowhere else (the multi-objective pruner's per-step curve is the pruner's own:
-:mod:`gapsearch.search.pruning`).
+(:class:`Pruned`, :class:`Failure`), and the multi-objective pruner's per-step curve (:class:`MonitoredCurve`).
+Each is stored as Optuna user attributes, one plain name per field (:mod:`gapsearch.records`), which
+optuna-dashboard shows as they are. Writers call ``record.write(trial)``; readers call ``Record.read(trial)``
+or :meth:`TrialResult.read` for all of them. The records' attribute names live in this module and nowhere
+else, and no other module reads or writes a trial's attributes (``tests/test_architecture.py``).
 
 Databases written before these records still read: trials then stored the costs twice (``params`` beside
 ``params_total``, ``embedding_params`` beside ``params_embedding``). The second names are read-only
@@ -16,95 +16,27 @@ aliases: read when the first is missing, never written.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gapsearch import cost_names
+from gapsearch.records import StoredRecord, attrs_of
 
 if TYPE_CHECKING:
     import optuna
 
-    #: Where a record is written: a trial, or a function taking (key, value), such as a storage's
-    #: ``set_trial_user_attr`` bound to one trial id.
-    AttrTarget = Union[optuna.Trial, Callable[[str, Any], None]]
-    #: What a record is read from: a trial (frozen or running), or its user attributes.
-    AttrSource = Union[optuna.trial.FrozenTrial, optuna.Trial, Mapping[str, Any]]
+    from gapsearch.records import AttrSource
 
 #: How :attr:`Failure.reason` begins when the trial was interrupted by a stop request, not by a fault of its own.
 STOPPED_BY = "the worker was stopped by"
 
-_Record = TypeVar("_Record", bound="_Stored")
-
-
-def _setter(target: AttrTarget) -> Callable[[str, Any], None]:
-    set_user_attr = getattr(target, "set_user_attr", None)
-    return set_user_attr if set_user_attr is not None else target  # type: ignore[return-value]
-
-
-def _attrs_of(source: AttrSource) -> Mapping[str, Any]:
-    attrs = getattr(source, "user_attrs", None)
-    return attrs if attrs is not None else source  # type: ignore[return-value]
-
-
-class _Stored:
-    """A frozen dataclass stored one user attribute per field.
-
-    ``KEYS`` renames a field's attribute (default: the field's name), ``ALIASES`` lists the names older
-    databases used for it (read, never written), ``KEEP_NONE`` the fields written even when None (the
-    others are left out), and ``REQUIRED`` the fields without which the trial holds no such record.
-    """
-
-    KEYS: ClassVar[dict[str, str]] = {}
-    ALIASES: ClassVar[dict[str, tuple[str, ...]]] = {}
-    KEEP_NONE: ClassVar[tuple[str, ...]] = ()
-    REQUIRED: ClassVar[tuple[str, ...]] = ()
-
-    @classmethod
-    def key(cls, name: str) -> str:
-        """The user attribute that holds field ``name``."""
-        return cls.KEYS.get(name, name)
-
-    def as_attrs(self) -> dict[str, Any]:
-        """The user attributes this record is stored as."""
-        attrs = {}
-        for field in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, field.name)
-            if value is not None or field.name in self.KEEP_NONE:
-                attrs[self.key(field.name)] = list(value) if isinstance(value, tuple) else value
-        return attrs
-
-    def write(self, trial: AttrTarget) -> None:
-        """Store the record on ``trial`` (the one place its attributes are set), any password in its texts masked
-        (a failure's reason and traceback may quote a URL)."""
-        from gapsearch.masking import mask_secrets
-
-        set_attr = _setter(trial)
-        for key, value in self.as_attrs().items():
-            set_attr(key, mask_secrets(value) if isinstance(value, str) else value)
-
-    @classmethod
-    def read(cls: type[_Record], trial: AttrSource) -> _Record | None:
-        """The record stored on ``trial`` (under its names or their old aliases); None if it holds none."""
-        attrs = _attrs_of(trial)
-        found: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-            for key in (cls.key(field.name), *cls.ALIASES.get(field.name, ())):
-                if key in attrs:
-                    found[field.name] = attrs[key]
-                    break
-        if any(found.get(name) is None for name in cls.REQUIRED):
-            return None
-        return cls._from(found)
-
-    @classmethod
-    def _from(cls: type[_Record], found: dict[str, Any]) -> _Record:
-        return cls(**found)
-
 
 @dataclass(frozen=True)
-class Placement(_Stored):
+class Placement(StoredRecord):
     """Where a trial ran: the worker, its host and process, and the GPUs it was given (written by the worker loop)."""
 
     hostname: str
@@ -116,7 +48,7 @@ class Placement(_Stored):
 
 
 @dataclass(frozen=True)
-class Platform(_Stored):
+class Platform(StoredRecord):
     """What ran the trial: the device Keras used, the backend and the versions (written by the objective)."""
 
     device: str | None = None
@@ -135,7 +67,7 @@ class Platform(_Stored):
 
 
 @dataclass(frozen=True)
-class TrialSetup(_Stored):
+class TrialSetup(StoredRecord):
     """What a trial started from besides its parameters: the training seed of its first run, the
     ``sequence_length`` that ``auto`` became (None when the study fixed or searched it) and the share
     of the vocabulary the pre-trained vectors cover (None without vectors)."""
@@ -149,12 +81,12 @@ class TrialSetup(_Stored):
     @classmethod
     def read_sequence_length(cls, trial: AttrSource) -> int | None:
         """The resolved ``sequence_length``, also on a trial that stored nothing else of its setup."""
-        value = _attrs_of(trial).get(cls.key("sequence_length"))
+        value = attrs_of(trial).get(cls.key("sequence_length"))
         return None if value is None else int(value)
 
 
 @dataclass(frozen=True)
-class ModelCosts(_Stored):
+class ModelCosts(StoredRecord):
     """What a built model costs, before any training.
 
     Attributes:
@@ -201,7 +133,7 @@ class RunResult:
 
 
 @dataclass(frozen=True)
-class TrainingOutcome(_Stored):
+class TrainingOutcome(StoredRecord):
     """How a completed trial trained: its first run's epochs and history, the times averaged over its
     runs, and with several runs each run's result and the spread of their values."""
 
@@ -247,7 +179,7 @@ class TrainingOutcome(_Stored):
         outcome = super().read(trial)
         if outcome is None:
             return None
-        attrs = _attrs_of(trial)
+        attrs = attrs_of(trial)
         values = attrs.get("run_values") or {}
         details = {run["name"]: run for run in attrs.get("runs") or ()}
         best_epochs = list(attrs.get("run_best_epochs") or ())
@@ -274,7 +206,7 @@ class TrainingOutcome(_Stored):
 
 
 @dataclass(frozen=True)
-class Pruned(_Stored):
+class Pruned(StoredRecord):
     """How far a pruned trial trained, and why it was stopped (the multi-objective pruner says why)."""
 
     epochs_run: int
@@ -289,13 +221,13 @@ class Pruned(_Stored):
         state = getattr(trial, "state", None)
         if state is not None and state.name != "PRUNED":
             return None
-        if TrainingOutcome.key("best_epoch") in _attrs_of(trial):  # it trained to the end
+        if TrainingOutcome.key("best_epoch") in attrs_of(trial):  # it trained to the end
             return None
         return super().read(trial)
 
 
 @dataclass(frozen=True)
-class Failure(_Stored):
+class Failure(StoredRecord):
     """Why a trial failed, in one line, and the end of the traceback when an unexpected error failed it.
 
     Written by the objective, the worker loop (a stop request) and the dead-worker check, which also
@@ -317,10 +249,12 @@ class Failure(_Stored):
 
 #: The attribute that holds :attr:`Failure.reason`, for code that must name it (Optuna's CLI, a query).
 FAIL_REASON = Failure.key("reason")
+#: The attribute that holds :class:`MonitoredCurve` (the pruner's tests write curves under it).
+INTERMEDIATE_VALUES_KEY = "intermediate_values"
 
 
 @dataclass(frozen=True)
-class Resumed(_Stored):
+class Resumed(StoredRecord):
     """A retry that resumed from its checkpoint: the epochs of the run in progress it did not train,
     and with several runs the run it resumed."""
 
@@ -332,13 +266,49 @@ class Resumed(_Stored):
 
 
 @dataclass(frozen=True)
-class QueuedFrom(_Stored):
+class QueuedFrom(StoredRecord):
     """A trial queued from another study's trial: which one (``"STUDY trial N ..."``)."""
 
     source: str
 
     KEYS = {"source": "warm_start_from"}
     REQUIRED = ("source",)
+
+
+@dataclass(frozen=True)
+class MonitoredCurve(StoredRecord):
+    """The monitored validation metric at each step, as the multi-objective pruner keeps it (Optuna refuses
+    ``Trial.report`` in a study with several objectives: :mod:`gapsearch.search.pruning`)."""
+
+    values: dict[int, float]
+
+    KEYS = {"values": INTERMEDIATE_VALUES_KEY}  # {"step": value}: JSON keys are strings
+    REQUIRED = ("values",)
+
+    def as_attrs(self) -> dict[str, Any]:
+        return {self.key("values"): {str(step): self.values[step] for step in sorted(self.values)}}
+
+    @classmethod
+    def _from(cls, found: dict[str, Any]) -> MonitoredCurve:
+        stored = found["values"]
+        return cls({int(step): float(value) for step, value in stored.items()} if isinstance(stored, dict) else {})
+
+
+def on_storage(storage: optuna.storages.BaseStorage, trial_id: int) -> Callable[[str, Any], None]:
+    """Where a record is written for a trial this process does not hold (a dead worker's): its storage, by id."""
+    return functools.partial(storage.set_trial_user_attr, trial_id)
+
+
+def stored_attrs(trial: AttrSource) -> dict[str, Any]:
+    """Every user attribute of ``trial`` as stored (what optuna-dashboard shows), for the Python API."""
+    return dict(attrs_of(trial))
+
+
+def without_records(trial: optuna.trial.FrozenTrial) -> optuna.trial.FrozenTrial:
+    """A copy of ``trial`` that holds none of the records of its run (a retry records its own)."""
+    clean = copy.deepcopy(trial)
+    clean.user_attrs = {}
+    return clean
 
 
 @dataclass(frozen=True)
@@ -379,9 +349,11 @@ class TrialResult:
 
 __all__ = [
     "FAIL_REASON",
+    "INTERMEDIATE_VALUES_KEY",
     "STOPPED_BY",
     "Failure",
     "ModelCosts",
+    "MonitoredCurve",
     "Placement",
     "Platform",
     "Pruned",
@@ -391,4 +363,7 @@ __all__ = [
     "TrialResult",
     "TrialSetup",
     "QueuedFrom",
+    "on_storage",
+    "stored_attrs",
+    "without_records",
 ]

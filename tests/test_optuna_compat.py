@@ -50,6 +50,30 @@ def test_the_storage_a_study_wraps_is_the_one_gapsearch_opened_with_its_outage_w
     assert window is not None and window.seconds == 7.0
 
 
+def test_a_retry_names_its_first_attempt_through_optunas_readers_without_a_warning():
+    import warnings
+
+    plain = optuna.trial.create_trial(value=1.0)
+    retry = optuna.trial.create_trial(value=1.0, system_attrs={"failed_trial": 3, "retry_history": [3, 5]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert optuna_compat.retried_trial_number(plain) is None and optuna_compat.retry_history(plain) == []
+        assert optuna_compat.retried_trial_number(retry) == 3 and optuna_compat.retry_history(retry) == [3, 5]
+
+
+def test_a_retry_made_by_optunas_callback_names_its_first_attempt(tmp_path):
+    from gapsearch.storage.requeue import RetryWithParameters
+
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    first = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    first.set_user_attr("hostname", "vm")
+    study.tell(first, state=TrialState.FAIL)
+    RetryWithParameters(max_retries=2)(study, study.trials[0])
+    (retry,) = study.get_trials(states=(TrialState.WAITING,))
+    assert optuna_compat.retried_trial_number(retry) == 0 and optuna_compat.retry_history(retry) == [0]
+    assert retry.user_attrs == {} and retry.params == study.trials[0].params  # the dead run's records stay behind
+
+
 def test_ids_address_the_storage_and_a_dashboard_note_is_replaced(tmp_path):
     from optuna_dashboard import save_note
 

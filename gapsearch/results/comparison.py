@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gapsearch.stats import CONFIDENCE, PAIRED_TESTS, PairedTest, Summary
+from gapsearch.study_attrs import COMPARISON_PREFIX, comparison_key, read_comparisons, write_comparison
 
 if TYPE_CHECKING:
     import optuna
 
     from gapsearch.spec.hyperparameters import Hyperparameters
 
-ATTR_PREFIX = "compare:"
+ATTR_PREFIX = COMPARISON_PREFIX
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class Comparison:
 
     @property
     def attr_key(self) -> str:
-        return ATTR_PREFIX + self.param
+        return comparison_key(self.param)
 
     def as_attr(self) -> dict[str, Any]:
         """The JSON-ready record stored as the study's user attribute ``compare:PARAM``."""
@@ -200,14 +201,12 @@ def store_comparison(study: optuna.Study, comparison: Comparison, where: dict[st
 
     ``where`` (host, device, versions: :mod:`gapsearch.runtime`) is stored with it.
     """
-    study.set_user_attr(comparison.attr_key, {**comparison.as_attr(), **({"ran_on": where} if where else {})})
+    write_comparison(study, comparison.param, {**comparison.as_attr(), **({"ran_on": where} if where else {})})
 
 
 def stored_comparisons(study: optuna.Study) -> dict[str, dict[str, Any]]:
     """The comparisons stored with a study, by parameter name."""
-    return {
-        key.removeprefix(ATTR_PREFIX): value for key, value in study.user_attrs.items() if key.startswith(ATTR_PREFIX)
-    }
+    return read_comparisons(study)
 
 
 __all__: Sequence[str] = [

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gapsearch.spec.study import StudySpec
+from gapsearch.study_attrs import HeldOutMetrics
 
-TEST_METRICS_ATTR = "test_metrics"
+TEST_METRICS_ATTR = HeldOutMetrics.KEY
 
 
 @dataclass(frozen=True)
@@ -93,15 +94,7 @@ def evaluate_study(
     )
     metrics = {f"test_{name}": float(value) for name, value in logs.items()}
     result = TestResult(trial.number, epochs, include_validation, len(data.x_train), len(data.x_validation), metrics)
-    stored = dict(study.user_attrs.get(TEST_METRICS_ATTR, {}))
-    stored[str(trial.number)] = {
-        "metrics": metrics,
-        "epochs": epochs,
-        "include_validation": include_validation,
-        "n_train": result.n_train,
-        "n_test": result.n_test,
-    }
-    study.set_user_attr(TEST_METRICS_ATTR, stored)
+    HeldOutMetrics(metrics, epochs, include_validation, result.n_train, result.n_test).write(study, trial.number)
     return result
 
 

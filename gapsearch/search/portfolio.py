@@ -20,12 +20,11 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from gapsearch.search.warm_start import WarmStart, fit_sets
+from gapsearch.study_attrs import PORTFOLIO_DONE
 
 if TYPE_CHECKING:
     from gapsearch.spec.study import StudySpec
 
-#: The study attribute that records the portfolio queued, so that a rerun does not queue it again.
-PORTFOLIO_DONE = "portfolio"
 SOURCE = "gapsearch portfolio"
 
 

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from gapsearch.errors import StorageError, UserError
 from gapsearch.masking import mask_secrets, mask_url
+from gapsearch.optuna_compat import retry_history
 from gapsearch.search.selection import best_trial, best_trials
 from gapsearch.spec.metrics import COSTS, METRIC_TASKS
 from gapsearch.spec.study import StudySpec
 from gapsearch.storage.database import open_storage
+from gapsearch.study_attrs import StudyDescription
 from gapsearch.trial_attrs import Failure, Placement
 
 if TYPE_CHECKING:
@@ -76,8 +78,7 @@ class RunOutcome:
 
         here = socket.gethostname()
         trials = study.get_trials(deepcopy=False)
-        # Optuna's retry callback lists the failed trials a retry stands for in its "retry_history".
-        retried = {number for trial in trials for number in trial.system_attrs.get("retry_history", ())}
+        retried = {number for trial in trials for number in retry_history(trial)}  # what each retry stands for
         interrupted = [
             trial
             for trial in trials
@@ -225,12 +226,13 @@ def create_or_load_study(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # stable in use since Optuna 3.2
         study.set_metric_names(spec.objective_names)  # what optuna-dashboard calls the objectives
-    study.set_user_attr("metric", spec.monitored.metric)
-    study.set_user_attr("objectives", [objective.model_dump() for objective in spec.resolved_objectives])
-    study.set_user_attr("class_names", list(data.info.class_names))
-    study.set_user_attr("task", data.info.task)
-    if spec.text is not None:
-        study.set_user_attr("study_file", mask_secrets(spec.text, also=(storage_url,)))
+    StudyDescription(
+        metric=spec.monitored.metric,
+        objectives=tuple(objective.model_dump() for objective in spec.resolved_objectives),
+        class_names=tuple(data.info.class_names),
+        task=data.info.task,
+        study_file=None if spec.text is None else mask_secrets(spec.text, also=(storage_url,)),
+    ).write(study)
     save_study_note(study, spec, data, storage_url=storage_url)
     for plan in (warm_start, plan_portfolio(spec)):  # the user's own study first, then the portfolio
         if plan is not None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gapsearch.errors import StorageError, UserError
-from gapsearch.optuna_compat import trial_id
+from gapsearch.optuna_compat import retried_trial_number, trial_id
 from gapsearch.trial_attrs import TrainingOutcome, TrialSetup
 
 if TYPE_CHECKING:
@@ -193,16 +193,14 @@ def trial_seed(study_seed: int, trial_number: int) -> int:
 def first_attempt_number(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
     """The number of the trial's first attempt: its own, or for a retry the failed trial's it stands for.
 
-    Optuna's retry callback records that number as the system attribute ``failed_trial``; a running trial
-    reads it from the storage.
+    Optuna's retry callback records that number (:func:`gapsearch.optuna_compat.retried_trial_number`); a running
+    trial reads it from the storage.
     """
     from optuna.trial import FrozenTrial
 
-    if isinstance(trial, FrozenTrial):
-        attrs = trial.system_attrs
-    else:
-        attrs = trial.storage.get_trial_system_attrs(trial_id(trial))
-    return int(attrs.get("failed_trial", trial.number))
+    frozen = trial if isinstance(trial, FrozenTrial) else trial.storage.get_trial(trial_id(trial))
+    retried = retried_trial_number(frozen)
+    return trial.number if retried is None else int(retried)
 
 
 def first_attempt_seed(spec: StudySpec, trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:

@@ -20,6 +20,7 @@ from gapsearch.spec.checks import sampling_order
 from gapsearch.spec.hyperparameters import INTEGER_NAMES
 from gapsearch.spec.space import Choice, ParamSpec, Range
 from gapsearch.storage.database import mask_url
+from gapsearch.study_attrs import WARM_START_DONE, WarmStartDone
 from gapsearch.trial_attrs import QueuedFrom
 
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
 #: The user attribute of a queued trial: which study and trial its parameters come from (shown by the dashboard).
 WARM_START_FROM = QueuedFrom.key("source")
-#: The study attribute that records a warm start done, so that a rerun does not queue it again.
-WARM_START_DONE = "warm_start"
 
 
 @dataclass(frozen=True)
@@ -188,14 +187,12 @@ def queue_warm_start(study: optuna.Study, plan: WarmStart) -> WarmStart:
     """Queue ``plan``'s sets on ``study`` unless an earlier run did; record that it is done."""
     from dataclasses import replace
 
-    done = study.user_attrs.get(plan.done_key)
-    if isinstance(done, dict) and done.get("study") == plan.source_study and done.get("storage") == plan.source_storage:
+    done = WarmStartDone.read(study, plan.done_key)
+    if done is not None and (done.study, done.storage) == (plan.source_study, plan.source_storage):
         return replace(plan, queued=0, already_done=True, notes=())
     for queued in plan.sets:
         study.enqueue_trial(queued.params, user_attrs=QueuedFrom(queued.source).as_attrs())
-    study.set_user_attr(
-        plan.done_key, {"study": plan.source_study, "storage": plan.source_storage, "queued": len(plan.sets)}
-    )
+    WarmStartDone(plan.source_study, plan.source_storage, len(plan.sets)).write(study, plan.done_key)
     return replace(plan, queued=len(plan.sets))
 
 

@@ -8,9 +8,10 @@ records its own. That also keeps "no worker recorded yet" meaning "not taken up 
 
 from __future__ import annotations
 
-import copy
 import warnings
 from typing import TYPE_CHECKING
+
+from gapsearch.trial_attrs import without_records
 
 if TYPE_CHECKING:
     import optuna
@@ -27,6 +28,4 @@ class RetryWithParameters:
             self._retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retries)
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        clean = copy.deepcopy(trial)
-        clean.user_attrs = {}
-        self._retry(study, clean)
+        self._retry(study, without_records(trial))

@@ -22,11 +22,10 @@ import signal
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
 
-from gapsearch.optuna_compat import stale_trial_ids, storage_of, trial_id
-from gapsearch.trial_attrs import Failure, Placement
+from gapsearch.optuna_compat import retry_history, stale_trial_ids, storage_of, trial_id
+from gapsearch.trial_attrs import Failure, Placement, on_storage
 from gapsearch.workers.registry import note_death
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ def _earlier_deaths(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> lis
     A retry lists the attempts it stands for in Optuna's ``retry_history``; an attempt that was stopped,
     or whose worker went silent, exited or lost the database, recorded no signal and does not count.
     """
-    history = set(trial.system_attrs.get("retry_history", ()))
+    history = set(retry_history(trial))
     if not history:
         return []
     earlier = sorted((t for t in study.get_trials(deepcopy=False) if t.number in history), key=lambda t: t.number)
@@ -116,7 +115,7 @@ def fail_trials_of_dead_worker(
         quarantined = quarantine_reason([*earlier, signal_name]) if earlier and signal_name is not None else None
         failure = Failure(quarantined or reason, signal=signal_name)
         try:
-            failure.write(partial(storage.set_trial_user_attr, trial_id(trial)))
+            failure.write(on_storage(storage, trial_id(trial)))
             if retry is None:
                 failed.append(DeadWorkersTrial(trial.number, failure.reason, LEFT_FOR_STALE_CHECK))
                 continue
@@ -151,7 +150,7 @@ def explain_stale_trials(study: optuna.Study) -> None:
         worker = _worker_of(trial)
         reason = f"{worker} sent no heartbeat within the grace period: it died or was cut off"
         try:
-            Failure(reason).write(partial(storage.set_trial_user_attr, trial_id(trial)))
+            Failure(reason).write(on_storage(storage, trial_id(trial)))
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another worker failed it first
 

@@ -34,6 +34,7 @@ from gapsearch.errors import GapsearchError
 from gapsearch.masking import mask_secrets
 from gapsearch.storage.database import STORAGE_ENV
 from gapsearch.storage.retry import DatabaseLost
+from gapsearch.trial_attrs import Placement
 from gapsearch.workers.deaths import dead_worker_line
 from gapsearch.workers.devices import WORKER_START_ENV, WorkerSlot
 from gapsearch.workers.signals import StopSignals
@@ -146,7 +147,8 @@ class FinishedTrials:
         self.seen = {t.number for t in study.get_trials(deepcopy=False, states=self.states)}
 
     def ours(self, trial: optuna.trial.FrozenTrial) -> bool:
-        return trial.user_attrs.get("hostname") == self.host and trial.user_attrs.get("pid") in self.pids
+        placement = Placement.read(trial)
+        return placement is not None and placement.hostname == self.host and placement.pid in self.pids
 
     def poll(self) -> None:
         try:

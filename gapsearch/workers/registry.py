@@ -1,6 +1,6 @@
 """Which workers a study has seen: each worker notes itself in the study database as it goes.
 
-A worker writes one study system attribute (``gapsearch:worker:HOST:PID``) when it starts,
+A worker writes one study system attribute (:class:`gapsearch.study_attrs.WorkerNote`) when it starts,
 whenever what it does changes (a trial starts, it waits, it stops), and every so often
 while it waits or trains; a run notes the budget it works to (``gapsearch:budget``), and the
 death of a worker process it watched (how, and when). ``gapsearch status`` reads them back.
@@ -9,6 +9,7 @@ Nothing else is shared between workers.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import zlib
@@ -17,14 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from gapsearch.optuna_compat import storage_of
 from gapsearch.runtime import host_attributes
+from gapsearch.study_attrs import WorkerNote, read_budget, worker_key, write_budget
 from gapsearch.trial_attrs import Placement
 from gapsearch.workers.devices import WORKER_ID_ENV, WORKER_START_ENV
 
 if TYPE_CHECKING:
     import optuna
-
-WORKER_KEY_PREFIX = "gapsearch:worker:"
-BUDGET_KEY = "gapsearch:budget"  # the budget of the last run or worker (--n-trials, else the file's n_trials)
 
 
 @dataclass(frozen=True)
@@ -61,25 +60,11 @@ class WorkerIdentity:
         return Placement(self.hostname, self.pid, self.worker_id, self.cuda_visible_devices)
 
 
-def worker_key(hostname: str, pid: int) -> str:
-    """The study system attribute a worker process notes itself under."""
-    return f"{WORKER_KEY_PREFIX}{hostname}:{pid}"
-
-
 def note_worker(study: optuna.Study, worker: WorkerIdentity, activity: str, *, started: float) -> None:
     """Record in the study that ``worker`` is alive and what it is doing."""
     storage = storage_of(study)
-    study_id = storage.get_study_id_from_name(study.study_name)
-    storage.set_study_system_attr(
-        study_id,
-        worker.key,
-        {
-            **worker.placement().as_attrs(),
-            "started": started,
-            "last_seen": time.time(),
-            "activity": activity,
-        },
-    )
+    note = WorkerNote(worker.placement(), started=started, last_seen=time.time(), activity=activity)
+    note.write(storage, storage.get_study_id_from_name(study.study_name))
 
 
 def note_death(study: optuna.Study, hostname: str, pid: int, worker_id: str, how: str) -> None:
@@ -87,26 +72,23 @@ def note_death(study: optuna.Study, hostname: str, pid: int, worker_id: str, how
     code 1``), and now; what it noted itself (its GPU, its last activity, when it was last seen) stays."""
     storage = storage_of(study)
     study_id = storage.get_study_id_from_name(study.study_name)
-    key = worker_key(hostname, pid)
-    noted = dict(storage.get_study_system_attrs(study_id).get(key) or Placement(hostname, pid, worker_id).as_attrs())
-    storage.set_study_system_attr(study_id, key, {**noted, "died": how, "died_at": time.time()})
+    noted = WorkerNote.read(storage, study_id, hostname, pid) or WorkerNote(Placement(hostname, pid, worker_id))
+    dataclasses.replace(noted, died=how, died_at=time.time()).write(storage, study_id)
 
 
 def workers_seen(study: optuna.Study) -> list[dict[str, Any]]:
-    """Every worker that ever noted itself in the study, most recently seen first."""
-    attrs = storage_of(study).get_study_system_attrs(storage_of(study).get_study_id_from_name(study.study_name))
-    seen = [dict(value) for key, value in attrs.items() if key.startswith(WORKER_KEY_PREFIX)]
-    return sorted(seen, key=lambda w: -float(w.get("last_seen", 0)))
+    """Every worker that ever noted itself in the study, most recently seen first, as it noted itself."""
+    storage = storage_of(study)
+    return [note.as_attr() for note in WorkerNote.read_all(storage, storage.get_study_id_from_name(study.study_name))]
 
 
 def note_budget(study: optuna.Study, budget: int) -> None:
     """Record the budget this run works to, so that ``gapsearch status`` shows it (not the file's n_trials)."""
     storage = storage_of(study)
-    storage.set_study_system_attr(storage.get_study_id_from_name(study.study_name), BUDGET_KEY, budget)
+    write_budget(storage, storage.get_study_id_from_name(study.study_name), budget)
 
 
 def noted_budget(study: optuna.Study) -> int | None:
     """The budget of the last run or worker on ``study``; None if none noted one."""
-    attrs = storage_of(study).get_study_system_attrs(storage_of(study).get_study_id_from_name(study.study_name))
-    budget = attrs.get(BUDGET_KEY)
-    return int(budget) if budget is not None else None
+    storage = storage_of(study)
+    return read_budget(storage, storage.get_study_id_from_name(study.study_name))

@@ -7,7 +7,7 @@ import optuna
 import pytest
 
 from gapsearch.search.pruning import CostAwarePruner, TrialStanding, best_so_far, curve_of
-from gapsearch.search.pruning._curves import INTERMEDIATE_VALUES_KEY
+from gapsearch.trial_attrs import INTERMEDIATE_VALUES_KEY
 
 
 def stored(study: optuna.Study, params: int, curve: list[float], state: str = "COMPLETE") -> None:

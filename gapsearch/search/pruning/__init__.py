@@ -8,7 +8,8 @@ what they all answer.
 
 from gapsearch.search.pruning._base import MultiObjectivePruner, TrialStanding
 from gapsearch.search.pruning._cost_aware import CostAwarePruner
-from gapsearch.search.pruning._curves import INTERMEDIATE_VALUES_KEY, best_so_far, curve_of, record_value
+from gapsearch.search.pruning._curves import best_so_far, curve_of, record_value
+from gapsearch.trial_attrs import INTERMEDIATE_VALUES_KEY
 
 __all__ = [
     "INTERMEDIATE_VALUES_KEY",

@@ -5,6 +5,7 @@
 that check and do harm: when such a trial is pruned, Optuna records its last intermediate value as
 the trial's only value, one value in a study with several objectives. A user attribute is stored by
 every storage, read back by Optuna's API, shown by optuna-dashboard, and given meaning by nobody else.
+The record itself is :class:`gapsearch.trial_attrs.MonitoredCurve`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from gapsearch.trial_attrs import MonitoredCurve
+
 if TYPE_CHECKING:
     import optuna
-
-#: The user attribute: ``{"step": value}`` (JSON keys are strings) of the monitored validation metric.
-INTERMEDIATE_VALUES_KEY = "intermediate_values"
 
 
 def record_value(trial: optuna.Trial, curve: dict[int, float], step: int, value: float) -> None:
@@ -25,15 +25,13 @@ def record_value(trial: optuna.Trial, curve: dict[int, float], step: int, value:
     As with ``Trial.report``, the first value at a step is kept.
     """
     curve.setdefault(step, float(value))
-    trial.set_user_attr(INTERMEDIATE_VALUES_KEY, {str(key): curve[key] for key in sorted(curve)})
+    MonitoredCurve(curve).write(trial)
 
 
 def curve_of(trial: optuna.trial.FrozenTrial) -> dict[int, float]:
     """The per-step values a stored trial recorded (empty when it recorded none)."""
-    stored = trial.user_attrs.get(INTERMEDIATE_VALUES_KEY)
-    if not isinstance(stored, dict):
-        return {}
-    return {int(step): float(value) for step, value in stored.items()}
+    stored = MonitoredCurve.read(trial)
+    return {} if stored is None else stored.values
 
 
 def best_so_far(curve: Mapping[int, float], step: int, *, maximize: bool) -> float | None:
