@@ -14,7 +14,7 @@ import os
 import time
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gapsearch.optuna_compat import storage_of
 from gapsearch.runtime import host_attributes
@@ -76,10 +76,10 @@ def note_death(study: optuna.Study, hostname: str, pid: int, worker_id: str, how
     dataclasses.replace(noted, died=how, died_at=time.time()).write(storage, study_id)
 
 
-def workers_seen(study: optuna.Study) -> list[dict[str, Any]]:
-    """Every worker that ever noted itself in the study, most recently seen first, as it noted itself."""
+def workers_seen(study: optuna.Study) -> list[WorkerNote]:
+    """Every worker that ever noted itself in the study, most recently seen first."""
     storage = storage_of(study)
-    return [note.as_attr() for note in WorkerNote.read_all(storage, storage.get_study_id_from_name(study.study_name))]
+    return WorkerNote.read_all(storage, storage.get_study_id_from_name(study.study_name))
 
 
 def note_budget(study: optuna.Study, budget: int) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gapsearch.masking import mask_url
 from gapsearch.optuna_compat import heartbeat_storage, stale_trial_ids, trial_id
 from gapsearch.spec.study import StudySpec
+from gapsearch.study_attrs import WorkerNote
 from gapsearch.trial_attrs import Placement
 from gapsearch.workers.registry import noted_budget, workers_seen
 
@@ -38,18 +39,18 @@ def _stamp(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
-def worker_state(worker: dict[str, Any], now: float, grace_period: float) -> tuple[str, bool]:
+def worker_state(worker: WorkerNote, now: float, grace_period: float) -> tuple[str, bool]:
     """What ``status`` says a worker (as the registry noted it) is doing, and whether it is dead.
 
     ``running trial 6  (seen 4s ago)``, ``dead: killed by SIGKILL at ... (12s ago), while running trial 6``
     (the pool saw it die), or ``dead: no sign of life since ... (47s ago; grace period 30s), while running
     trial 6`` (it went silent without stopping: killed, out of memory, its machine lost).
     """
-    activity = str(worker.get("activity", "starting"))
-    last_seen = float(worker.get("last_seen", 0))
-    if worker.get("died"):
-        died_at = float(worker["died_at"])
-        return f"dead: {worker['died']} at {_stamp(died_at)} ({_ago(now - died_at)}), while {activity}", True
+    activity = worker.activity or "starting"
+    last_seen = worker.last_seen or 0.0
+    if worker.died:
+        died_at = worker.died_at or 0.0
+        return f"dead: {worker.died} at {_stamp(died_at)} ({_ago(now - died_at)}), while {activity}", True
     if not activity.startswith("stopped") and now - last_seen > grace_period:
         silent = f"{_ago(now - last_seen)}; grace period {grace_period:g}s"
         return f"dead: no sign of life since {_stamp(last_seen)} ({silent}), while {activity}", True
@@ -80,18 +81,14 @@ def study_status(spec: StudySpec, study: optuna.Study, storage_url: str, *, now:
         "trials: " + "  ".join(f"{state} {counts[state]}" for state in STATE_ORDER),
     ]
     grace = spec.workers.grace_period
-    recent = [
-        w
-        for w in workers_seen(study)
-        if now - max(float(w.get("last_seen", 0)), float(w.get("died_at", 0))) <= RECENT_SECONDS
-    ]
+    recent = [w for w in workers_seen(study) if now - max(w.last_seen or 0.0, w.died_at or 0.0) <= RECENT_SECONDS]
     states = [worker_state(worker, now, grace) for worker in recent]
     dead = sum(is_dead for _, is_dead in states)
     lines.append(
         f"workers seen in the last {RECENT_SECONDS // 60} minutes: {len(recent)}" + (f" ({dead} dead)" if dead else "")
     )
     for worker, (state, _) in zip(recent, states, strict=True):
-        placement = Placement.read(worker) or Placement("?")  # the registry notes a worker as it notes its trials
+        placement = worker.placement  # the registry notes a worker as it notes its trials
         gpu = placement.cuda_visible_devices or "-"
         lines.append(f"  worker {placement.worker_id}  {placement.hostname}  pid {placement.pid}  gpu {gpu}  {state}")
     stale = stale_trials(study)

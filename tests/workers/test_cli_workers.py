@@ -29,11 +29,11 @@ def test_four_workers_on_two_gpus_see_one_gpu_each(tmp_path):
         "run", "tiny.yaml", "--gpus", "0,1", "--trials-per-gpu", "2", "--no-progress", cwd=tmp_path, check=True
     )
     study = load(tmp_path)
-    workers = sorted(workers_seen(study), key=lambda w: int(w["worker_id"]))
-    assert [w["cuda_visible_devices"] for w in workers] == ["0", "0", "1", "1"]
-    assert [w["worker_id"] for w in workers] == ["0", "1", "2", "3"]
-    assert len({w["pid"] for w in workers}) == 4
-    by_pid = {w["pid"]: w for w in workers}
+    workers = sorted((w.placement for w in workers_seen(study)), key=lambda w: int(w.worker_id or 0))
+    assert [w.cuda_visible_devices for w in workers] == ["0", "0", "1", "1"]
+    assert [w.worker_id for w in workers] == ["0", "1", "2", "3"]
+    assert len({w.pid for w in workers}) == 4
+    by_pid = {w.pid: w for w in workers}
     trials = study.get_trials(deepcopy=False)
     assert [t.state.name for t in trials].count("COMPLETE") == 4
     for trial in trials:
@@ -41,9 +41,9 @@ def test_four_workers_on_two_gpus_see_one_gpu_each(tmp_path):
             attrs = trial.user_attrs
             worker = by_pid[attrs["pid"]]
             assert (attrs["worker_id"], attrs["cuda_visible_devices"], attrs["hostname"]) == (
-                worker["worker_id"],
-                worker["cuda_visible_devices"],
-                worker["hostname"],
+                worker.worker_id,
+                worker.cuda_visible_devices,
+                worker.hostname,
             )
     lines = result.stdout.splitlines()
     assert sorted(int(line.split()[1]) for line in lines if line.startswith("trial ")) == [

@@ -3,6 +3,7 @@ whole words."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -18,6 +19,8 @@ import yaml
 from gapsearch.results.console import REASON_WIDTH, clip, trial_line
 from gapsearch.spec.loader import load_study, parse_study
 from gapsearch.storage.database import STORAGE_ENV
+from gapsearch.study_attrs import WorkerNote
+from gapsearch.trial_attrs import Placement
 from gapsearch.workers.registry import workers_seen
 from gapsearch.workers.status import study_status, worker_state
 from tests.conftest import ROOT, TINY_STUDY, gapsearch
@@ -36,7 +39,7 @@ def test_status_shows_the_budget_of_the_last_run_not_the_files(finished_study):
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study.folder / 'gapsearch.db'}")
     (worker,) = workers_seen(study)
     lines = study_status(
-        load_study(finished_study.study_file), study, finished_study.storage, now=float(worker["last_seen"]) + 1
+        load_study(finished_study.study_file), study, finished_study.storage, now=worker.last_seen + 1
     ).splitlines()
     assert lines[2] == "workers seen in the last 5 minutes: 1"
     assert lines[3].split("  ")[5] == "stopped (budget)"
@@ -48,7 +51,7 @@ def test_a_worker_that_has_finished_trials_is_never_shown_as_starting(sqlite_url
 
     def look(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         # Trials of 0.3s: all of them finish within the registry's 10-second rate limit.
-        workers = {str(w["pid"]): w["activity"] for w in workers_seen(study)}
+        workers = {str(w.placement.pid): w.activity for w in workers_seen(study)}
         seen.append((trial.number, workers[str(trial.user_attrs["pid"])]))
 
     result = trivial_pool(sqlite_url, "busy", 1, "--budget", "4", "--sleep", "0.3", watch=look)
@@ -85,18 +88,18 @@ def _spec(name: str, grace: int):
 def test_a_worker_is_shown_alive_dead_as_the_pool_saw_it_die_or_dead_after_its_silence():
     now = 1_800_000_000.0
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now - 47))
-    alive = {"activity": "running trial 6", "last_seen": now - 4}
+    alive = WorkerNote(Placement("vm", 42, "0"), activity="running trial 6", last_seen=now - 4)
     assert worker_state(alive, now, 30) == ("running trial 6  (seen 4s ago)", False)
-    silent = {"activity": "running trial 6", "last_seen": now - 47}
+    silent = dataclasses.replace(alive, last_seen=now - 47)
     assert worker_state(silent, now, 30) == (
         f"dead: no sign of life since {stamp} (47s ago; grace period 30s), while running trial 6",
         True,
     )
-    assert worker_state({**silent, "activity": "stopped (budget)"}, now, 30) == (
+    assert worker_state(dataclasses.replace(silent, activity="stopped (budget)"), now, 30) == (
         "stopped (budget)  (seen 47s ago)",
         False,
     )
-    killed = {**alive, "died": "killed by SIGKILL", "died_at": now - 47}
+    killed = dataclasses.replace(alive, died="killed by SIGKILL", died_at=now - 47)
     assert worker_state(killed, now, 30) == (
         f"dead: killed by SIGKILL at {stamp} (47s ago), while running trial 6",
         True,
