@@ -158,6 +158,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("results", ("gapsearch.results",)),
     ("interfaces", ("gapsearch", "gapsearch.__main__", "gapsearch.api", "gapsearch.cli")),
 )
+
+
 def layer_of(module: str) -> int:
     best, rank = -1, None
     for index, (_, prefixes) in enumerate(LAYERS):
