@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -218,37 +219,106 @@ def gapsearch(
     return result
 
 
-def cli(*args: str):  # noqa: ANN201 - click's Result
-    """Run the real CLI in this process (click's runner: TensorFlow starts once), as ``gapsearch ARGS``.
+@contextlib.contextmanager
+def _process_state_kept() -> Iterator[None]:
+    """Put back what a command run in this process changes: the working directory, the environment, the root
+    logger's handlers and formatters, TensorFlow's and absl's logger levels, Optuna's verbosity, how warnings
+    are shown, and Python's and NumPy's random state (Keras seeds them for each trial)."""
+    import logging
+    import random
+    import warnings
 
-    No traceback and no exception other than the exit may come out of it.
+    import optuna
+
+    cwd = os.getcwd()
+    environ = dict(os.environ)
+    root = logging.getLogger()
+    handlers = [(handler, handler.formatter) for handler in root.handlers]
+    levels = {name: logging.getLogger(name).level for name in ("", "tensorflow", "absl")}
+    verbosity = optuna.logging.get_verbosity()
+    showwarning = warnings.showwarning
+    python_random = random.getstate()
+    numpy = sys.modules.get("numpy")
+    numpy_random = numpy.random.get_state() if numpy is not None else None
+    try:
+        yield
+    finally:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(environ)
+        root.handlers[:] = [handler for handler, _ in handlers]
+        for handler, formatter in handlers:
+            handler.setFormatter(formatter)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        optuna.logging.set_verbosity(verbosity)
+        warnings.showwarning = showwarning
+        random.setstate(python_random)
+        if numpy_random is not None:
+            numpy.random.set_state(numpy_random)
+
+
+def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, check: bool = False):  # noqa: ANN201 - click's Result
+    """Run the real CLI in this process (click's runner: TensorFlow starts once), as ``gapsearch ARGS`` from ``cwd``
+    with ``env`` added to the environment (that of :func:`cli_env`, so that a process the command starts is as
+    :func:`gapsearch`'s).
+
+    The result has ``exit_code``, ``stdout``, ``stderr`` and ``output`` (both, as a terminal shows them). No traceback
+    and no exception other than the exit may come out of it; with ``check``, the exit code must be 0. What the command
+    changed in this process is put back (:func:`_process_state_kept`), so that no test depends on another's order.
+    Output of a process the command starts (``run``'s watched child) goes to this process' file descriptors, not
+    into the result: a test that reads what ``run`` printed runs :func:`gapsearch`.
     """
     from click.testing import CliRunner
 
     from gapsearch.cli import main
 
-    result = CliRunner().invoke(main, list(args), catch_exceptions=True, env={"GAPSEARCH_STORAGE": None})
+    added = {"GAPSEARCH_STORAGE": None, **{k: v for k, v in cli_env(env).items() if os.environ.get(k) != v}}
+    with _process_state_kept():
+        if cwd is not None:
+            os.chdir(cwd)
+        result = CliRunner().invoke(main, list(args), catch_exceptions=True, env=added)
     assert "Traceback" not in result.output, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if check and result.exit_code != 0:
+        raise AssertionError(f"gapsearch {' '.join(args)} exited {result.exit_code}\n{result.output}")
     return result
 
 
 @dataclass(frozen=True)
 class FinishedStudy:
-    """A tiny study that has run: its folder (the working directory), study file, database and artifact store."""
+    """A tiny study that has run: its folder (the working directory), study file, database and artifact store, and
+    what its run printed on stdout."""
 
     folder: Path
     study_file: Path
     storage: str
     artifacts: Path
+    run_output: str = ""
     name: str = "tiny"
 
 
 @pytest.fixture(scope="session")
 def finished_study(tmp_path_factory: pytest.TempPathFactory) -> FinishedStudy:
-    """The tiny study run once to 4 trials by the real CLI, with its artifacts (save_models: best), shared."""
+    """The tiny study run once to 4 trials by the real CLI, with its artifacts (save_models: best), shared.
+
+    Its tests only read it; a test that writes to a study takes :func:`finished_study_copy`.
+    """
     folder = tmp_path_factory.mktemp("finished-study")
     study_file = folder / "tiny.yaml"
     study_file.write_text(TINY_STUDY + "artifacts: {store: artifacts}\n")
-    gapsearch("run", "tiny.yaml", "--n-trials", "4", "--no-progress", cwd=folder, check=True)
-    return FinishedStudy(folder, study_file, "sqlite:///gapsearch.db", folder / "artifacts")
+    run = gapsearch("run", "tiny.yaml", "--n-trials", "4", "--no-progress", cwd=folder, check=True)
+    return FinishedStudy(folder, study_file, "sqlite:///gapsearch.db", folder / "artifacts", run.stdout)
+
+
+@pytest.fixture
+def finished_study_copy(finished_study: FinishedStudy, tmp_path: Path) -> FinishedStudy:
+    """A copy of :func:`finished_study` (its folder: study file, database, artifacts and data cache) of the test's
+    own, to write to."""
+    import shutil
+
+    folder = tmp_path / "finished-study"
+    shutil.copytree(finished_study.folder, folder)
+    return FinishedStudy(
+        folder, folder / "tiny.yaml", finished_study.storage, folder / "artifacts", finished_study.run_output
+    )

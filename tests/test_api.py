@@ -12,7 +12,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.conftest import ROOT, TINY_STUDY, cli_env, gapsearch, require_module
+from tests.conftest import ROOT, TINY_STUDY, cli, cli_env, gapsearch, require_module
 
 API_PAGE = ROOT / "docs" / "pages" / "api.md"
 
@@ -56,10 +56,10 @@ def test_the_api_page_examples_run_and_do_what_they_say(api_run):
     test_accuracy = study.user_attrs["test_metrics"][str(best.number)]["metrics"]["test_accuracy"]
     assert f"trial {best.number}: test_accuracy={test_accuracy:.4f}" in lines  # evaluate stored what it returned
     texts = ["a wonderful film", "dull and far too long"]
-    cli = json.loads(gapsearch("predict", "model.keras", *texts, "--format", "json", cwd=folder, check=True).stdout)
+    by_cli = json.loads(cli("predict", "model.keras", *texts, "--format", "json", cwd=folder, check=True).stdout)
     predicted = lines[lines.index(f"trial {best.number}: test_accuracy={test_accuracy:.4f}") + 1 :][:3]
-    assert predicted[:2] == [f"{p['label']} {p['score']:.4f} {p['probabilities']}" for p in cli]
-    assert predicted[2] == f"{cli[0]['label']} {tuple(cli[0]['probabilities'])}"  # gapsearch.load_model
+    assert predicted[:2] == [f"{p['label']} {p['score']:.4f} {p['probabilities']}" for p in by_cli]
+    assert predicted[2] == f"{by_cli[0]['label']} {tuple(by_cli[0]['probabilities'])}"  # gapsearch.load_model
     # run() held Optuna's own log back: no "A new study created in RDB", no line in Optuna's format
     assert not re.search(r"^\[[DIWE] \d{4}-\d\d-\d\d", result.stdout + result.stderr, flags=re.M), result.stderr
 
@@ -149,10 +149,10 @@ def test_the_api_and_the_cli_read_the_same_trials(api_run):
     )
     answer, heavy = result.stdout.splitlines()
     assert heavy == "HEAVY []", "reading a study through the API imports no framework"
-    cli_table = json.loads(gapsearch("trials", "study.yaml", "--format", "json", cwd=folder, check=True).stdout)
+    cli_table = json.loads(cli("trials", "study.yaml", "--format", "json", cwd=folder, check=True).stdout)
     api = json.loads(answer)
     assert api["table"] == [{k: v for k, v in row.items() if v is not None} for row in cli_table]
-    best_line = gapsearch("best", "study.yaml", cwd=folder, check=True).stdout.splitlines()[0]
+    best_line = cli("best", "study.yaml", cwd=folder, check=True).stdout.splitlines()[0]
     assert best_line.startswith(f"best trial: {api['best'][0]} ")
 
 
@@ -163,8 +163,8 @@ def test_errors_are_the_cli_s_one_line_errors(tmp_path):
     (tmp_path / "bad.yaml").write_text(TINY_STUDY.replace("n_trials: 3", "n_trails: 3"))
     with pytest.raises(StudyFileError) as caught:
         gapsearch.load(tmp_path / "bad.yaml")
-    cli = gapsearch_cli_error(tmp_path, "bad.yaml")
-    assert f"error: {caught.value}" == cli.replace("bad.yaml", str(tmp_path / "bad.yaml"))
+    line = gapsearch_cli_error(tmp_path, "bad.yaml")
+    assert f"error: {caught.value}" == line.replace("bad.yaml", str(tmp_path / "bad.yaml"))
     (tmp_path / "tiny.yaml").write_text(TINY_STUDY)
     study = gapsearch.load(tmp_path / "tiny.yaml", storage=f"sqlite:///{tmp_path / 'none.db'}")
     with pytest.raises(StorageError, match=r"^no study database at "):

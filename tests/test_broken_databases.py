@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy
 
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY, cli, gapsearch
 
 PASSWORD = f"pw{uuid.uuid4().hex[:12]}"
 COMMANDS = {
@@ -158,14 +158,15 @@ def test_every_command_refuses_a_scheme_it_cannot_use_in_one_line(tmp_path):
 @pytest.mark.postgres
 def test_a_heroku_style_postgres_url_works(postgres_url, tmp_path):
     """``postgres://`` is PostgreSQL: a run, a worker that joins it, and the commands that read the study
-    quickly (the others open it through the same ``load_existing_study``, and take seconds each to start)."""
+    quickly (the others open it through the same ``load_existing_study``, and take seconds each to start); the
+    commands run in this process, the worker in its own."""
     heroku = postgres_url.replace("postgresql+psycopg://", "postgres://")
     (tmp_path / "tiny.yaml").write_text(TINY_STUDY)
-    gapsearch("run", "tiny.yaml", "--n-trials", "1", "--no-progress", "--storage", heroku, cwd=tmp_path, check=True)
+    cli("run", "tiny.yaml", "--n-trials", "1", "--no-progress", "--storage", heroku, cwd=tmp_path, check=True)
     for command in ("create", "status", "trials", "best", "validate"):
-        result = gapsearch(*STORAGE_COMMANDS[command], "--storage", heroku, cwd=tmp_path)
-        assert (result.returncode, result.stderr) == (0, ""), (command, result.stderr)
-    status = gapsearch("status", "tiny.yaml", "--storage", heroku, cwd=tmp_path).stdout
+        result = cli(*STORAGE_COMMANDS[command], "--storage", heroku, cwd=tmp_path)
+        assert (result.exit_code, result.stderr) == (0, ""), (command, result.stderr)
+    status = cli("status", "tiny.yaml", "--storage", heroku, cwd=tmp_path).stdout
     assert status.startswith(f"study tiny in {heroku}: 1/1 finished trials"), status
     worker = gapsearch("worker", "tiny.yaml", "--n-trials", "1", "--no-progress", "--storage", heroku, cwd=tmp_path)
     assert worker.returncode == 0, worker.stderr

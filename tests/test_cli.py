@@ -1,8 +1,12 @@
-"""The command line as a user meets it: real processes, a real SQLite file, Optuna's own API and CLI."""
+"""The command line as a user meets it: real processes, a real SQLite file, Optuna's own API and CLI.
+
+What reads a study runs in this process (``cli``); running one, its errors and its signals run as a user's would.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -11,7 +15,17 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.conftest import TINY_STUDY, cli_env, gapsearch, jax_env, require_module, start_run, wait_until_training
+from tests.conftest import (
+    TINY_STUDY,
+    FinishedStudy,
+    cli,
+    cli_env,
+    gapsearch,
+    jax_env,
+    require_module,
+    start_run,
+    wait_until_training,
+)
 
 OPTUNA_CLI = str(Path(sys.executable).with_name("optuna"))
 
@@ -22,25 +36,23 @@ def states(db: Path, name: str = "tiny") -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory) -> Path:
-    """The tiny study, run once through the CLI in its own folder (default storage)."""
-    folder = tmp_path_factory.mktemp("run")
-    (folder / "tiny.yaml").write_text(TINY_STUDY)
-    result = gapsearch("run", "tiny.yaml", "--no-progress", cwd=folder, check=True)
-    (folder / "first-run.out").write_text(result.stdout)
-    return folder
+def finished_run(finished_study: FinishedStudy) -> Path:
+    """The tiny study, run once through the CLI in its own folder (default storage) to 4 trials: the suite's shared
+    one (conftest's ``finished_study``), which these tests only read."""
+    return finished_study.folder
 
 
-def test_run_fills_the_budget_in_the_default_sqlite_file(finished_run):
-    db = finished_run / "gapsearch.db"
-    assert states(db) == ["COMPLETE"] * 3
-    output = (finished_run / "first-run.out").read_text()
+def test_run_fills_the_budget_in_the_default_sqlite_file(finished_study):
+    db = finished_study.folder / "gapsearch.db"
+    assert states(db) == ["COMPLETE"] * 4
+    output = finished_study.run_output
     assert [line.split()[:3] for line in output.splitlines() if line.startswith("trial ")] == [
         ["trial", "0", "COMPLETE"],
         ["trial", "1", "COMPLETE"],
         ["trial", "2", "COMPLETE"],
+        ["trial", "3", "COMPLETE"],
     ]
-    assert "study tiny: 3/3 finished trials in sqlite:///gapsearch.db" in output
+    assert "study tiny: 4/4 finished trials in sqlite:///gapsearch.db" in output
     assert "best trial: " in output
 
 
@@ -74,7 +86,7 @@ def test_optunas_own_cli_lists_the_trials(finished_run):
         check=True,
     )
     rows = json.loads(result.stdout)
-    assert [row["state"] for row in rows] == ["COMPLETE"] * 3
+    assert [row["state"] for row in rows] == ["COMPLETE"] * 4
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_run / 'gapsearch.db'}")
     # Optuna names the value by the study's metric name, which gapsearch sets.
     assert [(row["number"], row["params"], row["value"]) for row in rows] == [
@@ -82,22 +94,23 @@ def test_optunas_own_cli_lists_the_trials(finished_run):
     ]
 
 
-def test_a_second_run_adds_nothing_once_the_budget_is_met(finished_run):
-    result = gapsearch("run", "tiny.yaml", "--no-progress", cwd=finished_run, check=True)
-    assert "already holds 3 finished trials (budget 3); nothing to do" in result.stdout
-    assert states(finished_run / "gapsearch.db") == ["COMPLETE"] * 3
+def test_a_second_run_adds_nothing_once_the_budget_is_met(finished_study_copy):
+    folder = finished_study_copy.folder  # run to 4 trials, past the file's budget of 3
+    result = gapsearch("run", "tiny.yaml", "--no-progress", cwd=folder, check=True)
+    assert "already holds 4 finished trials (budget 3); nothing to do" in result.stdout
+    assert states(folder / "gapsearch.db") == ["COMPLETE"] * 4
 
 
 def test_trials_and_best_read_the_study(finished_run):
-    table = gapsearch("trials", "tiny.yaml", cwd=finished_run, check=True).stdout.splitlines()
+    table = cli("trials", "tiny.yaml", cwd=finished_run, check=True).stdout.splitlines()
     assert table[0].split()[:4] == ["number", "state", "value", "seconds"]
-    assert len(table) == 4
-    rows = json.loads(gapsearch("trials", "tiny.yaml", "--format", "json", cwd=finished_run, check=True).stdout)
+    assert len(table) == 5
+    rows = json.loads(cli("trials", "tiny.yaml", "--format", "json", cwd=finished_run, check=True).stdout)
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_run / 'gapsearch.db'}")
     assert [r["value"] for r in rows] == [t.value for t in study.trials]
-    csv_lines = gapsearch("trials", "tiny.yaml", "--format", "csv", cwd=finished_run, check=True).stdout.splitlines()
-    assert csv_lines[0].startswith("number,state,value,seconds,") and len(csv_lines) == 4
-    best = gapsearch("best", "tiny.yaml", cwd=finished_run, check=True).stdout
+    csv_lines = cli("trials", "tiny.yaml", "--format", "csv", cwd=finished_run, check=True).stdout.splitlines()
+    assert csv_lines[0].startswith("number,state,value,seconds,") and len(csv_lines) == 5
+    best = cli("best", "tiny.yaml", cwd=finished_run, check=True).stdout
     assert best.startswith(f"best trial: {study.best_trial.number}  val_accuracy=")
 
 
@@ -113,6 +126,45 @@ def test_commands_that_only_read_never_import_tensorflow(finished_run):
             [sys.executable, "-c", probe, *args], cwd=finished_run, capture_output=True, text=True, env=cli_env()
         )
         assert result.stdout.strip().endswith("HEAVY []"), (args, result.stdout[-300:], result.stderr[-500:])
+
+
+def test_the_in_process_cli_leaves_this_process_as_it_found_it(finished_study_copy):
+    """conftest's ``cli`` puts back what a command changes, so that no test depends on the order of others."""
+    import logging
+    import random
+    import warnings
+
+    import numpy as np
+
+    root = logging.getLogger()
+    before = (
+        os.getcwd(),
+        dict(os.environ),
+        [(handler, handler.formatter) for handler in root.handlers],
+        root.level,
+        logging.getLogger("tensorflow").level,
+        optuna.logging.get_verbosity(),
+        warnings.showwarning,
+        random.getstate(),
+        np.random.get_state()[1].tolist(),
+    )
+    # --debug sets GAPSEARCH_TF_LOG; every command sets the root logger's formatters, TensorFlow's logger level and
+    # how warnings are shown; evaluate sets Optuna's verbosity and trains, seeded (Python's and NumPy's random).
+    folder = finished_study_copy.folder
+    assert cli("--debug", "trials", "tiny.yaml", cwd=folder, check=True).stdout
+    assert cli("evaluate", "tiny.yaml", cwd=folder, env={"NO_COLOR": "1"}, check=True).stdout
+    after = (
+        os.getcwd(),
+        dict(os.environ),
+        [(handler, handler.formatter) for handler in root.handlers],
+        root.level,
+        logging.getLogger("tensorflow").level,
+        optuna.logging.get_verbosity(),
+        warnings.showwarning,
+        random.getstate(),
+        np.random.get_state()[1].tolist(),
+    )
+    assert after == before
 
 
 BAD_INPUTS = {
@@ -168,7 +220,7 @@ def test_debug_shows_the_traceback(tmp_path):
 
 def test_validate_prints_the_resolved_study_with_the_password_masked(tmp_path):
     (tmp_path / "study.yaml").write_text(TINY_STUDY)
-    result = gapsearch(
+    result = cli(
         "validate",
         "study.yaml",
         cwd=tmp_path,
@@ -187,7 +239,7 @@ def test_schema_accepts_the_shipped_studies_and_rejects_a_bad_one(tmp_path):
 
     from gapsearch.spec.yaml_io import read_yaml_mapping
 
-    schema = json.loads(gapsearch("schema", cwd=tmp_path, check=True).stdout)
+    schema = json.loads(cli("schema", cwd=tmp_path, check=True).stdout)
     root = Path(__file__).resolve().parents[1]
     for study_file in sorted((root / "studies").glob("*.yaml")):
         jsonschema.validate(read_yaml_mapping(study_file)[0], schema)

@@ -18,18 +18,18 @@ from gapsearch.results.compare_console import comparison_report
 from gapsearch.results.comparison import Comparison
 from gapsearch.search.selection import trial_seed
 from gapsearch.spec import load_study
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY, cli
 
 STUDY = TINY_STUDY.replace("n_trials: 3", "n_trials: 1")
 
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory) -> tuple[Path, str, str]:
-    """The tiny study run for one trial, then its pooling types compared over 2 seeds through the CLI."""
+    """The tiny study run for one trial, then its pooling types compared over 2 seeds by the CLI (in this process)."""
     folder = tmp_path_factory.mktemp("compare")
     (folder / "tiny.yaml").write_text(STUDY)
-    gapsearch("run", "tiny.yaml", "--no-progress", cwd=folder, check=True)
-    result = gapsearch("compare", "tiny.yaml", "--param", "pooling", "--seeds", "2", cwd=folder, check=True)
+    cli("run", "tiny.yaml", "--no-progress", cwd=folder, check=True)
+    result = cli("compare", "tiny.yaml", "--param", "pooling", "--seeds", "2", cwd=folder, check=True)
     return folder, result.stdout, result.stderr
 
 
@@ -123,7 +123,7 @@ def test_a_stored_comparison_reads_back_to_what_compare_printed(compared):
 def test_the_report_shows_the_stored_comparison_as_compare_printed_it(compared, tmp_path):
     folder, stdout, _ = compared
     _, record = stored(folder)
-    gapsearch("report", "tiny.yaml", "-o", str(tmp_path / "report"), cwd=folder, check=True)
+    cli("report", "tiny.yaml", "-o", str(tmp_path / "report"), cwd=folder, check=True)
     page = (tmp_path / "report" / "report.html").read_text()
     shown = page.split('id="comparisons"')[1].split('<pre id="compare-pooling">')[1].split("</pre>")[0]
     assert html.unescape(shown) == printed(stdout)
@@ -143,8 +143,8 @@ def test_bad_parameters_are_one_line_each(compared):
         ("--param", "pooling", "--trial", "7"): "error: --trial: study 'tiny' has no trial 7; its trials are 0 to 0",
     }
     for args, message in cases.items():
-        result = gapsearch("compare", "tiny.yaml", *args, cwd=folder)
-        assert result.returncode == 2
+        result = cli("compare", "tiny.yaml", *args, cwd=folder)
+        assert result.exit_code == 2
         assert result.stderr.splitlines() == [message.format(file=folder / "tiny.yaml")]
 
 

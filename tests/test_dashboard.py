@@ -19,7 +19,7 @@ import pytest
 from optuna.artifacts import get_all_artifact_meta
 
 from tests.browser import chromium, screenshot, visible_text
-from tests.conftest import cli_env, gapsearch
+from tests.conftest import cli, cli_env
 
 
 class Dashboard:
@@ -150,18 +150,18 @@ def test_a_port_in_use_and_a_missing_study_are_one_line_errors(finished_study, t
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = gapsearch("dashboard", "tiny.yaml", "--port", str(port), cwd=finished_study.folder)
-    assert (result.returncode, result.stderr) == (
+        result = cli("dashboard", "tiny.yaml", "--port", str(port), cwd=finished_study.folder)
+    assert (result.exit_code, result.stderr) == (
         2,
         f"error: --port: port {port} on 127.0.0.1 is in use; pass another --port (0 picks a free one)\n",
     )
-    result = gapsearch("dashboard", cwd=tmp_path)
-    assert (result.returncode, result.stderr) == (
+    result = cli("dashboard", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (
         2,
         "error: give a study file or --storage URL; for example: gapsearch dashboard study.yaml\n",
     )
-    result = gapsearch("dashboard", "--storage", "sqlite:///missing.db", cwd=tmp_path)
-    assert (result.returncode, result.stderr) == (
+    result = cli("dashboard", "--storage", "sqlite:///missing.db", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (
         2,
         f"error: no study database at missing.db in {tmp_path.resolve()}; "
         "run `gapsearch run` first or pass --storage\n",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import optuna
 
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY, cli
 
 
 def test_validate_shows_the_inferred_task(tmp_path, datasets):
@@ -13,7 +13,7 @@ def test_validate_shows_the_inferred_task(tmp_path, datasets):
         f"data: {{train: {datasets / 'sst5' / 'dev.tsv'}, text: sentence}}",
     )
     (tmp_path / "s.yaml").write_text(study)
-    result = gapsearch("validate", "s.yaml", cwd=tmp_path, check=True)
+    result = cli("validate", "s.yaml", cwd=tmp_path, check=True)
     assert "task       multiclass (inferred; 5 classes in train: '0', '1', '2', '3', '4')" in result.stdout
 
 
@@ -23,27 +23,27 @@ def test_data_builds_the_cache_and_a_second_call_reads_it(tmp_path, datasets):
         f"data: {{train: {datasets / 'imdb' / 'aclImdb_sample' / 'train'}, drop_empty: true}}",
     )
     (tmp_path / "s.yaml").write_text(study)
-    first = gapsearch("data", "s.yaml", cwd=tmp_path, check=True).stdout
+    first = cli("data", "s.yaml", cwd=tmp_path, check=True).stdout
     assert "  train                200           200       400" in first
     assert "  validation            50            50       100" in first
     assert "vectorized max_tokens=300 sequence_length=30: vocabulary 300," in first
     assert "(2 entries built, the rest read)" in first
-    second = gapsearch("data", "s.yaml", cwd=tmp_path, check=True).stdout
+    second = cli("data", "s.yaml", cwd=tmp_path, check=True).stdout
     assert "(0 entries built, the rest read)" in second
 
 
-def test_evaluate_trains_the_best_trial_and_stores_its_test_metrics(tiny_study):
-    folder = tiny_study.parent
-    gapsearch("run", "tiny.yaml", "--no-progress", "--n-trials", "1", cwd=folder, check=True)
-    result = gapsearch("evaluate", "tiny.yaml", cwd=folder, check=True)
-    assert result.stdout.startswith("trial 0: trained on train (")
+def test_evaluate_trains_the_best_trial_and_stores_its_test_metrics(finished_study_copy):
+    folder = finished_study_copy.folder  # the tiny study's 4 trials, a copy of this test's own: evaluate writes to it
+    best = optuna.load_study(study_name="tiny", storage=f"sqlite:///{folder / 'gapsearch.db'}").best_trial.number
+    result = cli("evaluate", "tiny.yaml", cwd=folder, check=True)
+    assert result.stdout.startswith(f"trial {best}: trained on train (")
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{folder / 'gapsearch.db'}")
-    stored = study.user_attrs["test_metrics"]["0"]
+    stored = study.user_attrs["test_metrics"][str(best)]
     assert stored["n_test"] == 48 and set(stored["metrics"]) >= {"test_accuracy", "test_auc", "test_macro_f1"}
     assert 0.0 <= stored["metrics"]["test_accuracy"] <= 1.0
-    missing = gapsearch("evaluate", "tiny.yaml", "--trial", "7", cwd=folder)
-    assert missing.returncode == 2
-    assert missing.stderr.strip() == "error: --trial: study 'tiny' has no trial 7; its trials are 0 to 0"
+    missing = cli("evaluate", "tiny.yaml", "--trial", "7", cwd=folder)
+    assert missing.exit_code == 2
+    assert missing.stderr.strip() == "error: --trial: study 'tiny' has no trial 7; its trials are 0 to 3"
 
 
 def test_every_shipped_study_validates_on_its_real_data_without_importing_keras(datasets):

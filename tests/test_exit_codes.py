@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, TINY_STUDY, cli_env, gapsearch, start_run, wait_until_training
+from tests.conftest import ROOT, TINY_STUDY, cli, cli_env, gapsearch, start_run, wait_until_training
 from tests.workers.test_cli_workers import fault_env
 
 COMMANDS_PAGE = ROOT / "docs" / "pages" / "commands.md"
@@ -53,7 +53,7 @@ def run_stopped_by_sigterm(tmp_path: Path, request: pytest.FixtureRequest) -> in
 
 def worker_stopped_by_sigint(tmp_path: Path, request: pytest.FixtureRequest) -> int:
     (tmp_path / "tiny.yaml").write_text(LONG_TRIALS)
-    gapsearch("create", "tiny.yaml", cwd=tmp_path, check=True)
+    cli("create", "tiny.yaml", cwd=tmp_path, check=True)
     process = subprocess.Popen(
         [sys.executable, "-m", "gapsearch", "worker", "tiny.yaml", "--no-progress"],
         cwd=tmp_path,
@@ -84,7 +84,7 @@ def _run_whose_database_stays_away(workers: int, tmp_path: Path, request: pytest
 
     url = request.getfixturevalue("postgres_url")
     (tmp_path / "tiny.yaml").write_text(LONG_TRIALS.replace("grace_period: 2}", "grace_period: 2, outage_window: 3}"))
-    gapsearch("create", "tiny.yaml", "--storage", url, cwd=tmp_path, check=True)  # for the outage to watch
+    cli("create", "tiny.yaml", "--storage", url, cwd=tmp_path, check=True)  # for the outage to watch
     outage = Outage(url, "tiny", seconds=60, workers=workers)
     outage.start()
     args = ("run", "tiny.yaml", "--no-progress", "--workers", str(workers), "--storage", url)

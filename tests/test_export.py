@@ -1,4 +1,8 @@
-"""export -> a fresh process loads the file -> predict on raw strings gives the trial's own scores."""
+"""export -> a fresh process loads the file -> predict on raw strings gives the trial's own scores.
+
+export and predict run in this process (``cli``) but where a fresh process is the point: loading the exported file
+in a process that never trained, and the backend a process starts with.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from optuna.artifacts import FileSystemArtifactStore, download_artifact, get_all
 from gapsearch.data import load_splits
 from gapsearch.results.console import format_value
 from gapsearch.spec import load_study
-from tests.conftest import cli_env, gapsearch
+from tests.conftest import cli, cli_env, gapsearch
 
 ODD_TEXTS = ["", "   ", "UPPER <b>Case</b>, punctuation!!! don't 'quote'", "x " * 200, "naïve café — «ü»"]
 
@@ -24,7 +28,7 @@ ODD_TEXTS = ["", "   ", "UPPER <b>Case</b>, punctuation!!! don't 'quote'", "x " 
 @pytest.fixture(scope="module")
 def exported(finished_study, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("export") / "model.keras"
-    result = gapsearch("export", "tiny.yaml", "-o", str(path), cwd=finished_study.folder, check=True)
+    result = cli("export", "tiny.yaml", "-o", str(path), cwd=finished_study.folder, check=True)
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study.folder / 'gapsearch.db'}")
     best = study.best_trial
     assert result.stdout == f"trial {best.number} (val_accuracy={format_value(best.value)}) exported to {path}\n"
@@ -81,7 +85,7 @@ def test_predict_in_a_fresh_process_gives_the_trials_scores(exported, reference,
 
 
 def test_the_table_names_each_label_and_its_score(exported, reference, tmp_path):
-    result = gapsearch("predict", str(exported), "a first text", "another one", cwd=tmp_path, check=True)
+    result = cli("predict", str(exported), "a first text", "another one", cwd=tmp_path, check=True)
     expected, _ = expected_scores(reference, ["a first text", "another one"])
     labels = [("class_0", "class_1")[i] for i in expected.argmax(axis=1)]
     assert result.stdout.splitlines() == [
@@ -126,7 +130,7 @@ def test_a_savedmodel_serves_raw_strings_with_the_same_ids_and_scores(finished_s
         "",
         *ODD_TEXTS,
     ]
-    result = gapsearch(
+    result = cli(
         "export",
         "tiny.yaml",
         "-o",
@@ -200,8 +204,8 @@ def test_export_and_predict_mistakes_are_one_line_errors(finished_study, exporte
         )
         cases.append((("export", "tiny.yaml", "--trial", str(trial.number), "-o", "m.keras"), message))
     for args, message in cases:
-        result = gapsearch(*args, cwd=finished_study.folder)
-        assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (2, message), args
+        result = cli(*args, cwd=finished_study.folder)
+        assert (result.exit_code, result.stderr.strip().splitlines()[-1]) == (2, message), args
     assert not (finished_study.folder / "m.keras").exists()
 
 

@@ -7,7 +7,7 @@ import optuna
 import pytest
 
 from gapsearch.data.synthetic import synthetic_lexicon
-from tests.conftest import TINY_STUDY, gapsearch, require_module
+from tests.conftest import TINY_STUDY, cli, gapsearch, require_module
 
 BASE = TINY_STUDY.split("search_space:")[0].replace("n_trials: 3", "n_trials: 2").replace("epochs: 2", "epochs: 1")
 
@@ -57,16 +57,16 @@ def test_bad_values_get_one_line_and_exit_2(tmp_path, model_lines, files, messag
         (tmp_path / name).write_text(text)
     (tmp_path / "study.yaml").write_text(BASE + model_lines)
 
-    result = gapsearch("validate", "study.yaml", cwd=tmp_path)
+    result = cli("validate", "study.yaml", cwd=tmp_path)
 
-    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.exit_code == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "study.yaml" in lines[0], result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_the_new_keys_are_in_the_schema(tmp_path):
-    schema = gapsearch("schema", cwd=tmp_path, check=True).stdout
+    schema = cli("schema", cwd=tmp_path, check=True).stdout
     for key in (
         "kernel_sizes",
         "calibration",
@@ -108,7 +108,7 @@ def test_a_study_with_the_new_options_runs_under_torch_and_compares(tmp_path):
     params = {t.params["pooling"]: t.user_attrs["params_total"] for t in study.trials}
     assert params["flatten"] - params["gem"] == (30 * 16 - 16) - 16
 
-    compared = gapsearch("compare", "study.yaml", "--param", "pooling", "--seeds", "2", cwd=tmp_path, check=True)
+    compared = cli("compare", "study.yaml", "--param", "pooling", "--seeds", "2", cwd=tmp_path, check=True)
     rows = {line.split()[0]: line.split() for line in compared.stdout.splitlines() if line.split()[:1]}
     for pooling in ("gem", "mixed", "flatten", "attention"):
         assert int(rows[pooling][5]) == params[pooling], (pooling, rows[pooling])  # name mean [ci] std params

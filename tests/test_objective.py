@@ -15,7 +15,7 @@ from gapsearch.spec import load_study
 from gapsearch.stats import summarize
 from gapsearch.trial_attrs import ModelCosts
 from gapsearch.workers.launch import run_study
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY, cli, gapsearch
 
 #: The costs and time every trial stores, each once (latency_ms only when a study names it).
 STORED_COSTS = {"params_total", "params_embedding", "flops", "train_seconds"}
@@ -69,15 +69,15 @@ def test_two_objectives_give_a_pareto_front_of_distinct_sizes(tmp_path):
     numbers = sorted(trial.number for trial in front)
     assert f"Pareto front: trials {', '.join(map(str, numbers))} (gapsearch best pareto.yaml shows them)" in run.stdout
 
-    best = gapsearch("best", "pareto.yaml", cwd=tmp_path, check=True).stdout.splitlines()
+    best = cli("best", "pareto.yaml", cwd=tmp_path, check=True).stdout.splitlines()
     assert best[0] == (f"Pareto-optimal trials: {len(front)} of 4 completed (maximize val_accuracy, minimize params)")
     assert best[1].split()[:3] == ["number", "val_accuracy", "params"]
     assert [int(line.split()[0]) for line in best[2:]] == numbers
-    rows = json.loads(gapsearch("trials", "pareto.yaml", "--format", "json", cwd=tmp_path, check=True).stdout)
+    rows = json.loads(cli("trials", "pareto.yaml", "--format", "json", cwd=tmp_path, check=True).stdout)
     assert [(r["val_accuracy"], r["params"]) for r in rows] == [tuple(t.values) for t in study.trials]
     # Every command that takes one trial takes the front's best in the monitored metric (gapsearch.search.selection).
     chosen = max(front, key=lambda t: (t.values[0], -t.number))
-    evaluate = gapsearch("evaluate", "pareto.yaml", cwd=tmp_path, check=True)
+    evaluate = cli("evaluate", "pareto.yaml", cwd=tmp_path, check=True)
     assert evaluate.stdout.startswith(f"trial {chosen.number}: trained on train (")
 
 
@@ -205,7 +205,7 @@ def test_the_pruner_is_given_each_epochs_value_or_the_runs_best_so_far(tmp_path,
         .replace("batch_size: 32", "batch_size: 8\n  learning_rate: 0.05")  # a validation curve that goes down too
     )
     (tmp_path / "tiny.yaml").write_text(text)
-    gapsearch("run", "tiny.yaml", "--no-progress", cwd=tmp_path, check=True)
+    cli("run", "tiny.yaml", "--no-progress", cwd=tmp_path, check=True)
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{tmp_path / 'gapsearch.db'}")
     went_down = False
     for trial in study.trials:

@@ -8,7 +8,7 @@ import pytest
 from gapsearch.search.portfolio import PORTFOLIO_DONE, plan_portfolio, shipped
 from gapsearch.search.warm_start import WARM_START_FROM
 from gapsearch.spec import Hyperparameters, load_study
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY, cli, gapsearch
 
 ENTRIES = [
     {"params": {"embedding_dim": 32, "pooling": "average", "filters": 64, "dropout": 0.5}},
@@ -85,6 +85,6 @@ def test_a_run_tries_the_portfolio_first_and_a_rerun_queues_it_no_more(tmp_path)
 @pytest.mark.parametrize("value", ["-1", "21", "many"])
 def test_a_bad_portfolio_is_one_line(tmp_path, value):
     (tmp_path / "t.yaml").write_text(TINY_STUDY + f"portfolio: {value}\n")
-    result = gapsearch("validate", "t.yaml", cwd=tmp_path)
-    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
+    result = cli("validate", "t.yaml", cwd=tmp_path)
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith("error: t.yaml: portfolio")

@@ -13,7 +13,7 @@ from optuna.trial import TrialState
 
 from gapsearch.results.report import collect
 from gapsearch.spec import load_study
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY, cli
 from tests.test_report import cell_rows, cells_of, importances_at
 
 #: The tiny study with successive halving from epoch 1 (gapsearch's default before the replays) and four
@@ -34,7 +34,7 @@ def pruned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, optuna.Study
     """The study run by the real CLI: its folder and the study as Optuna reads it."""
     folder = tmp_path_factory.mktemp("mostly-pruned")
     (folder / "tiny.yaml").write_text(MOSTLY_PRUNED)
-    gapsearch("run", "tiny.yaml", "--no-progress", cwd=folder, check=True)
+    cli("run", "tiny.yaml", "--no-progress", cwd=folder, check=True)
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{folder / 'gapsearch.db'}")
     states = Counter(trial.state.name for trial in study.trials)
     assert states["PRUNED"] > states["COMPLETE"] > 0, states  # what this module is about
@@ -53,12 +53,12 @@ def pruned_line(study: optuna.Study) -> str:
 
 def test_best_and_trials_say_how_many_trials_were_pruned_and_at_which_epoch(pruned):
     folder, study = pruned
-    best = gapsearch("best", "tiny.yaml", cwd=folder, check=True).stdout.splitlines()
+    best = cli("best", "tiny.yaml", cwd=folder, check=True).stdout.splitlines()
     assert best[0].startswith(f"best trial: {study.best_trial.number}  val_accuracy=")
     assert best[-2:] == [pruned_line(study), HINT]
-    table = gapsearch("trials", "tiny.yaml", cwd=folder, check=True).stdout.splitlines()
+    table = cli("trials", "tiny.yaml", cwd=folder, check=True).stdout.splitlines()
     assert len(table) == 1 + len(study.trials) + 2 and table[-2:] == [pruned_line(study), HINT]
-    rows = json.loads(gapsearch("trials", "tiny.yaml", "--format", "json", cwd=folder, check=True).stdout)
+    rows = json.loads(cli("trials", "tiny.yaml", "--format", "json", cwd=folder, check=True).stdout)
     assert [(r["number"], r["state"]) for r in rows] == [(t.number, t.state.name) for t in study.trials]
     assert [r["epochs_run"] for r in rows if r["state"] == "PRUNED"] == [
         max(t.intermediate_values) for t in study.trials if t.state == TrialState.PRUNED
@@ -67,7 +67,7 @@ def test_best_and_trials_say_how_many_trials_were_pruned_and_at_which_epoch(prun
 
 def test_the_report_states_the_pruning_and_compares_more_than_one_trial(pruned, tmp_path):
     folder, study = pruned
-    gapsearch("report", "tiny.yaml", "-o", str(tmp_path / "report"), cwd=folder, check=True)
+    cli("report", "tiny.yaml", "-o", str(tmp_path / "report"), cwd=folder, check=True)
     page = (tmp_path / "report" / "report.html").read_text()
     answer = page.split('id="headline"')[1].split("</section>")[0]
     assert "only one combination was tried" not in page

@@ -23,7 +23,7 @@ from gapsearch.spec import parse_study
 from gapsearch.stats import difference, summarize
 from gapsearch.trial_attrs import ModelCosts, Pruned, TrainingOutcome
 from tests.browser import chromium, screenshot, visible_text
-from tests.conftest import ROOT, cli_env, gapsearch
+from tests.conftest import ROOT, cli, cli_env, gapsearch
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -67,7 +67,7 @@ def check_report(folder: Path, study: optuna.Study) -> str:
 
 
 def test_the_report_of_the_tiny_study(finished_study, tmp_path):
-    result = gapsearch("report", "tiny.yaml", "-o", str(tmp_path / "report"), cwd=finished_study.folder, check=True)
+    result = cli("report", "tiny.yaml", "-o", str(tmp_path / "report"), cwd=finished_study.folder, check=True)
     study = optuna.load_study(study_name="tiny", storage=f"sqlite:///{finished_study.folder / 'gapsearch.db'}")
     page = check_report(tmp_path / "report", study)
     title = result.stdout.splitlines()[0]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, TINY_STUDY, gapsearch, require_module
+from tests.conftest import ROOT, TINY_STUDY, cli, gapsearch, require_module
 
 mlflow = require_module("mlflow")
 
@@ -75,7 +75,7 @@ def test_each_trial_is_an_mlflow_run_under_the_study_run(mlflow_server, tmp_path
         + f"tracking: {{mlflow: {{tracking_uri: '{mlflow_server}', experiment: e1}}}}\n"
     )
     (tmp_path / "tiny.yaml").write_text(text + "# a comment with postgresql://me:hunter2@db/x\n")
-    gapsearch("run", "tiny.yaml", "--no-progress", cwd=tmp_path, check=True)
+    cli("run", "tiny.yaml", "--no-progress", cwd=tmp_path, check=True)
     client = MlflowClient(tracking_uri=mlflow_server)
     experiment = client.get_experiment_by_name("e1")
     runs = client.search_runs([experiment.experiment_id])

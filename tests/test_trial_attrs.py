@@ -21,7 +21,7 @@ from gapsearch.trial_attrs import (
     TrialResult,
     TrialSetup,
 )
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY, cli
 
 #: The study the old trials below come from: the tiny study with two repeats and ``sequence_length: auto``.
 OLD_STUDY = (
@@ -181,7 +181,7 @@ def test_trials_best_and_report_read_a_database_written_before_the_records(tmp_p
     (tmp_path / "tiny.yaml").write_text(OLD_STUDY)
     url = f"sqlite:///{tmp_path / 'gapsearch.db'}"
     study = _old_study(url)
-    rows = json.loads(gapsearch("trials", "tiny.yaml", "--format", "json", cwd=tmp_path, check=True).stdout)
+    rows = json.loads(cli("trials", "tiny.yaml", "--format", "json", cwd=tmp_path, check=True).stdout)
     # What the old code's `gapsearch trials --format json` printed for this database (less the seconds,
     # which create_trial does not keep). Its `best` and `report` printed what follows: the same database
     # read by commit 8bd27d0 and by this code gave the same lines and the same report.html (but its date).
@@ -195,7 +195,7 @@ def test_trials_best_and_report_read_a_database_written_before_the_records(tmp_p
         {"number": 3, "state": "FAIL", "value": None, "embedding_dim": 4, "pooling": "max", "attention_units": None,
          "params_total": 2609, "epochs_run": None, "best_epoch": None, "seconds_per_epoch": None},
     ]  # fmt: skip
-    assert gapsearch("best", "tiny.yaml", cwd=tmp_path, check=True).stdout.splitlines() == [
+    assert cli("best", "tiny.yaml", cwd=tmp_path, check=True).stdout.splitlines() == [
         "best trial: 0  val_accuracy=0.5417",
         "  parameters: embedding_dim=8 pooling=attention attention_units=8",
         "  2 runs: std 0.0589 95% CI [0.0122, 1.0711]",
@@ -203,7 +203,7 @@ def test_trials_best_and_report_read_a_database_written_before_the_records(tmp_p
         "train_val_gap=-0.0347",
         "4 trials: 2 completed, 1 pruned at epoch 1, 1 failed",
     ]
-    report = gapsearch("report", "tiny.yaml", "-o", "report", cwd=tmp_path, check=True)
+    report = cli("report", "tiny.yaml", "-o", "report", cwd=tmp_path, check=True)
     assert report.stdout.splitlines()[0] == (
         "Attention pooling with embedding dimension 8 did best: mean validation accuracy 0.5417 over 1 trial."
     )

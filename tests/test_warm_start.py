@@ -12,7 +12,7 @@ from optuna.trial import TrialState, create_trial
 from gapsearch.search.selection import ranked_trials
 from gapsearch.search.warm_start import WARM_START_FROM, plan_warm_start, queue_warm_start
 from gapsearch.spec import load_study
-from tests.conftest import TINY_STUDY, gapsearch
+from tests.conftest import TINY_STUDY, cli, gapsearch
 
 SPACE = {
     "embedding_dim": IntDistribution(4, 32, step=4),
@@ -193,6 +193,6 @@ def test_a_widened_space_starts_with_the_source_best_sets_and_a_rerun_queues_non
 @pytest.mark.parametrize("key", ["top: 0", "colour: red"])
 def test_a_bad_warm_start_key_is_one_line(tmp_path, key):
     (tmp_path / "t.yaml").write_text(TINY_STUDY + f"warm_start: {{study: src, {key}}}\n")
-    result = gapsearch("validate", "t.yaml", cwd=tmp_path)
-    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
+    result = cli("validate", "t.yaml", cwd=tmp_path)
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith("error: t.yaml: warm_start.")

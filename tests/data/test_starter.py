@@ -1,7 +1,8 @@
 """`gapsearch init`: a study file for a data file of one's own that validates, runs and reports as written.
 
-The data is 300 real MR sentences in a latin-1 TSV the tests write; every command runs through the real CLI,
-in a fresh process, and the study is read back with Optuna's own API.
+The data is 300 real MR sentences in a latin-1 TSV the tests write; every command runs through the real CLI (``init``
+and ``validate`` in this process, the commands the written file names in a fresh process each, as a user runs them),
+and the study is read back with Optuna's own API.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from gapsearch.data.starter import DEFAULT_TRIALS
-from tests.conftest import ROOT, gapsearch
+from tests.conftest import ROOT, cli, gapsearch
 
 SEARCHED = {"embedding_dim", "pooling", "filters", "kernel_size", "learning_rate", "dropout"}
 
@@ -36,7 +37,7 @@ def reviews(tmp_path, datasets) -> Path:
 
 
 def test_the_written_study_validates_runs_and_reports_with_the_commands_it_names(tmp_path, reviews):
-    init = gapsearch("init", "data/reviews.tsv", "--trials", "2", cwd=tmp_path, check=True)
+    init = cli("init", "data/reviews.tsv", "--trials", "2", cwd=tmp_path, check=True)
     written = (tmp_path / "study.yaml").read_text()
     commands = ["gapsearch validate study.yaml", "gapsearch run study.yaml", "gapsearch report study.yaml -o report"]
     assert init.stdout.splitlines()[0] == "study.yaml written for data/reviews.tsv (tsv, 300 rows read)"
@@ -77,7 +78,7 @@ def test_the_written_study_validates_runs_and_reports_with_the_commands_it_names
 
 def test_another_folder_an_existing_file_and_a_missing_column(tmp_path, reviews):
     (tmp_path / "studies").mkdir()
-    first = gapsearch("init", "data/reviews.tsv", "-o", "studies/mine.yaml", cwd=tmp_path, check=True)
+    first = cli("init", "data/reviews.tsv", "-o", "studies/mine.yaml", cwd=tmp_path, check=True)
     assert first.stdout.splitlines()[-3:] == [
         "  gapsearch validate studies/mine.yaml",
         "  gapsearch run studies/mine.yaml",
@@ -85,31 +86,29 @@ def test_another_folder_an_existing_file_and_a_missing_column(tmp_path, reviews)
     ]
     study = yaml.safe_load((tmp_path / "studies" / "mine.yaml").read_text())
     assert (study["data"]["train"], study["name"], study["n_trials"]) == ("../data/reviews.tsv", "reviews", 20)
-    gapsearch("validate", "studies/mine.yaml", cwd=tmp_path, check=True)
+    cli("validate", "studies/mine.yaml", cwd=tmp_path, check=True)
 
-    again = gapsearch("init", "data/reviews.tsv", "-o", "studies/mine.yaml", "--label", "id", cwd=tmp_path)
-    assert (again.returncode, again.stdout, again.stderr) == (
+    again = cli("init", "data/reviews.tsv", "-o", "studies/mine.yaml", "--label", "id", cwd=tmp_path)
+    assert (again.exit_code, again.stdout, again.stderr) == (
         2,
         "",
         "error: -o: studies/mine.yaml exists; pass --force to overwrite it, or -o another file\n",
     )
-    gapsearch(
-        "init", "data/reviews.tsv", "-o", "studies/mine.yaml", "--force", "--trials", "5", cwd=tmp_path, check=True
-    )
+    cli("init", "data/reviews.tsv", "-o", "studies/mine.yaml", "--force", "--trials", "5", cwd=tmp_path, check=True)
     assert yaml.safe_load((tmp_path / "studies" / "mine.yaml").read_text())["n_trials"] == 5
 
-    missing = gapsearch("init", "data/reviews.tsv", "--label", "sentiment", cwd=tmp_path)
-    assert (missing.returncode, missing.stdout, len(missing.stderr.splitlines())) == (2, "", 1)
+    missing = cli("init", "data/reviews.tsv", "--label", "sentiment", cwd=tmp_path)
+    assert (missing.exit_code, missing.stdout, len(missing.stderr.splitlines())) == (2, "", 1)
     assert not (tmp_path / "study.yaml").exists()
     assert missing.stderr.startswith("error: data/reviews.tsv: no column 'sentiment' (--label); the columns are 'id'")
 
 
 def test_the_own_data_page_shows_what_init_prints_and_writes(tmp_path, reviews):
     page = (ROOT / "docs" / "pages" / "own-data.md").read_text()
-    printed = gapsearch("init", "data/reviews.tsv", cwd=tmp_path, check=True).stdout
+    printed = cli("init", "data/reviews.tsv", cwd=tmp_path, check=True).stdout
     assert f"```\n{printed}```" in page
     assert f"```yaml\n{(tmp_path / 'study.yaml').read_text()}```" in page
-    missing = gapsearch("init", "data/reviews.tsv", "--label", "sentiment", "-o", "other.yaml", cwd=tmp_path)
+    missing = cli("init", "data/reviews.tsv", "--label", "sentiment", "-o", "other.yaml", cwd=tmp_path)
     assert f"```\n{missing.stderr}```" in page
 
 

@@ -1,8 +1,8 @@
 """gapsearch explain on models trained by the real CLI on synthetic data whose cue words are known.
 
 One study of three trials (average, max and attention pooling, the quickstart's encoder) is run
-once for the module; its kept models are exported and explained as a user would, and its report is
-opened in headless Chromium.
+once for the module; its kept models are exported and explained as a user would (in this process, ``cli``, but
+the coloured table in a terminal and the pages opened in headless Chromium, from a process of their own).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from optuna.artifacts import FileSystemArtifactStore, download_artifact, get_all_artifact_meta
 
 from tests.browser import chromium, screenshot, visible_text
-from tests.conftest import cli_env, gapsearch
+from tests.conftest import cli, cli_env, gapsearch
 
 SEED = 7
 N_EXAMPLES, MIN_LENGTH, MAX_LENGTH = 1000, 8, 60
@@ -63,7 +63,7 @@ def cues(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The study run by the CLI; each pooling's trial exported to ``POOLING.keras`` in its folder."""
     folder = tmp_path_factory.mktemp("cues")
     (folder / "cues.yaml").write_text(CUES_STUDY)
-    gapsearch("run", "cues.yaml", "--no-progress", cwd=folder, check=True)
+    cli("run", "cues.yaml", "--no-progress", cwd=folder, check=True)
     study = optuna.load_study(study_name="cues", storage=f"sqlite:///{folder / 'gapsearch.db'}")
     from gapsearch.results.export import export_model
     from gapsearch.spec import load_study
@@ -132,7 +132,7 @@ def test_each_kept_model_has_its_channels_and_explained_validation_texts(cues, t
 
 
 def test_channels_over_the_vocabulary_and_over_given_texts(cues, tmp_path):
-    result = gapsearch("explain", "max.keras", "--channels", "--format", "json", cwd=cues["folder"], check=True)
+    result = cli("explain", "max.keras", "--channels", "--format", "json", cwd=cues["folder"], check=True)
     found = json.loads(result.stdout)
     assert found["source"].startswith("the model's vocabulary, one word at a time (")
     assert len(found["channels"]) == FILTERS
@@ -141,7 +141,7 @@ def test_channels_over_the_vocabulary_and_over_given_texts(cues, tmp_path):
         assert found["classes"][name][0]["ngram"] in cue, (name, found["classes"][name][:3])
     texts = tmp_path / "texts.txt"
     texts.write_text("bazo kemiru dafige\nzaba tiguda\n")
-    result = gapsearch("explain", "max.keras", "--channels", "--input", str(texts), cwd=cues["folder"], check=True)
+    result = cli("explain", "max.keras", "--channels", "--input", str(texts), cwd=cues["folder"], check=True)
     lines = result.stdout.splitlines()
     assert lines[0] == f"channels: {FILTERS}; n-grams over 2 given texts"
     assert lines[2] == "top n-grams per class (summed share of its logit):"
@@ -153,18 +153,18 @@ def test_channels_over_the_vocabulary_and_over_given_texts(cues, tmp_path):
 
 def test_bad_input_is_one_line_and_an_empty_text_is_explained_as_empty(cues, tmp_path):
     folder = cues["folder"]
-    result = gapsearch("explain", "missing.keras", "a text", cwd=folder)
-    assert (result.returncode, result.stderr) == (
+    result = cli("explain", "missing.keras", "a text", cwd=folder)
+    assert (result.exit_code, result.stderr) == (
         2,
         "error: MODEL: 'missing.keras' does not exist; export one with gapsearch export STUDY.yaml -o FILE\n",
     )
-    result = gapsearch("explain", "average.keras", "a text", "--class", "class_9", cwd=folder)
-    assert (result.returncode, result.stderr) == (
+    result = cli("explain", "average.keras", "a text", "--class", "class_9", cwd=folder)
+    assert (result.exit_code, result.stderr) == (
         2,
         "error: --class: 'class_9' is not a class of this model; its classes are class_0, class_1\n",
     )
-    result = gapsearch("explain", "average.keras", "--channels", "--class", "class_0", cwd=folder)
-    assert (result.returncode, result.stderr) == (
+    result = cli("explain", "average.keras", "--channels", "--class", "class_0", cwd=folder)
+    assert (result.exit_code, result.stderr) == (
         2,
         "error: --class does not go with --channels: the channel report shows every class's votes\n",
     )
@@ -199,7 +199,7 @@ def test_bad_input_is_one_line_and_an_empty_text_is_explained_as_empty(cues, tmp
         "--channels: this model's pooled channels do not feed a linear head (a hidden dense layer ('dense') sits "
         "between the encoder and the output); explain texts instead (occlusion)"
     )
-    result = gapsearch("explain", "average.keras", "", "   ", cwd=folder, check=True)  # piped: no colour
+    result = cli("explain", "average.keras", "", "   ", cwd=folder, check=True)  # piped: no colour
     lines = result.stdout.splitlines()
     assert len(lines) == 5 and lines[0].startswith("method: exact decomposition of the logit (average pooling")
     assert re.match(

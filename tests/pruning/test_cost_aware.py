@@ -10,7 +10,7 @@ import pytest
 
 from gapsearch.search.pruning import INTERMEDIATE_VALUES_KEY, best_so_far, curve_of
 from gapsearch.trial_attrs import ModelCosts
-from tests.conftest import gapsearch
+from tests.conftest import cli
 
 # Two widths of embedding, each at a learning rate that learns and one that barely moves: at either width
 # the slow trial is beaten by a trial that costs no more, so it can never reach the front.
@@ -36,11 +36,11 @@ ORDER = [(2, 1.0e-2), (16, 1.0e-2), (16, 1.0e-6), (2, 1.0e-6)]
 
 def run_in_order(folder: Path, name: str, pruner: str) -> optuna.Study:
     (folder / f"{name}.yaml").write_text(STUDY.format(name=name, pruner=pruner))
-    gapsearch("create", f"{name}.yaml", cwd=folder, check=True)
+    cli("create", f"{name}.yaml", cwd=folder, check=True)
     study = optuna.load_study(study_name=name, storage=f"sqlite:///{folder / 'gapsearch.db'}")
     for dim, rate in ORDER:  # Optuna's own queue, as a user would fill it
         study.enqueue_trial({"embedding_dim": dim, "learning_rate": rate})
-    gapsearch("run", f"{name}.yaml", "--no-progress", cwd=folder, check=True)
+    cli("run", f"{name}.yaml", "--no-progress", cwd=folder, check=True)
     return optuna.load_study(study_name=name, storage=f"sqlite:///{folder / 'gapsearch.db'}")
 
 
@@ -82,22 +82,22 @@ def test_it_prunes_the_dominated_trials_and_keeps_the_pareto_front(studies):
 def test_every_command_that_reads_the_study_handles_the_pruned_trials(studies):
     folder, pruned, _ = studies
     front = sorted(t.number for t in pruned.best_trials)
-    best = gapsearch("best", "pruned.yaml", cwd=folder, check=True).stdout.splitlines()
+    best = cli("best", "pruned.yaml", cwd=folder, check=True).stdout.splitlines()
     assert best[0] == f"Pareto-optimal trials: {len(front)} of 2 completed (maximize val_accuracy, minimize params)"
     assert [int(line.split()[0]) for line in best[2 : 2 + len(front)]] == front
     n_pruned = sum(t.state.name == "PRUNED" for t in pruned.trials)
     assert best[2 + len(front)].startswith(f"{len(pruned.trials)} trials: 2 completed, {n_pruned} pruned at epoch")
-    rows = json.loads(gapsearch("trials", "pruned.yaml", "--format", "json", cwd=folder, check=True).stdout)
+    rows = json.loads(cli("trials", "pruned.yaml", "--format", "json", cwd=folder, check=True).stdout)
     assert [(r["state"], r["val_accuracy"], r["params"]) for r in rows] == [
         (t.state.name, *(t.values or [None, None])) for t in pruned.trials
     ]
     assert [r["epochs_run"] for r in rows] == [t.user_attrs["epochs_run"] for t in pruned.trials]
-    gapsearch("report", "pruned.yaml", "-o", "report", cwd=folder, check=True)
+    cli("report", "pruned.yaml", "-o", "report", cwd=folder, check=True)
     page = (folder / "report" / "report.html").read_text()
     assert "2 complete, 2 pruned" in page
     number = next(t.number for t in pruned.trials if t.state.name == "PRUNED")
-    export = gapsearch("export", "pruned.yaml", "--trial", str(number), "-o", "m.keras", cwd=folder)
-    assert export.returncode == 2 and export.stderr.splitlines() == [
+    export = cli("export", "pruned.yaml", "--trial", str(number), "-o", "m.keras", cwd=folder)
+    assert export.exit_code == 2 and export.stderr.splitlines() == [
         f"error: --trial: trial {number} of study 'pruned' is PRUNED; only completed trials can be chosen "
         "(gapsearch best lists the best)"
     ]

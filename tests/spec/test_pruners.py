@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from gapsearch.search.algorithms import make_multi_objective_pruner, make_pruner
-from tests.conftest import gapsearch
+from tests.conftest import cli
 from tests.spec.test_objectives import TWO, errors, load
 
 
@@ -45,7 +45,7 @@ def test_cost_aware_is_refused_in_one_line_where_it_cannot_judge(tmp_path):
 
 
 def test_the_schema_and_validate_show_it(tmp_path: Path):
-    schema = json.loads(gapsearch("schema", cwd=tmp_path, check=True).stdout)
+    schema = json.loads(cli("schema", cwd=tmp_path, check=True).stdout)
     text = json.dumps(schema)
     assert '"cost_aware"' in text and "n_min_peers" in text
     (tmp_path / "study.yaml").write_text(
@@ -53,5 +53,5 @@ def test_the_schema_and_validate_show_it(tmp_path: Path):
         + TWO
         + "pruner: {type: cost_aware, percentile: 25}\nsearch_space:\n  embedding_dim: [8, 16]\n"
     )
-    shown = gapsearch("validate", "study.yaml", cwd=tmp_path, check=True).stdout
+    shown = cli("validate", "study.yaml", cwd=tmp_path, check=True).stdout
     assert "pruner     cost_aware (percentile=25" in shown

@@ -23,14 +23,14 @@ from gapsearch.study_attrs import WorkerNote
 from gapsearch.trial_attrs import Placement
 from gapsearch.workers.registry import workers_seen
 from gapsearch.workers.status import study_status, worker_state
-from tests.conftest import ROOT, TINY_STUDY, gapsearch
+from tests.conftest import ROOT, TINY_STUDY, cli
 from tests.workers.conftest import STORAGES, signal_a_running_worker
 from tests.workers.trivial_worker import create
 
 
 def test_status_shows_the_budget_of_the_last_run_not_the_files(finished_study):
     # The shared study's file says n_trials: 3; it was run with --n-trials 4.
-    status = gapsearch("status", "tiny.yaml", cwd=finished_study.folder, check=True).stdout.splitlines()
+    status = cli("status", "tiny.yaml", cwd=finished_study.folder, check=True).stdout.splitlines()
     assert status[0] == (
         "study tiny in sqlite:///gapsearch.db: 4/4 finished trials (the last run's budget; the study file says 3)"
     )
