@@ -283,6 +283,12 @@ def test_a_stop_raised_inside_fit_as_another_error_is_recorded_as_the_stop_and_k
         assert time.monotonic() < deadline, "the run created no study"
         time.sleep(0.2)
     wait_until_training(database, timeout=120)
+    # A reported epoch comes before its checkpoint is written (in the background): the signal waits for one, as
+    # the test is about keeping it. A finished trial's folder is removed, so the one found is the running trial's.
+    checkpoints = tmp_path / ".gapsearch-checkpoints" / "tiny"
+    while not list(checkpoints.glob("trial-*/current/state.json")):
+        assert time.monotonic() < deadline + 120, "the running trial wrote no checkpoint"
+        time.sleep(0.1)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
